@@ -1,0 +1,152 @@
+//! Typed configuration from flags, environment variables and defaults (flags win over env).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Atrium: a self-hosted client portal for agencies, consultancies and freelancers.
+#[derive(Debug, Parser)]
+#[command(name = "atrium", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (migrations are applied on start).
+    Serve(ServeArgs),
+    /// Fill a fresh data dir with a believable demo agency, then serve it.
+    Demo(DemoArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Administrative commands.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Administrative commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create the first owner account (or another owner).
+    CreateOwner(CreateOwnerArgs),
+    /// Write a consistent copy of the SQLite database while the server runs (PostgreSQL: use pg_dump).
+    Backup(BackupArgs),
+}
+
+/// `admin backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write (must not exist yet).
+    #[arg(long)]
+    pub to: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Where the data lives.
+#[derive(Clone, Args)]
+pub struct DbArgs {
+    /// Folder for the SQLite database and the mail outbox.
+    #[arg(long, env = "ATRIUM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data dir.
+    #[arg(long, env = "ATRIUM_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl std::fmt::Debug for DbArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbArgs")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .finish()
+    }
+}
+
+/// Hides the password of a URL (`postgres://user:secret@host` → `postgres://user:***@host`).
+pub fn redact_url(u: &str) -> String {
+    match url::Url::parse(u) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => u.to_string(),
+    }
+}
+
+impl DbArgs {
+    /// The database URL to use.
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("atrium.db").display()),
+        }
+    }
+}
+
+/// Server settings.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "ATRIUM_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// The URL people reach Atrium at; every link in mail and API answers is built from it.
+    /// Default: `http://<bind>`.
+    #[arg(long, env = "ATRIUM_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+    /// The agency's name, shown in the portal and in mail.
+    #[arg(long, env = "ATRIUM_AGENCY_NAME", default_value = "Atrium")]
+    pub agency_name: String,
+    /// Sender address of outgoing mail.
+    #[arg(long, env = "ATRIUM_MAIL_FROM", default_value = "Atrium <portal@localhost.localdomain>")]
+    pub mail_from: String,
+    /// Sessions unused for this many days expire.
+    #[arg(long, env = "ATRIUM_SESSION_IDLE_DAYS", default_value_t = 14)]
+    pub session_idle_days: u64,
+    /// Trust `X-Forwarded-For` for client addresses (only behind your own reverse proxy).
+    #[arg(long, env = "ATRIUM_TRUST_PROXY")]
+    pub trust_proxy: bool,
+}
+
+/// How much demo data to create.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Scale {
+    /// 4 clients, 8 projects, ~150 tasks.
+    Small,
+    /// 200 clients, 2,000 projects, 100,000 tasks (benchmarks).
+    Bench,
+}
+
+/// `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// How much data to create.
+    #[arg(long, value_enum, default_value = "small")]
+    pub scale: Scale,
+    /// Create the data and exit instead of serving.
+    #[arg(long)]
+    pub seed_only: bool,
+}
+
+/// `admin create-owner`.
+#[derive(Debug, Args)]
+pub struct CreateOwnerArgs {
+    /// Email address (the sign-in name).
+    #[arg(long)]
+    pub email: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// Password (at least 10 characters, not a common one).
+    #[arg(long)]
+    pub password: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+}

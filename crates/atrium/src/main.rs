@@ -1,0 +1,154 @@
+//! The `atrium` binary: serve, demo, migrate and admin commands.
+
+mod config;
+mod demo;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use atrium_core::model::Role;
+use atrium_core::{password, validate};
+use atrium_store::people::NewUser;
+use atrium_web::{AppState, WebConfig};
+use clap::Parser;
+
+use config::{AdminCommand, Cli, Command, DbArgs, DemoArgs, Scale, ServeArgs, redact_url};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Demo(args) => demo(args).await,
+        Command::Migrate(db) => {
+            let store = open(&db).await?;
+            store.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::CreateOwner(a)) => {
+            let store = open(&a.db).await?;
+            let email = validate::email("email", &a.email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let name = validate::text("name", &a.name, validate::NAME_MAX).map_err(|e| anyhow::anyhow!("{e}"))?;
+            password::check("password", &a.password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = password::hash(&a.password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            store
+                .create_user(NewUser {
+                    email: email.clone(),
+                    name,
+                    password_hash: Some(hash),
+                    role: Role::Owner,
+                    client_id: None,
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.close().await;
+            println!("owner {email} created");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Backup(b)) => {
+            let store = open(&b.db).await?;
+            store.backup_to(&b.to).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.close().await;
+            println!("database copied to {}", b.to.display());
+            Ok(())
+        }
+    }
+}
+
+/// Connects (creating the data dir for SQLite) and migrates.
+async fn open(db: &DbArgs) -> Result<atrium_store::Store> {
+    let url = db.url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&db.data_dir).with_context(|| format!("creating {}", db.data_dir.display()))?;
+    }
+    let store = atrium_store::connect(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.migrate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(database = %redact_url(&url), "database ready");
+    Ok(store)
+}
+
+async fn demo(args: DemoArgs) -> Result<()> {
+    let store = open(&args.serve.db).await?;
+    let scale = match args.scale {
+        Scale::Small => demo::DemoScale::small(),
+        Scale::Bench => demo::DemoScale::bench(),
+    };
+    let started = std::time::Instant::now();
+    match demo::seed(&store, &scale).await {
+        Ok(l) => {
+            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, ?scale, "demo data created");
+            print_logins(&l.staff_email, &l.client_email, &l.password);
+        }
+        Err(e) => {
+            if store.account_by_email(demo::STAFF_EMAIL).await.ok().flatten().is_some() {
+                println!("  (demo data already present in this data dir)");
+                print_logins(demo::STAFF_EMAIL, demo::CLIENT_EMAIL, demo::PASSWORD);
+            } else {
+                bail!("cannot create demo data in this data dir (use an empty --data-dir): {e}");
+            }
+        }
+    }
+    store.close().await;
+    if args.seed_only { Ok(()) } else { serve(args.serve).await }
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let store = open(&args.db).await?;
+    let public_url = match args.public_url.clone() {
+        Some(u) => u,
+        None => url::Url::parse(&format!("http://{}", args.bind)).context("public URL from --bind")?,
+    };
+    let mut web = WebConfig::new(public_url.clone());
+    web.agency_name = args.agency_name.clone();
+    web.session_idle = Duration::from_secs(args.session_idle_days.max(1) * 24 * 3600);
+    web.trust_proxy = args.trust_proxy;
+    let mailer = atrium_mail::Mailer::outbox(&args.mail_from, args.db.data_dir.join("outbox"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = AppState::new(store.clone(), web, mailer);
+    let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+    tracing::info!(bind = %args.bind, public_url = %public_url, "Atrium is listening");
+    println!("Atrium is running at {public_url}");
+    atrium_web::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_logins(staff: &str, client: &str, password: &str) {
+    println!();
+    println!("  Demo agency ready.");
+    println!("  Staff login:  {staff} / {password}");
+    println!("  Client login: {client} / {password}");
+    println!();
+}
+
+/// Resolves on ctrl-c or SIGTERM; the server then stops accepting and lets requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

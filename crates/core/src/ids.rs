@@ -1,0 +1,65 @@
+//! One id type per entity: a UUIDv7 that cannot be mixed up with another entity's id.
+
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub uuid::Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered, unguessable id.
+            pub fn new() -> Self {
+                Self(uuid::Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = crate::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                // An unparsable id is simply an id that does not exist.
+                uuid::Uuid::parse_str(s).map(Self).map_err(|_| crate::Error::NotFound)
+            }
+        }
+
+        impl From<uuid::Uuid> for $name {
+            fn from(u: uuid::Uuid) -> Self {
+                Self(u)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// A person who can sign in (staff or client user).
+    UserId,
+    /// A client company.
+    ClientId,
+    /// A project of a client.
+    ProjectId,
+    /// A milestone of a project.
+    MilestoneId,
+    /// A task of a project.
+    TaskId,
+    /// A comment on a task.
+    CommentId,
+    /// A pending invitation.
+    InvitationId,
+    /// A server-side session.
+    SessionId,
+);

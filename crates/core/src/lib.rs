@@ -1,0 +1,13 @@
+//! Atrium's domain: typed ids, roles and statuses, validation rules, secrets handling
+//! and the one access [`policy`] every other layer asks before it reads or writes.
+
+pub mod error;
+pub mod ids;
+pub mod markdown;
+pub mod model;
+pub mod password;
+pub mod policy;
+pub mod token;
+pub mod validate;
+
+pub use error::{Error, Result};

@@ -1,0 +1,287 @@
+//! Closed sets of values: roles, statuses, priorities, comment visibility.
+//! Each one is an enum stored as its snake_case name in both databases.
+
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $s:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vdoc])* $variant),* }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The stored / wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),* }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok($name::$variant),)*
+                    _ => Err(format!("must be one of: {}", [$($s),*].join(", "))),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What a user is allowed to do, staff or client side.
+    Role {
+        /// Runs the agency's Atrium; everything.
+        Owner = "owner",
+        /// Manages staff and clients.
+        Admin = "admin",
+        /// Works on client projects.
+        Staff = "staff",
+        /// A client's main contact: sees the client's projects and billing, comments.
+        ClientAdmin = "client_admin",
+        /// A client's accountant: billing only.
+        ClientFinance = "client_finance",
+        /// Read only, no comments.
+        ClientViewer = "client_viewer",
+    }
+);
+
+impl Role {
+    /// Owner, admin or staff.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin | Role::Staff)
+    }
+
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Staff => "Staff",
+            Role::ClientAdmin => "Client admin",
+            Role::ClientFinance => "Client finance",
+            Role::ClientViewer => "Client viewer",
+        }
+    }
+}
+
+string_enum!(
+    /// Whether a client is current.
+    ClientStatus { Active = "active", Archived = "archived" }
+);
+
+string_enum!(
+    /// Where a project stands.
+    ProjectStatus {
+        Planned = "planned",
+        Active = "active",
+        OnHold = "on_hold",
+        Completed = "completed",
+        Cancelled = "cancelled",
+    }
+);
+
+impl ProjectStatus {
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProjectStatus::Planned => "Planned",
+            ProjectStatus::Active => "Active",
+            ProjectStatus::OnHold => "On hold",
+            ProjectStatus::Completed => "Completed",
+            ProjectStatus::Cancelled => "Cancelled",
+        }
+    }
+}
+
+string_enum!(
+    /// Where a task stands.
+    TaskStatus { Todo = "todo", InProgress = "in_progress", Done = "done" }
+);
+
+impl TaskStatus {
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskStatus::Todo => "To do",
+            TaskStatus::InProgress => "In progress",
+            TaskStatus::Done => "Done",
+        }
+    }
+}
+
+string_enum!(
+    /// How urgent a task is.
+    Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" }
+);
+
+impl Priority {
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Low => "Low",
+            Priority::Normal => "Normal",
+            Priority::High => "High",
+            Priority::Urgent => "Urgent",
+        }
+    }
+}
+
+string_enum!(
+    /// Who may read a comment: a reply is shared with the client, a note is internal.
+    Visibility { Reply = "reply", Note = "note" }
+);
+
+string_enum!(
+    /// What a one-time sign-in token is for. A token only works for its own purpose.
+    TokenPurpose { MagicLink = "magic_link", PasswordReset = "password_reset" }
+);
+
+impl TokenPurpose {
+    /// How long a token of this purpose stays valid (SEC-AUTH-5).
+    pub fn lifetime(self) -> chrono::Duration {
+        match self {
+            TokenPurpose::MagicLink => chrono::Duration::minutes(15),
+            TokenPurpose::PasswordReset => chrono::Duration::hours(1),
+        }
+    }
+}
+
+/// How long an invitation stays valid (SEC-AUTH-5).
+pub fn invitation_lifetime() -> chrono::Duration {
+    chrono::Duration::days(7)
+}
+
+/// Progress of a project in whole percent, derived from its tasks' statuses.
+pub fn progress(done: u64, total: u64) -> u8 {
+    // done <= total, so the result is at most 100; no tasks means no progress.
+    (done.min(total) * 100).checked_div(total).map_or(0, |p| u8::try_from(p).unwrap_or(100))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_through_their_names() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), *r);
+        }
+        for s in TaskStatus::ALL {
+            assert_eq!(s.as_str().parse::<TaskStatus>().unwrap(), *s);
+        }
+        assert!("superuser".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn progress_is_derived_and_bounded() {
+        assert_eq!(progress(0, 0), 0);
+        assert_eq!(progress(1, 3), 33);
+        assert_eq!(progress(3, 3), 100);
+        assert_eq!(progress(5, 3), 100);
+    }
+}
+
+use crate::ids::{ClientId, CommentId, MilestoneId, ProjectId, TaskId, UserId};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// A person as the API shows them.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct User {
+    #[schema(value_type = String)]
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    #[schema(value_type = Option<String>)]
+    pub client_id: Option<ClientId>,
+    /// Whether the user may sign in.
+    pub active: bool,
+}
+
+/// A client company.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Client {
+    #[schema(value_type = String)]
+    pub id: ClientId,
+    pub name: String,
+    pub status: ClientStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A project of a client, with progress derived from its tasks.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Project {
+    #[schema(value_type = String)]
+    pub id: ProjectId,
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
+    pub name: String,
+    pub description: String,
+    pub status: ProjectStatus,
+    pub start_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    /// Percentage of tasks done, 0..=100.
+    pub progress: u8,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A milestone on a project's timeline.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Milestone {
+    #[schema(value_type = String)]
+    pub id: MilestoneId,
+    #[schema(value_type = String)]
+    pub project_id: ProjectId,
+    pub name: String,
+    pub due_date: Option<NaiveDate>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A task of a project.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Task {
+    #[schema(value_type = String)]
+    pub id: TaskId,
+    #[schema(value_type = String)]
+    pub project_id: ProjectId,
+    #[schema(value_type = Option<String>)]
+    pub milestone_id: Option<MilestoneId>,
+    pub title: String,
+    pub description: String,
+    pub status: TaskStatus,
+    pub priority: Priority,
+    pub due_date: Option<NaiveDate>,
+    #[schema(value_type = Option<String>)]
+    pub assignee_id: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A comment on a task: a reply (shared with the client) or an internal note.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Comment {
+    #[schema(value_type = String)]
+    pub id: CommentId,
+    #[schema(value_type = String)]
+    pub task_id: TaskId,
+    #[schema(value_type = String)]
+    pub author_id: UserId,
+    pub body: String,
+    /// Sanitized HTML rendering of `body`.
+    pub body_html: String,
+    pub visibility: Visibility,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,305 @@
+//! The one access policy. Every permission in Atrium is decided here:
+//!
+//! * reads go through a [`Scope`], which only this module can build and which the store applies
+//!   to every query a user can reach (a client user's scope is always their own client);
+//! * writes ask one of the `may_*` functions below, which return [`Error::Forbidden`] for a
+//!   visible thing the caller may not change and [`Error::NotFound`] for a thing they may not see.
+//!
+//! Handlers never compare roles or client ids themselves.
+
+use crate::ids::{ClientId, UserId};
+use crate::model::{Role, Visibility};
+use crate::{Error, Result};
+
+/// The authenticated person a request acts for.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    user_id: UserId,
+    name: String,
+    email: String,
+    role: Role,
+    client_id: Option<ClientId>,
+    viewed_by: Option<UserId>,
+}
+
+impl Actor {
+    /// Builds an actor, refusing inconsistent combinations (a client role without a client,
+    /// or a staff role with one).
+    pub fn new(user_id: UserId, name: String, email: String, role: Role, client_id: Option<ClientId>) -> Result<Self> {
+        if role.is_staff() != client_id.is_none() {
+            return Err(Error::Internal(format!("user {user_id} has role {role} with client {client_id:?}")));
+        }
+        Ok(Actor { user_id, name, email, role, client_id, viewed_by: None })
+    }
+
+    /// Marks this (client) actor as being viewed by a staff member: everything becomes read-only.
+    pub fn viewed_by(mut self, staff: UserId) -> Self {
+        self.viewed_by = Some(staff);
+        self
+    }
+
+    /// The user the request acts for (under "View as client": the client user being viewed).
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+    /// Display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Email address.
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+    /// Role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    /// The client of a client user; `None` for staff.
+    pub fn client_id(&self) -> Option<ClientId> {
+        self.client_id
+    }
+    /// The staff member behind a "View as client" session.
+    pub fn viewing_staff(&self) -> Option<UserId> {
+        self.viewed_by
+    }
+    /// Whether the actor is agency staff (owner, admin, staff) acting as themselves.
+    pub fn is_staff(&self) -> bool {
+        self.role.is_staff()
+    }
+
+    /// What project work (projects, milestones, tasks, comments) this actor can read.
+    pub fn work_scope(&self) -> Scope {
+        match (self.role, self.client_id) {
+            (r, _) if r.is_staff() => Scope { clients: ClientFilter::All, notes: true },
+            // Finance users see billing only: no projects at all.
+            (Role::ClientFinance, _) => Scope { clients: ClientFilter::Nothing, notes: false },
+            (_, Some(c)) => Scope { clients: ClientFilter::Only(c), notes: false },
+            (_, None) => Scope { clients: ClientFilter::Nothing, notes: false },
+        }
+    }
+
+    /// What client companies (and their people) this actor can read.
+    pub fn client_scope(&self) -> Scope {
+        if self.is_staff() {
+            Scope { clients: ClientFilter::All, notes: true }
+        } else {
+            Scope { clients: ClientFilter::Nothing, notes: false }
+        }
+    }
+
+    /// The actor's own company (its name and branding): staff see every client, a client user
+    /// their own only.
+    pub fn identity_scope(&self) -> Scope {
+        match self.client_id {
+            _ if self.is_staff() => Scope { clients: ClientFilter::All, notes: true },
+            Some(c) => Scope { clients: ClientFilter::Only(c), notes: false },
+            None => Scope { clients: ClientFilter::Nothing, notes: false },
+        }
+    }
+
+    fn writable(&self) -> Result<()> {
+        if self.viewed_by.is_some() { Err(Error::Forbidden("View as client is read-only")) } else { Ok(()) }
+    }
+
+    fn staff_or(&self, denial: Error) -> Result<()> {
+        self.writable()?;
+        if self.is_staff() { Ok(()) } else { Err(denial) }
+    }
+
+    /// Create, rename or archive clients, and see the staff area. Invisible to client users.
+    pub fn may_manage_clients(&self) -> Result<()> {
+        self.staff_or(Error::NotFound)
+    }
+
+    /// Create or change projects, milestones and tasks (beyond a client's own task status).
+    pub fn may_manage_work(&self) -> Result<()> {
+        self.staff_or(Error::Forbidden("only staff can change this"))
+    }
+
+    /// Start "View as client" (staff only; audited by the caller).
+    pub fn may_view_as_client(&self) -> Result<()> {
+        self.staff_or(Error::NotFound)
+    }
+
+    /// Change a task. Staff may change anything; a client user (not a viewer) may only set the
+    /// status of a task assigned to them.
+    pub fn may_update_task(&self, assignee: Option<UserId>, change: TaskChange) -> Result<()> {
+        self.writable()?;
+        if self.is_staff() {
+            return Ok(());
+        }
+        if self.role == Role::ClientViewer {
+            return Err(Error::Forbidden("viewers cannot change tasks"));
+        }
+        if assignee != Some(self.user_id) {
+            return Err(Error::Forbidden("you can only update tasks assigned to you"));
+        }
+        if change != TaskChange::StatusOnly {
+            return Err(Error::Forbidden("you can only change the status of a task"));
+        }
+        Ok(())
+    }
+
+    /// Post a comment of the given visibility on a visible task.
+    pub fn may_comment(&self, visibility: Visibility) -> Result<()> {
+        self.writable()?;
+        if self.is_staff() {
+            return Ok(());
+        }
+        if self.role == Role::ClientViewer {
+            return Err(Error::Forbidden("viewers cannot comment"));
+        }
+        if visibility == Visibility::Note {
+            return Err(Error::Forbidden("internal notes are for staff only"));
+        }
+        Ok(())
+    }
+
+    /// Invite someone with `role`: owners and admins invite anyone; staff invite client users.
+    pub fn may_invite(&self, role: Role) -> Result<()> {
+        self.writable()?;
+        match self.role {
+            Role::Owner | Role::Admin => Ok(()),
+            Role::Staff if !role.is_staff() => Ok(()),
+            Role::Staff => Err(Error::Forbidden("only owners and admins can invite staff")),
+            _ => Err(Error::Forbidden("only staff can invite people")),
+        }
+    }
+
+    /// Revoke every session and link of a client's users (a compromised mailbox).
+    pub fn may_revoke_client_access(&self) -> Result<()> {
+        self.staff_or(Error::NotFound)
+    }
+}
+
+/// Whether a task change touches only its status (what a client assignee may do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskChange {
+    /// Only `status`.
+    StatusOnly,
+    /// Any other field.
+    Other,
+}
+
+/// Checks that `assignee` (with their role and client) may be assigned a task of `project_client`:
+/// staff, or a user of the project's own client.
+pub fn check_assignee(project_client: ClientId, assignee_role: Role, assignee_client: Option<ClientId>) -> Result<()> {
+    if assignee_role.is_staff() || assignee_client == Some(project_client) {
+        Ok(())
+    } else {
+        Err(Error::invalid("assignee_id", "must be staff or a user of the project's client"))
+    }
+}
+
+/// Which clients' data a query may return. Built only by [`Actor`]'s scope methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientFilter {
+    /// Every client (staff).
+    All,
+    /// Only this client.
+    Only(ClientId),
+    /// None at all.
+    Nothing,
+}
+
+/// A read scope: which clients and whether internal notes are included. Cannot be built outside
+/// this module, so every scoped query starts from an [`Actor`].
+#[derive(Clone, Copy, Debug)]
+pub struct Scope {
+    clients: ClientFilter,
+    notes: bool,
+}
+
+impl Scope {
+    /// The client filter to apply.
+    pub fn clients(&self) -> ClientFilter {
+        self.clients
+    }
+    /// Whether internal notes may be returned.
+    pub fn includes_notes(&self) -> bool {
+        self.notes
+    }
+    /// Whether a thing belonging to `client` is inside the scope.
+    pub fn allows(&self, client: ClientId) -> bool {
+        match self.clients {
+            ClientFilter::All => true,
+            ClientFilter::Only(c) => c == client,
+            ClientFilter::Nothing => false,
+        }
+    }
+    /// Whether a comment of this visibility may be returned.
+    pub fn allows_visibility(&self, v: Visibility) -> bool {
+        v == Visibility::Reply || self.notes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, client: Option<ClientId>) -> Actor {
+        Actor::new(UserId::new(), "A".into(), "a@x.io".into(), role, client).unwrap()
+    }
+
+    #[test]
+    fn inconsistent_actors_are_refused() {
+        assert!(Actor::new(UserId::new(), "A".into(), "a".into(), Role::Staff, Some(ClientId::new())).is_err());
+        assert!(Actor::new(UserId::new(), "A".into(), "a".into(), Role::ClientAdmin, None).is_err());
+    }
+
+    #[test]
+    fn client_scopes_are_their_own_client_only() {
+        let mine = ClientId::new();
+        let other = ClientId::new();
+        let a = actor(Role::ClientAdmin, Some(mine));
+        assert!(a.work_scope().allows(mine));
+        assert!(!a.work_scope().allows(other));
+        assert!(!a.work_scope().includes_notes());
+        assert!(!a.client_scope().allows(mine));
+        let f = actor(Role::ClientFinance, Some(mine));
+        assert!(!f.work_scope().allows(mine), "finance sees no projects");
+        let s = actor(Role::Staff, None);
+        assert!(s.work_scope().allows(other) && s.work_scope().includes_notes());
+    }
+
+    #[test]
+    fn task_updates() {
+        let c = ClientId::new();
+        let a = actor(Role::ClientAdmin, Some(c));
+        let me = Some(a.user_id());
+        assert!(a.may_update_task(me, TaskChange::StatusOnly).is_ok());
+        assert!(a.may_update_task(me, TaskChange::Other).is_err());
+        assert!(a.may_update_task(Some(UserId::new()), TaskChange::StatusOnly).is_err());
+        let v = actor(Role::ClientViewer, Some(c));
+        assert!(v.may_update_task(Some(v.user_id()), TaskChange::StatusOnly).is_err());
+        assert!(actor(Role::Staff, None).may_update_task(None, TaskChange::Other).is_ok());
+    }
+
+    #[test]
+    fn comments_and_view_as() {
+        let c = ClientId::new();
+        let a = actor(Role::ClientAdmin, Some(c));
+        assert!(a.may_comment(Visibility::Reply).is_ok());
+        assert!(matches!(a.may_comment(Visibility::Note), Err(Error::Forbidden(_))));
+        assert!(actor(Role::ClientViewer, Some(c)).may_comment(Visibility::Reply).is_err());
+        let viewed = a.clone().viewed_by(UserId::new());
+        assert!(viewed.may_comment(Visibility::Reply).is_err(), "view as client is read-only");
+        assert!(viewed.may_update_task(Some(viewed.user_id()), TaskChange::StatusOnly).is_err());
+    }
+
+    #[test]
+    fn invitations() {
+        assert!(actor(Role::Staff, None).may_invite(Role::ClientViewer).is_ok());
+        assert!(actor(Role::Staff, None).may_invite(Role::Admin).is_err());
+        assert!(actor(Role::Admin, None).may_invite(Role::Staff).is_ok());
+        assert!(actor(Role::ClientAdmin, Some(ClientId::new())).may_invite(Role::ClientViewer).is_err());
+    }
+
+    #[test]
+    fn assignees() {
+        let c = ClientId::new();
+        assert!(check_assignee(c, Role::Staff, None).is_ok());
+        assert!(check_assignee(c, Role::ClientViewer, Some(c)).is_ok());
+        assert!(check_assignee(c, Role::ClientAdmin, Some(ClientId::new())).is_err());
+    }
+}

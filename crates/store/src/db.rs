@@ -1,0 +1,139 @@
+//! Connecting to SQLite (the embedded default) or PostgreSQL, with the same code path.
+
+use std::time::Duration;
+
+use atrium_core::{Error, Result};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm_migration::MigratorTrait;
+
+use crate::migration::Migrator;
+
+/// The database handle the application shares; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: DatabaseConnection,
+}
+
+/// Connects to `url` (`sqlite://…` or `postgres://…`); any other scheme is an error.
+/// SQLite connections get WAL, foreign keys, `synchronous=FULL` and a busy timeout (SEC-DATA-0).
+pub async fn connect(url: &str) -> Result<Store> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    match scheme {
+        "sqlite" => {
+            opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(10))
+                    .create_if_missing(true)
+            });
+        }
+        "postgres" | "postgresql" => {
+            opts.max_connections(16);
+        }
+        other => {
+            return Err(Error::invalid(
+                "database_url",
+                format!("unsupported database URL scheme {other:?}: use sqlite:// or postgres://"),
+            ));
+        }
+    }
+    let db =
+        Database::connect(opts).await.map_err(|e| Error::Internal(format!("cannot connect to the database: {e}")))?;
+    Ok(Store { db })
+}
+
+impl Store {
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.db, None).await.map_err(|e| Error::Internal(format!("migration failed: {e}")))
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await.is_ok()
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) {
+        let _ = self.db.close().await;
+    }
+
+    /// The raw connection, for tests and tools.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+/// Maps a database error to [`Error::Internal`] (unique violations to [`Error::Conflict`]).
+pub(crate) fn db_err(e: sea_orm::DbErr) -> Error {
+    if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
+        return Error::Conflict("already exists".into());
+    }
+    Error::Internal(format!("database: {e}"))
+}
+
+impl Store {
+    /// Writes a consistent copy of a SQLite database to `path` while the server runs
+    /// (`VACUUM INTO`, SEC-DATA-3). PostgreSQL deployments use `pg_dump` instead.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+        use sea_orm::{ConnectionTrait, Statement};
+        if self.backend() != DbBackend::Sqlite {
+            return Err(Error::invalid("database_url", "backups of PostgreSQL are made with pg_dump (see README)"));
+        }
+        if path.exists() {
+            return Err(Error::invalid("to", "the target file already exists"));
+        }
+        let target = path.to_str().ok_or_else(|| Error::invalid("to", "must be a UTF-8 path"))?;
+        self.db
+            .execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [target.into()]))
+            .await
+            .map_err(|e| Error::Internal(format!("backup failed: {e}")))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unknown_url_schemes_are_refused() {
+        for url in ["mysql://root@localhost/test", "file:///tmp/x.db", "nonsense"] {
+            match connect(url).await {
+                Err(Error::Invalid { field, .. }) => assert_eq!(field, "database_url"),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite_connections_get_wal_foreign_keys_and_full_sync() {
+        use sea_orm::{ConnectionTrait, Statement};
+        let dir = std::env::temp_dir().join(format!("atrium-db-test-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = connect(&format!("sqlite://{}?mode=rwc", dir.join("a.db").display())).await.unwrap();
+        let get = |sql: &'static str| {
+            let db = store.db.clone();
+            async move {
+                let row = db.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap().unwrap();
+                row.try_get_by_index::<String>(0)
+                    .or_else(|_| row.try_get_by_index::<i64>(0).map(|v| v.to_string()))
+                    .unwrap()
+            }
+        };
+        assert_eq!(get("PRAGMA journal_mode").await, "wal");
+        assert_eq!(get("PRAGMA foreign_keys").await, "1");
+        assert_eq!(get("PRAGMA synchronous").await, "2", "FULL");
+        assert_eq!(get("PRAGMA busy_timeout").await, "10000");
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

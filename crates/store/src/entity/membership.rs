@@ -1,0 +1,21 @@
+//! The `memberships` table.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `memberships`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "memberships")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub client_id: Uuid,
+    pub role: String,
+    pub created_at: DateTimeUtc,
+}
+
+/// Relations are expressed in queries, not here.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

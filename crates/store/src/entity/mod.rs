@@ -1,0 +1,15 @@
+//! Hand-written SeaORM entities, one module per table. Columns use types that map alike on
+//! SQLite and PostgreSQL (uuid, text, boolean, integer, date, timestamp with time zone).
+
+pub mod audit;
+pub mod client;
+pub mod comment;
+pub mod invitation;
+pub mod login_token;
+pub mod membership;
+pub mod milestone;
+pub mod project;
+pub mod rate_limit;
+pub mod session;
+pub mod task;
+pub mod user;

@@ -1,0 +1,19 @@
+//! The `rate_limits` table.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `rate_limits`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "rate_limits")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub key: String,
+    pub window_start: DateTimeUtc,
+    pub count: i32,
+}
+
+/// Relations are expressed in queries, not here.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

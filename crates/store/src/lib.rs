@@ -1,0 +1,17 @@
+//! Atrium's persistence: connection set-up, migrations, entities and the queries the
+//! application uses. Every read a client user can reach takes a policy [`Scope`] and applies it
+//! here, so isolation does not depend on handlers remembering to check.
+//!
+//! [`Scope`]: atrium_core::policy::Scope
+
+pub mod audit;
+pub mod auth;
+mod conv;
+pub mod db;
+pub mod entity;
+pub mod migration;
+pub mod people;
+pub mod rate_limit;
+pub mod work;
+
+pub use db::{Store, connect};

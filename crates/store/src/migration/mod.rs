@@ -1,0 +1,15 @@
+//! Schema migrations, written in Rust with only what both SQLite and PostgreSQL support.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_init;
+
+/// All of Atrium's migrations, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_init::Migration)]
+    }
+}

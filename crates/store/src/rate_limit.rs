@@ -1,0 +1,47 @@
+//! Fixed-window rate limits kept in the database, so they hold across server processes
+//! (SEC-AUTH-4). One atomic upsert per attempt.
+
+use atrium_core::{Error, Result};
+use chrono::{Duration, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::db::{Store, db_err};
+
+impl Store {
+    /// Counts one attempt against `key`; fails with [`Error::RateLimited`] past `limit` attempts
+    /// in `window`.
+    pub async fn hit_rate_limit(&self, key: &str, limit: u32, window: Duration) -> Result<()> {
+        let now = Utc::now();
+        let cutoff = now - window;
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                   count = CASE WHEN rate_limits.window_start < $3 THEN 1 ELSE rate_limits.count + 1 END, \
+                   window_start = CASE WHEN rate_limits.window_start < $3 THEN $2 ELSE rate_limits.window_start END \
+                 RETURNING count, window_start"
+            }
+            _ => {
+                "INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                   count = CASE WHEN rate_limits.window_start < ?3 THEN 1 ELSE rate_limits.count + 1 END, \
+                   window_start = CASE WHEN rate_limits.window_start < ?3 THEN ?2 ELSE rate_limits.window_start END \
+                 RETURNING count, window_start"
+            }
+        };
+        let row = self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(backend, sql, [key.into(), now.into(), cutoff.into()]))
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| Error::Internal("rate limit upsert returned nothing".into()))?;
+        let count: i32 = row.try_get("", "count").map_err(db_err)?;
+        let start: chrono::DateTime<Utc> = row.try_get("", "window_start").map_err(db_err)?;
+        if count > i32::try_from(limit).unwrap_or(i32::MAX) {
+            let retry = (start + window - now).num_seconds().max(1);
+            return Err(Error::RateLimited { retry_after: u64::try_from(retry).unwrap_or(1) });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,816 @@
+//! Clients, projects, milestones, tasks and comments. Every read takes a policy [`Scope`];
+//! every write takes the [`Actor`] and asks the policy first, then audits.
+
+use std::collections::HashMap;
+
+use atrium_core::ids::{ClientId, MilestoneId, ProjectId, TaskId, UserId};
+use atrium_core::model::{
+    Client, ClientStatus, Comment, Milestone, Priority, Project, ProjectStatus, Role, Task, TaskStatus, Visibility,
+    progress,
+};
+use atrium_core::policy::{Actor, ClientFilter, Scope, TaskChange, check_assignee};
+use atrium_core::{Error, Result};
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::audit::{self, Entry};
+use crate::conv;
+use crate::db::{Store, db_err};
+use crate::entity::{client, comment, milestone, project, task};
+
+/// A page of results, newest first, with the cursor for the next page.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Paging input: at most `limit` items strictly after `cursor` (an item id).
+#[derive(Clone, Copy, Debug)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub cursor: Option<Uuid>,
+}
+
+impl PageRequest {
+    /// The largest page the API serves.
+    pub const MAX: u64 = 200;
+
+    /// Everything (internal use: pages render full lists of one project).
+    pub fn all() -> Self {
+        PageRequest { limit: 10_000, cursor: None }
+    }
+}
+
+fn page<T>(mut items: Vec<T>, req: PageRequest, id: impl Fn(&T) -> Uuid) -> Page<T> {
+    let more = items.len() as u64 > req.limit;
+    if more {
+        items.truncate(usize::try_from(req.limit).unwrap_or(usize::MAX));
+    }
+    let next_cursor = if more { items.last().map(|i| id(i).to_string()) } else { None };
+    Page { items, next_cursor }
+}
+
+/// Restricts a project query to the scope's clients; `None` means the scope sees nothing.
+fn scoped_projects(scope: &Scope, q: Select<project::Entity>) -> Option<Select<project::Entity>> {
+    match scope.clients() {
+        ClientFilter::All => Some(q),
+        ClientFilter::Only(c) => Some(q.filter(project::Column::ClientId.eq(c.0))),
+        ClientFilter::Nothing => None,
+    }
+}
+
+/// A condition on `tasks.project_id` limiting tasks to the scope's projects.
+fn scoped_task_condition(scope: &Scope) -> Option<Condition> {
+    match scope.clients() {
+        ClientFilter::All => Some(Condition::all()),
+        ClientFilter::Only(c) => Some(
+            Condition::all().add(
+                task::Column::ProjectId.in_subquery(
+                    Query::select()
+                        .column(project::Column::Id)
+                        .from(project::Entity)
+                        .and_where(project::Column::ClientId.eq(c.0))
+                        .to_owned(),
+                ),
+            ),
+        ),
+        ClientFilter::Nothing => None,
+    }
+}
+
+/// Filters for a project's task list.
+#[derive(Clone, Debug, Default)]
+pub struct TaskFilter {
+    pub status: Option<TaskStatus>,
+    pub assignee: Option<UserId>,
+    pub priority: Option<Priority>,
+}
+
+/// Fields of a new project.
+#[derive(Clone, Debug)]
+pub struct NewProject {
+    pub client_id: ClientId,
+    pub name: String,
+    pub description: String,
+    pub status: ProjectStatus,
+    pub start_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+}
+
+/// A partial update of a project (`None` = unchanged; inner `None` = cleared).
+#[derive(Clone, Debug, Default)]
+pub struct ProjectPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<ProjectStatus>,
+    pub start_date: Option<Option<NaiveDate>>,
+    pub due_date: Option<Option<NaiveDate>>,
+}
+
+/// Fields of a new task.
+#[derive(Clone, Debug)]
+pub struct NewTask {
+    pub title: String,
+    pub description: String,
+    pub status: TaskStatus,
+    pub priority: Priority,
+    pub due_date: Option<NaiveDate>,
+    pub assignee_id: Option<UserId>,
+    pub milestone_id: Option<MilestoneId>,
+}
+
+/// A partial update of a task (`None` = unchanged; inner `None` = cleared).
+#[derive(Clone, Debug, Default)]
+pub struct TaskPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<TaskStatus>,
+    pub priority: Option<Priority>,
+    pub due_date: Option<Option<NaiveDate>>,
+    pub assignee_id: Option<Option<UserId>>,
+    pub milestone_id: Option<Option<MilestoneId>>,
+}
+
+impl TaskPatch {
+    fn change(&self) -> TaskChange {
+        let others = self.title.is_some()
+            || self.description.is_some()
+            || self.priority.is_some()
+            || self.due_date.is_some()
+            || self.assignee_id.is_some()
+            || self.milestone_id.is_some();
+        if others { TaskChange::Other } else { TaskChange::StatusOnly }
+    }
+}
+
+/// A task together with its project's client (for access checks and display).
+#[derive(Clone, Debug)]
+pub struct TaskInProject {
+    pub task: Task,
+    pub client_id: ClientId,
+    pub project_name: String,
+}
+
+fn entry<'a>(
+    action: &'static str,
+    subject_type: &'static str,
+    id: impl ToString,
+    client: ClientId,
+    detail: serde_json::Value,
+    ip: Option<&'a str>,
+) -> Entry<'a> {
+    Entry { action, subject_type, subject_id: Some(id.to_string()), client_id: Some(client), detail, ip }
+}
+
+impl Store {
+    // ----- clients ---------------------------------------------------------------------------
+
+    /// Clients visible in `scope`, by name.
+    pub async fn clients(&self, scope: &Scope, req: PageRequest) -> Result<Page<Client>> {
+        let mut q = client::Entity::find().filter(client::Column::DeletedAt.is_null());
+        match scope.clients() {
+            ClientFilter::All => {}
+            ClientFilter::Only(c) => q = q.filter(client::Column::Id.eq(c.0)),
+            ClientFilter::Nothing => {
+                return Ok(Page { items: vec![], next_cursor: None });
+            }
+        }
+        if let Some(c) = req.cursor {
+            q = q.filter(client::Column::Id.lt(c));
+        }
+        let rows = q.order_by_desc(client::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let items = rows.into_iter().map(conv::client).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, req, |c| c.id.0))
+    }
+
+    /// One client, if visible.
+    pub async fn client(&self, scope: &Scope, id: ClientId) -> Result<Client> {
+        if !scope.allows(id) {
+            return Err(Error::NotFound);
+        }
+        let row = client::Entity::find_by_id(id.0)
+            .filter(client::Column::DeletedAt.is_null())
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .ok_or(Error::NotFound)?;
+        conv::client(row)
+    }
+
+    /// Creates a client.
+    pub async fn create_client(&self, actor: &Actor, name: String, ip: Option<&str>) -> Result<Client> {
+        actor.may_manage_clients()?;
+        let now = Utc::now();
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let row = client::ActiveModel {
+            id: Set(ClientId::new().0),
+            name: Set(name),
+            status: Set(ClientStatus::Active.as_str().into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+        }
+        .insert(&tx)
+        .await
+        .map_err(db_err)?;
+        let c = conv::client(row)?;
+        audit::write(
+            &tx,
+            Some(actor),
+            entry("client.create", "client", c.id, c.id, serde_json::json!({ "name": c.name }), ip),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(c)
+    }
+
+    /// Renames or (un)archives a client.
+    pub async fn update_client(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        name: Option<String>,
+        status: Option<ClientStatus>,
+        ip: Option<&str>,
+    ) -> Result<Client> {
+        actor.may_manage_clients()?;
+        self.client(&actor.client_scope(), id).await?;
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let row = client::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        let mut am: client::ActiveModel = row.into();
+        if let Some(n) = &name {
+            am.name = Set(n.clone());
+        }
+        if let Some(s) = status {
+            am.status = Set(s.as_str().into());
+        }
+        am.updated_at = Set(Utc::now());
+        let c = conv::client(am.update(&tx).await.map_err(db_err)?)?;
+        audit::write(
+            &tx,
+            Some(actor),
+            entry("client.update", "client", id, id, serde_json::json!({ "name": name, "status": status }), ip),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(c)
+    }
+
+    // ----- projects --------------------------------------------------------------------------
+
+    async fn progress_of(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, u8>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(Uuid, String, i64)> = task::Entity::find()
+            .select_only()
+            .column(task::Column::ProjectId)
+            .column(task::Column::Status)
+            .column_as(task::Column::Id.count(), "n")
+            .filter(task::Column::ProjectId.is_in(ids.to_vec()))
+            .group_by(task::Column::ProjectId)
+            .group_by(task::Column::Status)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let mut counts: HashMap<Uuid, (u64, u64)> = HashMap::new();
+        for (p, status, n) in rows {
+            let n = u64::try_from(n).unwrap_or(0);
+            let e = counts.entry(p).or_default();
+            e.1 += n;
+            if status == TaskStatus::Done.as_str() {
+                e.0 += n;
+            }
+        }
+        Ok(counts.into_iter().map(|(p, (done, total))| (p, progress(done, total))).collect())
+    }
+
+    async fn projects_from_rows(&self, rows: Vec<project::Model>) -> Result<Vec<Project>> {
+        let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+        let prog = self.progress_of(&ids).await?;
+        rows.into_iter()
+            .map(|r| {
+                let p = prog.get(&r.id).copied().unwrap_or(0);
+                conv::project(r, p)
+            })
+            .collect()
+    }
+
+    /// Projects visible in `scope`, newest first, optionally of one client.
+    pub async fn projects(
+        &self,
+        scope: &Scope,
+        of_client: Option<ClientId>,
+        req: PageRequest,
+    ) -> Result<Page<Project>> {
+        let Some(mut q) = scoped_projects(scope, project::Entity::find()) else {
+            return Ok(Page { items: vec![], next_cursor: None });
+        };
+        if let Some(c) = of_client {
+            q = q.filter(project::Column::ClientId.eq(c.0));
+        }
+        if let Some(c) = req.cursor {
+            q = q.filter(project::Column::Id.lt(c));
+        }
+        let rows = q.order_by_desc(project::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let items = self.projects_from_rows(rows).await?;
+        Ok(page(items, req, |p| p.id.0))
+    }
+
+    /// One project, if visible (404 otherwise, same as a missing id).
+    pub async fn project(&self, scope: &Scope, id: ProjectId) -> Result<Project> {
+        let q = scoped_projects(scope, project::Entity::find_by_id(id.0)).ok_or(Error::NotFound)?;
+        let row = q.one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        let mut v = self.projects_from_rows(vec![row]).await?;
+        v.pop().ok_or(Error::NotFound)
+    }
+
+    /// Creates a project for a client.
+    pub async fn create_project(&self, actor: &Actor, n: NewProject, ip: Option<&str>) -> Result<Project> {
+        actor.may_manage_work()?;
+        self.client(&actor.client_scope(), n.client_id).await.map_err(|e| match e {
+            Error::NotFound => Error::invalid("client_id", "no such client"),
+            e => e,
+        })?;
+        check_dates(n.start_date, n.due_date)?;
+        let now = Utc::now();
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let row = project::ActiveModel {
+            id: Set(ProjectId::new().0),
+            client_id: Set(n.client_id.0),
+            name: Set(n.name),
+            description: Set(n.description),
+            status: Set(n.status.as_str().into()),
+            start_date: Set(n.start_date),
+            due_date: Set(n.due_date),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&tx)
+        .await
+        .map_err(db_err)?;
+        let p = conv::project(row, 0)?;
+        audit::write(
+            &tx,
+            Some(actor),
+            entry("project.create", "project", p.id, p.client_id, serde_json::json!({ "name": p.name }), ip),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(p)
+    }
+
+    /// Updates a project.
+    pub async fn update_project(
+        &self,
+        actor: &Actor,
+        id: ProjectId,
+        patch: ProjectPatch,
+        ip: Option<&str>,
+    ) -> Result<Project> {
+        let current = self.project(&actor.work_scope(), id).await?;
+        actor.may_manage_work()?;
+        let start = patch.start_date.unwrap_or(current.start_date);
+        let due = patch.due_date.unwrap_or(current.due_date);
+        check_dates(start, due)?;
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let row = project::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        let mut am: project::ActiveModel = row.into();
+        if let Some(v) = &patch.name {
+            am.name = Set(v.clone());
+        }
+        if let Some(v) = &patch.description {
+            am.description = Set(v.clone());
+        }
+        if let Some(v) = patch.status {
+            am.status = Set(v.as_str().into());
+        }
+        am.start_date = Set(start);
+        am.due_date = Set(due);
+        am.updated_at = Set(Utc::now());
+        am.update(&tx).await.map_err(db_err)?;
+        audit::write(
+            &tx,
+            Some(actor),
+            entry(
+                "project.update",
+                "project",
+                id,
+                current.client_id,
+                serde_json::json!({ "name": patch.name, "status": patch.status }),
+                ip,
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        self.project(&actor.work_scope(), id).await
+    }
+
+    // ----- milestones ------------------------------------------------------------------------
+
+    /// A visible project's milestones, in timeline order.
+    pub async fn milestones(&self, scope: &Scope, project: ProjectId) -> Result<Vec<Milestone>> {
+        self.project(scope, project).await?;
+        let rows = milestone::Entity::find()
+            .filter(milestone::Column::ProjectId.eq(project.0))
+            .order_by_asc(milestone::Column::DueDate)
+            .order_by_asc(milestone::Column::Position)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(conv::milestone).collect())
+    }
+
+    /// Adds a milestone to a project.
+    pub async fn create_milestone(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        name: String,
+        due_date: Option<NaiveDate>,
+        ip: Option<&str>,
+    ) -> Result<Milestone> {
+        let p = self.project(&actor.work_scope(), project).await?;
+        actor.may_manage_work()?;
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let position = milestone::Entity::find()
+            .filter(milestone::Column::ProjectId.eq(project.0))
+            .count(&tx)
+            .await
+            .map_err(db_err)?;
+        let row = milestone::ActiveModel {
+            id: Set(MilestoneId::new().0),
+            project_id: Set(project.0),
+            name: Set(name),
+            due_date: Set(due_date),
+            completed_at: Set(None),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&tx)
+        .await
+        .map_err(db_err)?;
+        let m = conv::milestone(row);
+        audit::write(
+            &tx,
+            Some(actor),
+            entry("milestone.create", "milestone", m.id, p.client_id, serde_json::json!({ "name": m.name }), ip),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(m)
+    }
+
+    /// Marks a milestone complete or not.
+    pub async fn set_milestone_done(&self, actor: &Actor, id: MilestoneId, done: bool, ip: Option<&str>) -> Result<()> {
+        let row = milestone::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        let p = self.project(&actor.work_scope(), ProjectId(row.project_id)).await?;
+        actor.may_manage_work()?;
+        let mut am: milestone::ActiveModel = row.into();
+        am.completed_at = Set(done.then(Utc::now));
+        am.update(&self.db).await.map_err(db_err)?;
+        self.audit(
+            Some(actor),
+            entry("milestone.update", "milestone", id, p.client_id, serde_json::json!({ "done": done }), ip),
+        )
+        .await
+    }
+
+    // ----- tasks -----------------------------------------------------------------------------
+
+    /// A visible project's tasks, newest first, filtered.
+    pub async fn tasks(
+        &self,
+        scope: &Scope,
+        project: ProjectId,
+        filter: &TaskFilter,
+        req: PageRequest,
+    ) -> Result<Page<Task>> {
+        self.project(scope, project).await?;
+        let mut q = task::Entity::find().filter(task::Column::ProjectId.eq(project.0));
+        if let Some(s) = filter.status {
+            q = q.filter(task::Column::Status.eq(s.as_str()));
+        }
+        if let Some(p) = filter.priority {
+            q = q.filter(task::Column::Priority.eq(p.as_str()));
+        }
+        if let Some(a) = filter.assignee {
+            q = q.filter(task::Column::AssigneeId.eq(a.0));
+        }
+        if let Some(c) = req.cursor {
+            q = q.filter(task::Column::Id.lt(c));
+        }
+        let rows = q.order_by_desc(task::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let items = rows.into_iter().map(conv::task).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, req, |t| t.id.0))
+    }
+
+    /// Tasks assigned to `user` in the scope's projects, soonest due first (open ones unless `include_done`).
+    pub async fn tasks_assigned(
+        &self,
+        scope: &Scope,
+        user: UserId,
+        include_done: bool,
+        req: PageRequest,
+    ) -> Result<Page<TaskInProject>> {
+        let Some(cond) = scoped_task_condition(scope) else {
+            return Ok(Page { items: vec![], next_cursor: None });
+        };
+        let mut q = task::Entity::find().filter(cond).filter(task::Column::AssigneeId.eq(user.0));
+        if !include_done {
+            q = q.filter(task::Column::Status.ne(TaskStatus::Done.as_str()));
+        }
+        if let Some(c) = req.cursor {
+            q = q.filter(task::Column::Id.lt(c));
+        }
+        let rows = q.order_by_desc(task::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let pids: Vec<Uuid> = rows.iter().map(|t| t.project_id).collect();
+        let projects: HashMap<Uuid, project::Model> = project::Entity::find()
+            .filter(project::Column::Id.is_in(pids))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let mut items = Vec::with_capacity(rows.len());
+        for r in rows {
+            let p = projects.get(&r.project_id).ok_or_else(|| Error::Internal("task without project".into()))?;
+            items.push(TaskInProject {
+                client_id: ClientId(p.client_id),
+                project_name: p.name.clone(),
+                task: conv::task(r)?,
+            });
+        }
+        let mut pg = page(items, req, |t| t.task.id.0);
+        pg.items.sort_by_key(|t| (t.task.due_date.is_none(), t.task.due_date));
+        Ok(pg)
+    }
+
+    /// One task, if its project is visible.
+    pub async fn task(&self, scope: &Scope, id: TaskId) -> Result<TaskInProject> {
+        let row = task::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        let p = self.project(scope, ProjectId(row.project_id)).await?;
+        Ok(TaskInProject { client_id: p.client_id, project_name: p.name, task: conv::task(row)? })
+    }
+
+    async fn check_task_links(
+        &self,
+        project: &Project,
+        assignee: Option<UserId>,
+        milestone: Option<MilestoneId>,
+    ) -> Result<()> {
+        if let Some(a) = assignee {
+            let acc = self
+                .account(a)
+                .await?
+                .filter(|a| a.user.active)
+                .ok_or_else(|| Error::invalid("assignee_id", "no such user"))?;
+            check_assignee(project.client_id, acc.user.role, acc.user.client_id)?;
+        }
+        if let Some(m) = milestone {
+            let ok = milestone::Entity::find_by_id(m.0)
+                .filter(milestone::Column::ProjectId.eq(project.id.0))
+                .one(&self.db)
+                .await
+                .map_err(db_err)?
+                .is_some();
+            if !ok {
+                return Err(Error::invalid("milestone_id", "no such milestone in this project"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a task in a visible project.
+    pub async fn create_task(&self, actor: &Actor, project: ProjectId, n: NewTask, ip: Option<&str>) -> Result<Task> {
+        let p = self.project(&actor.work_scope(), project).await?;
+        actor.may_manage_work()?;
+        self.check_task_links(&p, n.assignee_id, n.milestone_id).await?;
+        let now = Utc::now();
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let row = task::ActiveModel {
+            id: Set(TaskId::new().0),
+            project_id: Set(project.0),
+            milestone_id: Set(n.milestone_id.map(|m| m.0)),
+            title: Set(n.title),
+            description: Set(n.description),
+            status: Set(n.status.as_str().into()),
+            priority: Set(n.priority.as_str().into()),
+            due_date: Set(n.due_date),
+            assignee_id: Set(n.assignee_id.map(|a| a.0)),
+            created_by: Set(actor.user_id().0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            completed_at: Set((n.status == TaskStatus::Done).then_some(now)),
+        }
+        .insert(&tx)
+        .await
+        .map_err(db_err)?;
+        let t = conv::task(row)?;
+        audit::write(
+            &tx,
+            Some(actor),
+            entry("task.create", "task", t.id, p.client_id, serde_json::json!({ "title": t.title }), ip),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(t)
+    }
+
+    /// Updates a visible task, as far as the policy allows this actor.
+    pub async fn update_task(&self, actor: &Actor, id: TaskId, patch: TaskPatch, ip: Option<&str>) -> Result<Task> {
+        let current = self.task(&actor.work_scope(), id).await?;
+        actor.may_update_task(current.task.assignee_id, patch.change())?;
+        if patch.assignee_id.is_some() || patch.milestone_id.is_some() {
+            let p = self.project(&actor.work_scope(), current.task.project_id).await?;
+            self.check_task_links(&p, patch.assignee_id.flatten(), patch.milestone_id.flatten()).await?;
+        }
+        let now = Utc::now();
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let row = task::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        let mut am: task::ActiveModel = row.into();
+        if let Some(v) = &patch.title {
+            am.title = Set(v.clone());
+        }
+        if let Some(v) = &patch.description {
+            am.description = Set(v.clone());
+        }
+        if let Some(v) = patch.status {
+            am.status = Set(v.as_str().into());
+            if v != current.task.status {
+                am.completed_at = Set((v == TaskStatus::Done).then_some(now));
+            }
+        }
+        if let Some(v) = patch.priority {
+            am.priority = Set(v.as_str().into());
+        }
+        if let Some(v) = patch.due_date {
+            am.due_date = Set(v);
+        }
+        if let Some(v) = patch.assignee_id {
+            am.assignee_id = Set(v.map(|a| a.0));
+        }
+        if let Some(v) = patch.milestone_id {
+            am.milestone_id = Set(v.map(|m| m.0));
+        }
+        am.updated_at = Set(now);
+        let t = conv::task(am.update(&tx).await.map_err(db_err)?)?;
+        audit::write(
+            &tx,
+            Some(actor),
+            entry(
+                "task.update",
+                "task",
+                id,
+                current.client_id,
+                serde_json::json!({ "status": patch.status, "title": patch.title, "assignee_id": patch.assignee_id }),
+                ip,
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(t)
+    }
+
+    /// Open task counts per assignee for a client's portal (staff dashboards) — not used by clients.
+    pub async fn count_open_tasks(&self, scope: &Scope) -> Result<u64> {
+        let Some(cond) = scoped_task_condition(scope) else {
+            return Ok(0);
+        };
+        task::Entity::find()
+            .filter(cond)
+            .filter(task::Column::Status.ne(TaskStatus::Done.as_str()))
+            .count(&self.db)
+            .await
+            .map_err(db_err)
+    }
+
+    // ----- comments --------------------------------------------------------------------------
+
+    /// Comments on a visible task, oldest first; notes only when the scope includes them.
+    pub async fn comments(&self, scope: &Scope, task: TaskId) -> Result<Vec<Comment>> {
+        self.task(scope, task).await?;
+        let mut q = comment::Entity::find().filter(comment::Column::TaskId.eq(task.0));
+        if !scope.includes_notes() {
+            q = q.filter(comment::Column::Visibility.eq(Visibility::Reply.as_str()));
+        }
+        let rows = q.order_by_asc(comment::Column::Id).all(&self.db).await.map_err(db_err)?;
+        rows.into_iter().map(conv::comment).collect()
+    }
+
+    /// Posts a comment on a visible task.
+    pub async fn create_comment(
+        &self,
+        actor: &Actor,
+        task: TaskId,
+        body: String,
+        visibility: Visibility,
+        ip: Option<&str>,
+    ) -> Result<Comment> {
+        let t = self.task(&actor.work_scope(), task).await?;
+        actor.may_comment(visibility)?;
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let row = comment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            task_id: Set(task.0),
+            author_id: Set(actor.user_id().0),
+            body: Set(body),
+            visibility: Set(visibility.as_str().into()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&tx)
+        .await
+        .map_err(db_err)?;
+        let c = conv::comment(row)?;
+        audit::write(
+            &tx,
+            Some(actor),
+            entry(
+                "comment.create",
+                "comment",
+                c.id,
+                t.client_id,
+                serde_json::json!({ "task_id": task, "visibility": visibility }),
+                ip,
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(c)
+    }
+
+    /// Recent replies and task completions in the scope's projects (the portal's activity feed).
+    pub async fn recent_comments(&self, scope: &Scope, limit: u64) -> Result<Vec<(Comment, TaskId, String)>> {
+        let Some(cond) = scoped_task_condition(scope) else {
+            return Ok(vec![]);
+        };
+        let task_ids = Query::select().column(task::Column::Id).from(task::Entity).cond_where(cond).to_owned();
+        let mut q = comment::Entity::find().filter(comment::Column::TaskId.in_subquery(task_ids));
+        if !scope.includes_notes() {
+            q = q.filter(comment::Column::Visibility.eq(Visibility::Reply.as_str()));
+        }
+        let rows = q.order_by_desc(comment::Column::Id).limit(limit).all(&self.db).await.map_err(db_err)?;
+        let titles: HashMap<Uuid, String> = task::Entity::find()
+            .filter(task::Column::Id.is_in(rows.iter().map(|r| r.task_id).collect::<Vec<_>>()))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|t| (t.id, t.title))
+            .collect();
+        rows.into_iter()
+            .map(|r| {
+                let t = TaskId(r.task_id);
+                let title = titles.get(&r.task_id).cloned().unwrap_or_default();
+                conv::comment(r).map(|c| (c, t, title))
+            })
+            .collect()
+    }
+
+    /// Whether a user (by role) could be assigned work of this client: staff or that client's users.
+    pub fn assignable(role: Role, user_client: Option<ClientId>, project_client: ClientId) -> bool {
+        check_assignee(project_client, role, user_client).is_ok()
+    }
+}
+
+fn check_dates(start: Option<NaiveDate>, due: Option<NaiveDate>) -> Result<()> {
+    match (start, due) {
+        (Some(s), Some(d)) if d < s => Err(Error::invalid("due_date", "must not be before the start date")),
+        _ => Ok(()),
+    }
+}
+
+impl Store {
+    /// The display name of a client inside `scope` (use [`Actor::identity_scope`] for one's own).
+    pub async fn client_name(&self, scope: &Scope, id: ClientId) -> Result<String> {
+        if !scope.allows(id) {
+            return Err(Error::NotFound);
+        }
+        Ok(client::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.map(|c| c.name).unwrap_or_default())
+    }
+}
+
+impl Store {
+    /// Number of projects per client, for the clients visible in `scope` (one grouped query).
+    pub async fn project_counts(&self, scope: &Scope) -> Result<HashMap<ClientId, u64>> {
+        let Some(q) = scoped_projects(scope, project::Entity::find()) else { return Ok(HashMap::new()) };
+        let rows: Vec<(Uuid, i64)> = q
+            .select_only()
+            .column(project::Column::ClientId)
+            .column_as(project::Column::Id.count(), "n")
+            .group_by(project::Column::ClientId)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(|(c, n)| (ClientId(c), u64::try_from(n).unwrap_or(0))).collect())
+    }
+}

@@ -1,0 +1,250 @@
+//! Request bodies shared by the API and the HTML forms, and their validation into store inputs.
+//! Unknown fields are refused, so fields a caller may not set (owner, role, visibility, author)
+//! cannot be smuggled in (SEC-AC-6).
+
+use atrium_core::Result;
+use atrium_core::ids::{ClientId, MilestoneId, UserId};
+use atrium_core::model::{ClientStatus, Priority, ProjectStatus, Role, TaskStatus, Visibility};
+use atrium_core::validate::{self, BODY_MAX, NAME_MAX, TITLE_MAX};
+use atrium_store::work::{NewProject, NewTask, ProjectPatch, TaskPatch};
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer};
+
+/// Treats `""` like an absent value (HTML forms send empty fields).
+pub fn empty_none<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<Option<T>, D::Error>
+where
+    T::Err: std::fmt::Display,
+{
+    let s: Option<String> = Option::deserialize(d)?;
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// For PATCH: absent → `None`, `null` or `""` → `Some(None)`, value → `Some(Some(v))`.
+pub fn patch_field<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T::Err: std::fmt::Display,
+{
+    empty_none(d).map(Some)
+}
+
+/// `POST /session`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub email: String,
+    pub password: String,
+}
+
+/// `POST /magic-links`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    pub email: String,
+}
+
+/// `POST /invitations`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationBody {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(default, deserialize_with = "empty_none")]
+    #[schema(value_type = Option<String>)]
+    pub client_id: Option<ClientId>,
+}
+
+/// `POST /invitations/{token}/accept`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    pub password: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `POST /clients`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientBody {
+    pub name: String,
+}
+
+/// `PATCH /clients/{id}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPatchBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<ClientStatus>,
+}
+
+/// `POST /projects`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectBody {
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub status: Option<ProjectStatus>,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub start_date: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub due_date: Option<NaiveDate>,
+}
+
+impl ProjectBody {
+    /// Validates lengths and defaults.
+    pub fn validate(self) -> Result<NewProject> {
+        Ok(NewProject {
+            client_id: self.client_id,
+            name: validate::text("name", &self.name, TITLE_MAX)?,
+            description: validate::optional_text("description", self.description.as_deref().unwrap_or(""), BODY_MAX)?,
+            status: self.status.unwrap_or(ProjectStatus::Active),
+            start_date: self.start_date,
+            due_date: self.due_date,
+        })
+    }
+}
+
+/// `PATCH /projects/{id}`.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectPatchBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub status: Option<ProjectStatus>,
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub start_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub due_date: Option<Option<NaiveDate>>,
+}
+
+impl ProjectPatchBody {
+    /// Validates lengths.
+    pub fn validate(self) -> Result<ProjectPatch> {
+        Ok(ProjectPatch {
+            name: self.name.map(|n| validate::text("name", &n, TITLE_MAX)).transpose()?,
+            description: self.description.map(|d| validate::optional_text("description", &d, BODY_MAX)).transpose()?,
+            status: self.status,
+            start_date: self.start_date,
+            due_date: self.due_date,
+        })
+    }
+}
+
+/// `POST /projects/{id}/milestones`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneBody {
+    pub name: String,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub due_date: Option<NaiveDate>,
+}
+
+/// `POST /projects/{id}/tasks`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskBody {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub status: Option<TaskStatus>,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub priority: Option<Priority>,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub due_date: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "empty_none")]
+    #[schema(value_type = Option<String>)]
+    pub assignee_id: Option<UserId>,
+    #[serde(default, deserialize_with = "empty_none")]
+    #[schema(value_type = Option<String>)]
+    pub milestone_id: Option<MilestoneId>,
+}
+
+impl TaskBody {
+    /// Validates lengths and defaults.
+    pub fn validate(self) -> Result<NewTask> {
+        Ok(NewTask {
+            title: validate::text("title", &self.title, TITLE_MAX)?,
+            description: validate::optional_text("description", self.description.as_deref().unwrap_or(""), BODY_MAX)?,
+            status: self.status.unwrap_or(TaskStatus::Todo),
+            priority: self.priority.unwrap_or(Priority::Normal),
+            due_date: self.due_date,
+            assignee_id: self.assignee_id,
+            milestone_id: self.milestone_id,
+        })
+    }
+}
+
+/// `PATCH /tasks/{id}`.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatchBody {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub status: Option<TaskStatus>,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub priority: Option<Priority>,
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub due_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub assignee_id: Option<Option<UserId>>,
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub milestone_id: Option<Option<MilestoneId>>,
+}
+
+impl TaskPatchBody {
+    /// Validates lengths.
+    pub fn validate(self) -> Result<TaskPatch> {
+        Ok(TaskPatch {
+            title: self.title.map(|t| validate::text("title", &t, TITLE_MAX)).transpose()?,
+            description: self.description.map(|d| validate::optional_text("description", &d, BODY_MAX)).transpose()?,
+            status: self.status,
+            priority: self.priority,
+            due_date: self.due_date,
+            assignee_id: self.assignee_id,
+            milestone_id: self.milestone_id,
+        })
+    }
+}
+
+/// `POST /tasks/{id}/comments`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentBody {
+    pub body: String,
+    #[serde(default, deserialize_with = "empty_none")]
+    pub visibility: Option<Visibility>,
+}
+
+impl CommentBody {
+    /// Validates the body; visibility defaults to a reply.
+    pub fn validate(self) -> Result<(String, Visibility)> {
+        Ok((validate::text("body", &self.body, BODY_MAX)?, self.visibility.unwrap_or(Visibility::Reply)))
+    }
+}
+
+/// Validates a person's name.
+pub fn name(field: &'static str, v: &str) -> Result<String> {
+    validate::text(field, v, NAME_MAX)
+}

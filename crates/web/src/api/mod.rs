@@ -1,0 +1,79 @@
+//! The JSON API v1 (`../shared/spec/api-v1.md`). Routes are registered together with their
+//! OpenAPI description, so a route cannot exist without appearing in `/api/v1/openapi.json`
+//! (and therefore in the authorization matrix test, which walks that document).
+
+pub mod input;
+mod session;
+mod work;
+
+use axum::Json;
+use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// A page of items, newest first unless stated.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct List<T: utoipa::ToSchema> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T: utoipa::ToSchema> From<atrium_store::work::Page<T>> for List<T> {
+    fn from(p: atrium_store::work::Page<T>) -> Self {
+        List { items: p.items, next_cursor: p.next_cursor }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Atrium API", version = "1", description = "The JSON API of Atrium, a self-hosted client portal."),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::login, session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(session::magic_link))
+        .routes(routes!(session::invite))
+        .routes(routes!(session::accept_invitation))
+        .routes(routes!(work::list_clients, work::create_client))
+        .routes(routes!(work::get_client, work::update_client))
+        .routes(routes!(work::list_projects, work::create_project))
+        .routes(routes!(work::get_project, work::update_project))
+        .routes(routes!(work::list_milestones, work::create_milestone))
+        .routes(routes!(work::list_tasks, work::create_task))
+        .routes(routes!(work::my_tasks))
+        .routes(routes!(work::get_task, work::update_task))
+        .routes(routes!(work::list_comments, work::create_comment))
+}
+
+/// The OpenAPI document generated from the registered routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// The API router, including `GET /api/v1/openapi.json`.
+pub fn router() -> axum::Router<AppState> {
+    let (router, doc) = api().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router.route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+}

@@ -1,0 +1,69 @@
+//! Settings the web layer needs, built by the binary from flags, environment and defaults.
+
+use std::time::Duration;
+
+/// Web settings. Holds no secrets.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Base of every link in mail and API answers (never the request's Host header).
+    pub public_url: url::Url,
+    /// The agency's name, shown in pages and mail.
+    pub agency_name: String,
+    /// A session unused this long expires.
+    pub session_idle: Duration,
+    /// A session expires this long after sign-in, used or not.
+    pub session_lifetime: Duration,
+    /// Largest accepted request body (JSON and forms).
+    pub body_limit: usize,
+    /// Sign-in attempts allowed per account per window.
+    pub login_per_account: u32,
+    /// Sign-in attempts allowed per IP address per window.
+    pub login_per_ip: u32,
+    /// The rate-limit window.
+    pub rate_window: Duration,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_proxy: bool,
+}
+
+impl WebConfig {
+    /// Defaults for a given public URL.
+    pub fn new(public_url: url::Url) -> Self {
+        WebConfig {
+            public_url,
+            agency_name: "Atrium".into(),
+            session_idle: Duration::from_secs(14 * 24 * 3600),
+            session_lifetime: Duration::from_secs(30 * 24 * 3600),
+            body_limit: 1024 * 1024,
+            login_per_account: 10,
+            login_per_ip: 50,
+            rate_window: Duration::from_secs(15 * 60),
+            trust_proxy: false,
+        }
+    }
+
+    /// Whether the portal is served over https (secure cookies, HSTS).
+    pub fn https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// An absolute URL for `path` under the public URL.
+    pub fn link(&self, path: &str) -> String {
+        let base = self.public_url.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+
+    /// The public origin (`scheme://host[:port]`), for the Origin check.
+    pub fn origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    /// The session cookie's name (`__Host-` prefixed on https).
+    pub fn session_cookie(&self) -> &'static str {
+        if self.https() { "__Host-atrium_session" } else { "atrium_session" }
+    }
+
+    /// The CSRF cookie's name (`__Host-` prefixed on https).
+    pub fn csrf_cookie(&self) -> &'static str {
+        if self.https() { "__Host-atrium_csrf" } else { "atrium_csrf" }
+    }
+}

@@ -1,0 +1,104 @@
+//! CSRF protection (SEC-IO-6): a double-submit token. Every response to a browser without the
+//! token cookie sets one; every state-changing request that could ride on the browser's cookies
+//! must echo it, as the `_csrf` form field or the `X-CSRF-Token` header, and a present `Origin`
+//! header must be the public origin. Bearer-token API calls carry no ambient credentials and
+//! are exempt.
+
+use atrium_core::{Error, token};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+use crate::auth::bearer;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The CSRF token to embed in this response's forms.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<CsrfToken>().cloned().unwrap_or(CsrfToken(String::new())))
+    }
+}
+
+/// The header carrying the token for htmx and cookie-authenticated API writes.
+pub const HEADER: &str = "x-csrf-token";
+
+/// Middleware enforcing the double-submit check and issuing the cookie.
+pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let jar = CookieJar::from_headers(req.headers());
+    let existing = jar.get(state.config.csrf_cookie()).map(|c| c.value().to_string()).filter(|v| token::well_formed(v));
+    let (value, fresh) = match existing {
+        Some(v) => (v, false),
+        None => (token::generate().secret, true),
+    };
+    let req = match check(&state, req, &value).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let mut req = req;
+    req.extensions_mut().insert(CsrfToken(value.clone()));
+    let mut res = next.run(req).await;
+    if fresh {
+        let mut c = Cookie::new(state.config.csrf_cookie(), value);
+        c.set_http_only(true);
+        c.set_same_site(SameSite::Strict);
+        c.set_secure(state.config.https());
+        c.set_path("/");
+        if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+async fn check(state: &AppState, req: Request, expected: &str) -> Result<Request, AppError> {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || bearer(req.headers()).is_some() {
+        return Ok(req);
+    }
+    let jar = CookieJar::from_headers(req.headers());
+    let is_api = req.uri().path().starts_with("/api/");
+    let has_session = jar.get(state.config.session_cookie()).is_some();
+    if is_api && !has_session {
+        // No ambient credentials: nothing to forge. JSON bodies also force a CORS preflight.
+        return Ok(req);
+    }
+    let denied = || AppError(Error::Forbidden("missing or invalid CSRF token; reload the page and try again"));
+    if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok())
+        && origin != state.config.origin()
+    {
+        tracing::info!(origin, "cross-origin write refused");
+        return Err(denied());
+    }
+    // The cookie must have come with the request (a fresh one proves nothing).
+    if jar.get(state.config.csrf_cookie()).map(|c| c.value()) != Some(expected) {
+        return Err(denied());
+    }
+    if let Some(h) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
+        return if token::same(h, expected) { Ok(req) } else { Err(denied()) };
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(denied());
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, state.config.body_limit).await.map_err(|_| AppError(Error::TooLarge))?;
+    let sent = form_urlencoded::parse(&bytes).find(|(k, _)| k == "_csrf").map(|(_, v)| v.into_owned());
+    match sent {
+        Some(s) if token::same(&s, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        _ => Err(denied()),
+    }
+}

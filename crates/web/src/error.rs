@@ -1,0 +1,65 @@
+//! Mapping Atrium's one [`Error`] to HTTP, once. API routes get the JSON error body of the
+//! contract; pages get an HTML error page (rendered by [`crate::pages::error_page`]) from the
+//! same value, carried in a response extension.
+
+use atrium_core::Error;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// The error type every handler returns.
+#[derive(Debug)]
+pub struct AppError(pub Error);
+
+impl From<Error> for AppError {
+    fn from(e: Error) -> Self {
+        AppError(e)
+    }
+}
+
+/// What a page needs to render an error, attached to error responses.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+/// HTTP status of an error.
+pub fn status(e: &Error) -> StatusCode {
+    match e {
+        Error::Unauthorized | Error::BadCredentials => StatusCode::UNAUTHORIZED,
+        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Gone => StatusCode::GONE,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status = status(&e);
+        if let Error::Internal(detail) = &e {
+            tracing::error!(%detail, "internal error");
+        } else if matches!(e, Error::NotFound | Error::Forbidden(_) | Error::Unauthorized) {
+            tracing::info!(code = e.code(), "request denied");
+        }
+        let message = e.to_string();
+        let body = serde_json::json!({ "error": { "code": e.code(), "message": message } });
+        let mut res = (status, Json(body)).into_response();
+        if let Error::RateLimited { retry_after } = e
+            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res.extensions_mut().insert(ErrorInfo { status, message });
+        res
+    }
+}
+
+/// Result type of handlers.
+pub type AppResult<T> = Result<T, AppError>;

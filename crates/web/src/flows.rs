@@ -1,0 +1,178 @@
+//! Sign-in flows shared by the JSON API and the HTML pages: password login, magic links,
+//! invitations and password resets, with their rate limits (SEC-AUTH-*).
+
+use atrium_core::model::{TokenPurpose, User};
+use atrium_core::policy::Actor;
+use atrium_core::token::NewToken;
+use atrium_core::{Error, Result, password, validate};
+use atrium_store::audit::Entry;
+use atrium_store::auth::Invitation;
+
+use crate::api::input::{InvitationBody, name};
+use crate::state::AppState;
+
+fn window(st: &AppState) -> chrono::Duration {
+    chrono::Duration::from_std(st.config.rate_window).unwrap_or(chrono::Duration::minutes(15))
+}
+
+/// Counts an attempt of `kind` from `ip` and for `email` (SEC-AUTH-4).
+pub async fn rate_limit(st: &AppState, kind: &str, ip: &str, email: &str) -> Result<()> {
+    let w = window(st);
+    st.store.hit_rate_limit(&format!("{kind}:ip:{ip}"), st.config.login_per_ip, w).await?;
+    let account = email.trim().to_lowercase();
+    st.store.hit_rate_limit(&format!("{kind}:account:{account}"), st.config.login_per_account, w).await
+}
+
+fn entry<'a>(action: &'static str, user: &User, ip: &'a str) -> Entry<'a> {
+    Entry {
+        action,
+        subject_type: "user",
+        subject_id: Some(user.id.to_string()),
+        client_id: user.client_id,
+        detail: serde_json::json!({}),
+        ip: Some(ip),
+    }
+}
+
+/// Starts a session for an active user and audits it.
+pub async fn start_session(
+    st: &AppState,
+    user: atrium_core::ids::UserId,
+    ip: &str,
+    ua: Option<&str>,
+    how: &'static str,
+) -> Result<(NewToken, User)> {
+    let acc = st.store.account(user).await?.filter(|a| a.user.active).ok_or(Error::Gone)?;
+    let lifetime = chrono::Duration::from_std(st.config.session_lifetime).unwrap_or(chrono::Duration::days(30));
+    let token = st.store.create_session(user, lifetime, Some(ip), ua).await?;
+    let actor =
+        Actor::new(acc.user.id, acc.user.name.clone(), acc.user.email.clone(), acc.user.role, acc.user.client_id)?;
+    st.store.audit(Some(&actor), entry(how, &acc.user, ip)).await?;
+    Ok((token, acc.user))
+}
+
+/// Email + password sign-in. Unknown email and wrong password answer the same, in about the
+/// same time (SEC-AUTH-3).
+pub async fn password_login(
+    st: &AppState,
+    ip: &str,
+    ua: Option<&str>,
+    email: &str,
+    pw: &str,
+) -> Result<(NewToken, User)> {
+    rate_limit(st, "login", ip, email).await?;
+    let email = validate::email("email", email).unwrap_or_default();
+    let account = if email.is_empty() { None } else { st.store.account_by_email(&email).await? };
+    let ok = password::verify(pw, account.as_ref().and_then(|a| a.password_hash.as_deref()));
+    match account {
+        Some(a) if ok && a.user.active => start_session(st, a.user.id, ip, ua, "session.login_password").await,
+        _ => {
+            tracing::info!("failed sign-in");
+            Err(Error::BadCredentials)
+        }
+    }
+}
+
+/// Emails a one-time link of `purpose` when the address belongs to an active user; answers the
+/// same either way.
+pub async fn request_link(st: &AppState, ip: &str, email: &str, purpose: TokenPurpose) -> Result<()> {
+    let kind = match purpose {
+        TokenPurpose::MagicLink => "magic",
+        TokenPurpose::PasswordReset => "reset",
+    };
+    rate_limit(st, kind, ip, email).await?;
+    let Ok(email) = validate::email("email", email) else { return Ok(()) };
+    let Some(acc) = st.store.account_by_email(&email).await? else { return Ok(()) };
+    if !acc.user.active {
+        return Ok(());
+    }
+    let token = st.store.issue_login_token(acc.user.id, purpose).await?;
+    let agency = &st.config.agency_name;
+    let mail = match purpose {
+        TokenPurpose::MagicLink => atrium_mail::templates::magic_link(
+            &acc.user.email,
+            agency,
+            &acc.user.name,
+            &st.config.link(&format!("/magic/{}", token.secret)),
+        ),
+        TokenPurpose::PasswordReset => atrium_mail::templates::password_reset(
+            &acc.user.email,
+            agency,
+            &acc.user.name,
+            &st.config.link(&format!("/reset/{}", token.secret)),
+        ),
+    };
+    st.send_mail(mail);
+    Ok(())
+}
+
+/// Signs in with a magic link (the POST behind the confirm button, SEC-AUTH-7).
+pub async fn use_magic_link(st: &AppState, ip: &str, ua: Option<&str>, secret: &str) -> Result<(NewToken, User)> {
+    st.store.hit_rate_limit(&format!("token:ip:{ip}"), st.config.login_per_ip, window(st)).await?;
+    let user = st.store.consume_login_token(secret, TokenPurpose::MagicLink).await?;
+    start_session(st, user, ip, ua, "session.login_magic_link").await
+}
+
+/// Sets a new password from a reset link; every other session and link of the user ends.
+pub async fn use_reset_link(
+    st: &AppState,
+    ip: &str,
+    ua: Option<&str>,
+    secret: &str,
+    new_password: &str,
+) -> Result<(NewToken, User)> {
+    st.store.hit_rate_limit(&format!("token:ip:{ip}"), st.config.login_per_ip, window(st)).await?;
+    password::check("password", new_password)?;
+    st.store.check_login_token(secret, TokenPurpose::PasswordReset).await?;
+    let hash = password::hash(new_password)?;
+    let user = st.store.consume_login_token(secret, TokenPurpose::PasswordReset).await?;
+    st.store.set_password(user, hash).await?;
+    start_session(st, user, ip, ua, "session.login_password_reset").await
+}
+
+/// Invites someone and emails them the link; returns the invitation and its absolute accept URL.
+pub async fn invite(st: &AppState, actor: &Actor, ip: &str, body: InvitationBody) -> Result<(Invitation, String)> {
+    actor.may_invite(body.role)?;
+    let email = validate::email("email", &body.email)?;
+    let person = name("name", &body.name)?;
+    let (inv, token) = st.store.create_invitation(actor, email, person, body.role, body.client_id, Some(ip)).await?;
+    let url = st.config.link(&format!("/invite/{}", token.secret));
+    st.send_mail(atrium_mail::templates::invitation(&inv.email, &st.config.agency_name, &inv.name, actor.name(), &url));
+    Ok((inv, url))
+}
+
+/// Accepts an invitation, creating the account, and signs the new user in.
+pub async fn accept_invitation(
+    st: &AppState,
+    ip: &str,
+    ua: Option<&str>,
+    secret: &str,
+    person: Option<&str>,
+    pw: &str,
+) -> Result<(NewToken, User)> {
+    st.store.hit_rate_limit(&format!("token:ip:{ip}"), st.config.login_per_ip, window(st)).await?;
+    st.store.invitation_by_token(secret).await?;
+    password::check("password", pw)?;
+    let person = match person.map(str::trim) {
+        Some(n) if !n.is_empty() => Some(name("name", n)?),
+        _ => None,
+    };
+    let hash = password::hash(pw)?;
+    let user = st.store.accept_invitation(secret, person, hash, Some(ip)).await?;
+    start_session(st, user, ip, ua, "session.login_invitation").await
+}
+
+/// Changes the signed-in user's password; needs the current one (SEC-AUTH-3).
+pub async fn change_password(st: &AppState, actor: &Actor, ip: &str, current: &str, new: &str) -> Result<()> {
+    if actor.viewing_staff().is_some() {
+        return Err(Error::Forbidden("View as client is read-only"));
+    }
+    rate_limit(st, "login", ip, actor.email()).await?;
+    let acc = st.store.account(actor.user_id()).await?.ok_or(Error::Unauthorized)?;
+    if !password::verify(current, acc.password_hash.as_deref()) {
+        return Err(Error::invalid("current_password", "is not your current password"));
+    }
+    password::check("new_password", new)?;
+    st.store.set_password(actor.user_id(), password::hash(new)?).await?;
+    st.store.audit(Some(actor), entry("user.change_password", &acc.user, ip)).await
+}

@@ -1,0 +1,107 @@
+//! The signed-in user's account: password change and active sessions (SEC-SESS-3).
+
+use askama::Template;
+use atrium_core::ids::SessionId;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{Chrome, render, see_other};
+use crate::auth::Authed;
+use crate::csrf::CsrfToken;
+use crate::error::AppResult;
+use crate::extract::{ClientIp, FormBody, Q};
+use crate::flows;
+use crate::state::AppState;
+
+struct SessionView {
+    id: String,
+    current: bool,
+    started: String,
+    last_seen: String,
+    ip: String,
+    agent: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    email: String,
+    sessions: Vec<SessionView>,
+}
+
+/// Notice codes a redirect may carry.
+#[derive(Deserialize, Default)]
+pub struct Notice {
+    #[serde(default)]
+    pub notice: Option<String>,
+}
+
+/// Maps a notice code to its message (only known codes are shown).
+pub fn notice_text(code: Option<&str>) -> Option<String> {
+    let t = match code? {
+        "password" => "Your password was changed. Other sessions were signed out.",
+        "revoked" => "The session was signed out.",
+        "invited" => "Invitation sent.",
+        "saved" => "Saved.",
+        "access_revoked" => "Every session and link of this client's users was revoked.",
+        _ => return None,
+    };
+    Some(t.to_string())
+}
+
+/// The account page.
+pub async fn page(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n): Q<Notice>) -> AppResult<Response> {
+    let me = auth.session.user_id;
+    let sessions = st
+        .store
+        .sessions_of(me)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.id.to_string(),
+            current: s.id == auth.session.id,
+            started: s.created_at.format("%b %-d, %Y %H:%M").to_string(),
+            last_seen: s.last_seen_at.format("%b %-d, %H:%M").to_string(),
+            ip: s.ip.unwrap_or_default(),
+            agent: s.user_agent.unwrap_or_default().chars().take(80).collect(),
+        })
+        .collect();
+    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Account", "/account");
+    chrome.flash = notice_text(n.notice.as_deref());
+    Ok(axum::response::IntoResponse::into_response(render(&AccountPage {
+        chrome,
+        email: auth.actor.email().to_string(),
+        sessions,
+    })?))
+}
+
+/// Password change fields.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// Changes the password (needs the current one); other sessions end.
+pub async fn change_password(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    FormBody(f): FormBody<PasswordForm>,
+) -> AppResult<Response> {
+    flows::change_password(&st, &auth.actor, &ip, &f.current_password, &f.new_password).await?;
+    Ok(see_other("/login"))
+}
+
+/// Revokes one of the user's own sessions.
+pub async fn revoke_session(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Response> {
+    let sid: SessionId = id.parse()?;
+    if !st.store.revoke_session(auth.session.user_id, sid).await? {
+        return Err(atrium_core::Error::NotFound.into());
+    }
+    Ok(see_other("/account?notice=revoked"))
+}

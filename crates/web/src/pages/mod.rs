@@ -1,0 +1,154 @@
+//! Server-rendered HTML pages (askama templates, compile-time checked, auto-escaped).
+
+pub mod account;
+pub mod portal;
+pub mod public;
+pub mod staff;
+pub mod view;
+
+use askama::Template;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::auth::Authed;
+use crate::csrf::CsrfToken;
+use crate::error::{AppError, AppResult, ErrorInfo};
+use crate::state::AppState;
+
+/// One navigation link.
+#[derive(Clone, Debug)]
+pub struct Nav {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// What every page's frame needs: agency, who is signed in, navigation, CSRF token, banners.
+#[derive(Clone, Debug, Default)]
+pub struct Chrome {
+    pub agency: String,
+    pub title: String,
+    pub user_name: Option<String>,
+    pub role_label: String,
+    /// Staff acting as themselves (links go to the staff side).
+    pub is_staff: bool,
+    pub csrf: String,
+    /// Set while a staff member views the portal as a client user: that user's name.
+    pub viewing_as: Option<String>,
+    pub nav: Vec<Nav>,
+    /// A one-line notice ("Saved", errors of a form).
+    pub flash: Option<String>,
+}
+
+impl Chrome {
+    /// The frame for a signed-out page.
+    pub fn public(st: &AppState, csrf: &CsrfToken, title: impl Into<String>) -> Self {
+        Chrome {
+            agency: st.config.agency_name.clone(),
+            title: title.into(),
+            csrf: csrf.0.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The frame for a signed-in page; `active` is the current nav entry's href.
+    pub fn signed_in(st: &AppState, auth: &Authed, csrf: &CsrfToken, title: impl Into<String>, active: &str) -> Self {
+        let a = &auth.actor;
+        let nav: Vec<(&'static str, &'static str)> = if a.is_staff() {
+            vec![("/staff", "My work"), ("/staff/clients", "Clients"), ("/staff/team", "Team")]
+        } else if a.role() == atrium_core::model::Role::ClientFinance {
+            vec![("/portal", "Home")]
+        } else {
+            vec![("/portal", "Home"), ("/portal/projects", "Projects"), ("/portal/tasks", "My tasks")]
+        };
+        Chrome {
+            agency: st.config.agency_name.clone(),
+            title: title.into(),
+            user_name: Some(a.name().to_string()),
+            role_label: a.role().label().to_string(),
+            is_staff: a.is_staff(),
+            csrf: csrf.0.clone(),
+            viewing_as: a.viewing_staff().map(|_| a.name().to_string()),
+            nav: nav.into_iter().map(|(href, label)| Nav { href, label, active: href == active }).collect(),
+            flash: None,
+        }
+    }
+}
+
+/// Renders a template into an HTML response.
+pub fn render<T: Template>(t: &T) -> AppResult<Html<String>> {
+    t.render().map(Html).map_err(|e| AppError(atrium_core::Error::Internal(format!("template: {e}"))))
+}
+
+/// A redirect after a successful form post (303 See Other).
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    heading: &'static str,
+    message: String,
+}
+
+/// Middleware: turns error responses of pages (not `/api`) into HTML; a missing sign-in on a
+/// page becomes a redirect to the sign-in page.
+pub async fn html_errors(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let is_get = req.method() == Method::GET;
+    let csrf = req.extensions().get::<CsrfToken>().cloned().unwrap_or(CsrfToken(String::new()));
+    let mut res = next.run(req).await;
+    if is_api {
+        return res;
+    }
+    let Some(info) = res.extensions_mut().remove::<ErrorInfo>() else { return res };
+    if info.status == StatusCode::UNAUTHORIZED && is_get {
+        return Redirect::to("/login").into_response();
+    }
+    let heading = match info.status {
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::UNAUTHORIZED => "Please sign in",
+        StatusCode::GONE => "Link expired",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        StatusCode::UNPROCESSABLE_ENTITY => "Please check your input",
+        s if s.is_server_error() => "Something went wrong",
+        _ => "Request refused",
+    };
+    let message =
+        if info.status.is_server_error() { "Please try again in a moment.".to_string() } else { info.message };
+    let page =
+        ErrorPage { chrome: Chrome::public(&st, &csrf, heading), status: info.status.as_u16(), heading, message };
+    let retry = res.headers().get(header::RETRY_AFTER).cloned();
+    let mut out = match page.render() {
+        Ok(html) => (info.status, Html(html)).into_response(),
+        Err(_) => (info.status, heading).into_response(),
+    };
+    if let Some(r) = retry {
+        out.headers_mut().insert(header::RETRY_AFTER, r);
+    }
+    out
+}
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+const HTMX_JS: &str = include_str!("../../static/htmx.min.js");
+const APP_JS: &str = include_str!("../../static/app.js");
+
+/// Serves the embedded static assets.
+pub async fn static_file(Path(path): Path<String>) -> Response {
+    let (body, ct) = match path.as_str() {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        _ => return AppError(atrium_core::Error::NotFound).into_response(),
+    };
+    let mut res = body.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    res
+}

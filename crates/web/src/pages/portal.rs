@@ -1,0 +1,319 @@
+//! The client portal: Home, Projects, a project, My tasks, a task. Everything is read through the
+//! actor's scope, so a client user (or staff viewing as one) sees their client's work only and
+//! never an internal note.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use atrium_core::ids::{ProjectId, TaskId, UserId};
+use atrium_core::model::{Role, TaskStatus};
+use atrium_core::{Error, markdown};
+use atrium_store::work::{PageRequest, TaskFilter};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use chrono::Timelike;
+use serde::Deserialize;
+
+use super::view::{ProjectCard, TaskRow, comment_views, due_label, project_card, task_row};
+use super::{Chrome, render, see_other};
+use crate::api::input::{CommentBody, TaskPatchBody, empty_none};
+use crate::auth::Authed;
+use crate::csrf::CsrfToken;
+use crate::error::AppResult;
+use crate::extract::{ClientIp, FormBody};
+use crate::state::AppState;
+
+fn page(t: &impl Template) -> AppResult<Response> {
+    Ok(render(t)?.into_response())
+}
+
+/// The portal is for client users (and staff viewing as one); staff get sent to their side.
+fn portal_actor(auth: &Authed) -> AppResult<()> {
+    if auth.actor.is_staff() { Err(Error::NotFound.into()) } else { Ok(()) }
+}
+
+struct Activity {
+    who: String,
+    task_id: String,
+    task: String,
+    excerpt: String,
+    when: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal_home.html")]
+struct HomePage {
+    chrome: Chrome,
+    greeting: String,
+    first_name: String,
+    tasks: Vec<TaskRow>,
+    projects: Vec<ProjectCard>,
+    activity: Vec<Activity>,
+    finance: bool,
+    can_act: bool,
+}
+
+fn greeting() -> &'static str {
+    match chrono::Utc::now().hour() {
+        5..=11 => "Good morning",
+        12..=17 => "Good afternoon",
+        _ => "Good evening",
+    }
+}
+
+fn excerpt(html_source: &str) -> String {
+    let flat: String = html_source.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 140 { format!("{}…", flat.chars().take(140).collect::<String>()) } else { flat }
+}
+
+/// Home: greeting, my open tasks, project cards, recent activity.
+pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
+    portal_actor(&auth)?;
+    let a = &auth.actor;
+    let scope = a.work_scope();
+    let me = a.user_id();
+    let client = match a.client_id() {
+        Some(c) => st.store.client_name(&a.identity_scope(), c).await?,
+        None => String::new(),
+    };
+    let mine = st.store.tasks_assigned(&scope, me, false, PageRequest { limit: 50, cursor: None }).await?;
+    let names = HashMap::from([(me, a.name().to_string())]);
+    let projects = st.store.projects(&scope, None, PageRequest { limit: 50, cursor: None }).await?;
+    let recent = st.store.recent_comments(&scope, 8).await?;
+    let mut ids: Vec<UserId> = recent.iter().map(|(c, _, _)| c.author_id).collect();
+    ids.sort();
+    ids.dedup();
+    let authors = st.store.user_names(&ids).await?;
+    let mut activity = Vec::with_capacity(recent.len());
+    for (c, tid, title) in &recent {
+        activity.push(Activity {
+            who: authors.get(&c.author_id).cloned().unwrap_or_default(),
+            task_id: tid.to_string(),
+            task: title.clone(),
+            excerpt: excerpt(&c.body),
+            when: c.created_at.format("%b %-d, %H:%M").to_string(),
+        });
+    }
+    page(&HomePage {
+        chrome: Chrome::signed_in(&st, &auth, &csrf, "Home", "/portal"),
+        greeting: greeting().into(),
+        first_name: a.name().split_whitespace().next().unwrap_or(a.name()).to_string(),
+        tasks: mine.items.iter().map(|t| task_row(&t.task, &names, &t.project_name, me)).collect(),
+        projects: projects.items.iter().map(|p| project_card(p, &client)).collect(),
+        activity,
+        finance: a.role() == Role::ClientFinance,
+        can_act: a.role() != Role::ClientViewer && a.viewing_staff().is_none(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "portal_projects.html")]
+struct ProjectsPage {
+    chrome: Chrome,
+    projects: Vec<ProjectCard>,
+}
+
+/// All of the client's projects.
+pub async fn projects(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
+    portal_actor(&auth)?;
+    let ps = st.store.projects(&auth.actor.work_scope(), None, PageRequest::all()).await?;
+    let client = match auth.actor.client_id() {
+        Some(c) => st.store.client_name(&auth.actor.identity_scope(), c).await?,
+        None => String::new(),
+    };
+    page(&ProjectsPage {
+        chrome: Chrome::signed_in(&st, &auth, &csrf, "Projects", "/portal/projects"),
+        projects: ps.items.iter().map(|p| project_card(p, &client)).collect(),
+    })
+}
+
+struct TimelineItem {
+    name: String,
+    due: String,
+    done: bool,
+    overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal_project.html")]
+struct ProjectPage {
+    chrome: Chrome,
+    p: ProjectCard,
+    description_html: String,
+    start: String,
+    timeline: Vec<TimelineItem>,
+    open: Vec<TaskRow>,
+    done: Vec<TaskRow>,
+    can_act: bool,
+}
+
+/// One project: timeline, milestones, every task, progress.
+pub async fn project(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    portal_actor(&auth)?;
+    let scope = auth.actor.work_scope();
+    let pid: ProjectId = id.parse()?;
+    let p = st.store.project(&scope, pid).await?;
+    let tasks = st.store.tasks(&scope, pid, &TaskFilter::default(), PageRequest::all()).await?.items;
+    let milestones = st.store.milestones(&scope, pid).await?;
+    let mut ids: Vec<UserId> = tasks.iter().filter_map(|t| t.assignee_id).collect();
+    ids.sort();
+    ids.dedup();
+    let names = st.store.user_names(&ids).await?;
+    let me = auth.actor.user_id();
+    let client = st.store.client_name(&auth.actor.identity_scope(), p.client_id).await?;
+    let today = super::view::today();
+    let (done, open): (Vec<_>, Vec<_>) = tasks.iter().partition(|t| t.status == TaskStatus::Done);
+    let mut open: Vec<_> = open;
+    open.sort_by_key(|t| (t.due_date.is_none(), t.due_date));
+    page(&ProjectPage {
+        chrome: Chrome::signed_in(&st, &auth, &csrf, p.name.clone(), "/portal/projects"),
+        p: project_card(&p, &client),
+        description_html: markdown::to_html(&p.description),
+        start: due_label(p.start_date),
+        timeline: milestones
+            .iter()
+            .map(|m| TimelineItem {
+                name: m.name.clone(),
+                due: due_label(m.due_date),
+                done: m.completed_at.is_some(),
+                overdue: m.completed_at.is_none() && m.due_date.is_some_and(|d| d < today),
+            })
+            .collect(),
+        open: open.iter().map(|t| task_row(t, &names, &p.name, me)).collect(),
+        done: done.iter().map(|t| task_row(t, &names, &p.name, me)).collect(),
+        can_act: auth.actor.role() != Role::ClientViewer && auth.actor.viewing_staff().is_none(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "portal_tasks.html")]
+struct TasksPage {
+    chrome: Chrome,
+    open: Vec<TaskRow>,
+    done: Vec<TaskRow>,
+    can_act: bool,
+}
+
+/// My tasks: open ones first, then recently done.
+pub async fn my_tasks(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
+    portal_actor(&auth)?;
+    let me = auth.actor.user_id();
+    let all =
+        st.store.tasks_assigned(&auth.actor.work_scope(), me, true, PageRequest { limit: 200, cursor: None }).await?;
+    let names = HashMap::from([(me, auth.actor.name().to_string())]);
+    let (done, open): (Vec<_>, Vec<_>) = all.items.iter().partition(|t| t.task.status == TaskStatus::Done);
+    page(&TasksPage {
+        chrome: Chrome::signed_in(&st, &auth, &csrf, "My tasks", "/portal/tasks"),
+        open: open.iter().map(|t| task_row(&t.task, &names, &t.project_name, me)).collect(),
+        done: done.iter().map(|t| task_row(&t.task, &names, &t.project_name, me)).collect(),
+        can_act: auth.actor.role() != Role::ClientViewer && auth.actor.viewing_staff().is_none(),
+    })
+}
+
+/// A task and its replies (never notes).
+pub async fn task(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    portal_actor(&auth)?;
+    let scope = auth.actor.work_scope();
+    let tid: TaskId = id.parse()?;
+    let t = st.store.task(&scope, tid).await?;
+    let comments = st.store.comments(&scope, tid).await?;
+    let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
+    ids.extend(t.task.assignee_id);
+    let names = st.store.user_names(&ids).await?;
+    let a = &auth.actor;
+    let can_reply = a.may_comment(atrium_core::model::Visibility::Reply).is_ok();
+    let can_complete = a.may_update_task(t.task.assignee_id, atrium_core::policy::TaskChange::StatusOnly).is_ok();
+    page(&super::view::TaskPage {
+        chrome: Chrome::signed_in(&st, &auth, &csrf, t.task.title.clone(), "/portal/projects"),
+        staff: false,
+        t: task_row(&t.task, &names, &t.project_name, a.user_id()),
+        project_href: format!("/portal/projects/{}", t.task.project_id),
+        client: String::new(),
+        title: t.task.title.clone(),
+        description: t.task.description.clone(),
+        description_html: markdown::to_html(&t.task.description),
+        due_date: String::new(),
+        comments: comment_views(&comments, &names),
+        statuses: vec![],
+        priorities: vec![],
+        people: vec![],
+        can_reply,
+        can_complete,
+    })
+}
+
+/// Status form (a client assignee marks their task done or reopens it).
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default, deserialize_with = "empty_none")]
+    status: Option<TaskStatus>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "task_row.html")]
+struct TaskRowFragment {
+    r: TaskRow,
+    chrome: Chrome,
+    can_act: bool,
+}
+
+/// Sets the status of a task assigned to me; answers htmx with the updated row.
+pub async fn set_status(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    FormBody(f): FormBody<StatusForm>,
+) -> AppResult<Response> {
+    portal_actor(&auth)?;
+    let tid: TaskId = id.parse()?;
+    let status = f.status.ok_or_else(|| Error::invalid("status", "is required"))?;
+    let patch = TaskPatchBody { status: Some(status), ..Default::default() }.validate()?;
+    let t = st.store.update_task(&auth.actor, tid, patch, Some(&ip)).await?;
+    if headers.contains_key("hx-request") {
+        let proj = st.store.project(&auth.actor.work_scope(), t.project_id).await?;
+        let names = HashMap::from([(auth.actor.user_id(), auth.actor.name().to_string())]);
+        let chrome = Chrome::signed_in(&st, &auth, &csrf, "", "");
+        return page(&TaskRowFragment {
+            r: task_row(&t, &names, &proj.name, auth.actor.user_id()),
+            chrome,
+            can_act: true,
+        });
+    }
+    // Only local paths are followed (no open redirect).
+    let next = f
+        .next
+        .filter(|n| n.starts_with("/portal") && !n.starts_with("//"))
+        .unwrap_or_else(|| format!("/portal/tasks/{tid}"));
+    Ok(see_other(&next))
+}
+
+/// Posts a reply.
+pub async fn comment(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    FormBody(f): FormBody<CommentBody>,
+) -> AppResult<Response> {
+    portal_actor(&auth)?;
+    let tid: TaskId = id.parse()?;
+    let (body, vis) = f.validate()?;
+    st.store.create_comment(&auth.actor, tid, body, vis, Some(&ip)).await?;
+    Ok(see_other(&format!("/portal/tasks/{tid}#comments")))
+}

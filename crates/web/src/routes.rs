@@ -1,0 +1,128 @@
+//! The router: every HTML page is listed once in [`PAGES`]-style table entries returned by
+//! [`page_routes`] (the authorization matrix test walks the same table), the API comes from
+//! [`crate::api::router`] (walked through its OpenAPI document).
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, get, post};
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::pages::{account, portal, public, staff};
+use crate::state::AppState;
+use crate::{api, auth, csrf, headers, pages};
+
+/// Who a page is for; the matrix test checks each audience is enforced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone, signed in or not (sign-in pages, health).
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// Staff only: client users get 404.
+    Staff,
+    /// The client portal: client users (and staff viewing as a client).
+    Portal,
+}
+
+/// One HTML route.
+pub struct PageRoute {
+    pub method: Method,
+    /// Axum path pattern (`{id}` parameters).
+    pub path: &'static str,
+    pub audience: Audience,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn r(method: Method, path: &'static str, audience: Audience, handler: MethodRouter<AppState>) -> PageRoute {
+    PageRoute { method, path, audience, handler }
+}
+
+/// Every HTML page and form action.
+pub fn page_routes() -> Vec<PageRoute> {
+    use Audience::*;
+    vec![
+        r(Method::GET, "/", Public, get(public::index)),
+        r(Method::GET, "/login", Public, get(public::login_page)),
+        r(Method::POST, "/login", Public, post(public::login)),
+        r(Method::POST, "/login/link", Public, post(public::request_magic_link)),
+        r(Method::GET, "/magic/{token}", Public, get(public::magic_page)),
+        r(Method::POST, "/magic/{token}", Public, post(public::magic_login)),
+        r(Method::GET, "/invite/{token}", Public, get(public::invite_page)),
+        r(Method::POST, "/invite/{token}", Public, post(public::accept_invite)),
+        r(Method::GET, "/reset", Public, get(public::reset_request_page)),
+        r(Method::POST, "/reset", Public, post(public::reset_request)),
+        r(Method::GET, "/reset/{token}", Public, get(public::reset_page)),
+        r(Method::POST, "/reset/{token}", Public, post(public::reset)),
+        r(Method::POST, "/logout", SignedIn, post(public::logout)),
+        r(Method::GET, "/account", SignedIn, get(account::page)),
+        r(Method::POST, "/account/password", SignedIn, post(account::change_password)),
+        r(Method::POST, "/account/sessions/{id}/revoke", SignedIn, post(account::revoke_session)),
+        r(Method::POST, "/view-as/exit", SignedIn, post(staff::exit_view_as)),
+        r(Method::GET, "/staff", Staff, get(staff::my_work)),
+        r(Method::GET, "/staff/clients", Staff, get(staff::clients)),
+        r(Method::POST, "/staff/clients", Staff, post(staff::create_client)),
+        r(Method::GET, "/staff/clients/{id}", Staff, get(staff::client)),
+        r(Method::POST, "/staff/clients/{id}/invitations", Staff, post(staff::invite)),
+        r(Method::POST, "/staff/clients/{id}/projects", Staff, post(staff::create_project)),
+        r(Method::POST, "/staff/clients/{id}/revoke-access", Staff, post(staff::revoke_access)),
+        r(Method::POST, "/staff/clients/{id}/view-as", Staff, post(staff::view_as)),
+        r(Method::GET, "/staff/team", Staff, get(staff::team)),
+        r(Method::POST, "/staff/team/invitations", Staff, post(staff::invite_staff)),
+        r(Method::GET, "/staff/projects/{id}", Staff, get(staff::project)),
+        r(Method::POST, "/staff/projects/{id}", Staff, post(staff::update_project)),
+        r(Method::POST, "/staff/projects/{id}/tasks", Staff, post(staff::create_task)),
+        r(Method::POST, "/staff/projects/{id}/milestones", Staff, post(staff::create_milestone)),
+        r(Method::GET, "/staff/tasks/{id}", Staff, get(staff::task)),
+        r(Method::POST, "/staff/tasks/{id}", Staff, post(staff::update_task)),
+        r(Method::POST, "/staff/tasks/{id}/comments", Staff, post(staff::comment)),
+        r(Method::GET, "/portal", Portal, get(portal::home)),
+        r(Method::GET, "/portal/projects", Portal, get(portal::projects)),
+        r(Method::GET, "/portal/projects/{id}", Portal, get(portal::project)),
+        r(Method::GET, "/portal/tasks", Portal, get(portal::my_tasks)),
+        r(Method::GET, "/portal/tasks/{id}", Portal, get(portal::task)),
+        r(Method::POST, "/portal/tasks/{id}/status", Portal, post(portal::set_status)),
+        r(Method::POST, "/portal/tasks/{id}/comments", Portal, post(portal::comment)),
+    ]
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
+    if st.store.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+async fn not_found() -> AppError {
+    AppError(atrium_core::Error::NotFound)
+}
+
+/// The whole application router with its layers.
+pub fn router(state: AppState) -> Router {
+    let mut pages_router: Router<AppState> = Router::new();
+    for p in page_routes() {
+        pages_router = pages_router.route(p.path, p.handler);
+    }
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/static/{*path}", get(pages::static_file))
+        .merge(api::router())
+        .merge(pages_router)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), pages::html_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
+        .with_state(state)
+}

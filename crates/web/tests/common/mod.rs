@@ -1,0 +1,350 @@
+//! Test harness: a fresh database per test (SQLite file, or a new PostgreSQL database when
+//! `ATRIUM_TEST_DB=postgres`), the real router served on port 0, and a seeded world with two
+//! clients and every role.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+
+use atrium_core::ids::{ClientId, CommentId, ProjectId, TaskId, UserId};
+use atrium_core::model::{Priority, ProjectStatus, Role, TaskStatus, Visibility};
+use atrium_core::policy::Actor;
+use atrium_mail::Mail;
+use atrium_store::Store;
+use atrium_store::people::NewUser;
+use atrium_store::work::{NewProject, NewTask};
+use atrium_web::{AppState, WebConfig};
+use sea_orm::ConnectionTrait;
+
+/// The password every seeded user has.
+pub const PASSWORD: &str = "plum-harbour-cactus";
+/// The public URL the test server believes it has (links must use it, never the Host header).
+pub const PUBLIC_URL: &str = "http://portal.test";
+
+/// A fresh database, dropped at the end of the test.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempdir::Dir>,
+}
+
+mod tempdir {
+    /// A temporary directory removed on drop.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("ATRIUM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// Whether this run targets PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("ATRIUM_TEST_DB").is_ok_and(|v| v == "postgres")
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        if on_postgres() {
+            let name = format!("atrium_test_{}", uuid::Uuid::now_v7().simple());
+            let admin = sea_orm::Database::connect(format!("{}/postgres", pg_admin_url()))
+                .await
+                .expect("connect to PostgreSQL");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin.close().await.ok();
+            TestDb { url: format!("{}/{name}", pg_admin_url()), pg_name: Some(name), _dir: None }
+        } else {
+            let dir = std::env::temp_dir().join(format!("atrium-test-{}", uuid::Uuid::now_v7().simple()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.join("atrium.db").display());
+            TestDb { url, pg_name: None, _dir: Some(tempdir::Dir(dir)) }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            // Drop the database from a separate thread with its own runtime (Drop cannot await).
+            let url = format!("{}/postgres", pg_admin_url());
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    if let Ok(admin) = sea_orm::Database::connect(url).await {
+                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A running server on a fresh database.
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub mails: Arc<Mutex<Vec<Mail>>>,
+    pub config: WebConfig,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+    _db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
+        let db = TestDb::new().await;
+        let store = atrium_store::connect(&db.url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let (mailer, mails) = atrium_mail::Mailer::memory("Atrium <portal@agency.test>").expect("mailer");
+        let mut config = WebConfig::new(url::Url::parse(PUBLIC_URL).expect("url"));
+        config.agency_name = "Northwind Studio".into();
+        tweak(&mut config);
+        let state = AppState::new(store.clone(), config.clone(), mailer);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            atrium_web::serve(listener, state, async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        TestApp { base, store, mails, config, shutdown: Some(tx), handle: Some(handle), _db: db }
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Waits for background mail sends and returns all mails so far.
+    pub async fn mails(&self) -> Vec<Mail> {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        self.mails.lock().expect("mails").clone()
+    }
+
+    /// A bearer token for a user (a real session row).
+    pub async fn token_for(&self, user: UserId) -> String {
+        self.store
+            .create_session(user, chrono::Duration::days(1), Some("127.0.0.1"), Some("test"))
+            .await
+            .expect("session")
+            .secret
+    }
+
+    pub async fn actor(&self, user: UserId) -> Actor {
+        self.store.actor(user).await.expect("actor").expect("active")
+    }
+}
+
+/// An HTTP client that does not follow redirects and keeps cookies.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().expect("client")
+}
+
+/// A plain API client.
+pub fn api() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// One client company with its people and work.
+#[derive(Clone, Debug)]
+pub struct ClientSide {
+    pub id: ClientId,
+    pub name: String,
+    pub admin: UserId,
+    pub finance: UserId,
+    pub viewer: UserId,
+    pub project: ProjectId,
+    pub project_name: String,
+    pub task: TaskId,
+    pub task_title: String,
+    pub reply: CommentId,
+    pub note: CommentId,
+    pub note_text: String,
+}
+
+/// Everything seeded.
+#[derive(Clone, Debug)]
+pub struct World {
+    pub owner: UserId,
+    pub admin: UserId,
+    pub staff: UserId,
+    pub a: ClientSide,
+    pub b: ClientSide,
+}
+
+impl World {
+    /// Every user with their role and client (None for staff).
+    pub fn users(&self) -> Vec<(Role, Option<&ClientSide>, UserId)> {
+        vec![
+            (Role::Owner, None, self.owner),
+            (Role::Admin, None, self.admin),
+            (Role::Staff, None, self.staff),
+            (Role::ClientAdmin, Some(&self.a), self.a.admin),
+            (Role::ClientFinance, Some(&self.a), self.a.finance),
+            (Role::ClientViewer, Some(&self.a), self.a.viewer),
+        ]
+    }
+}
+
+async fn user(store: &Store, email: &str, name: &str, role: Role, client: Option<ClientId>, hash: &str) -> UserId {
+    store
+        .create_user(NewUser {
+            email: email.into(),
+            name: name.into(),
+            password_hash: Some(hash.into()),
+            role,
+            client_id: client,
+        })
+        .await
+        .expect("user")
+}
+
+async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, hash: &str) -> ClientSide {
+    let s = &app.store;
+    let name = format!("Client{key} Corp");
+    let c = s.create_client(owner, name.clone(), None).await.expect("client");
+    let admin =
+        user(s, &format!("admin@{key}.test"), &format!("Admin{key} Person"), Role::ClientAdmin, Some(c.id), hash).await;
+    let finance =
+        user(s, &format!("finance@{key}.test"), &format!("Finance{key} Person"), Role::ClientFinance, Some(c.id), hash)
+            .await;
+    let viewer =
+        user(s, &format!("viewer@{key}.test"), &format!("Viewer{key} Person"), Role::ClientViewer, Some(c.id), hash)
+            .await;
+    let project_name = format!("Project{key} Secret Launch");
+    let p = s
+        .create_project(
+            owner,
+            NewProject {
+                client_id: c.id,
+                name: project_name.clone(),
+                description: format!("About project {key}"),
+                status: ProjectStatus::Active,
+                start_date: None,
+                due_date: None,
+            },
+            None,
+        )
+        .await
+        .expect("project");
+    let task_title = format!("Task{key} Review homepage");
+    let t = s
+        .create_task(
+            owner,
+            p.id,
+            NewTask {
+                title: task_title.clone(),
+                description: String::new(),
+                status: TaskStatus::Todo,
+                priority: Priority::High,
+                due_date: None,
+                assignee_id: Some(admin),
+                milestone_id: None,
+            },
+            None,
+        )
+        .await
+        .expect("task");
+    s.create_task(
+        owner,
+        p.id,
+        NewTask {
+            title: format!("Task{key} Staff only chore"),
+            description: String::new(),
+            status: TaskStatus::Done,
+            priority: Priority::Low,
+            due_date: None,
+            assignee_id: Some(staff),
+            milestone_id: None,
+        },
+        None,
+    )
+    .await
+    .expect("task");
+    let reply = s
+        .create_comment(owner, t.id, format!("Reply{key} visible to client"), Visibility::Reply, None)
+        .await
+        .expect("reply");
+    let note_text = format!("Note{key} internal margin is thin");
+    let note = s.create_comment(owner, t.id, note_text.clone(), Visibility::Note, None).await.expect("note");
+    ClientSide {
+        id: c.id,
+        name,
+        admin,
+        finance,
+        viewer,
+        project: p.id,
+        project_name,
+        task: t.id,
+        task_title,
+        reply: reply.id,
+        note: note.id,
+        note_text,
+    }
+}
+
+/// Seeds owner/admin/staff and two clients A and B with every client role, a project, tasks,
+/// a reply and a note each.
+pub async fn seed(app: &TestApp) -> World {
+    let hash = atrium_core::password::hash(PASSWORD).expect("hash");
+    let s = &app.store;
+    let owner = user(s, "owner@agency.test", "Olivia Owner", Role::Owner, None, &hash).await;
+    let admin = user(s, "admin@agency.test", "Adam Admin", Role::Admin, None, &hash).await;
+    let staff = user(s, "staff@agency.test", "Sam Staff", Role::Staff, None, &hash).await;
+    let owner_actor = app.actor(owner).await;
+    let a = client_side(app, &owner_actor, staff, "a", &hash).await;
+    let b = client_side(app, &owner_actor, staff, "b", &hash).await;
+    World { owner, admin, staff, a, b }
+}
+
+/// Signs in through the HTML form and returns the cookie-carrying client and its CSRF token.
+pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> (reqwest::Client, String) {
+    let c = browser();
+    let page = c.get(app.url("/login")).send().await.expect("login page").text().await.expect("body");
+    let csrf = csrf_from(&page);
+    let res = c
+        .post(app.url("/login"))
+        .form(&[("_csrf", csrf.as_str()), ("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303, "sign-in should redirect");
+    let home = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("/").to_string();
+    let page = c.get(app.url(&home)).send().await.expect("home").text().await.expect("body");
+    let csrf = csrf_from(&page);
+    (c, csrf)
+}
+
+/// The CSRF token embedded in a page.
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    if let Some(i) = html.find(marker) {
+        let rest = &html[i + marker.len()..];
+        return rest[..rest.find('"').unwrap_or(0)].to_string();
+    }
+    let marker = "data-csrf=\"";
+    let i = html.find(marker).expect("csrf token in page");
+    let rest = &html[i + marker.len()..];
+    rest[..rest.find('"').unwrap_or(0)].to_string()
+}

@@ -1,0 +1,70 @@
+// Starts a real `atrium serve` on a fresh SQLite data dir and drives Debian's Chromium.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import net from "node:net";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const BIN = process.env.ATRIUM_BIN || join(root, "target", "debug", "atrium");
+export const SCREENSHOTS = join(root, "docs", "screenshots");
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.on("error", reject);
+  });
+}
+
+export async function startServer() {
+  const dataDir = mkdtempSync(join(tmpdir(), "atrium-e2e-"));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const owner = { email: "owner@northwind.test", name: "Olivia Owner", password: "e2e owner passphrase" };
+  execFileSync(BIN, ["admin", "create-owner", "--data-dir", dataDir, "--email", owner.email, "--name", owner.name, "--password", owner.password], { stdio: "pipe" });
+  const proc = spawn(BIN, ["serve", "--data-dir", dataDir, "--bind", `127.0.0.1:${port}`, "--agency-name", "Northwind Studio"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+  let log = "";
+  proc.stdout.on("data", (d) => { log += d; });
+  proc.stderr.on("data", (d) => { log += d; });
+  for (let i = 0; i < 100; i++) {
+    try { const r = await fetch(`${base}/healthz`); if (r.ok) break; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base, dataDir, owner,
+    log: () => log,
+    async stop() { proc.kill("SIGTERM"); await new Promise((r) => proc.once("exit", r)); rmSync(dataDir, { recursive: true, force: true }); },
+    /** The newest mail in the outbox sent to `to`, decoded to text. */
+    mailTo(to) {
+      const dir = join(dataDir, "outbox");
+      const files = readdirSync(dir).map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+      for (const f of files) {
+        const raw = readFileSync(f, "utf8");
+        if (raw.includes(`To: ${to}`)) return decodeMail(raw);
+      }
+      throw new Error(`no mail to ${to}`);
+    },
+  };
+}
+
+/** Decodes the text parts of an .eml (quoted-printable or base64) well enough to find links. */
+function decodeMail(raw) {
+  let out = raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  for (const m of raw.matchAll(/Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/g)) {
+    out += "\n" + Buffer.from(m[1].replace(/\s/g, ""), "base64").toString("utf8");
+  }
+  return out;
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
+  });
+}

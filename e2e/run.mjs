@@ -1,0 +1,8 @@
+// Runs the browser suite with node's test runner (TAP output, non-zero exit on failure).
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", join(here, "portal.test.mjs")], { stdio: "inherit" });
+process.exit(r.status ?? 1);
