@@ -1,29 +1,453 @@
-//! TEMPORARY stub until the demo generator lands (being written in parallel).
-#![allow(dead_code)]
+//! `atrium demo`: a believable agency — staff, clients with portal users, projects with
+//! milestones, tasks in every state and due-date bucket, replies and internal notes — so a
+//! newcomer sees a living portal at once. The same generator, scaled up, feeds the benchmarks.
+//!
+//! Generation is deterministic (a fixed seed) and relative to today, so "overdue", "due today"
+//! and "this week" always have something in them.
+
+use anyhow::{Context, Result, bail};
+use atrium_core::ids::{ClientId, CommentId, MilestoneId, ProjectId, TaskId, UserId};
+use atrium_core::model::{Priority, ProjectStatus, Role, TaskStatus, Visibility};
+use atrium_store::Store;
+use atrium_store::bulk::{Bulk, BulkClient, BulkComment, BulkMilestone, BulkProject, BulkTask, BulkUser};
+use chrono::{Duration, NaiveDate, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// The staff login the demo prints.
 pub const STAFF_EMAIL: &str = "ana@northwind.test";
+/// The client login the demo prints (client admin of Acme).
 pub const CLIENT_EMAIL: &str = "client@acme.test";
+/// The one password every demo user has.
 pub const PASSWORD: &str = "atrium-demo-2026";
+
+/// How much data to create.
 #[derive(Clone, Debug)]
 pub struct DemoScale {
     pub clients: usize,
     pub projects: usize,
     pub tasks: usize,
 }
+
 impl DemoScale {
+    /// The newcomer's agency: 4 clients, 8 projects, ~150 tasks.
     pub fn small() -> Self {
         DemoScale { clients: 4, projects: 8, tasks: 150 }
     }
+
+    /// The benchmark data set: 200 clients, 2,000 projects, 100,000 tasks.
     pub fn bench() -> Self {
         DemoScale { clients: 200, projects: 2000, tasks: 100_000 }
     }
 }
+
+/// What the demo prints so someone can sign in.
 #[derive(Clone, Debug)]
 pub struct DemoLogins {
     pub staff_email: String,
     pub client_email: String,
     pub password: String,
-    pub client_project_id: atrium_core::ids::ProjectId,
+    /// A project the printed client user can see (benchmarks request it).
+    pub client_project_id: ProjectId,
 }
-pub async fn seed(_store: &atrium_store::Store, _scale: &DemoScale) -> anyhow::Result<DemoLogins> {
-    anyhow::bail!("demo generator not yet available")
+
+const STAFF: [(&str, &str, Role); 3] = [
+    ("Ana Ruiz", STAFF_EMAIL, Role::Owner),
+    ("Ben Okafor", "ben@northwind.test", Role::Admin),
+    ("Chloé Martin", "chloe@northwind.test", Role::Staff),
+];
+
+/// Named clients first; beyond them, generated names.
+const CLIENTS: [(&str, &str); 4] = [
+    ("Acme Corporation", "acme"),
+    ("Globex Retail", "globex"),
+    ("Initech Health", "initech"),
+    ("Umbrella Foods", "umbrella"),
+];
+
+const CLIENT_PEOPLE: [&str; 12] = [
+    "Dana Whitfield",
+    "Frank Li",
+    "Grace Park",
+    "Hugo Almeida",
+    "Iris Novak",
+    "Jonas Berg",
+    "Kira Osei",
+    "Luis Romero",
+    "Maya Singh",
+    "Noah Fischer",
+    "Olga Petrova",
+    "Priya Nair",
+];
+
+const NAME_PARTS: [&str; 20] = [
+    "Blue", "Cedar", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Indigo", "Juniper", "Kestrel", "Lumen", "Maple",
+    "Nimbus", "Orchid", "Pioneer", "Quartz", "Redwood", "Summit", "Tidal", "Vertex",
+];
+const NAME_KINDS: [&str; 10] =
+    ["Labs", "Logistics", "Bakery", "Clinic", "Outfitters", "Capital", "Studios", "Energy", "Foods", "Travel"];
+
+const PROJECTS: [(&str, &str); 8] = [
+    ("Website redesign", "A faster, friendlier website that turns visitors into enquiries."),
+    ("Brand refresh", "New logo, colours and type that still feel like *you*."),
+    ("Mobile app MVP", "The first release of the customer app for iOS and Android."),
+    ("SEO audit", "Find what keeps the site off page one, and fix the top ten issues."),
+    ("Spring campaign", "Landing pages, email sequence and ads for the spring launch."),
+    ("Customer portal", "Self-service orders and invoices for **your** customers."),
+    ("Analytics dashboard", "One page that shows the numbers the board asks about."),
+    ("Product launch", "Everything needed for launch day: press kit, site, socials."),
+];
+
+const MILESTONES: [&str; 4] = ["Discovery", "Design", "Build", "Launch"];
+
+/// Tasks the client does (approvals, content) — assigned to a client user.
+const CLIENT_TASKS: [&str; 10] = [
+    "Approve the homepage wireframes",
+    "Send product photos",
+    "Review the colour palette",
+    "Provide brand guidelines",
+    "Sign off the sitemap",
+    "Confirm launch date",
+    "Share analytics access",
+    "Review draft copy for About page",
+    "Approve the email sequence",
+    "Send the list of team bios",
+];
+
+/// Tasks the agency does — assigned to staff.
+const STAFF_TASKS: [&str; 14] = [
+    "Draft the sitemap",
+    "Design homepage mock-up",
+    "Set up staging environment",
+    "Write meta descriptions",
+    "Build the contact form",
+    "Run accessibility audit",
+    "Prepare launch checklist",
+    "Configure analytics events",
+    "Optimise images",
+    "Write release notes",
+    "Fix mobile navigation",
+    "Create social media templates",
+    "Set up email automation",
+    "Migrate blog posts",
+];
+
+const REPLIES: [&str; 6] = [
+    "Thanks! I've shared this with the team and will come back by Friday.",
+    "Uploaded the latest version — let me know what you think.",
+    "Looks great. One small thing: could the button be a bit larger on phones?",
+    "Approved from our side. 🎉",
+    "Quick question: do you need the files in **PNG** or **SVG**?",
+    "We moved this to next week so the copy can be finalised first.",
+];
+
+const NOTES: [&str; 4] = [
+    "Internal: client is slow on approvals — nudge on Monday.",
+    "Budget check: this is past the estimate, don't offer more revisions.",
+    "Ben to pair on this; the API is flakier than it looks.",
+    "Note to self: invoice the extra photo session separately.",
+];
+
+/// Creates the demo data in an empty database.
+pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
+    if !store.has_no_users().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        bail!("the database already has users; demo data only loads into an empty data dir");
+    }
+    let hash = atrium_core::password::hash(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (bulk, logins) = generate(scale, &hash, Utc::now().date_naive())?;
+    store.load_bulk(bulk).await.map_err(|e| anyhow::anyhow!("{e}")).context("loading demo data")?;
+    Ok(logins)
+}
+
+/// Builds the rows; pure so it can be tested without a database.
+fn generate(scale: &DemoScale, hash: &str, today: NaiveDate) -> Result<(Bulk, DemoLogins)> {
+    if scale.clients == 0 || scale.projects < scale.clients || scale.tasks < scale.projects {
+        bail!("demo scale needs at least one client, a project per client and a task per project");
+    }
+    let mut rng = StdRng::seed_from_u64(2026);
+    let mut b = Bulk::default();
+
+    let staff: Vec<UserId> = STAFF
+        .iter()
+        .map(|(name, email, role)| {
+            let id = UserId::new();
+            b.users.push(BulkUser {
+                id,
+                email: (*email).into(),
+                name: (*name).into(),
+                password_hash: Some(hash.into()),
+                role: *role,
+                client_id: None,
+            });
+            id
+        })
+        .collect();
+
+    // Clients and their portal users: a client admin (assignee of client tasks), a finance
+    // contact, and for every other client a viewer.
+    let mut client_admins: Vec<(ClientId, UserId)> = Vec::with_capacity(scale.clients);
+    for i in 0..scale.clients {
+        let (name, domain) = match CLIENTS.get(i) {
+            Some((n, d)) => ((*n).to_string(), (*d).to_string()),
+            None => {
+                let n = format!(
+                    "{} {} {}",
+                    NAME_PARTS[i % NAME_PARTS.len()],
+                    NAME_KINDS[(i / NAME_PARTS.len()) % NAME_KINDS.len()],
+                    i
+                );
+                (n, format!("client{i}"))
+            }
+        };
+        let client = ClientId::new();
+        b.clients.push(BulkClient { id: client, name });
+        let person = |k: usize| CLIENT_PEOPLE[(i * 3 + k) % CLIENT_PEOPLE.len()].to_string();
+        let admin_email = if i == 0 { CLIENT_EMAIL.to_string() } else { format!("admin@{domain}.test") };
+        let mut people = vec![
+            (admin_email, person(0), Role::ClientAdmin),
+            (format!("finance@{domain}.test"), person(1), Role::ClientFinance),
+        ];
+        if i % 2 == 0 {
+            people.push((format!("viewer@{domain}.test"), person(2), Role::ClientViewer));
+        }
+        for (k, (email, name, role)) in people.into_iter().enumerate() {
+            let id = UserId::new();
+            if k == 0 {
+                client_admins.push((client, id));
+            }
+            b.users.push(BulkUser { id, email, name, password_hash: Some(hash.into()), role, client_id: Some(client) });
+        }
+    }
+
+    // Projects spread round-robin over clients, so client 0 owns projects 0, n, 2n, …
+    let mut projects: Vec<(ProjectId, usize, Vec<MilestoneId>, NaiveDate)> = Vec::with_capacity(scale.projects);
+    for p in 0..scale.projects {
+        let ci = p % scale.clients;
+        let (client, _) = client_admins[ci];
+        let (name, description) = PROJECTS[p % PROJECTS.len()];
+        let name = if p < PROJECTS.len() { name.to_string() } else { format!("{name} {}", p / PROJECTS.len() + 1) };
+        let start = today - Duration::days(rng.random_range(10..120));
+        let due = today + Duration::days(rng.random_range(14..150));
+        let status = match p % 8 {
+            6 => ProjectStatus::Planned,
+            7 => ProjectStatus::OnHold,
+            _ => ProjectStatus::Active,
+        };
+        let id = ProjectId::new();
+        b.projects.push(BulkProject {
+            id,
+            client_id: client,
+            name,
+            description: description.into(),
+            status,
+            start_date: Some(start),
+            due_date: Some(due),
+        });
+        let span = (due - start).num_days().max(4);
+        let milestones: Vec<MilestoneId> = MILESTONES
+            .iter()
+            .enumerate()
+            .map(|(k, m)| {
+                let mid = MilestoneId::new();
+                let m_due = start + Duration::days(span * (k as i64 + 1) / MILESTONES.len() as i64);
+                b.milestones.push(BulkMilestone {
+                    id: mid,
+                    project_id: id,
+                    name: (*m).into(),
+                    due_date: Some(m_due),
+                    done: m_due < today,
+                    position: k as i32,
+                });
+                mid
+            })
+            .collect();
+        projects.push((id, ci, milestones, start));
+    }
+
+    // Tasks: spread evenly over projects; client tasks go to the client admin, the rest to staff.
+    // Due dates fall into every "My work" bucket: overdue, today, this week, later, none.
+    for t in 0..scale.tasks {
+        let (pid, ci, ref milestones, _) = projects[t % scale.projects];
+        let is_client_task = t % 3 == 0;
+        let (title, assignee) = if is_client_task {
+            (CLIENT_TASKS[(t / 3) % CLIENT_TASKS.len()], client_admins[ci].1)
+        } else {
+            (STAFF_TASKS[t % STAFF_TASKS.len()], staff[t % staff.len()])
+        };
+        let due_offset = match rng.random_range(0..10) {
+            0 | 1 => Some(-rng.random_range(1..10)),
+            2 => Some(0),
+            3..=5 => Some(rng.random_range(1..7)),
+            6..=8 => Some(rng.random_range(7..60)),
+            _ => None,
+        };
+        let status = match rng.random_range(0..10) {
+            0..=3 => TaskStatus::Done,
+            4..=5 => TaskStatus::InProgress,
+            _ => TaskStatus::Todo,
+        };
+        let priority = match rng.random_range(0..10) {
+            0 => Priority::Urgent,
+            1 | 2 => Priority::High,
+            3 => Priority::Low,
+            _ => Priority::Normal,
+        };
+        let id = TaskId::new();
+        b.tasks.push(BulkTask {
+            id,
+            project_id: pid,
+            milestone_id: Some(milestones[(t / scale.projects) % milestones.len()]),
+            title: title.into(),
+            description: if is_client_task {
+                "Everything you need is in the project files. Reply here with any questions.".into()
+            } else {
+                String::new()
+            },
+            status,
+            priority,
+            due_date: due_offset.map(|d| today + Duration::days(d)),
+            assignee_id: Some(assignee),
+            created_by: staff[t % staff.len()],
+        });
+
+        // A conversation on roughly every fourth task (every tenth at benchmark scale).
+        let every = if scale.tasks > 10_000 { 10 } else { 4 };
+        if t % every == 0 {
+            let base = Utc::now() - Duration::hours(rng.random_range(2..240));
+            let thread: [(UserId, Visibility, &str); 3] = [
+                (staff[t % staff.len()], Visibility::Reply, REPLIES[t % REPLIES.len()]),
+                (client_admins[ci].1, Visibility::Reply, REPLIES[(t + 3) % REPLIES.len()]),
+                (staff[(t + 1) % staff.len()], Visibility::Note, NOTES[t % NOTES.len()]),
+            ];
+            let len = 1 + t % 3;
+            for (k, (author, visibility, body)) in thread.into_iter().take(len).enumerate() {
+                b.comments.push(BulkComment {
+                    id: CommentId::new(),
+                    task_id: id,
+                    author_id: author,
+                    body: body.into(),
+                    visibility,
+                    created_at: base + Duration::minutes(37 * k as i64),
+                });
+            }
+        }
+    }
+
+    let logins = DemoLogins {
+        staff_email: STAFF_EMAIL.into(),
+        client_email: CLIENT_EMAIL.into(),
+        password: PASSWORD.into(),
+        client_project_id: projects[0].0,
+    };
+    Ok((b, logins))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
+    #[test]
+    fn small_demo_matches_the_brief() {
+        let (b, logins) = generate(&DemoScale::small(), "hash", today()).unwrap();
+        assert_eq!(b.users.iter().filter(|u| u.role.is_staff()).count(), 3);
+        assert_eq!(b.clients.len(), 4);
+        for c in &b.clients {
+            let users = b.users.iter().filter(|u| u.client_id == Some(c.id)).count();
+            assert!((2..=3).contains(&users), "{} has {users} users", c.name);
+        }
+        assert_eq!(b.projects.len(), 8);
+        assert_eq!(b.tasks.len(), 150);
+        assert!(b.comments.iter().any(|c| c.visibility == Visibility::Note));
+        assert!(b.comments.iter().any(|c| c.visibility == Visibility::Reply));
+        // The printed client can see the printed project.
+        let client = b.users.iter().find(|u| u.email == logins.client_email).unwrap();
+        let project = b.projects.iter().find(|p| p.id == logins.client_project_id).unwrap();
+        assert_eq!(client.client_id, Some(project.client_id));
+        // …and has open work of their own, some of it overdue.
+        let mine: Vec<_> =
+            b.tasks.iter().filter(|t| t.assignee_id == Some(client.id) && t.status != TaskStatus::Done).collect();
+        assert!(mine.len() >= 5, "client has {} open tasks", mine.len());
+        assert!(b.users.iter().any(|u| u.email == logins.staff_email && u.role == Role::Owner));
+    }
+
+    #[test]
+    fn tasks_only_go_to_people_who_can_see_them() {
+        let (b, _) = generate(&DemoScale::small(), "hash", today()).unwrap();
+        for t in &b.tasks {
+            let project = b.projects.iter().find(|p| p.id == t.project_id).unwrap();
+            let assignee = b.users.iter().find(|u| Some(u.id) == t.assignee_id).unwrap();
+            assert!(assignee.role.is_staff() || assignee.client_id == Some(project.client_id));
+        }
+        for c in &b.comments {
+            let author = b.users.iter().find(|u| u.id == c.author_id).unwrap();
+            assert!(c.visibility == Visibility::Reply || author.role.is_staff(), "a client wrote a note");
+        }
+    }
+
+    #[test]
+    fn emails_are_unique_at_benchmark_scale() {
+        let (b, _) = generate(&DemoScale::bench(), "hash", today()).unwrap();
+        let mut emails: Vec<_> = b.users.iter().map(|u| u.email.as_str()).collect();
+        emails.sort_unstable();
+        let n = emails.len();
+        emails.dedup();
+        assert_eq!(emails.len(), n);
+        assert_eq!((b.clients.len(), b.projects.len(), b.tasks.len()), (200, 2000, 100_000));
+    }
+
+    #[test]
+    fn nonsense_scale_is_refused() {
+        let scale = DemoScale { clients: 3, projects: 2, tasks: 10 };
+        assert!(generate(&scale, "hash", today()).is_err());
+    }
+
+    /// A fresh database: SQLite in a temp dir, or a new PostgreSQL database when
+    /// `ATRIUM_TEST_DB=postgres` (the same switch as the web suites).
+    async fn fresh_store() -> (Store, Option<String>) {
+        use sea_orm::ConnectionTrait;
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        if std::env::var("ATRIUM_TEST_DB").is_ok_and(|v| v == "postgres") {
+            let base =
+                std::env::var("ATRIUM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+            let admin = sea_orm::Database::connect(format!("{base}/postgres")).await.unwrap();
+            admin.execute_unprepared(&format!("CREATE DATABASE atrium_demo_{id}")).await.unwrap();
+            admin.close().await.unwrap();
+            (atrium_store::connect(&format!("{base}/atrium_demo_{id}")).await.unwrap(), None)
+        } else {
+            let dir = std::env::temp_dir().join(format!("atrium-demo-test-{id}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = format!("sqlite://{}?mode=rwc", dir.join("atrium.db").display());
+            (atrium_store::connect(&url).await.unwrap(), Some(dir.display().to_string()))
+        }
+    }
+
+    #[tokio::test]
+    async fn demo_loads_once_and_its_client_sees_only_its_own_projects() {
+        use atrium_store::work::PageRequest;
+        let (store, dir) = fresh_store().await;
+        store.migrate().await.unwrap();
+        let logins = seed(&store, &DemoScale::small()).await.unwrap();
+
+        let client = store.actor(store.account_by_email(&logins.client_email).await.unwrap().unwrap().user.id);
+        let client = client.await.unwrap().unwrap();
+        let visible = store.projects(&client.work_scope(), None, PageRequest::all()).await.unwrap().items;
+        assert_eq!(visible.len(), 2, "Acme owns two of the eight projects");
+        assert!(visible.iter().all(|p| Some(p.client_id) == client.client_id()));
+        assert!(visible.iter().any(|p| p.id == logins.client_project_id));
+
+        let staff = store.actor(store.account_by_email(&logins.staff_email).await.unwrap().unwrap().user.id);
+        let staff = staff.await.unwrap().unwrap();
+        assert_eq!(store.projects(&staff.work_scope(), None, PageRequest::all()).await.unwrap().items.len(), 8);
+
+        // A second run never mixes invented data into a database that has users.
+        assert!(seed(&store, &DemoScale::small()).await.is_err());
+        store.close().await;
+        if let Some(dir) = dir {
+            std::fs::remove_dir_all(dir).ok();
+        }
+    }
 }

@@ -81,20 +81,17 @@ async fn demo(args: DemoArgs) -> Result<()> {
         Scale::Small => demo::DemoScale::small(),
         Scale::Bench => demo::DemoScale::bench(),
     };
-    let started = std::time::Instant::now();
-    match demo::seed(&store, &scale).await {
-        Ok(l) => {
-            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, ?scale, "demo data created");
-            print_logins(&l.staff_email, &l.client_email, &l.password);
-        }
-        Err(e) => {
-            if store.account_by_email(demo::STAFF_EMAIL).await.ok().flatten().is_some() {
-                println!("  (demo data already present in this data dir)");
-                print_logins(demo::STAFF_EMAIL, demo::CLIENT_EMAIL, demo::PASSWORD);
-            } else {
-                bail!("cannot create demo data in this data dir (use an empty --data-dir): {e}");
-            }
-        }
+    let fresh = store.has_no_users().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if fresh {
+        let started = std::time::Instant::now();
+        let l = demo::seed(&store, &scale).await?;
+        tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, ?scale, "demo data created");
+        print_logins(&l.staff_email, &l.client_email, &l.password);
+    } else if store.account_by_email(demo::STAFF_EMAIL).await.ok().flatten().is_some() {
+        println!("  (demo data already present in this data dir)");
+        print_logins(demo::STAFF_EMAIL, demo::CLIENT_EMAIL, demo::PASSWORD);
+    } else {
+        bail!("this data dir already holds a real installation; run the demo with an empty --data-dir");
     }
     store.close().await;
     if args.seed_only { Ok(()) } else { serve(args.serve).await }

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 mod conv;
 pub mod db;
 pub mod entity;
