@@ -272,7 +272,7 @@ fn generate(scale: &DemoScale, hash: &str, today: NaiveDate) -> Result<(Bulk, De
         let (title, assignee) = if is_client_task {
             (CLIENT_TASKS[(t / 3) % CLIENT_TASKS.len()], client_admins[ci].1)
         } else {
-            (STAFF_TASKS[t % STAFF_TASKS.len()], staff[t % staff.len()])
+            (STAFF_TASKS[t % STAFF_TASKS.len()], staff[(t / 3) % staff.len()])
         };
         let due_offset = match rng.random_range(0..10) {
             0 | 1 => Some(-rng.random_range(1..10)),
@@ -372,6 +372,11 @@ mod tests {
             b.tasks.iter().filter(|t| t.assignee_id == Some(client.id) && t.status != TaskStatus::Done).collect();
         assert!(mine.len() >= 5, "client has {} open tasks", mine.len());
         assert!(b.users.iter().any(|u| u.email == logins.staff_email && u.role == Role::Owner));
+        // Every staff member has open work in "My work".
+        for s in b.users.iter().filter(|u| u.role.is_staff()) {
+            let open = b.tasks.iter().filter(|t| t.assignee_id == Some(s.id) && t.status != TaskStatus::Done).count();
+            assert!(open >= 10, "{} has {open} open tasks", s.name);
+        }
     }
 
     #[test]

@@ -58,6 +58,8 @@ id_type!(
     TaskId,
     /// A comment on a task.
     CommentId,
+    /// A contact person at a client (with or without portal access).
+    ContactId,
     /// A pending invitation.
     InvitationId,
     /// A server-side session.

@@ -16,6 +16,20 @@ pub fn to_html(source: &str) -> String {
         .to_string()
 }
 
+/// The words of user markdown without its markup, for one-line excerpts (escaped by templates).
+pub fn plain_text(source: &str) -> String {
+    use pulldown_cmark::{Event, Parser};
+    let mut out = String::with_capacity(source.len());
+    for event in Parser::new(source) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,5 +43,12 @@ mod tests {
         assert!(!html.contains("<script"));
         assert!(!html.contains("onerror"));
         assert!(!html.contains("javascript:"));
+    }
+
+    #[test]
+    fn plain_text_drops_markup_but_keeps_words() {
+        assert_eq!(plain_text("Do you need **PNG** or `SVG`?\n\n- one\n- two"), "Do you need PNG or SVG? one two");
+        // Raw HTML is not text: it never reaches an excerpt.
+        assert_eq!(plain_text("hi <b>x</b>"), "hi x");
     }
 }

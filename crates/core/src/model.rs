@@ -193,7 +193,7 @@ mod tests {
     }
 }
 
-use crate::ids::{ClientId, CommentId, MilestoneId, ProjectId, TaskId, UserId};
+use crate::ids::{ClientId, CommentId, ContactId, MilestoneId, ProjectId, TaskId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// A person as the API shows them.
@@ -217,6 +217,24 @@ pub struct Client {
     pub id: ClientId,
     pub name: String,
     pub status: ClientStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A person at a client the agency deals with: the address book, independent of portal access.
+/// Staff only; client users never see it.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Contact {
+    #[schema(value_type = String)]
+    pub id: ContactId,
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
+    pub name: String,
+    /// Empty when unknown.
+    pub email: String,
+    /// Empty when unknown.
+    pub phone: String,
+    /// Their job title or role in the project, e.g. "Marketing lead".
+    pub title: String,
     pub created_at: DateTime<Utc>,
 }
 

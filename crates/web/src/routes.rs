@@ -67,6 +67,8 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/clients", Staff, post(staff::create_client)),
         r(Method::GET, "/staff/clients/{id}", Staff, get(staff::client)),
         r(Method::POST, "/staff/clients/{id}/invitations", Staff, post(staff::invite)),
+        r(Method::POST, "/staff/clients/{id}/contacts", Staff, post(staff::add_contact)),
+        r(Method::POST, "/staff/contacts/{id}/delete", Staff, post(staff::remove_contact)),
         r(Method::POST, "/staff/clients/{id}/projects", Staff, post(staff::create_project)),
         r(Method::POST, "/staff/clients/{id}/revoke-access", Staff, post(staff::revoke_access)),
         r(Method::POST, "/staff/clients/{id}/view-as", Staff, post(staff::view_as)),

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod client;
 pub mod comment;
+pub mod contact;
 pub mod invitation;
 pub mod login_token;
 pub mod membership;

@@ -7,11 +7,11 @@ use sea_orm_migration::schema::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn id(t: &str) -> DynIden {
+pub(super) fn id(t: &str) -> DynIden {
     Alias::new(t).into_iden()
 }
 
-fn fk(table: &str, col: &str, target: &str, cascade: bool) -> ForeignKeyCreateStatement {
+pub(super) fn fk(table: &str, col: &str, target: &str, cascade: bool) -> ForeignKeyCreateStatement {
     let mut f = ForeignKey::create();
     f.name(format!("fk_{table}_{col}")).from(id(table), id(col)).to(id(target), id("id"));
     if cascade {
@@ -20,7 +20,7 @@ fn fk(table: &str, col: &str, target: &str, cascade: bool) -> ForeignKeyCreateSt
     f
 }
 
-fn index(table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
+pub(super) fn index(table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
     let mut i = Index::create();
     i.name(format!("ix_{table}_{}", cols.join("_"))).table(id(table));
     for c in cols {
@@ -32,7 +32,7 @@ fn index(table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
     i
 }
 
-fn tstz(c: &str) -> ColumnDef {
+pub(super) fn tstz(c: &str) -> ColumnDef {
     timestamp_with_time_zone(id(c))
 }
 fn tstz_null(c: &str) -> ColumnDef {

@@ -6,6 +6,7 @@ use atrium_core::Result;
 use atrium_core::ids::{ClientId, MilestoneId, UserId};
 use atrium_core::model::{ClientStatus, Priority, ProjectStatus, Role, TaskStatus, Visibility};
 use atrium_core::validate::{self, BODY_MAX, NAME_MAX, TITLE_MAX};
+use atrium_store::contacts::NewContact;
 use atrium_store::work::{NewProject, NewTask, ProjectPatch, TaskPatch};
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer};
@@ -247,4 +248,33 @@ impl CommentBody {
 /// Validates a person's name.
 pub fn name(field: &'static str, v: &str) -> Result<String> {
     validate::text(field, v, NAME_MAX)
+}
+
+/// Longest phone number accepted for a contact.
+pub const PHONE_MAX: usize = 64;
+
+/// `POST /clients/{id}/contacts` (and the staff client page's form).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBody {
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub title: String,
+}
+
+impl ContactBody {
+    /// Validates every field, naming the first one that is wrong.
+    pub fn validate(self) -> Result<NewContact> {
+        let email = self.email.trim();
+        Ok(NewContact {
+            name: validate::text("name", &self.name, NAME_MAX)?,
+            email: if email.is_empty() { String::new() } else { validate::email("email", email)? },
+            phone: validate::optional_text("phone", &self.phone, PHONE_MAX)?,
+            title: validate::optional_text("title", &self.title, NAME_MAX)?,
+        })
+    }
 }

@@ -2,6 +2,7 @@
 //! OpenAPI description, so a route cannot exist without appearing in `/api/v1/openapi.json`
 //! (and therefore in the authorization matrix test, which walks that document).
 
+mod contacts;
 pub mod input;
 mod session;
 mod work;
@@ -57,6 +58,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(session::accept_invitation))
         .routes(routes!(work::list_clients, work::create_client))
         .routes(routes!(work::get_client, work::update_client))
+        .routes(routes!(contacts::list_contacts, contacts::create_contact))
+        .routes(routes!(contacts::delete_contact))
         .routes(routes!(work::list_projects, work::create_project))
         .routes(routes!(work::get_project, work::update_project))
         .routes(routes!(work::list_milestones, work::create_milestone))

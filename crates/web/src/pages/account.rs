@@ -45,6 +45,8 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "revoked" => "The session was signed out.",
         "invited" => "Invitation sent.",
         "saved" => "Saved.",
+        "contact_added" => "Contact added.",
+        "contact_removed" => "Contact removed.",
         "access_revoked" => "Every session and link of this client's users was revoked.",
         _ => return None,
     };

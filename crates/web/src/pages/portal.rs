@@ -62,8 +62,8 @@ fn greeting() -> &'static str {
     }
 }
 
-fn excerpt(html_source: &str) -> String {
-    let flat: String = html_source.split_whitespace().collect::<Vec<_>>().join(" ");
+fn excerpt(markdown_source: &str) -> String {
+    let flat = atrium_core::markdown::plain_text(markdown_source);
     if flat.chars().count() > 140 { format!("{}…", flat.chars().take(140).collect::<String>()) } else { flat }
 }
 

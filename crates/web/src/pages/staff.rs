@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use atrium_core::ids::{ClientId, ProjectId, TaskId, UserId};
-use atrium_core::model::{ClientStatus, Priority, ProjectStatus, Role, TaskStatus, User};
+use atrium_core::ids::{ClientId, ContactId, ProjectId, TaskId, UserId};
+use atrium_core::model::{ClientStatus, Contact, Priority, ProjectStatus, Role, TaskStatus, User};
 use atrium_core::{Error, markdown};
 use atrium_store::audit::Entry;
 use atrium_store::work::{PageRequest, TaskFilter};
@@ -16,8 +16,8 @@ use super::account::{Notice, notice_text};
 use super::view::{DueGroups, Opt, ProjectCard, TaskRow, comment_views, due_label, opts, project_card, task_row};
 use super::{Chrome, render, see_other};
 use crate::api::input::{
-    CommentBody, InvitationBody, MilestoneBody, ProjectBody, ProjectPatchBody, TaskBody, TaskPatchBody, empty_none,
-    name,
+    CommentBody, ContactBody, InvitationBody, MilestoneBody, ProjectBody, ProjectPatchBody, TaskBody, TaskPatchBody,
+    empty_none, name,
 };
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
@@ -144,12 +144,13 @@ struct ClientPage {
     name: String,
     people: Vec<PersonRow>,
     invitations: Vec<InviteRow>,
+    contacts: Vec<Contact>,
     projects: Vec<ProjectCard>,
     roles: Vec<Opt>,
     statuses: Vec<Opt>,
 }
 
-/// One client: people, invitations, projects.
+/// One client: portal users, invitations, contacts, projects.
 pub async fn client(
     State(st): State<AppState>,
     auth: Authed,
@@ -188,6 +189,7 @@ pub async fn client(
         .iter()
         .map(|p| project_card(p, &c.name))
         .collect();
+    let contacts = st.store.contacts(&auth.actor.client_scope(), cid).await?;
     let client_roles = [Role::ClientAdmin, Role::ClientViewer, Role::ClientFinance];
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, c.name.clone(), "/staff/clients");
     chrome.flash = notice_text(n.notice.as_deref());
@@ -197,10 +199,37 @@ pub async fn client(
         name: c.name,
         people,
         invitations,
+        contacts,
         projects,
         roles: opts(&client_roles, Some(Role::ClientAdmin), Role::as_str, Role::label),
         statuses: opts(ProjectStatus::ALL, Some(ProjectStatus::Active), ProjectStatus::as_str, ProjectStatus::label),
     })
+}
+
+/// Adds a contact to a client.
+pub async fn add_contact(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    FormBody(f): FormBody<ContactBody>,
+) -> AppResult<Response> {
+    auth.actor.may_manage_clients()?;
+    let cid: ClientId = id.parse()?;
+    st.store.create_contact(&auth.actor, cid, f.validate()?, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=contact_added")))
+}
+
+/// Removes a contact.
+pub async fn remove_contact(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id: ContactId = id.parse()?;
+    let cid = st.store.delete_contact(&auth.actor, id, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=contact_removed")))
 }
 
 /// Invitation form fields.

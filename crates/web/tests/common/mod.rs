@@ -179,8 +179,44 @@ pub struct ClientSide {
     pub task: TaskId,
     pub task_title: String,
     pub reply: CommentId,
+    pub reply_text: String,
     pub note: CommentId,
     pub note_text: String,
+    /// The second task (assigned to staff, done).
+    pub chore: TaskId,
+    pub chore_title: String,
+    pub project_description: String,
+    /// Names and emails of the client's users.
+    pub people: Vec<(String, String)>,
+}
+
+impl ClientSide {
+    /// Every string and id of this client that must never reach a user of another client.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut v = vec![
+            self.name.clone(),
+            self.project_name.clone(),
+            self.project_description.clone(),
+            self.task_title.clone(),
+            self.chore_title.clone(),
+            self.reply_text.clone(),
+            self.note_text.clone(),
+            self.id.to_string(),
+            self.project.to_string(),
+            self.task.to_string(),
+            self.chore.to_string(),
+            self.reply.to_string(),
+            self.note.to_string(),
+            self.admin.to_string(),
+            self.finance.to_string(),
+            self.viewer.to_string(),
+        ];
+        for (name, email) in &self.people {
+            v.push(name.clone());
+            v.push(email.clone());
+        }
+        v
+    }
 }
 
 /// Everything seeded.
@@ -249,6 +285,7 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
         .await
         .expect("project");
     let task_title = format!("Task{key} Review homepage");
+    let chore_title = format!("Task{key} Staff only chore");
     let t = s
         .create_task(
             owner,
@@ -266,26 +303,25 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
         )
         .await
         .expect("task");
-    s.create_task(
-        owner,
-        p.id,
-        NewTask {
-            title: format!("Task{key} Staff only chore"),
-            description: String::new(),
-            status: TaskStatus::Done,
-            priority: Priority::Low,
-            due_date: None,
-            assignee_id: Some(staff),
-            milestone_id: None,
-        },
-        None,
-    )
-    .await
-    .expect("task");
-    let reply = s
-        .create_comment(owner, t.id, format!("Reply{key} visible to client"), Visibility::Reply, None)
+    let chore = s
+        .create_task(
+            owner,
+            p.id,
+            NewTask {
+                title: chore_title.clone(),
+                description: String::new(),
+                status: TaskStatus::Done,
+                priority: Priority::Low,
+                due_date: None,
+                assignee_id: Some(staff),
+                milestone_id: None,
+            },
+            None,
+        )
         .await
-        .expect("reply");
+        .expect("task");
+    let reply_text = format!("Reply{key} visible to client");
+    let reply = s.create_comment(owner, t.id, reply_text.clone(), Visibility::Reply, None).await.expect("reply");
     let note_text = format!("Note{key} internal margin is thin");
     let note = s.create_comment(owner, t.id, note_text.clone(), Visibility::Note, None).await.expect("note");
     ClientSide {
@@ -299,8 +335,16 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
         task: t.id,
         task_title,
         reply: reply.id,
+        reply_text,
         note: note.id,
         note_text,
+        chore: chore.id,
+        chore_title,
+        project_description: format!("About project {key}"),
+        people: ["Admin", "Finance", "Viewer"]
+            .iter()
+            .map(|r| (format!("{r}{key} Person"), format!("{}@{key}.test", r.to_lowercase())))
+            .collect(),
     }
 }
 
@@ -347,4 +391,97 @@ pub fn csrf_from(html: &str) -> String {
     let i = html.find(marker).expect("csrf token in page");
     let rest = &html[i + marker.len()..];
     rest[..rest.find('"').unwrap_or(0)].to_string()
+}
+
+/// Credentials for one request as a browser would send them: the session cookie (when signed
+/// in) and the CSRF double-submit cookie, with the matching token to echo.
+pub struct BrowserCreds {
+    /// The `Cookie` header value.
+    pub cookie: String,
+    /// The CSRF token matching the CSRF cookie.
+    pub csrf: String,
+    /// The session secret, if signed in.
+    pub session: Option<String>,
+}
+
+impl TestApp {
+    /// Fresh browser credentials: a new session for `user` (none when `None`) and a CSRF cookie.
+    pub async fn browser_creds(&self, user: Option<UserId>) -> BrowserCreds {
+        let csrf = atrium_core::token::generate().secret;
+        let session = match user {
+            Some(u) => Some(self.token_for(u).await),
+            None => None,
+        };
+        let mut cookie = format!("{}={csrf}", self.config.csrf_cookie());
+        if let Some(s) = &session {
+            cookie = format!("{}={s}; {cookie}", self.config.session_cookie());
+        }
+        BrowserCreds { cookie, csrf, session }
+    }
+
+    /// Runs a statement written with `?` placeholders on either backend; returns rows affected.
+    pub async fn exec_sql(&self, sql: &str, values: Vec<sea_orm::Value>) -> u64 {
+        let db = self.store.connection();
+        let stmt = sea_orm::Statement::from_sql_and_values(db.get_database_backend(), pg_placeholders(sql), values);
+        db.execute_raw(stmt).await.expect("sql").rows_affected()
+    }
+
+    /// Runs a query written with `?` placeholders and returns the named text columns of each row.
+    pub async fn query_strings(&self, sql: &str, values: Vec<sea_orm::Value>, cols: &[&str]) -> Vec<Vec<String>> {
+        let db = self.store.connection();
+        let stmt = sea_orm::Statement::from_sql_and_values(db.get_database_backend(), pg_placeholders(sql), values);
+        db.query_all_raw(stmt)
+            .await
+            .expect("query")
+            .iter()
+            .map(|r| {
+                cols.iter().map(|c| r.try_get::<Option<String>>("", c).expect("column").unwrap_or_default()).collect()
+            })
+            .collect()
+    }
+}
+
+/// Rewrites `?` placeholders to `$1, $2, …` when running on PostgreSQL.
+fn pg_placeholders(sql: &str) -> String {
+    if !on_postgres() {
+        return sql.to_string();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// A response reduced to what the tests look at.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub async fn of(res: reqwest::Response) -> Answer {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap_or_default();
+        Answer { status, headers, body }
+    }
+
+    /// The `Location` header of a redirect.
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
 }
