@@ -87,6 +87,8 @@ async fn demo(args: DemoArgs) -> Result<()> {
         let l = demo::seed(&store, &scale).await?;
         tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, ?scale, "demo data created");
         print_logins(&l.staff_email, &l.client_email, &l.password);
+        println!("  A project the client sees: /portal/projects/{}", l.client_project_id);
+        println!();
     } else if store.account_by_email(demo::STAFF_EMAIL).await.ok().flatten().is_some() {
         println!("  (demo data already present in this data dir)");
         print_logins(demo::STAFF_EMAIL, demo::CLIENT_EMAIL, demo::PASSWORD);

@@ -9,13 +9,32 @@ use atrium_core::{Error, Result};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use crate::audit::{self, Entry};
+use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{invitation, login_token, membership, session, user};
 use crate::people::{NewUser, account_by_id, insert_user};
+
+/// The row `session_actor` reads: a session joined with its user and membership.
+#[derive(Debug, FromQueryResult)]
+struct SessionJoin {
+    id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    view_as_user_id: Option<uuid::Uuid>,
+    name: String,
+    email: String,
+    staff_role: Option<String>,
+    active: bool,
+    member_client_id: Option<uuid::Uuid>,
+    member_role: Option<String>,
+}
 
 /// A live session and who it acts for.
 #[derive(Clone, Debug)]
@@ -95,20 +114,51 @@ impl Store {
             return Ok(None);
         }
         let now = Utc::now();
+        // One query: the session, its user and the user's membership (every request pays for it).
         let Some(s) = session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .column(session::Column::UserId)
+            .column(session::Column::LastSeenAt)
+            .column(session::Column::ExpiresAt)
+            .column(session::Column::RevokedAt)
+            .column(session::Column::ViewAsUserId)
+            .column_as(Expr::col((user::Entity, user::Column::Name)), "name")
+            .column_as(Expr::col((user::Entity, user::Column::Email)), "email")
+            .column_as(Expr::col((user::Entity, user::Column::StaffRole)), "staff_role")
+            .column_as(Expr::col((user::Entity, user::Column::Active)), "active")
+            .column_as(Expr::col((membership::Entity, membership::Column::ClientId)), "member_client_id")
+            .column_as(Expr::col((membership::Entity, membership::Column::Role)), "member_role")
+            .join(
+                JoinType::InnerJoin,
+                session::Entity::belongs_to(user::Entity).from(session::Column::UserId).to(user::Column::Id).into(),
+            )
+            .join_rev(
+                JoinType::LeftJoin,
+                membership::Entity::belongs_to(user::Entity)
+                    .from(membership::Column::UserId)
+                    .to(user::Column::Id)
+                    .into(),
+            )
             .filter(session::Column::TokenHash.eq(token::hash(secret)))
+            .order_by_asc(Expr::col((membership::Entity, membership::Column::Id)))
+            .into_model::<SessionJoin>()
             .one(&self.db)
             .await
             .map_err(db_err)?
         else {
             return Ok(None);
         };
-        if s.revoked_at.is_some() || s.expires_at <= now || s.last_seen_at + idle <= now {
+        if s.revoked_at.is_some() || s.expires_at <= now || s.last_seen_at + idle <= now || !s.active {
             return Ok(None);
         }
-        let Some(me) = self.actor(UserId(s.user_id)).await? else {
-            return Ok(None);
+        let (role, client_id) = match (&s.staff_role, s.member_client_id, &s.member_role) {
+            (Some(r), _, _) => (parse::<Role>("staff role", r)?, None),
+            (None, Some(c), Some(r)) => (parse::<Role>("client role", r)?, Some(ClientId(c))),
+            // A client user without any membership has no access at all.
+            _ => return Ok(None),
         };
+        let me = Actor::new(UserId(s.user_id), s.name, s.email, role, client_id)?;
         let actor = match s.view_as_user_id {
             Some(viewed) if me.is_staff() => match self.actor(UserId(viewed)).await? {
                 Some(client_user) if !client_user.is_staff() => client_user.viewed_by(me.user_id()),

@@ -10,7 +10,7 @@ use atrium_core::model::{
 };
 use atrium_core::policy::{Actor, ClientFilter, Scope, TaskChange, check_assignee};
 use atrium_core::{Error, Result};
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -22,6 +22,17 @@ use crate::audit::{self, Entry};
 use crate::conv;
 use crate::db::{Store, db_err};
 use crate::entity::{client, comment, milestone, project, task};
+
+/// A project with everything its page shows.
+#[derive(Clone, Debug)]
+pub struct ProjectOverview {
+    pub project: Project,
+    pub client_name: String,
+    /// Every task, newest first.
+    pub tasks: Vec<Task>,
+    /// By due date, then position.
+    pub milestones: Vec<Milestone>,
+}
 
 /// A page of results, newest first, with the cursor for the next page.
 #[derive(Clone, Debug)]
@@ -324,6 +335,38 @@ impl Store {
         Ok(page(items, req, |p| p.id.0))
     }
 
+    /// The row of a visible project (404 otherwise), without computing progress: the one
+    /// visibility check that reads of a project's tasks, milestones and comments start with.
+    async fn visible_project_row(&self, scope: &Scope, id: ProjectId) -> Result<project::Model> {
+        let q = scoped_projects(scope, project::Entity::find_by_id(id.0)).ok_or(Error::NotFound)?;
+        q.one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)
+    }
+
+    /// Everything a project page shows, in four queries: the project (progress derived from the
+    /// tasks read here), its client's name, all its tasks (newest first) and its milestones.
+    pub async fn project_overview(&self, scope: &Scope, id: ProjectId) -> Result<ProjectOverview> {
+        let row = self.visible_project_row(scope, id).await?;
+        let client_name = client::Entity::find_by_id(row.client_id)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .map(|c| c.name)
+            .unwrap_or_default();
+        let tasks = task::Entity::find()
+            .filter(task::Column::ProjectId.eq(id.0))
+            .order_by_desc(task::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(conv::task)
+            .collect::<Result<Vec<_>>>()?;
+        let done = tasks.iter().filter(|t| t.status == TaskStatus::Done).count() as u64;
+        let project = conv::project(row, progress(done, tasks.len() as u64))?;
+        let milestones = self.milestone_rows(id).await?;
+        Ok(ProjectOverview { project, client_name, tasks, milestones })
+    }
+
     /// One project, if visible (404 otherwise, same as a missing id).
     pub async fn project(&self, scope: &Scope, id: ProjectId) -> Result<Project> {
         let q = scoped_projects(scope, project::Entity::find_by_id(id.0)).ok_or(Error::NotFound)?;
@@ -417,7 +460,11 @@ impl Store {
 
     /// A visible project's milestones, in timeline order.
     pub async fn milestones(&self, scope: &Scope, project: ProjectId) -> Result<Vec<Milestone>> {
-        self.project(scope, project).await?;
+        self.visible_project_row(scope, project).await?;
+        self.milestone_rows(project).await
+    }
+
+    async fn milestone_rows(&self, project: ProjectId) -> Result<Vec<Milestone>> {
         let rows = milestone::Entity::find()
             .filter(milestone::Column::ProjectId.eq(project.0))
             .order_by_asc(milestone::Column::DueDate)
@@ -439,6 +486,7 @@ impl Store {
     ) -> Result<Milestone> {
         let p = self.project(&actor.work_scope(), project).await?;
         actor.may_manage_work()?;
+        check_date("due_date", due_date)?;
         let tx = self.db.begin().await.map_err(db_err)?;
         let position = milestone::Entity::find()
             .filter(milestone::Column::ProjectId.eq(project.0))
@@ -493,7 +541,7 @@ impl Store {
         filter: &TaskFilter,
         req: PageRequest,
     ) -> Result<Page<Task>> {
-        self.project(scope, project).await?;
+        self.visible_project_row(scope, project).await?;
         let mut q = task::Entity::find().filter(task::Column::ProjectId.eq(project.0));
         if let Some(s) = filter.status {
             q = q.filter(task::Column::Status.eq(s.as_str()));
@@ -557,8 +605,8 @@ impl Store {
     /// One task, if its project is visible.
     pub async fn task(&self, scope: &Scope, id: TaskId) -> Result<TaskInProject> {
         let row = task::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-        let p = self.project(scope, ProjectId(row.project_id)).await?;
-        Ok(TaskInProject { client_id: p.client_id, project_name: p.name, task: conv::task(row)? })
+        let p = self.visible_project_row(scope, ProjectId(row.project_id)).await?;
+        Ok(TaskInProject { client_id: p.client_id.into(), project_name: p.name, task: conv::task(row)? })
     }
 
     async fn check_task_links(
@@ -593,6 +641,7 @@ impl Store {
     pub async fn create_task(&self, actor: &Actor, project: ProjectId, n: NewTask, ip: Option<&str>) -> Result<Task> {
         let p = self.project(&actor.work_scope(), project).await?;
         actor.may_manage_work()?;
+        check_date("due_date", n.due_date)?;
         self.check_task_links(&p, n.assignee_id, n.milestone_id).await?;
         let now = Utc::now();
         let tx = self.db.begin().await.map_err(db_err)?;
@@ -629,6 +678,7 @@ impl Store {
     pub async fn update_task(&self, actor: &Actor, id: TaskId, patch: TaskPatch, ip: Option<&str>) -> Result<Task> {
         let current = self.task(&actor.work_scope(), id).await?;
         actor.may_update_task(current.task.assignee_id, patch.change())?;
+        check_date("due_date", patch.due_date.flatten())?;
         if patch.assignee_id.is_some() || patch.milestone_id.is_some() {
             let p = self.project(&actor.work_scope(), current.task.project_id).await?;
             self.check_task_links(&p, patch.assignee_id.flatten(), patch.milestone_id.flatten()).await?;
@@ -781,7 +831,20 @@ impl Store {
     }
 }
 
+/// Dates are `YYYY-MM-DD`: years 1 to 9999, which every backend stores and reads back
+/// (PostgreSQL refuses dates before 4714 BC, SQLite would keep any text).
+fn check_date(field: &'static str, d: Option<NaiveDate>) -> Result<()> {
+    match d {
+        Some(d) if !(1..=9999).contains(&d.year()) => {
+            Err(Error::invalid(field, "must be a date from 0001-01-01 to 9999-12-31"))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_dates(start: Option<NaiveDate>, due: Option<NaiveDate>) -> Result<()> {
+    check_date("start_date", start)?;
+    check_date("due_date", due)?;
     match (start, due) {
         (Some(s), Some(d)) if d < s => Err(Error::invalid("due_date", "must not be before the start date")),
         _ => Ok(()),

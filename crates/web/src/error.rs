@@ -61,5 +61,45 @@ impl IntoResponse for AppError {
     }
 }
 
+/// Gives a bare rejection of the framework (a plain-text or empty 4xx, such as a path parameter
+/// that is not valid UTF-8, or a 405) Atrium's error format: the JSON error body of the API
+/// contract plus the [`ErrorInfo`] pages render from. Atrium's own answers are left alone.
+pub async fn normalize_rejection(res: Response) -> Response {
+    let status = res.status();
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.starts_with("text/plain"));
+    if !status.is_client_error() || !plain || res.extensions().get::<ErrorInfo>().is_some() {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("request refused").to_lowercase()
+    } else {
+        text
+    };
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        _ => "bad_request",
+    };
+    let body = serde_json::json!({ "error": { "code": code, "message": message } });
+    let mut out = (status, Json(body)).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    out.extensions_mut().insert(ErrorInfo { status, message });
+    out
+}
+
 /// Result type of handlers.
 pub type AppResult<T> = Result<T, AppError>;

@@ -19,7 +19,9 @@ fn window(st: &AppState) -> chrono::Duration {
 pub async fn rate_limit(st: &AppState, kind: &str, ip: &str, email: &str) -> Result<()> {
     let w = window(st);
     st.store.hit_rate_limit(&format!("{kind}:ip:{ip}"), st.config.login_per_ip, w).await?;
-    let account = email.trim().to_lowercase();
+    // Keyed by a hash of what was typed: any input (however long, or with bytes a database
+    // rejects) becomes a key of fixed length.
+    let account = atrium_core::token::hash(&email.trim().to_lowercase());
     st.store.hit_rate_limit(&format!("{kind}:account:{account}"), st.config.login_per_account, w).await
 }
 

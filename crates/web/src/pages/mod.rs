@@ -96,13 +96,15 @@ struct ErrorPage {
     message: String,
 }
 
-/// Middleware: turns error responses of pages (not `/api`) into HTML; a missing sign-in on a
+/// Middleware: turns error responses of pages (not `/api`) into HTML and bare framework
+/// rejections into Atrium's error format (JSON for `/api`); a missing sign-in on a
 /// page becomes a redirect to the sign-in page.
 pub async fn html_errors(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with("/api/");
     let is_get = req.method() == Method::GET;
     let csrf = req.extensions().get::<CsrfToken>().cloned().unwrap_or(CsrfToken(String::new()));
-    let mut res = next.run(req).await;
+    // Framework rejections (bad path encoding, 405) get Atrium's error format too.
+    let mut res = crate::error::normalize_rejection(next.run(req).await).await;
     if is_api {
         return res;
     }

@@ -8,7 +8,7 @@ use askama::Template;
 use atrium_core::ids::{ProjectId, TaskId, UserId};
 use atrium_core::model::{Role, TaskStatus};
 use atrium_core::{Error, markdown};
-use atrium_store::work::{PageRequest, TaskFilter};
+use atrium_store::work::{PageRequest, ProjectOverview};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -158,15 +158,13 @@ pub async fn project(
     portal_actor(&auth)?;
     let scope = auth.actor.work_scope();
     let pid: ProjectId = id.parse()?;
-    let p = st.store.project(&scope, pid).await?;
-    let tasks = st.store.tasks(&scope, pid, &TaskFilter::default(), PageRequest::all()).await?.items;
-    let milestones = st.store.milestones(&scope, pid).await?;
+    let ProjectOverview { project: p, client_name: client, tasks, milestones } =
+        st.store.project_overview(&scope, pid).await?;
     let mut ids: Vec<UserId> = tasks.iter().filter_map(|t| t.assignee_id).collect();
     ids.sort();
     ids.dedup();
     let names = st.store.user_names(&ids).await?;
     let me = auth.actor.user_id();
-    let client = st.store.client_name(&auth.actor.identity_scope(), p.client_id).await?;
     let today = super::view::today();
     let (done, open): (Vec<_>, Vec<_>) = tasks.iter().partition(|t| t.status == TaskStatus::Done);
     let mut open: Vec<_> = open;
