@@ -55,6 +55,9 @@ pub struct DbArgs {
     /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data dir.
     #[arg(long, env = "ATRIUM_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Most database connections this process opens (default: 8 for SQLite, 16 for PostgreSQL).
+    #[arg(long, env = "ATRIUM_DATABASE_POOL", value_parser = clap::value_parser!(u32).range(1..=512))]
+    pub database_pool: Option<u32>,
 }
 
 impl std::fmt::Debug for DbArgs {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for DbArgs {
         f.debug_struct("DbArgs")
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("database_pool", &self.database_pool)
             .finish()
     }
 }

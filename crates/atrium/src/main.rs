@@ -69,7 +69,7 @@ async fn open(db: &DbArgs) -> Result<atrium_store::Store> {
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(&db.data_dir).with_context(|| format!("creating {}", db.data_dir.display()))?;
     }
-    let store = atrium_store::connect(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = atrium_store::connect_with(&url, db.database_pool).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     store.migrate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(database = %redact_url(&url), "database ready");
     Ok(store)

@@ -14,15 +14,21 @@ pub struct Store {
     pub(crate) db: DatabaseConnection,
 }
 
-/// Connects to `url` (`sqlite://…` or `postgres://…`); any other scheme is an error.
-/// SQLite connections get WAL, foreign keys, `synchronous=FULL` and a busy timeout (SEC-DATA-0).
+/// Connects to `url` (`sqlite://…` or `postgres://…`) with the default pool size; any other
+/// scheme is an error.
 pub async fn connect(url: &str) -> Result<Store> {
+    connect_with(url, None).await
+}
+
+/// Connects with at most `pool` connections (default: 8 for SQLite, 16 for PostgreSQL).
+/// SQLite connections get WAL, foreign keys, `synchronous=FULL` and a busy timeout (SEC-DATA-0).
+pub async fn connect_with(url: &str, pool: Option<u32>) -> Result<Store> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
     match scheme {
         "sqlite" => {
-            opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            opts.max_connections(pool.unwrap_or(8).max(1)).map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .foreign_keys(true)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
@@ -31,7 +37,7 @@ pub async fn connect(url: &str) -> Result<Store> {
             });
         }
         "postgres" | "postgresql" => {
-            opts.max_connections(16);
+            opts.max_connections(pool.unwrap_or(16).max(1));
         }
         other => {
             return Err(Error::invalid(

@@ -16,4 +16,4 @@ pub mod people;
 pub mod rate_limit;
 pub mod work;
 
-pub use db::{Store, connect};
+pub use db::{Store, connect, connect_with};

@@ -77,11 +77,8 @@ pub async fn normalize_rejection(res: Response) -> Response {
     let (parts, body) = res.into_parts();
     let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes).trim().to_string();
-    let message = if text.is_empty() {
-        status.canonical_reason().unwrap_or("request refused").to_lowercase()
-    } else {
-        text
-    };
+    let message =
+        if text.is_empty() { status.canonical_reason().unwrap_or("request refused").to_lowercase() } else { text };
     let code = match status {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",

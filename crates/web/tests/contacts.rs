@@ -128,7 +128,11 @@ async fn staff_page_adds_and_shows_contacts_inert() {
     assert_eq!(res.status(), 303);
     let page = c.get(app.url(&format!("/staff/clients/{}", w.a.id))).send().await.unwrap().text().await.unwrap();
     let i = page.find("alert(1)").expect("the name is shown");
-    assert!(page[i - 12..i].contains("script&#62;") || page[i - 12..i].contains("script&gt;"), "{}", &page[i - 20..i + 20]);
+    assert!(
+        page[i - 12..i].contains("script&#62;") || page[i - 12..i].contains("script&gt;"),
+        "{}",
+        &page[i - 20..i + 20]
+    );
     assert!(!page.contains("<script>alert(1)"));
     assert!(page.contains("CTO"));
     app.stop().await;

@@ -1,0 +1,868 @@
+//! The authorization matrix (SEC-AC-1, SEC-AC-2, SEC-AC-3, SEC-AC-4), generated from the route
+//! tables themselves: every operation of `atrium_web::api::openapi()` and every entry of
+//! `atrium_web::routes::page_routes()` is called as an anonymous visitor and as each user of
+//! client A, against client B's ids. A route that this file does not classify fails the test, so a
+//! new route cannot be added without deciding who may call it.
+//!
+//! Every refusal is proven to be an authorization decision (not a parse or CSRF failure): the
+//! bodies are valid, cookie requests carry a valid CSRF token, and each refused request is
+//! replayed by someone who *is* allowed (staff, or client B's own admin) and must succeed.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use atrium_core::ids::UserId;
+use atrium_web::routes::{Audience, page_routes};
+use common::*;
+use serde_json::{Value, json};
+
+// ----- callers -------------------------------------------------------------------------------
+
+/// Who makes a request of the matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    ClientAdmin,
+    ClientFinance,
+    ClientViewer,
+}
+
+const CALLERS: [Caller; 4] = [Caller::Anonymous, Caller::ClientAdmin, Caller::ClientFinance, Caller::ClientViewer];
+
+impl Caller {
+    /// The user of client A behind this caller.
+    fn user(self, w: &World) -> Option<UserId> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::ClientAdmin => Some(w.a.admin),
+            Caller::ClientFinance => Some(w.a.finance),
+            Caller::ClientViewer => Some(w.a.viewer),
+        }
+    }
+}
+
+/// How a request authenticates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// The session cookie plus the CSRF token (header for JSON, `_csrf` field for forms).
+    Cookie,
+}
+
+/// A request body.
+#[derive(Clone, Debug)]
+enum Payload {
+    Empty,
+    Json(Value),
+    Form(Vec<(&'static str, String)>),
+}
+
+/// Sends one request with fresh credentials for `user` (a new session each time, so that a
+/// logout in the matrix cannot disturb the next request).
+async fn send(app: &TestApp, user: Option<UserId>, via: Via, method: &str, path: &str, payload: &Payload) -> Answer {
+    let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+    let mut req = api().request(method, app.url(path));
+    let mut csrf = String::new();
+    match via {
+        Via::Bearer => {
+            if let Some(u) = user {
+                req = req.bearer_auth(app.token_for(u).await);
+            }
+        }
+        Via::Cookie => {
+            let creds = app.browser_creds(user).await;
+            req = req.header("cookie", creds.cookie);
+            csrf = creds.csrf;
+        }
+    }
+    req = match payload {
+        Payload::Empty if via == Via::Cookie => req.header("x-csrf-token", &csrf),
+        Payload::Empty => req,
+        Payload::Json(v) if via == Via::Cookie => req.header("x-csrf-token", &csrf).json(v),
+        Payload::Json(v) => req.json(v),
+        Payload::Form(fields) => {
+            let mut f: Vec<(&str, String)> = fields.clone();
+            if via == Via::Cookie {
+                f.push(("_csrf", csrf.clone()));
+            }
+            req.form(&f)
+        }
+    };
+    Answer::of(req.send().await.expect("request")).await
+}
+
+// ----- substitution of path parameters -------------------------------------------------------
+
+/// The ids a path is filled with: one client's (B's for the attack, A's for the own pass).
+struct Target<'a> {
+    side: &'a ClientSide,
+    /// A live session of the side's admin (for `/account/sessions/{id}/...`).
+    session_id: String,
+    /// A well-formed token that matches nothing.
+    bogus_token: String,
+    /// A contact of the side's client.
+    contact_id: String,
+}
+
+impl<'a> Target<'a> {
+    fn new(side: &'a ClientSide, session_id: String, contact_id: String) -> Self {
+        Target { side, session_id, bogus_token: atrium_core::token::generate().secret, contact_id }
+    }
+
+    /// The same target with another contact (controls delete the one they are given).
+    fn with_contact(&self, contact_id: String) -> Target<'a> {
+        Target {
+            side: self.side,
+            session_id: self.session_id.clone(),
+            bogus_token: self.bogus_token.clone(),
+            contact_id,
+        }
+    }
+}
+
+/// The domain of a side's email addresses (`b.test`).
+fn domain(side: &ClientSide) -> String {
+    side.people[0].1.split('@').nth(1).unwrap_or("x.test").to_string()
+}
+
+/// The name and email of the contact [`add_contact`] creates for a side.
+fn contact_of(side: &ClientSide) -> (String, String) {
+    (format!("Contact of {}", side.name), format!("contact@{}", domain(side)))
+}
+
+/// Adds a contact to the side's client as the owner, through the API; returns its id.
+async fn add_contact(app: &TestApp, w: &World, side: &ClientSide) -> String {
+    let (name, email) = contact_of(side);
+    let a = send(
+        app,
+        Some(w.owner),
+        Via::Bearer,
+        "post",
+        &format!("/api/v1/clients/{}/contacts", side.id),
+        &Payload::Json(json!({"name": name, "email": email})),
+    )
+    .await;
+    assert_eq!(a.status, 201, "contact created: {}", a.body);
+    a.json()["id"].as_str().expect("contact id").to_string()
+}
+
+/// Whether a route deletes the contact it is given (its control needs a fresh one each time).
+fn consumes_contact(template: &str) -> bool {
+    template.contains("/contacts/{id}")
+}
+
+/// Fills every `{param}` of `template` from the target. A parameter without a rule panics: a new
+/// route must be classified here before the matrix passes.
+fn substitute(template: &str, t: &Target<'_>) -> String {
+    let segments: Vec<&str> = template.split('/').collect();
+    let mut out = Vec::with_capacity(segments.len());
+    for (i, seg) in segments.iter().enumerate() {
+        let Some(param) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+            out.push(seg.to_string());
+            continue;
+        };
+        let prev = if i > 0 { segments[i - 1] } else { "" };
+        let value = match (prev, param) {
+            ("clients", "id") => t.side.id.to_string(),
+            ("projects", "id") => t.side.project.to_string(),
+            ("tasks", "id") => t.side.task.to_string(),
+            ("sessions", "id") => t.session_id.clone(),
+            ("contacts", "id") => t.contact_id.clone(),
+            ("invitations" | "invite" | "magic" | "reset", "token") => t.bogus_token.clone(),
+            _ => panic!(
+                "no substitution rule for {{{param}}} after /{prev}/ in {template}: \
+                 classify the new route in tests/authz_matrix.rs"
+            ),
+        };
+        out.push(value);
+    }
+    out.join("/")
+}
+
+fn has_id_param(template: &str) -> bool {
+    template.contains('{') && !template.contains("{token}")
+}
+
+// ----- leak checks ---------------------------------------------------------------------------
+
+/// Strings a user of client A must never receive: everything of client B, and A's own
+/// internal note.
+fn forbidden_for_a(w: &World) -> Vec<String> {
+    let mut v = w.b.secrets();
+    let (name, email) = contact_of(&w.b);
+    v.push(name);
+    v.push(email);
+    v.push(w.a.note_text.clone());
+    v.push(w.a.note.to_string());
+    v
+}
+
+fn leaks<'a>(body: &str, forbidden: &'a [String]) -> Vec<&'a str> {
+    forbidden.iter().filter(|s| body.contains(s.as_str())).map(String::as_str).collect()
+}
+
+// ----- the API -------------------------------------------------------------------------------
+
+/// What a client-A caller may get from an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Reaches client B's data (by id or by a body field) or is staff-only: must be refused
+    /// with 403/404; the same request by staff must succeed.
+    Refused,
+    /// Refused for everyone (a token that matches nothing): 404.
+    Bogus,
+    /// Open to any signed-in caller (or anyone): may succeed, must carry nothing of B.
+    Open,
+}
+
+/// One classified API operation. `query` and `body` are built for a target side.
+struct ApiRule {
+    method: &'static str,
+    path: &'static str,
+    kind: Kind,
+    query: fn(&ClientSide) -> String,
+    body: fn(&ClientSide) -> Payload,
+}
+
+fn no_query(_: &ClientSide) -> String {
+    String::new()
+}
+fn no_body(_: &ClientSide) -> Payload {
+    Payload::Empty
+}
+
+/// Every API operation, classified. Keep in step with `api::openapi()` (the test checks both
+/// directions).
+fn api_rules() -> Vec<ApiRule> {
+    use Kind::*;
+    let r = |method, path, kind, query: fn(&ClientSide) -> String, body: fn(&ClientSide) -> Payload| ApiRule {
+        method,
+        path,
+        kind,
+        query,
+        body,
+    };
+    vec![
+        r("post", "/api/v1/session", Open, no_query, |_| {
+            Payload::Json(json!({"email": "nobody@nowhere.test", "password": "wrong password!"}))
+        }),
+        r("delete", "/api/v1/session", Open, no_query, no_body),
+        r("get", "/api/v1/me", Open, no_query, no_body),
+        r("post", "/api/v1/magic-links", Open, no_query, |s| Payload::Json(json!({"email": s.people[0].1}))),
+        r("post", "/api/v1/invitations", Refused, no_query, |s| {
+            Payload::Json(
+                json!({"email": "newcomer@b.test", "name": "Newcomer", "role": "client_viewer", "client_id": s.id.to_string()}),
+            )
+        }),
+        r("post", "/api/v1/invitations/{token}/accept", Bogus, no_query, |_| {
+            Payload::Json(json!({"password": "a long enough phrase"}))
+        }),
+        r("get", "/api/v1/clients", Refused, no_query, no_body),
+        r("post", "/api/v1/clients", Refused, no_query, |_| Payload::Json(json!({"name": "Intruder Co"}))),
+        r("get", "/api/v1/clients/{id}", Refused, no_query, no_body),
+        r("patch", "/api/v1/clients/{id}", Refused, no_query, |s| Payload::Json(json!({"name": s.name}))),
+        r("get", "/api/v1/clients/{id}/contacts", Refused, no_query, no_body),
+        r("post", "/api/v1/clients/{id}/contacts", Refused, no_query, |_| {
+            Payload::Json(json!({"name": "Intruder Contact", "email": "intruder@x.test"}))
+        }),
+        r("delete", "/api/v1/contacts/{id}", Refused, no_query, no_body),
+        r("get", "/api/v1/projects", Open, |s| format!("client_id={}", s.id), no_body),
+        r("post", "/api/v1/projects", Refused, no_query, |s| {
+            Payload::Json(json!({"client_id": s.id.to_string(), "name": "Intruder project"}))
+        }),
+        r("get", "/api/v1/projects/{id}", Refused, no_query, no_body),
+        r("patch", "/api/v1/projects/{id}", Refused, no_query, |_| Payload::Json(json!({"status": "active"}))),
+        r("get", "/api/v1/projects/{id}/milestones", Refused, no_query, no_body),
+        r("post", "/api/v1/projects/{id}/milestones", Refused, no_query, |_| {
+            Payload::Json(json!({"name": "Intruder milestone"}))
+        }),
+        r("get", "/api/v1/projects/{id}/tasks", Refused, no_query, no_body),
+        r("post", "/api/v1/projects/{id}/tasks", Refused, no_query, |_| {
+            Payload::Json(json!({"title": "Intruder task"}))
+        }),
+        r("get", "/api/v1/tasks", Open, |_| "assignee=me&include_done=true".into(), no_body),
+        r("get", "/api/v1/tasks/{id}", Refused, no_query, no_body),
+        // Status only: what a client assignee may do to their own task.
+        r("patch", "/api/v1/tasks/{id}", Refused, no_query, |_| Payload::Json(json!({"status": "in_progress"}))),
+        r("get", "/api/v1/tasks/{id}/comments", Refused, no_query, no_body),
+        r("post", "/api/v1/tasks/{id}/comments", Refused, no_query, |_| {
+            Payload::Json(json!({"body": "Intruder reply", "visibility": "reply"}))
+        }),
+    ]
+}
+
+/// An operation of the OpenAPI document: method, path, whether it needs no authentication.
+#[derive(Clone, Debug)]
+struct Operation {
+    method: String,
+    path: String,
+    public: bool,
+}
+
+fn documented_operations() -> Vec<Operation> {
+    let doc = serde_json::to_value(atrium_web::api::openapi()).expect("openapi as json");
+    let global_public =
+        doc["security"].as_array().is_none_or(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
+            let Some(op) = item.get(method) else { continue };
+            let public = match op.get("security").and_then(Value::as_array) {
+                Some(reqs) => reqs.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())),
+                None => global_public,
+            };
+            ops.push(Operation { method: method.into(), path: path.clone(), public });
+        }
+    }
+    assert!(ops.len() >= 20, "the OpenAPI document lists the API ({} operations)", ops.len());
+    ops
+}
+
+/// Pairs every documented operation with its rule; fails on an unclassified operation and on
+/// a rule for an operation that no longer exists.
+fn classified_operations() -> Vec<(Operation, ApiRule)> {
+    let mut rules = api_rules();
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    for op in documented_operations() {
+        match rules.iter().position(|r| r.method == op.method && r.path == op.path) {
+            Some(i) => out.push((op, rules.swap_remove(i))),
+            None => missing.push(format!("{} {}", op.method.to_uppercase(), op.path)),
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "API operations without an authorization rule in tests/authz_matrix.rs (classify them): {missing:?}"
+    );
+    let stale: Vec<String> = rules.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(stale.is_empty(), "rules for operations that are not in the OpenAPI document: {stale:?}");
+    out
+}
+
+fn with_query(path: String, query: String) -> String {
+    if query.is_empty() { path } else { format!("{path}?{query}") }
+}
+
+#[tokio::test]
+async fn every_api_operation_refuses_other_clients_data() {
+    // SEC-AC-1, SEC-AC-2, SEC-AC-3
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let forbidden = forbidden_for_a(&w);
+    let ops = classified_operations();
+    let target = Target::new(&w.b, String::new(), add_contact(&app, &w, &w.b).await);
+    let mut failures = Vec::new();
+    let mut refusals = 0;
+    for (op, rule) in &ops {
+        let path = with_query(substitute(&op.path, &target), (rule.query)(&w.b));
+        let payload = (rule.body)(&w.b);
+        for via in [Via::Bearer, Via::Cookie] {
+            for caller in CALLERS {
+                let a = send(&app, caller.user(&w), via, &op.method, &path, &payload).await;
+                let what = format!("{} {path} as {caller:?} via {via:?} → {}: {}", op.method, a.status, a.body);
+                let found = leaks(&a.body, &forbidden);
+                if !found.is_empty() {
+                    failures.push(format!("LEAK {found:?} in {what}"));
+                }
+                if a.status >= 500 {
+                    failures.push(format!("server error: {what}"));
+                    continue;
+                }
+                let anonymous = caller == Caller::Anonymous;
+                if anonymous && !op.public {
+                    // Spec: no token → 401 with the JSON error body.
+                    if a.status != 401 || a.json()["error"]["code"] != "unauthorized" {
+                        failures.push(format!("anonymous must get 401: {what}"));
+                    }
+                    continue;
+                }
+                if !anonymous && !op.public && a.status == 401 {
+                    failures.push(format!("a signed-in caller was not recognised: {what}"));
+                    continue;
+                }
+                match rule.kind {
+                    Kind::Refused | Kind::Bogus => {
+                        refusals += 1;
+                        if !matches!(a.status, 403 | 404) {
+                            failures.push(format!("expected 403/404: {what}"));
+                        } else if a.json()["error"]["code"].as_str().is_none() {
+                            failures.push(format!("refusal without the JSON error body: {what}"));
+                        }
+                    }
+                    Kind::Open => {
+                        if !anonymous && !(200..300).contains(&a.status) && op.method == "get" {
+                            failures.push(format!("an open read should answer: {what}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Controls: the very same requests, by someone allowed, succeed — so every refusal above
+    // was an authorization decision, not a malformed path, body or CSRF token.
+    for (op, rule) in &ops {
+        if rule.kind != Kind::Refused {
+            continue;
+        }
+        for via in [Via::Bearer, Via::Cookie] {
+            let fresh;
+            let t = if consumes_contact(&op.path) {
+                fresh = target.with_contact(add_contact(&app, &w, &w.b).await);
+                &fresh
+            } else {
+                &target
+            };
+            let path = with_query(substitute(&op.path, t), (rule.query)(&w.b));
+            let a = send(&app, Some(w.owner), via, &op.method, &path, &(rule.body)(&w.b)).await;
+            if !(200..300).contains(&a.status) {
+                failures.push(format!(
+                    "control failed: {} {path} as owner via {via:?} → {}: {}",
+                    op.method, a.status, a.body
+                ));
+            }
+        }
+    }
+    assert!(refusals > 100, "the matrix exercised refusals ({refusals})");
+    assert!(failures.is_empty(), "{} authorization failures:\n{}", failures.len(), failures.join("\n"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn open_api_reads_show_only_the_callers_own_client() {
+    // SEC-AC-3, SEC-AC-7: the reads a client user may make (own ids) carry nothing of B and
+    // never A's internal note, while the same reads by staff do show the note.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let forbidden = forbidden_for_a(&w);
+    let own = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await);
+    let mut failures = Vec::new();
+    let mut seen_reply = false;
+    for (op, rule) in classified_operations() {
+        if op.method != "get" {
+            continue;
+        }
+        let path = with_query(substitute(&op.path, &own), (rule.query)(&w.a));
+        for caller in [Caller::ClientAdmin, Caller::ClientFinance, Caller::ClientViewer] {
+            let a = send(&app, caller.user(&w), Via::Bearer, "get", &path, &Payload::Empty).await;
+            let found = leaks(&a.body, &forbidden);
+            if !found.is_empty() {
+                failures.push(format!("LEAK {found:?} in GET {path} as {caller:?}: {}", a.body));
+            }
+            if a.status >= 500 || a.status == 401 {
+                failures.push(format!("GET {path} as {caller:?} → {}", a.status));
+            }
+            seen_reply |= a.body.contains(&w.a.reply_text);
+        }
+    }
+    assert!(seen_reply, "the client reads do return A's replies (so the absence of the note means something)");
+    // Staff do get the note through the same route.
+    let a =
+        send(&app, Some(w.staff), Via::Bearer, "get", &format!("/api/v1/tasks/{}/comments", w.a.task), &Payload::Empty)
+            .await;
+    assert!(a.body.contains(&w.a.note_text), "staff see the internal note: {}", a.body);
+    // The project list of a client user is exactly their client's.
+    let a = send(&app, Some(w.a.admin), Via::Bearer, "get", "/api/v1/projects", &Payload::Empty).await;
+    let ids: Vec<String> =
+        a.json()["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, vec![w.a.project.to_string()]);
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    app.stop().await;
+}
+
+// ----- the HTML pages ------------------------------------------------------------------------
+
+/// The form each page route is posted with (empty for GET). Every route of `page_routes()` must
+/// appear here, so a new page is classified before the matrix passes.
+fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
+    let form = |fields: Vec<(&'static str, String)>| Some(Payload::Form(fields));
+    let key = domain(s);
+    match (method, path) {
+        ("GET", _) => Some(Payload::Empty),
+        ("POST", "/login") => {
+            form(vec![("email", "nobody@nowhere.test".into()), ("password", "wrong password!".into())])
+        }
+        ("POST", "/login/link") | ("POST", "/reset") => form(vec![("email", "nobody@nowhere.test".into())]),
+        ("POST", "/magic/{token}") => form(vec![]),
+        ("POST", "/invite/{token}") => {
+            form(vec![("name", "Newcomer".into()), ("password", "a long enough phrase".into())])
+        }
+        ("POST", "/reset/{token}") => form(vec![("password", "a long enough phrase".into())]),
+        ("POST", "/logout") | ("POST", "/view-as/exit") => form(vec![]),
+        ("POST", "/account/password") => {
+            form(vec![("current_password", "not my password".into()), ("new_password", "a long enough phrase".into())])
+        }
+        ("POST", "/account/sessions/{id}/revoke") => form(vec![]),
+        ("POST", "/staff/clients") => form(vec![("name", "Intruder Co".into())]),
+        ("POST", "/staff/clients/{id}/invitations") => form(vec![
+            ("name", "Newcomer".into()),
+            ("email", format!("newcomer@{key}")),
+            ("role", "client_viewer".into()),
+        ]),
+        ("POST", "/staff/clients/{id}/projects") => form(vec![("name", "Intruder project".into())]),
+        ("POST", "/staff/clients/{id}/contacts") => {
+            form(vec![("name", "Intruder Contact".into()), ("email", "intruder@x.test".into())])
+        }
+        ("POST", "/staff/contacts/{id}/delete") => form(vec![]),
+        ("POST", "/staff/clients/{id}/revoke-access") => form(vec![]),
+        ("POST", "/staff/clients/{id}/view-as") => form(vec![("user_id", s.admin.to_string())]),
+        ("POST", "/staff/team/invitations") => form(vec![
+            ("name", "New Staff".into()),
+            ("email", format!("newstaff{}@agency.test", uuid::Uuid::now_v7().simple())),
+            ("role", "staff".into()),
+        ]),
+        ("POST", "/staff/projects/{id}") => form(vec![("status", "active".into())]),
+        ("POST", "/staff/projects/{id}/tasks") => form(vec![("title", "Intruder task".into())]),
+        ("POST", "/staff/projects/{id}/milestones") => form(vec![("name", "Intruder milestone".into())]),
+        ("POST", "/staff/tasks/{id}") => form(vec![("status", "in_progress".into())]),
+        ("POST", "/staff/tasks/{id}/comments") => {
+            form(vec![("body", "Intruder reply".into()), ("visibility", "reply".into())])
+        }
+        ("POST", "/portal/tasks/{id}/status") => form(vec![("status", "in_progress".into())]),
+        ("POST", "/portal/tasks/{id}/comments") => form(vec![("body", "Intruder reply".into())]),
+        _ => None,
+    }
+}
+
+/// Whether a page request succeeded (a page, or a redirect somewhere other than sign-in).
+fn page_ok(a: &Answer) -> bool {
+    (200..300).contains(&a.status) || (a.status == 303 && a.location().is_some_and(|l| l != "/login"))
+}
+
+struct PageCase {
+    method: String,
+    template: &'static str,
+    audience: Audience,
+}
+
+fn page_cases() -> Vec<PageCase> {
+    let routes = page_routes();
+    let probe = probe_side();
+    let unclassified: Vec<String> = routes
+        .iter()
+        .filter(|r| page_form(r.method.as_str(), r.path, &probe).is_none())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(unclassified.is_empty(), "page routes without a rule in tests/authz_matrix.rs: {unclassified:?}");
+    assert!(routes.len() >= 40, "page_routes() lists the pages ({})", routes.len());
+    routes
+        .into_iter()
+        .map(|r| PageCase { method: r.method.to_string(), template: r.path, audience: r.audience })
+        .collect()
+}
+
+/// A side with placeholder values, to ask `page_form` whether a route is classified.
+fn probe_side() -> ClientSide {
+    use atrium_core::ids::*;
+    ClientSide {
+        id: ClientId::new(),
+        name: String::new(),
+        admin: UserId::new(),
+        finance: UserId::new(),
+        viewer: UserId::new(),
+        project: ProjectId::new(),
+        project_name: String::new(),
+        task: TaskId::new(),
+        task_title: String::new(),
+        reply: CommentId::new(),
+        reply_text: String::new(),
+        note: CommentId::new(),
+        note_text: String::new(),
+        chore: TaskId::new(),
+        chore_title: String::new(),
+        project_description: String::new(),
+        people: vec![("P".into(), "p@x.test".into())],
+    }
+}
+
+#[tokio::test]
+async fn every_page_enforces_its_audience() {
+    // SEC-AC-1, SEC-AC-2, SEC-AC-3: staff pages refuse client users (even with their own ids),
+    // portal pages with client B's ids are 404 for client A, signed-in pages need a sign-in.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let forbidden = forbidden_for_a(&w);
+    let cases = page_cases();
+    // A live session of B's admin, the target of `/account/sessions/{id}/revoke`.
+    app.token_for(w.b.admin).await;
+    let b_session_id = app.store.sessions_of(w.b.admin).await.unwrap()[0].id.to_string();
+    let tb = Target::new(&w.b, b_session_id, add_contact(&app, &w, &w.b).await);
+    let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await);
+    let mut failures = Vec::new();
+    let mut refusals = 0;
+    for case in &cases {
+        // Staff pages are tried with A's own ids too: the audience, not the scope, refuses them.
+        let targets: Vec<&Target<'_>> =
+            if case.audience == Audience::Staff && has_id_param(case.template) { vec![&tb, &ta] } else { vec![&tb] };
+        for t in targets {
+            let path = substitute(case.template, t);
+            let payload = page_form(&case.method, case.template, t.side).unwrap();
+            for caller in CALLERS {
+                let a = send(&app, caller.user(&w), Via::Cookie, &case.method, &path, &payload).await;
+                let what = format!(
+                    "{} {path} ({:?}) as {caller:?} → {} {:?}",
+                    case.method,
+                    case.audience,
+                    a.status,
+                    a.location()
+                );
+                let found = leaks(&a.body, &forbidden);
+                if !found.is_empty() {
+                    failures.push(format!("LEAK {found:?} in {what}"));
+                }
+                if a.status >= 500 {
+                    failures.push(format!("server error: {what}: {}", a.body));
+                    continue;
+                }
+                let needs_sign_in = case.audience != Audience::Public;
+                if caller == Caller::Anonymous && needs_sign_in {
+                    let ok = if case.method == "GET" {
+                        a.status == 303 && a.location() == Some("/login")
+                    } else {
+                        a.status == 401
+                    };
+                    if !ok {
+                        failures.push(format!("anonymous must be sent to sign in: {what}"));
+                    }
+                    continue;
+                }
+                if needs_sign_in
+                    && caller != Caller::Anonymous
+                    && a.location() == Some("/login")
+                    && case.template != "/logout"
+                    && case.template != "/account/password"
+                {
+                    failures.push(format!("a signed-in caller was not recognised: {what}"));
+                    continue;
+                }
+                let refused = match case.audience {
+                    Audience::Staff => true,
+                    Audience::Portal | Audience::SignedIn => has_id_param(case.template),
+                    Audience::Public => false,
+                };
+                if refused {
+                    refusals += 1;
+                    if !matches!(a.status, 403 | 404) {
+                        failures.push(format!("expected 403/404: {what}"));
+                    }
+                } else if case.template.contains("{token}") && a.status != 404 {
+                    failures.push(format!("a bogus token must be 404: {what}"));
+                }
+            }
+        }
+    }
+    // Controls: allowed callers succeed with the same requests. The client's own admin first
+    // (portal pages, their own session), then staff (whose revoke-access ends B's sessions).
+    for case in &cases {
+        let allowed = match case.audience {
+            Audience::Portal | Audience::SignedIn if has_id_param(case.template) => w.b.admin,
+            _ => continue,
+        };
+        let path = substitute(case.template, &tb);
+        let a = send(
+            &app,
+            Some(allowed),
+            Via::Cookie,
+            &case.method,
+            &path,
+            &page_form(&case.method, case.template, &w.b).unwrap(),
+        )
+        .await;
+        if !page_ok(&a) {
+            failures.push(format!(
+                "control failed: {} {path} as B's admin → {} {:?}",
+                case.method,
+                a.status,
+                a.location()
+            ));
+        }
+    }
+    for case in cases.iter().filter(|c| c.audience == Audience::Staff) {
+        for t in [&tb, &ta] {
+            let path = substitute(case.template, t);
+            let a = send(
+                &app,
+                Some(w.owner),
+                Via::Cookie,
+                &case.method,
+                &path,
+                &page_form(&case.method, case.template, t.side).unwrap(),
+            )
+            .await;
+            if !page_ok(&a) {
+                failures.push(format!(
+                    "control failed: {} {path} as owner → {} {:?} {}",
+                    case.method,
+                    a.status,
+                    a.location(),
+                    a.body
+                ));
+            }
+        }
+    }
+    assert!(refusals > 100, "the matrix exercised refusals ({refusals})");
+    assert!(failures.is_empty(), "{} page authorization failures:\n{}", failures.len(), failures.join("\n"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn internal_notes_never_reach_the_portal() {
+    // SEC-AC-3, SEC-AC-7: every portal page a client user can open, for their own client's
+    // project and task, shows the replies and never the internal note.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let forbidden = forbidden_for_a(&w);
+    let own = Target::new(&w.a, String::new(), String::new());
+    let mut failures = Vec::new();
+    let mut pages_with_reply = BTreeSet::new();
+    for case in page_cases() {
+        if case.audience != Audience::Portal || case.method != "GET" {
+            continue;
+        }
+        let path = substitute(case.template, &own);
+        for caller in [Caller::ClientAdmin, Caller::ClientFinance, Caller::ClientViewer] {
+            let a = send(&app, caller.user(&w), Via::Cookie, "GET", &path, &Payload::Empty).await;
+            let found = leaks(&a.body, &forbidden);
+            if !found.is_empty() {
+                failures.push(format!("LEAK {found:?} in GET {path} as {caller:?}"));
+            }
+            if a.status >= 500 || a.location() == Some("/login") {
+                failures.push(format!("GET {path} as {caller:?} → {}", a.status));
+            }
+            if a.body.contains(&w.a.reply_text) {
+                pages_with_reply.insert(path.clone());
+            }
+        }
+    }
+    // The task page and the home activity feed do show replies, so the check above could fail.
+    assert!(pages_with_reply.contains(&format!("/portal/tasks/{}", w.a.task)), "{pages_with_reply:?}");
+    assert!(pages_with_reply.contains("/portal"), "{pages_with_reply:?}");
+    // Staff see the note on their task page.
+    let a = send(&app, Some(w.staff), Via::Cookie, "GET", &format!("/staff/tasks/{}", w.a.task), &Payload::Empty).await;
+    assert_eq!(a.status, 200);
+    assert!(a.body.contains(&w.a.note_text), "staff see internal notes");
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    app.stop().await;
+}
+
+// ----- View as client ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn view_as_client_is_read_only_and_audited() {
+    // SEC-AC-4, SEC-DATA-1
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let creds = app.browser_creds(Some(w.staff)).await;
+    let c = api();
+    let post_form = |path: String, fields: Vec<(&'static str, String)>| {
+        let mut f = fields;
+        f.push(("_csrf", creds.csrf.clone()));
+        c.post(app.url(&path)).header("cookie", &creds.cookie).form(&f).send()
+    };
+    let r = Answer::of(
+        post_form(format!("/staff/clients/{}/view-as", w.a.id), vec![("user_id", w.a.admin.to_string())])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), Some("/portal"));
+    // Audited: who (the staff member), whom (the client user), which client.
+    let log = app.store.audit_recent(20).await.unwrap();
+    let start = log.iter().find(|e| e.action == "view_as.start").expect("view_as.start in the audit log");
+    assert_eq!(start.actor_id, Some(w.staff.0));
+    assert_eq!(start.subject_id.as_deref(), Some(w.a.admin.to_string().as_str()));
+    // The portal shows A's admin's view, with the banner, and still no internal note.
+    let get = |path: String| c.get(app.url(&path)).header("cookie", &creds.cookie).send();
+    let home = Answer::of(get("/portal".into()).await.unwrap()).await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("You are viewing the portal as"), "banner shown");
+    assert!(home.body.contains(&w.a.task_title));
+    let task = Answer::of(get(format!("/portal/tasks/{}", w.a.task)).await.unwrap()).await;
+    assert_eq!(task.status, 200);
+    assert!(task.body.contains(&w.a.reply_text));
+    assert!(!task.body.contains(&w.a.note_text), "viewing as a client hides internal notes");
+    // Every write is refused with 403, even those A's admin could make (the task is theirs).
+    let before = app.store.task(&app.actor(w.owner).await.work_scope(), w.a.task).await.unwrap().task;
+    let r = Answer::of(
+        post_form(format!("/portal/tasks/{}/status", w.a.task), vec![("status", "done".into())]).await.unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 403, "portal status change while viewing as: {}", r.body);
+    let r = Answer::of(
+        post_form(format!("/portal/tasks/{}/comments", w.a.task), vec![("body", "sent as the client".into())])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 403, "portal comment while viewing as");
+    let r = Answer::of(
+        post_form(
+            "/account/password".into(),
+            vec![("current_password", PASSWORD.into()), ("new_password", "a long enough phrase".into())],
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 403, "password change while viewing as");
+    let api_write = |method: reqwest::Method, path: String, body: Value| {
+        c.request(method, app.url(&path))
+            .header("cookie", &creds.cookie)
+            .header("x-csrf-token", &creds.csrf)
+            .json(&body)
+            .send()
+    };
+    let r = Answer::of(
+        api_write(reqwest::Method::PATCH, format!("/api/v1/tasks/{}", w.a.task), json!({"status": "done"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 403, "API PATCH while viewing as: {}", r.body);
+    let r = Answer::of(
+        api_write(reqwest::Method::POST, format!("/api/v1/tasks/{}/comments", w.a.task), json!({"body": "x"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 403, "API comment while viewing as");
+    let r = Answer::of(
+        api_write(
+            reqwest::Method::POST,
+            "/api/v1/projects".into(),
+            json!({"client_id": w.a.id.to_string(), "name": "P"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 403, "staff powers are off while viewing as");
+    // Reads through the API are the client's view too: no notes.
+    let r = Answer::of(get(format!("/api/v1/tasks/{}/comments", w.a.task)).await.unwrap()).await;
+    assert_eq!(r.status, 200);
+    assert!(!r.body.contains(&w.a.note_text));
+    let after = app.store.task(&app.actor(w.owner).await.work_scope(), w.a.task).await.unwrap().task;
+    assert_eq!(before.status, after.status, "nothing changed");
+    assert_eq!(app.store.comments(&app.actor(w.owner).await.work_scope(), w.a.task).await.unwrap().len(), 2);
+    // Leaving is audited too, and staff powers come back.
+    let r = Answer::of(post_form("/view-as/exit".into(), vec![]).await.unwrap()).await;
+    assert_eq!(r.status, 303);
+    assert!(app.store.audit_recent(20).await.unwrap().iter().any(|e| e.action == "view_as.stop"));
+    let r = Answer::of(get("/staff".into()).await.unwrap()).await;
+    assert_eq!(r.status, 200);
+    // A client user cannot start "view as" (404, the staff area does not exist for them).
+    let cc = app.browser_creds(Some(w.a.admin)).await;
+    let r = Answer::of(
+        c.post(app.url(&format!("/staff/clients/{}/view-as", w.a.id)))
+            .header("cookie", &cc.cookie)
+            .form(&[("user_id", w.a.viewer.to_string()), ("_csrf", cc.csrf.clone())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    app.stop().await;
+}

@@ -1,0 +1,939 @@
+//! Bad input, end to end: malformed or mistyped JSON, missing and unknown fields, oversize bodies,
+//! garbage ids, text over the limits of `atrium_core::validate`, expired and reused links, and
+//! markup in user text. Every answer is a 4xx with a clear message (the JSON error body of the
+//! API contract for `/api`), never a 500.
+
+mod common;
+
+use atrium_core::model::TokenPurpose;
+use atrium_core::validate::{BODY_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX};
+use common::*;
+use serde_json::{Value, json};
+
+/// Sends `body` as raw bytes with a content type, authenticated by bearer token.
+async fn raw(app: &TestApp, token: &str, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let res = api()
+        .request(m, app.url(path))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    Answer::of(res).await
+}
+
+async fn send_json(app: &TestApp, token: &str, method: &str, path: &str, body: &Value) -> Answer {
+    raw(app, token, method, path, "application/json", serde_json::to_vec(body).unwrap()).await
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> Answer {
+    Answer::of(api().get(app.url(path)).bearer_auth(token).send().await.expect("request")).await
+}
+
+/// Asserts the API error contract: this status, `{"error": {"code", "message"}}` with a
+/// non-empty message naming `field` when given.
+#[track_caller]
+fn assert_api_error(a: &Answer, status: u16, field: Option<&str>, what: &str) {
+    assert_eq!(a.status, status, "{what}: {}", a.body);
+    let e = a.json();
+    let code = e["error"]["code"].as_str().unwrap_or_default();
+    let message = e["error"]["message"].as_str().unwrap_or_default();
+    assert!(!code.is_empty() && !message.is_empty(), "{what}: error body {}", a.body);
+    if let Some(f) = field {
+        assert!(message.contains(f), "{what}: the message names `{f}`: {message}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_wrong_types_and_missing_fields_are_422_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let cases: Vec<(&str, &str, Vec<u8>, Option<&str>)> = vec![
+        ("/api/v1/clients", "truncated JSON", br#"{"name": "#.to_vec(), None),
+        ("/api/v1/clients", "not an object", b"[1, 2]".to_vec(), None),
+        ("/api/v1/clients", "null", b"null".to_vec(), None),
+        ("/api/v1/clients", "empty body", Vec::new(), None),
+        ("/api/v1/clients", "invalid UTF-8", b"{\"name\": \"\xff\xfe\"}".to_vec(), None),
+        ("/api/v1/clients", "wrong type", br#"{"name": 42}"#.to_vec(), Some("name")),
+        ("/api/v1/clients", "missing field", b"{}".to_vec(), Some("name")),
+        (
+            "/api/v1/clients",
+            "unknown field (mass assignment, SEC-AC-6)",
+            br#"{"name": "X", "role": "owner"}"#.to_vec(),
+            Some("role"),
+        ),
+        (
+            "/api/v1/projects",
+            "client_id not an id",
+            br#"{"client_id": "nope", "name": "P"}"#.to_vec(),
+            Some("client_id"),
+        ),
+        (
+            "/api/v1/projects",
+            "bad status",
+            format!(r#"{{"client_id": "{}", "name": "P", "status": "exploded"}}"#, w.a.id).into_bytes(),
+            Some("status"),
+        ),
+        (
+            "/api/v1/projects",
+            "impossible date",
+            format!(r#"{{"client_id": "{}", "name": "P", "due_date": "2026-02-30"}}"#, w.a.id).into_bytes(),
+            Some("due_date"),
+        ),
+        (
+            "/api/v1/projects",
+            "date of another format",
+            format!(r#"{{"client_id": "{}", "name": "P", "start_date": "31/01/2027"}}"#, w.a.id).into_bytes(),
+            Some("start_date"),
+        ),
+        (
+            "/api/v1/projects",
+            "due before start",
+            format!(
+                r#"{{"client_id": "{}", "name": "P", "start_date": "2027-02-01", "due_date": "2027-01-01"}}"#,
+                w.a.id
+            )
+            .into_bytes(),
+            Some("due_date"),
+        ),
+        (
+            "/api/v1/projects",
+            "unknown client",
+            format!(r#"{{"client_id": "{}", "name": "P"}}"#, uuid::Uuid::now_v7()).into_bytes(),
+            Some("client_id"),
+        ),
+        (
+            "/api/v1/invitations",
+            "unknown role",
+            br#"{"email": "n@a.test", "name": "N", "role": "superuser"}"#.to_vec(),
+            Some("role"),
+        ),
+        (
+            "/api/v1/invitations",
+            "not an email",
+            format!(r#"{{"email": "not-an-email", "name": "N", "role": "client_viewer", "client_id": "{}"}}"#, w.a.id)
+                .into_bytes(),
+            Some("email"),
+        ),
+        ("/api/v1/session", "email of the wrong type", br#"{"email": ["a"], "password": "x"}"#.to_vec(), Some("email")),
+    ];
+    let tasks = format!("/api/v1/projects/{}/tasks", w.a.project);
+    let task = format!("/api/v1/tasks/{}", w.a.task);
+    let comments = format!("/api/v1/tasks/{}/comments", w.a.task);
+    let more: Vec<(&str, &str, Vec<u8>, Option<&str>)> = vec![
+        (&tasks, "bad priority", br#"{"title": "T", "priority": "extreme"}"#.to_vec(), Some("priority")),
+        (&tasks, "assignee not an id", br#"{"title": "T", "assignee_id": "bob"}"#.to_vec(), Some("assignee_id")),
+        (
+            &tasks,
+            "assignee unknown",
+            format!(r#"{{"title": "T", "assignee_id": "{}"}}"#, uuid::Uuid::now_v7()).into_bytes(),
+            Some("assignee_id"),
+        ),
+        (
+            &tasks,
+            "milestone of no project",
+            format!(r#"{{"title": "T", "milestone_id": "{}"}}"#, uuid::Uuid::now_v7()).into_bytes(),
+            Some("milestone_id"),
+        ),
+        (&tasks, "title null", br#"{"title": null}"#.to_vec(), Some("title")),
+        (&comments, "bad visibility", br#"{"body": "hi", "visibility": "public"}"#.to_vec(), Some("visibility")),
+        (
+            &comments,
+            "author_id smuggled (SEC-AC-6)",
+            format!(r#"{{"body": "hi", "author_id": "{}"}}"#, w.a.admin).into_bytes(),
+            Some("author_id"),
+        ),
+    ];
+    for (path, what, body, field) in cases.into_iter().chain(more) {
+        let a = raw(&app, &staff, "POST", path, "application/json", body).await;
+        assert_api_error(&a, 422, field, &format!("POST {path} with {what}"));
+    }
+    // PATCH with a bad value, and with a field nobody may set.
+    let a = send_json(&app, &staff, "PATCH", &task, &json!({"status": "finished"})).await;
+    assert_api_error(&a, 422, Some("status"), "PATCH task status");
+    let a = send_json(&app, &staff, "PATCH", &task, &json!({"project_id": w.b.project.to_string()})).await;
+    assert_api_error(&a, 422, Some("project_id"), "PATCH task project_id (moving a task to another client)");
+    let a = send_json(&app, &staff, "PATCH", &format!("/api/v1/clients/{}", w.a.id), &json!({"status": "gone"})).await;
+    assert_api_error(&a, 422, Some("status"), "PATCH client status");
+    // A body that is not JSON at all.
+    let a = raw(&app, &staff, "POST", "/api/v1/clients", "text/plain", b"name=X".to_vec()).await;
+    assert!(matches!(a.status, 415 | 422), "wrong content type: {}", a.status);
+    assert_api_error(&a, a.status, None, "wrong content type");
+    let a = raw(&app, &staff, "POST", "/api/v1/clients", "application/x-www-form-urlencoded", b"name=X".to_vec()).await;
+    assert!(matches!(a.status, 415 | 422), "form body on the API: {}", a.status);
+    // Nothing was created by any of it.
+    let clients = get(&app, &staff, "/api/v1/clients").await.json();
+    assert_eq!(clients["items"].as_array().unwrap().len(), 2);
+    // Bad query strings.
+    for (path, field) in [
+        ("/api/v1/projects?limit=abc", "limit"),
+        ("/api/v1/projects?limit=0", "limit"),
+        ("/api/v1/projects?limit=201", "limit"),
+        ("/api/v1/projects?limit=-1", "limit"),
+        ("/api/v1/projects?cursor=zzz", "cursor"),
+        ("/api/v1/projects?client_id=zzz", "client_id"),
+        ("/api/v1/projects?sort=name", "sort"),
+        ("/api/v1/tasks", "assignee"),
+        ("/api/v1/tasks?assignee=you", "assignee"),
+        ("/api/v1/tasks?assignee=me&include_done=maybe", "include_done"),
+    ] {
+        let a = get(&app, &staff, path).await;
+        assert_api_error(&a, 422, Some(field), &format!("GET {path}"));
+    }
+    let a = get(&app, &staff, &format!("/api/v1/projects/{}/tasks?status=lost", w.a.project)).await;
+    assert_api_error(&a, 422, Some("status"), "task filter");
+    let a = get(&app, &staff, &format!("/api/v1/projects/{}/tasks?assignee=someone", w.a.project)).await;
+    assert_api_error(&a, 422, Some("assignee"), "task filter");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn html_forms_with_bad_input_answer_4xx_pages() {
+    // The same extractors serve the forms: a 422 page with the message, never a 500.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let creds = app.browser_creds(Some(w.staff)).await;
+    let post = |path: String, body: String| {
+        api()
+            .post(app.url(&path))
+            .header("cookie", &creds.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("_csrf={}&{body}", creds.csrf))
+            .send()
+    };
+    for (path, body, needle) in [
+        ("/staff/clients".to_string(), format!("name={}", "n".repeat(NAME_MAX + 1)), "at most 200"),
+        ("/staff/clients".to_string(), "name=%20%20".to_string(), "must not be empty"),
+        (format!("/staff/projects/{}/tasks", w.a.project), "title=T&priority=extreme".to_string(), "priority"),
+        (format!("/staff/projects/{}/tasks", w.a.project), "title=T&due_date=2026-13-01".to_string(), "due_date"),
+        (format!("/staff/tasks/{}", w.a.task), "assignee_id=not-a-user".to_string(), "assignee_id"),
+        (format!("/staff/tasks/{}/comments", w.a.task), format!("body={}", "b".repeat(BODY_MAX + 1)), "at most 20000"),
+        (format!("/staff/clients/{}/invitations", w.a.id), "name=N&email=n%40a.test&role=emperor".to_string(), "role"),
+        (format!("/staff/clients/{}/view-as", w.a.id), "user_id=garbage".to_string(), "user_id"),
+        (format!("/staff/clients/{}/view-as", w.a.id), format!("user_id={}", w.b.admin), "user_id"),
+    ] {
+        let a = Answer::of(post(path.clone(), body.clone()).await.unwrap()).await;
+        assert_eq!(a.status, 422, "POST {path} {}: {}", &body[..body.len().min(60)], a.body);
+        assert!(a.body.contains(needle), "POST {path}: the page says what is wrong ({needle})");
+        assert!(a.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn oversize_bodies_are_413() {
+    // SEC-IO-1: JSON and forms have a size limit (1 MiB by default) → 413.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let limit = app.config.body_limit;
+    assert_eq!(limit, 1024 * 1024, "the default body limit is 1 MiB");
+    let staff = app.token_for(w.staff).await;
+    let comments = format!("/api/v1/tasks/{}/comments", w.a.task);
+    let huge = json!({ "body": "x".repeat(limit + 16) });
+    let a = send_json(&app, &staff, "POST", &comments, &huge).await;
+    assert_api_error(&a, 413, None, "oversize JSON");
+    assert_eq!(a.json()["error"]["code"], "too_large");
+    // Just under the limit is read, and refused for what it says instead (a field too long).
+    let big = json!({ "body": "x".repeat(limit - 100) });
+    let a = send_json(&app, &staff, "POST", &comments, &big).await;
+    assert_api_error(&a, 422, Some("body"), "large but allowed JSON with a too-long field");
+    // Anonymous endpoints too.
+    let a = send_json(&app, "", "POST", "/api/v1/session", &json!({"email": "x".repeat(limit), "password": "p"})).await;
+    assert_api_error(&a, 413, None, "oversize login");
+    // Forms: signed in (the CSRF check reads the body) and signed out (the login form).
+    let creds = app.browser_creds(Some(w.staff)).await;
+    let form = format!("_csrf={}&name={}", creds.csrf, "n".repeat(limit));
+    let a = Answer::of(
+        api()
+            .post(app.url("/staff/clients"))
+            .header("cookie", &creds.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, 413, "oversize form");
+    let anon = app.browser_creds(None).await;
+    let form = format!("_csrf={}&email=a%40a.test&password={}", anon.csrf, "p".repeat(limit));
+    let a = Answer::of(
+        api()
+            .post(app.url("/login"))
+            .header("cookie", &anon.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, 413, "oversize login form");
+    // Nothing was stored.
+    let cs = get(&app, &staff, &comments).await.json();
+    assert_eq!(cs["items"].as_array().unwrap().len(), 2);
+    // A smaller configured limit is honoured.
+    let small = TestApp::spawn_with(|c| c.body_limit = 2048).await;
+    let w2 = seed(&small).await;
+    let t = small.token_for(w2.staff).await;
+    let a = send_json(&small, &t, "POST", "/api/v1/clients", &json!({"name": "n".repeat(3000)})).await;
+    assert_api_error(&a, 413, None, "configured limit");
+    small.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn garbage_ids_are_404_never_500() {
+    // SEC-AC-2, SEC-AC-5: an id that is not an id is just a missing thing.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let long = "9".repeat(3000);
+    let garbage = [
+        "not-a-uuid",
+        "0",
+        "-1",
+        "00000000-0000-0000-0000-000000000000",
+        "01890a5d-ac96-774b-bcce-b302099a8057",
+        "%27%20OR%201%3D1%20--",
+        "%00",
+        "%20",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%F0%9F%92%A9",
+        "%FF%FE",
+        "%25",
+        long.as_str(),
+    ];
+    let mut failures = Vec::new();
+    for g in garbage {
+        let paths = [
+            format!("/api/v1/clients/{g}"),
+            format!("/api/v1/projects/{g}"),
+            format!("/api/v1/projects/{g}/tasks"),
+            format!("/api/v1/projects/{g}/milestones"),
+            format!("/api/v1/tasks/{g}"),
+            format!("/api/v1/tasks/{g}/comments"),
+        ];
+        for p in &paths {
+            let a = get(&app, &staff, p).await;
+            let short = &p[..p.len().min(80)];
+            if !matches!(a.status, 400 | 404) {
+                failures.push(format!("GET {short} → {}", a.status));
+            } else if a.json()["error"]["code"].as_str().is_none() {
+                failures.push(format!("GET {short} → {} without the JSON error body: {:?}", a.status, a.body));
+            }
+        }
+        let a = send_json(&app, &staff, "PATCH", &format!("/api/v1/tasks/{g}"), &json!({"status": "done"})).await;
+        if !matches!(a.status, 400 | 404) {
+            failures.push(format!("PATCH /api/v1/tasks/{} → {}", &g[..g.len().min(40)], a.status));
+        }
+        let a = send_json(&app, &staff, "POST", &format!("/api/v1/tasks/{g}/comments"), &json!({"body": "hi"})).await;
+        if !matches!(a.status, 400 | 404) {
+            failures.push(format!("POST comment on {} → {}", &g[..g.len().min(40)], a.status));
+        }
+        // Pages: an HTML 404 (or 400), for staff and for a client user.
+        let creds = app.browser_creds(Some(w.staff)).await;
+        let client = app.browser_creds(Some(w.a.admin)).await;
+        for (c, p) in [
+            (&creds, format!("/staff/clients/{g}")),
+            (&creds, format!("/staff/projects/{g}")),
+            (&creds, format!("/staff/tasks/{g}")),
+            (&client, format!("/portal/projects/{g}")),
+            (&client, format!("/portal/tasks/{g}")),
+            (&client, format!("/magic/{g}")),
+            (&client, format!("/invite/{g}")),
+            (&client, format!("/reset/{g}")),
+        ] {
+            let a = Answer::of(api().get(app.url(&p)).header("cookie", &c.cookie).send().await.unwrap()).await;
+            if !matches!(a.status, 400 | 404) {
+                failures.push(format!("GET {} → {}", &p[..p.len().min(80)], a.status));
+            }
+        }
+        let a = Answer::of(
+            api()
+                .post(app.url(&format!("/portal/tasks/{g}/status")))
+                .header("cookie", &client.cookie)
+                .form(&[("_csrf", client.csrf.as_str()), ("status", "done")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        if !matches!(a.status, 400 | 404) {
+            failures.push(format!("POST /portal/tasks/{}/status → {}", &g[..g.len().min(40)], a.status));
+        }
+    }
+    // Unknown routes.
+    for p in ["/api/v1/nothing-here", "/api/v2/projects", "/staff/nothing", "/%FF"] {
+        let a = get(&app, &staff, p).await;
+        if a.status != 404 {
+            failures.push(format!("GET {p} → {}", a.status));
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn text_over_the_limits_is_422_naming_the_field() {
+    // SEC-IO-2: NAME_MAX, TITLE_MAX, BODY_MAX (in characters, not bytes), EMAIL_MAX.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let owner = app.token_for(w.owner).await;
+    let s = |c: char, n: usize| c.to_string().repeat(n);
+    let tasks = format!("/api/v1/projects/{}/tasks", w.a.project);
+    let milestones = format!("/api/v1/projects/{}/milestones", w.a.project);
+    let comments = format!("/api/v1/tasks/{}/comments", w.a.task);
+    let client_id = w.a.id.to_string();
+    // (path, method, body at the limit, body over the limit, field)
+    let cases: Vec<(String, &str, Value, Value, &str)> = vec![
+        (
+            "/api/v1/clients".into(),
+            "POST",
+            json!({"name": s('é', NAME_MAX)}),
+            json!({"name": s('é', NAME_MAX + 1)}),
+            "name",
+        ),
+        (
+            format!("/api/v1/clients/{}", w.b.id),
+            "PATCH",
+            json!({"name": s('c', NAME_MAX)}),
+            json!({"name": s('c', NAME_MAX + 1)}),
+            "name",
+        ),
+        (
+            "/api/v1/projects".into(),
+            "POST",
+            json!({"client_id": client_id, "name": s('p', TITLE_MAX)}),
+            json!({"client_id": client_id, "name": s('p', TITLE_MAX + 1)}),
+            "name",
+        ),
+        (
+            "/api/v1/projects".into(),
+            "POST",
+            json!({"client_id": client_id, "name": "P", "description": s('d', BODY_MAX)}),
+            json!({"client_id": client_id, "name": "P", "description": s('d', BODY_MAX + 1)}),
+            "description",
+        ),
+        (
+            format!("/api/v1/projects/{}", w.a.project),
+            "PATCH",
+            json!({"name": s('p', TITLE_MAX)}),
+            json!({"name": s('p', TITLE_MAX + 1)}),
+            "name",
+        ),
+        (tasks.clone(), "POST", json!({"title": s('t', TITLE_MAX)}), json!({"title": s('t', TITLE_MAX + 1)}), "title"),
+        (
+            tasks.clone(),
+            "POST",
+            json!({"title": "T", "description": s('d', BODY_MAX)}),
+            json!({"title": "T", "description": s('d', BODY_MAX + 1)}),
+            "description",
+        ),
+        (
+            format!("/api/v1/tasks/{}", w.a.task),
+            "PATCH",
+            json!({"title": s('t', TITLE_MAX)}),
+            json!({"title": s('t', TITLE_MAX + 1)}),
+            "title",
+        ),
+        (milestones, "POST", json!({"name": s('m', TITLE_MAX)}), json!({"name": s('m', TITLE_MAX + 1)}), "name"),
+        (comments.clone(), "POST", json!({"body": s('€', BODY_MAX)}), json!({"body": s('€', BODY_MAX + 1)}), "body"),
+        (
+            "/api/v1/invitations".into(),
+            "POST",
+            json!({"email": "limit1@a.test", "name": s('n', NAME_MAX), "role": "client_viewer", "client_id": client_id}),
+            json!({"email": "limit2@a.test", "name": s('n', NAME_MAX + 1), "role": "client_viewer", "client_id": client_id}),
+            "name",
+        ),
+        (
+            "/api/v1/invitations".into(),
+            "POST",
+            json!({"email": format!("{}@a.test", s('e', EMAIL_MAX - 7)), "name": "N", "role": "client_viewer", "client_id": client_id}),
+            json!({"email": format!("{}@a.test", s('e', EMAIL_MAX - 6)), "name": "N", "role": "client_viewer", "client_id": client_id}),
+            "email",
+        ),
+    ];
+    for (path, method, ok, over, field) in cases {
+        let a = send_json(&app, &owner, method, &path, &over).await;
+        assert_api_error(&a, 422, Some(field), &format!("{method} {path} over the limit"));
+        assert!(a.json()["error"]["message"].as_str().unwrap().contains("at most"), "{}", a.body);
+        let a = send_json(&app, &owner, method, &path, &ok).await;
+        assert!(
+            (200..300).contains(&a.status),
+            "{method} {path} at the limit is accepted: {} {}",
+            a.status,
+            &a.body[..a.body.len().min(300)]
+        );
+    }
+    // Empty, blank and control characters.
+    for (body, field) in [
+        (json!({"name": ""}), "name"),
+        (json!({"name": " \t\n "}), "name"),
+        (json!({"name": "Evil\u{0}Corp"}), "name"),
+        (json!({"name": "Bell\u{7}Corp"}), "name"),
+    ] {
+        let a = send_json(&app, &staff, "POST", "/api/v1/clients", &body).await;
+        assert_api_error(&a, 422, Some(field), &format!("client name {body}"));
+    }
+    let a = send_json(&app, &staff, "POST", &comments, &json!({"body": "   "})).await;
+    assert_api_error(&a, 422, Some("body"), "blank comment");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn absurd_sign_in_input_is_refused_never_500() {
+    // SEC-AUTH-3, SEC-AUTH-4: whatever is typed into an email field, the answer is the usual one.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let c = api();
+    let long = format!("{}@a.test", "x".repeat(5000));
+    let weird =
+        [long.as_str(), "a\u{0}b@a.test", "ádmin@a.test", "<script>@a.test", "", " ", "@", "'; DROP TABLE users; --"];
+    for email in weird {
+        let short: String = email.chars().take(30).collect();
+        let r = Answer::of(
+            c.post(app.url("/api/v1/session"))
+                .json(&json!({"email": email, "password": "whatever it is"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_api_error(&r, 401, None, &format!("login with {short:?}"));
+        let r = Answer::of(c.post(app.url("/api/v1/magic-links")).json(&json!({"email": email})).send().await.unwrap())
+            .await;
+        assert_eq!(r.status, 202, "magic link for {short:?}: {}", r.body);
+        let creds = app.browser_creds(None).await;
+        for path in ["/login/link", "/reset"] {
+            let r = Answer::of(
+                c.post(app.url(path))
+                    .header("cookie", &creds.cookie)
+                    .form(&[("_csrf", creds.csrf.as_str()), ("email", email)])
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(r.status, 200, "{path} for {short:?}: {}", r.body);
+        }
+        let r = Answer::of(
+            c.post(app.url("/login"))
+                .header("cookie", &creds.cookie)
+                .form(&[("_csrf", creds.csrf.as_str()), ("email", email), ("password", "whatever it is")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 401, "login form with {short:?}");
+    }
+    // Passwords outside the rules (SEC-AUTH-2) when accepting an invitation: 422 naming the field.
+    let owner = app.actor(w.owner).await;
+    let client = w.a.id;
+    let (_, t) = app
+        .store
+        .create_invitation(
+            &owner,
+            "pw@a.test".into(),
+            "Pat".into(),
+            atrium_core::model::Role::ClientViewer,
+            Some(client),
+            None,
+        )
+        .await
+        .unwrap();
+    let accept = format!("/api/v1/invitations/{}/accept", t.secret);
+    for pw in ["short9chr".to_string(), "x".repeat(1025), "password123".to_string(), "é".repeat(9)] {
+        let r = Answer::of(c.post(app.url(&accept)).json(&json!({"password": pw})).send().await.unwrap()).await;
+        assert_api_error(&r, 422, Some("password"), &format!("password of {} bytes", pw.len()));
+    }
+    let r = Answer::of(c.post(app.url(&accept)).json(&json!({"password": "é".repeat(10)})).send().await.unwrap()).await;
+    assert_eq!(r.status, 201, "10 characters (20 bytes) are enough: {}", r.body);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn far_dates_are_422_not_500() {
+    // Dates are `YYYY-MM-DD` (api-v1): years 0001 to 9999 are stored and read back on every
+    // backend; anything else that chrono would parse (signed or 5-digit years) is a 422 naming
+    // the field — PostgreSQL used to answer a 500 for years before 4714 BC.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let tasks = format!("/api/v1/projects/{}/tasks", w.a.project);
+    for d in ["0001-01-01", "9999-12-31"] {
+        let a = send_json(&app, &staff, "POST", &tasks, &json!({"title": format!("Due {d}"), "due_date": d})).await;
+        assert_eq!(a.status, 201, "due_date {d}: {}", a.body);
+        assert_eq!(a.json()["due_date"], d);
+    }
+    for d in ["+10000-01-01", "-0044-03-15", "+262142-12-31", "-262143-01-01", "0000-01-01"] {
+        let a = send_json(&app, &staff, "POST", &tasks, &json!({"title": format!("Due {d}"), "due_date": d})).await;
+        assert_api_error(&a, 422, Some("due_date"), &format!("task due_date {d}"));
+        let a = send_json(&app, &staff, "PATCH", &format!("/api/v1/tasks/{}", w.a.task), &json!({"due_date": d})).await;
+        assert_api_error(&a, 422, Some("due_date"), &format!("task PATCH due_date {d}"));
+        let a = send_json(
+            &app,
+            &staff,
+            "POST",
+            &format!("/api/v1/projects/{}/milestones", w.a.project),
+            &json!({"name": "M", "due_date": d}),
+        )
+        .await;
+        assert_api_error(&a, 422, Some("due_date"), &format!("milestone due_date {d}"));
+        let a = send_json(
+            &app,
+            &staff,
+            "POST",
+            "/api/v1/projects",
+            &json!({"client_id": w.a.id.to_string(), "name": "P", "start_date": d}),
+        )
+        .await;
+        assert_api_error(&a, 422, Some("start_date"), &format!("project start_date {d}"));
+        let a = send_json(&app, &staff, "PATCH", &format!("/api/v1/projects/{}", w.a.project), &json!({"due_date": d}))
+            .await;
+        assert_api_error(&a, 422, Some("due_date"), &format!("project PATCH due_date {d}"));
+    }
+    // What was stored reads back through the API and the pages.
+    let a = get(&app, &staff, &tasks).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let creds = app.browser_creds(Some(w.a.admin)).await;
+    let a = Answer::of(
+        api()
+            .get(app.url(&format!("/portal/projects/{}", w.a.project)))
+            .header("cookie", &creds.cookie)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    app.stop().await;
+}
+
+// ----- expired and reused links --------------------------------------------------------------
+
+/// A browser: its cookie header and CSRF token.
+async fn anon(app: &TestApp) -> BrowserCreds {
+    app.browser_creds(None).await
+}
+
+async fn page_get(app: &TestApp, b: &BrowserCreds, path: &str) -> Answer {
+    Answer::of(api().get(app.url(path)).header("cookie", &b.cookie).send().await.unwrap()).await
+}
+
+async fn page_post(app: &TestApp, b: &BrowserCreds, path: &str, fields: &[(&str, &str)]) -> Answer {
+    let mut f: Vec<(&str, &str)> = fields.to_vec();
+    f.push(("_csrf", b.csrf.as_str()));
+    Answer::of(api().post(app.url(path)).header("cookie", &b.cookie).form(&f).send().await.unwrap()).await
+}
+
+#[track_caller]
+fn assert_gone(a: &Answer, what: &str) {
+    assert_eq!(a.status, 410, "{what}: {}", a.body);
+    assert!(a.body.contains("expired or was already used"), "{what}: the page says why");
+}
+
+#[tokio::test]
+async fn expired_and_reused_magic_and_reset_links_are_410() {
+    // SEC-AUTH-5: single use, expiring, expiry checked when submitted.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let b = anon(&app).await;
+    // Expired magic link: the confirm page and the button both refuse it.
+    let t = app.store.issue_login_token(w.a.admin, TokenPurpose::MagicLink).await.unwrap();
+    let page = page_get(&app, &b, &format!("/magic/{}", t.secret)).await;
+    assert_eq!(page.status, 200, "fresh link shows the confirm button");
+    let past = chrono::Utc::now() - chrono::Duration::minutes(16);
+    assert_eq!(app.exec_sql("UPDATE login_tokens SET expires_at = ?", vec![past.into()]).await, 1);
+    assert_gone(&page_get(&app, &b, &format!("/magic/{}", t.secret)).await, "expired magic link page");
+    let r = page_post(&app, &b, &format!("/magic/{}", t.secret), &[]).await;
+    assert_gone(&r, "expired magic link submitted (the form was shown before it expired)");
+    assert!(r.headers.get("set-cookie").is_none_or(|c| !c.to_str().unwrap().contains("atrium_session=")));
+    // Reused magic link.
+    let t = app.store.issue_login_token(w.a.admin, TokenPurpose::MagicLink).await.unwrap();
+    let r = page_post(&app, &b, &format!("/magic/{}", t.secret), &[]).await;
+    assert_eq!(r.status, 303);
+    assert_gone(&page_post(&app, &b, &format!("/magic/{}", t.secret), &[]).await, "reused magic link");
+    assert_gone(&page_get(&app, &b, &format!("/magic/{}", t.secret)).await, "used magic link page");
+    // A magic link is not a reset link, and vice versa.
+    let t = app.store.issue_login_token(w.a.admin, TokenPurpose::MagicLink).await.unwrap();
+    assert_eq!(page_get(&app, &b, &format!("/reset/{}", t.secret)).await.status, 404);
+    // Expired reset link: refused on submit, and the password stays the same.
+    let t = app.store.issue_login_token(w.a.viewer, TokenPurpose::PasswordReset).await.unwrap();
+    assert_eq!(page_get(&app, &b, &format!("/reset/{}", t.secret)).await.status, 200);
+    app.exec_sql(
+        "UPDATE login_tokens SET expires_at = ? WHERE purpose = ?",
+        vec![(chrono::Utc::now() - chrono::Duration::minutes(61)).into(), "password_reset".into()],
+    )
+    .await;
+    let r = page_post(&app, &b, &format!("/reset/{}", t.secret), &[("password", "a brand new phrase")]).await;
+    assert_gone(&r, "expired reset link submitted");
+    let acc = app.store.account(w.a.viewer).await.unwrap().unwrap();
+    assert!(atrium_core::password::verify(PASSWORD, acc.password_hash.as_deref()), "password unchanged");
+    // Reused reset link.
+    let t = app.store.issue_login_token(w.a.viewer, TokenPurpose::PasswordReset).await.unwrap();
+    let r = page_post(&app, &b, &format!("/reset/{}", t.secret), &[("password", "a brand new phrase")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = page_post(&app, &b, &format!("/reset/{}", t.secret), &[("password", "another new phrase")]).await;
+    assert_gone(&r, "reused reset link");
+    // Unknown tokens are 404, malformed ones too.
+    for bogus in [atrium_core::token::generate().secret, "short".to_string()] {
+        assert_eq!(page_get(&app, &b, &format!("/magic/{bogus}")).await.status, 404);
+        assert_eq!(page_post(&app, &b, &format!("/magic/{bogus}"), &[]).await.status, 404);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn expired_and_reused_invitations_are_410() {
+    // SEC-AUTH-5 (7 days), on the HTML pages and the API.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let owner = app.actor(w.owner).await;
+    let invite = |email: &'static str| {
+        let owner = owner.clone();
+        let store = app.store.clone();
+        let client = w.a.id;
+        async move {
+            store
+                .create_invitation(
+                    &owner,
+                    email.into(),
+                    "Ivy".into(),
+                    atrium_core::model::Role::ClientViewer,
+                    Some(client),
+                    None,
+                )
+                .await
+                .unwrap()
+                .1
+                .secret
+        }
+    };
+    let b = anon(&app).await;
+    let late = invite("late@a.test").await;
+    assert_eq!(page_get(&app, &b, &format!("/invite/{late}")).await.status, 200);
+    let past = chrono::Utc::now() - chrono::Duration::days(8);
+    app.exec_sql("UPDATE invitations SET expires_at = ? WHERE email = ?", vec![past.into(), "late@a.test".into()])
+        .await;
+    assert_gone(&page_get(&app, &b, &format!("/invite/{late}")).await, "expired invitation page");
+    let r =
+        page_post(&app, &b, &format!("/invite/{late}"), &[("name", "Ivy"), ("password", "a long enough phrase")]).await;
+    assert_gone(&r, "expired invitation submitted");
+    assert!(app.store.account_by_email("late@a.test").await.unwrap().is_none(), "no account was created");
+    let r = Answer::of(
+        api()
+            .post(app.url(&format!("/api/v1/invitations/{late}/accept")))
+            .json(&json!({"password": "a long enough phrase"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_api_error(&r, 410, None, "expired invitation via the API");
+    // Reused.
+    let once = invite("once@a.test").await;
+    let r =
+        page_post(&app, &b, &format!("/invite/{once}"), &[("name", "Ivy"), ("password", "a long enough phrase")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r =
+        page_post(&app, &b, &format!("/invite/{once}"), &[("name", "Ivy"), ("password", "a long enough phrase")]).await;
+    assert_gone(&r, "reused invitation");
+    assert_gone(&page_get(&app, &b, &format!("/invite/{once}")).await, "used invitation page");
+    // Replaced by a newer invitation to the same address.
+    let old = invite("twice@a.test").await;
+    let _new = invite("twice@a.test").await;
+    assert_gone(&page_get(&app, &b, &format!("/invite/{old}")).await, "superseded invitation");
+    // Bad input on the form: 422 with the form again, the invitation still usable.
+    let fresh = invite("fresh@a.test").await;
+    let r = page_post(&app, &b, &format!("/invite/{fresh}"), &[("name", "Ivy"), ("password", "short")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("at least 10 characters"), "the form says why");
+    let r = page_post(
+        &app,
+        &b,
+        &format!("/invite/{fresh}"),
+        &[("name", &"n".repeat(NAME_MAX + 1)), ("password", "a long enough phrase")],
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("at most 200"), "the form says why: name too long");
+    assert_eq!(page_get(&app, &b, &format!("/invite/{fresh}")).await.status, 200);
+    app.stop().await;
+}
+
+// ----- markup in user text -------------------------------------------------------------------
+
+const SCRIPT: &str = "<script>alert('xss')</script>";
+const IMG: &str = "<img src=x onerror=alert('xss')>";
+
+/// The raw HTML tags of a document (escaped text such as `&lt;img&gt;` is not a tag).
+fn tags(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        let Some(j) = rest[i..].find('>') else { break };
+        out.push(&rest[i..i + j + 1]);
+        rest = &rest[i + j + 1..];
+    }
+    out
+}
+
+/// A tag without its quoted attribute values (escaped text inside them is inert).
+fn outside_quotes(tag: &str) -> String {
+    let mut out = String::with_capacity(tag.len());
+    let mut quote = None;
+    for ch in tag.chars() {
+        match quote {
+            Some(q) if ch == q => quote = None,
+            Some(_) => {}
+            None if ch == '"' || ch == '\'' => quote = Some(ch),
+            None => out.push(ch),
+        }
+    }
+    out
+}
+
+/// The text with the numeric entities askama may use turned into the named ones, so that
+/// escaped markup can be looked for as `&lt;script&gt;alert('xss')`.
+fn entities_normalized(html: &str) -> String {
+    html.replace("&#60;", "&lt;")
+        .replace("&#62;", "&gt;")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+}
+
+#[track_caller]
+fn assert_inert(a: &Answer, what: &str) {
+    assert_eq!(a.status, 200, "{what}");
+    // The escaped forms (`&lt;img src=x onerror=...`) are text; the raw tags must not appear.
+    for raw in ["<script>alert", "<img src=x", "<b>bold-name</b>"] {
+        assert!(!a.body.contains(raw), "{what}: raw markup {raw:?} reached the page");
+    }
+    for tag in tags(&a.body) {
+        let t = outside_quotes(&tag.to_lowercase());
+        assert!(!t.contains("onerror") && !t.contains("javascript:"), "{what}: live markup {tag}");
+        if t.starts_with("<script") {
+            assert!(tag.contains(" src=\"/static/"), "{what}: only the app's own scripts: {tag}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn markup_in_names_and_comments_is_rendered_inert() {
+    // SEC-IO-3: names, titles and comments containing HTML are escaped (or sanitized markdown).
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let owner = app.token_for(w.owner).await;
+    let client_name = format!("{SCRIPT}Evil & Co");
+    let c = send_json(&app, &owner, "POST", "/api/v1/clients", &json!({"name": client_name})).await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    let cid = c.json()["id"].as_str().unwrap().to_string();
+    let p = send_json(
+        &app,
+        &owner,
+        "POST",
+        "/api/v1/projects",
+        &json!({"client_id": cid, "name": format!("{IMG}Launch"), "description": format!("Plan {SCRIPT} **now**")}),
+    )
+    .await;
+    assert_eq!(p.status, 201, "{}", p.body);
+    let pid = p.json()["id"].as_str().unwrap().to_string();
+    // A client user whose name carries markup, through an invitation.
+    let inv = send_json(
+        &app,
+        &owner,
+        "POST",
+        "/api/v1/invitations",
+        &json!({"email": "mal@evil.test", "name": format!("<b>bold-name</b>{SCRIPT}"), "role": "client_admin", "client_id": cid}),
+    )
+    .await;
+    assert_eq!(inv.status, 201, "{}", inv.body);
+    let token = inv.json()["accept_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let acc = Answer::of(
+        api()
+            .post(app.url(&format!("/api/v1/invitations/{token}/accept")))
+            .json(&json!({"password": "a long enough phrase"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(acc.status, 201);
+    let mal: atrium_core::ids::UserId = acc.json()["user"]["id"].as_str().unwrap().parse().unwrap();
+    let t = send_json(
+        &app,
+        &owner,
+        "POST",
+        &format!("/api/v1/projects/{pid}/tasks"),
+        &json!({"title": format!("{SCRIPT}Approve"), "assignee_id": mal.to_string(), "description": IMG}),
+    )
+    .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let tid = t.json()["id"].as_str().unwrap().to_string();
+    let cm = send_json(
+        &app,
+        &owner,
+        "POST",
+        &format!("/api/v1/tasks/{tid}/comments"),
+        &json!({"body": format!("Hello {SCRIPT} **bold** {IMG} [x](javascript:alert(1))"), "visibility": "reply"}),
+    )
+    .await;
+    assert_eq!(cm.status, 201, "{}", cm.body);
+    // The API keeps the source as typed (JSON is not HTML), and body_html is sanitized.
+    let html = cm.json()["body_html"].as_str().unwrap().to_string();
+    assert!(html.contains("<strong>bold</strong>"));
+    for tag in tags(&html) {
+        let t = tag.to_lowercase();
+        assert!(
+            !t.starts_with("<script") && !t.contains("onerror") && !t.contains("javascript:"),
+            "live markup {tag} in {html}"
+        );
+    }
+    // Every page showing these names renders them as text.
+    let staff = app.browser_creds(Some(w.owner)).await;
+    let client = app.browser_creds(Some(mal)).await;
+    let mut escaped_seen = 0;
+    for (creds, path) in [
+        (&staff, "/staff".to_string()),
+        (&staff, "/staff/clients".to_string()),
+        (&staff, format!("/staff/clients/{cid}")),
+        (&staff, format!("/staff/projects/{pid}")),
+        (&staff, format!("/staff/tasks/{tid}")),
+        (&client, "/portal".to_string()),
+        (&client, "/portal/projects".to_string()),
+        (&client, format!("/portal/projects/{pid}")),
+        (&client, "/portal/tasks".to_string()),
+        (&client, format!("/portal/tasks/{tid}")),
+        (&client, "/account".to_string()),
+    ] {
+        let a = page_get(&app, creds, &path).await;
+        assert_inert(&a, &path);
+        if entities_normalized(&a.body).contains("&lt;script&gt;alert('xss')&lt;/script&gt;")
+            || entities_normalized(&a.body).contains("&lt;img src=x onerror=alert('xss')&gt;")
+        {
+            escaped_seen += 1;
+        }
+    }
+    assert!(escaped_seen >= 8, "names and titles are shown, escaped ({escaped_seen} pages)");
+    // A reflected value: the sign-in form echoes the email typed.
+    let b = anon(&app).await;
+    let r = page_post(
+        &app,
+        &b,
+        "/login",
+        &[("email", "\"><script>alert(1)</script>@x.test"), ("password", "wrong password")],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert!(!r.body.contains("<script>alert(1)"), "the echoed email is escaped");
+    assert!(entities_normalized(&r.body).contains("\"&gt;&lt;script&gt;alert(1)&lt;/script&gt;@x.test"));
+    app.stop().await;
+}
