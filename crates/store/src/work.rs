@@ -11,17 +11,17 @@ use atrium_core::model::{
 use atrium_core::policy::{Actor, ClientFilter, Scope, TaskChange, check_assignee};
 use atrium_core::{Error, Result};
 use chrono::{Datelike, NaiveDate, Utc};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, Iterable, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
 use crate::audit::{self, Entry};
 use crate::conv;
 use crate::db::{Store, db_err};
-use crate::entity::{client, comment, milestone, project, task};
+use crate::entity::{client, comment, milestone, project, task, user};
 
 /// A project with everything its page shows.
 #[derive(Clone, Debug)]
@@ -30,8 +30,44 @@ pub struct ProjectOverview {
     pub client_name: String,
     /// Every task, newest first.
     pub tasks: Vec<Task>,
+    /// Names of the tasks' assignees.
+    pub assignee_names: HashMap<UserId, String>,
     /// By due date, then position.
     pub milestones: Vec<Milestone>,
+}
+
+/// A project row with its client's name (`project_overview`).
+#[derive(Debug, FromQueryResult)]
+struct ProjectWithClient {
+    id: Uuid,
+    client_id: Uuid,
+    name: String,
+    description: String,
+    status: String,
+    start_date: Option<NaiveDate>,
+    due_date: Option<NaiveDate>,
+    created_at: chrono::DateTime<Utc>,
+    updated_at: chrono::DateTime<Utc>,
+    client_name: String,
+}
+
+/// A task row with its assignee's name (`project_overview`).
+#[derive(Debug, FromQueryResult)]
+struct TaskWithAssignee {
+    id: Uuid,
+    project_id: Uuid,
+    milestone_id: Option<Uuid>,
+    title: String,
+    description: String,
+    status: String,
+    priority: String,
+    due_date: Option<NaiveDate>,
+    assignee_id: Option<Uuid>,
+    created_by: Uuid,
+    created_at: chrono::DateTime<Utc>,
+    updated_at: chrono::DateTime<Utc>,
+    completed_at: Option<chrono::DateTime<Utc>>,
+    assignee_name: Option<String>,
 }
 
 /// A page of results, newest first, with the cursor for the next page.
@@ -342,29 +378,81 @@ impl Store {
         q.one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)
     }
 
-    /// Everything a project page shows, in four queries: the project (progress derived from the
-    /// tasks read here), its client's name, all its tasks (newest first) and its milestones.
+    /// Everything a project page shows, in three queries: the project with its client's name,
+    /// all its tasks (newest first) with their assignees' names (progress is derived from these),
+    /// and its milestones.
     pub async fn project_overview(&self, scope: &Scope, id: ProjectId) -> Result<ProjectOverview> {
-        let row = self.visible_project_row(scope, id).await?;
-        let client_name = client::Entity::find_by_id(row.client_id)
+        let q = scoped_projects(scope, project::Entity::find_by_id(id.0)).ok_or(Error::NotFound)?;
+        let row = q
+            .select_only()
+            .columns(project::Column::iter())
+            .column_as(Expr::col((client::Entity, client::Column::Name)), "client_name")
+            .join(
+                JoinType::InnerJoin,
+                project::Entity::belongs_to(client::Entity)
+                    .from(project::Column::ClientId)
+                    .to(client::Column::Id)
+                    .into(),
+            )
+            .into_model::<ProjectWithClient>()
             .one(&self.db)
             .await
             .map_err(db_err)?
-            .map(|c| c.name)
-            .unwrap_or_default();
-        let tasks = task::Entity::find()
+            .ok_or(Error::NotFound)?;
+        let rows = task::Entity::find()
+            .select_only()
+            .columns(task::Column::iter())
+            .column_as(Expr::col((user::Entity, user::Column::Name)), "assignee_name")
+            .join(
+                JoinType::LeftJoin,
+                task::Entity::belongs_to(user::Entity).from(task::Column::AssigneeId).to(user::Column::Id).into(),
+            )
             .filter(task::Column::ProjectId.eq(id.0))
             .order_by_desc(task::Column::Id)
+            .into_model::<TaskWithAssignee>()
             .all(&self.db)
             .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(conv::task)
-            .collect::<Result<Vec<_>>>()?;
+            .map_err(db_err)?;
+        let mut assignee_names = HashMap::new();
+        let mut tasks = Vec::with_capacity(rows.len());
+        for r in rows {
+            if let (Some(a), Some(n)) = (r.assignee_id, r.assignee_name) {
+                assignee_names.entry(UserId(a)).or_insert(n);
+            }
+            tasks.push(conv::task(task::Model {
+                id: r.id,
+                project_id: r.project_id,
+                milestone_id: r.milestone_id,
+                title: r.title,
+                description: r.description,
+                status: r.status,
+                priority: r.priority,
+                due_date: r.due_date,
+                assignee_id: r.assignee_id,
+                created_by: r.created_by,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                completed_at: r.completed_at,
+            })?);
+        }
         let done = tasks.iter().filter(|t| t.status == TaskStatus::Done).count() as u64;
-        let project = conv::project(row, progress(done, tasks.len() as u64))?;
+        let client_name = row.client_name;
+        let project = conv::project(
+            project::Model {
+                id: row.id,
+                client_id: row.client_id,
+                name: row.name,
+                description: row.description,
+                status: row.status,
+                start_date: row.start_date,
+                due_date: row.due_date,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            },
+            progress(done, tasks.len() as u64),
+        )?;
         let milestones = self.milestone_rows(id).await?;
-        Ok(ProjectOverview { project, client_name, tasks, milestones })
+        Ok(ProjectOverview { project, client_name, tasks, assignee_names, milestones })
     }
 
     /// One project, if visible (404 otherwise, same as a missing id).

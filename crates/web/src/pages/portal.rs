@@ -158,12 +158,8 @@ pub async fn project(
     portal_actor(&auth)?;
     let scope = auth.actor.work_scope();
     let pid: ProjectId = id.parse()?;
-    let ProjectOverview { project: p, client_name: client, tasks, milestones } =
+    let ProjectOverview { project: p, client_name: client, tasks, assignee_names: names, milestones } =
         st.store.project_overview(&scope, pid).await?;
-    let mut ids: Vec<UserId> = tasks.iter().filter_map(|t| t.assignee_id).collect();
-    ids.sort();
-    ids.dedup();
-    let names = st.store.user_names(&ids).await?;
     let me = auth.actor.user_id();
     let today = super::view::today();
     let (done, open): (Vec<_>, Vec<_>) = tasks.iter().partition(|t| t.status == TaskStatus::Done);
