@@ -71,6 +71,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or(chrono::Duration::days(14));
         match state.store.session_actor(&secret, idle).await {
             Ok(Some((session, actor))) => {
+                tracing::Span::current().record("user", tracing::field::display(session.user_id));
                 req.extensions_mut().insert(Authed { actor, session, via });
             }
             Ok(None) => {}

@@ -107,6 +107,26 @@ async fn not_found() -> AppError {
     AppError(atrium_core::Error::NotFound)
 }
 
+/// The span every request runs in: method and path with one-time tokens masked (they travel in
+/// the path of magic, invitation and reset links), and the user once authenticated (SEC-AC-8).
+/// Query strings and headers are never recorded.
+fn request_span(req: &axum::extract::Request) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %redacted_path(req.uri().path()),
+        user = tracing::field::Empty,
+    )
+}
+
+/// `path` with every segment shaped like a secret token replaced by `:token`.
+pub fn redacted_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if atrium_core::token::well_formed(seg) { ":token" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// The whole application router with its layers.
 pub fn router(state: AppState) -> Router {
     let mut pages_router: Router<AppState> = Router::new();
@@ -124,7 +144,21 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_in_paths_are_masked() {
+        let t = atrium_core::token::generate().secret;
+        assert_eq!(redacted_path(&format!("/magic/{t}")), "/magic/:token");
+        assert_eq!(redacted_path(&format!("/api/v1/invitations/{t}/accept")), "/api/v1/invitations/:token/accept");
+        let id = uuid::Uuid::now_v7().to_string();
+        assert_eq!(redacted_path(&format!("/portal/projects/{id}")), format!("/portal/projects/{id}"));
+    }
 }
