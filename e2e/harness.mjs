@@ -19,12 +19,18 @@ async function freePort() {
   });
 }
 
-export async function startServer() {
+/** Starts `atrium serve` on a fresh data dir holding one owner, or (`{ demo: true }`) the demo agency. */
+export async function startServer({ demo = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "atrium-e2e-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const owner = { email: "owner@northwind.test", name: "Olivia Owner", password: "e2e owner passphrase" };
-  execFileSync(BIN, ["admin", "create-owner", "--data-dir", dataDir, "--email", owner.email, "--name", owner.name, "--password", owner.password], { stdio: "pipe" });
+  let demoOutput = "";
+  if (demo) {
+    demoOutput = execFileSync(BIN, ["demo", "--seed-only", "--data-dir", dataDir], { stdio: ["ignore", "pipe", "pipe"] }).toString();
+  } else {
+    execFileSync(BIN, ["admin", "create-owner", "--data-dir", dataDir, "--email", owner.email, "--name", owner.name, "--password", owner.password], { stdio: "pipe" });
+  }
   const proc = spawn(BIN, ["serve", "--data-dir", dataDir, "--bind", `127.0.0.1:${port}`, "--agency-name", "Northwind Studio"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RUST_LOG: "warn" },
@@ -37,7 +43,7 @@ export async function startServer() {
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    base, dataDir, owner,
+    base, dataDir, owner, demoOutput,
     log: () => log,
     async stop() { proc.kill("SIGTERM"); await new Promise((r) => proc.once("exit", r)); rmSync(dataDir, { recursive: true, force: true }); },
     /** The newest mail in the outbox sent to `to`, decoded to text. */

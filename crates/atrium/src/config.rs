@@ -104,7 +104,7 @@ pub struct ServeArgs {
     #[arg(long, env = "ATRIUM_PUBLIC_URL")]
     pub public_url: Option<url::Url>,
     /// The agency's name, shown in the portal and in mail.
-    #[arg(long, env = "ATRIUM_AGENCY_NAME", default_value = "Atrium")]
+    #[arg(long, env = "ATRIUM_AGENCY_NAME", default_value = DEFAULT_AGENCY_NAME)]
     pub agency_name: String,
     /// Sender address of outgoing mail.
     #[arg(long, env = "ATRIUM_MAIL_FROM", default_value = "Atrium <portal@localhost.localdomain>")]
@@ -116,6 +116,9 @@ pub struct ServeArgs {
     #[arg(long, env = "ATRIUM_TRUST_PROXY")]
     pub trust_proxy: bool,
 }
+
+/// The agency name when none is configured.
+pub const DEFAULT_AGENCY_NAME: &str = "Atrium";
 
 /// How much demo data to create.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

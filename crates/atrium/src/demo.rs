@@ -14,6 +14,8 @@ use chrono::{Duration, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+/// The demo agency's name, shown in the header when no `--agency-name` is given.
+pub const AGENCY_NAME: &str = "Northwind Studio";
 /// The staff login the demo prints.
 pub const STAFF_EMAIL: &str = "ana@northwind.test";
 /// The client login the demo prints (client admin of Acme).

@@ -80,7 +80,11 @@ async fn open(db: &DbArgs) -> Result<atrium_store::Store> {
     Ok(store)
 }
 
-async fn demo(args: DemoArgs) -> Result<()> {
+async fn demo(mut args: DemoArgs) -> Result<()> {
+    // The demo agency has a name of its own unless one was chosen.
+    if args.serve.agency_name == config::DEFAULT_AGENCY_NAME {
+        args.serve.agency_name = demo::AGENCY_NAME.to_string();
+    }
     let store = open(&args.serve.db).await?;
     let scale = match args.scale {
         Scale::Small => demo::DemoScale::small(),
