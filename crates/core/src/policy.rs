@@ -166,6 +166,23 @@ impl Actor {
         }
     }
 
+    /// Deactivate or reactivate the account `target` (with `target_role`). Client users are
+    /// managed by any staff member; staff by owners and admins; an owner only by an owner;
+    /// nobody switches off their own account. Invisible (404) to client users.
+    pub fn may_set_user_active(&self, target: UserId, target_role: Role) -> Result<()> {
+        self.staff_or(Error::NotFound)?;
+        if target == self.user_id {
+            return Err(Error::Forbidden("you cannot deactivate your own account"));
+        }
+        match (self.role, target_role) {
+            (_, r) if !r.is_staff() => Ok(()),
+            (Role::Owner, _) => Ok(()),
+            (Role::Admin, Role::Admin | Role::Staff) => Ok(()),
+            (Role::Admin, _) => Err(Error::Forbidden("only an owner can deactivate an owner")),
+            _ => Err(Error::Forbidden("only owners and admins can deactivate staff")),
+        }
+    }
+
     /// Revoke every session and link of a client's users (a compromised mailbox).
     pub fn may_revoke_client_access(&self) -> Result<()> {
         self.staff_or(Error::NotFound)
@@ -260,6 +277,27 @@ mod tests {
         assert!(!f.work_scope().allows(mine), "finance sees no projects");
         let s = actor(Role::Staff, None);
         assert!(s.work_scope().allows(other) && s.work_scope().includes_notes());
+    }
+
+    #[test]
+    fn deactivating_accounts() {
+        let c = Some(ClientId::new());
+        let other = UserId::new();
+        let owner = actor(Role::Owner, None);
+        let admin = actor(Role::Admin, None);
+        let staff = actor(Role::Staff, None);
+        for a in [&owner, &admin, &staff] {
+            assert!(a.may_set_user_active(other, Role::ClientViewer).is_ok());
+            assert!(matches!(a.may_set_user_active(a.user_id(), a.role()), Err(Error::Forbidden(_))), "not yourself");
+        }
+        assert!(owner.may_set_user_active(other, Role::Owner).is_ok());
+        assert!(admin.may_set_user_active(other, Role::Staff).is_ok());
+        assert!(matches!(admin.may_set_user_active(other, Role::Owner), Err(Error::Forbidden(_))));
+        assert!(matches!(staff.may_set_user_active(other, Role::Staff), Err(Error::Forbidden(_))));
+        let client = actor(Role::ClientAdmin, c);
+        assert!(matches!(client.may_set_user_active(other, Role::ClientViewer), Err(Error::NotFound)));
+        let viewing = actor(Role::ClientAdmin, c).viewed_by(owner.user_id());
+        assert!(viewing.may_set_user_active(other, Role::ClientViewer).is_err(), "view-as is read-only");
     }
 
     #[test]

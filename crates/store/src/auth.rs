@@ -485,7 +485,7 @@ impl Store {
     }
 }
 
-async fn revoke_user_access<C: ConnectionTrait>(c: &C, user: UserId) -> Result<()> {
+pub(crate) async fn revoke_user_access<C: ConnectionTrait>(c: &C, user: UserId) -> Result<()> {
     let now = Utc::now();
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))

@@ -199,26 +199,38 @@ impl Store {
         Ok(rows.into_iter().map(|u| (UserId(u.id), u.name)).collect())
     }
 
-    /// Deactivates a user; their sessions and tokens stop working at once (SEC-AUTH-6).
-    pub async fn deactivate_user(&self, actor: &Actor, id: UserId) -> Result<()> {
+    /// Deactivates (`active = false`) or reactivates a user, as the policy allows `actor`.
+    /// Deactivation ends their sessions and one-time links at once (SEC-AUTH-6); reactivation
+    /// does not bring those back. Returns the updated user.
+    pub async fn set_user_active(&self, actor: &Actor, id: UserId, active: bool, ip: Option<&str>) -> Result<User> {
         actor.may_manage_clients()?;
-        let u = user::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-        let mut am: user::ActiveModel = u.into();
-        am.active = Set(false);
-        am.updated_at = Set(Utc::now());
-        am.update(&self.db).await.map_err(db_err)?;
-        self.revoke_user_access(id).await?;
-        self.audit(
+        let account = self.account(id).await?.ok_or(Error::NotFound)?;
+        actor.may_set_user_active(id, account.user.role)?;
+        let tx = self.db.begin().await.map_err(db_err)?;
+        user::Entity::update_many()
+            .col_expr(user::Column::Active, sea_orm::sea_query::Expr::value(active))
+            .col_expr(user::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .filter(user::Column::Id.eq(id.0))
+            .exec(&tx)
+            .await
+            .map_err(db_err)?;
+        if !active {
+            crate::auth::revoke_user_access(&tx, id).await?;
+        }
+        crate::audit::write(
+            &tx,
             Some(actor),
             crate::audit::Entry {
-                action: "user.deactivate",
+                action: if active { "user.reactivate" } else { "user.deactivate" },
                 subject_type: "user",
                 subject_id: Some(id.to_string()),
-                client_id: None,
-                detail: serde_json::json!({}),
-                ip: None,
+                client_id: account.user.client_id,
+                detail: serde_json::json!({ "email": account.user.email }),
+                ip,
             },
         )
-        .await
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(User { active, ..account.user })
     }
 }

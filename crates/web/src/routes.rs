@@ -73,6 +73,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/clients/{id}/revoke-access", Staff, post(staff::revoke_access)),
         r(Method::POST, "/staff/clients/{id}/view-as", Staff, post(staff::view_as)),
         r(Method::GET, "/staff/team", Staff, get(staff::team)),
+        r(Method::POST, "/staff/users/{id}/active", Staff, post(staff::set_user_active)),
         r(Method::POST, "/staff/team/invitations", Staff, post(staff::invite_staff)),
         r(Method::GET, "/staff/projects/{id}", Staff, get(staff::project)),
         r(Method::POST, "/staff/projects/{id}", Staff, post(staff::update_project)),

@@ -170,6 +170,8 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("tasks", "id") => t.side.task.to_string(),
             ("sessions", "id") => t.session_id.clone(),
             ("contacts", "id") => t.contact_id.clone(),
+            // An account of the target client (reactivating an active one changes nothing).
+            ("users", "id") => t.side.viewer.to_string(),
             ("invitations" | "invite" | "magic" | "reset", "token") => t.bogus_token.clone(),
             _ => panic!(
                 "no substitution rule for {{{param}}} after /{prev}/ in {template}: \
@@ -250,6 +252,7 @@ fn api_rules() -> Vec<ApiRule> {
         }),
         r("delete", "/api/v1/session", Open, no_query, no_body),
         r("get", "/api/v1/me", Open, no_query, no_body),
+        r("patch", "/api/v1/users/{id}", Refused, no_query, |_| Payload::Json(json!({"active": true}))),
         r("post", "/api/v1/magic-links", Open, no_query, |s| Payload::Json(json!({"email": s.people[0].1}))),
         r("post", "/api/v1/invitations", Refused, no_query, |s| {
             Payload::Json(
@@ -505,6 +508,7 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
             form(vec![("name", "Intruder Contact".into()), ("email", "intruder@x.test".into())])
         }
         ("POST", "/staff/contacts/{id}/delete") => form(vec![]),
+        ("POST", "/staff/users/{id}/active") => form(vec![("active", "true".into())]),
         ("POST", "/staff/clients/{id}/revoke-access") => form(vec![]),
         ("POST", "/staff/clients/{id}/view-as") => form(vec![("user_id", s.admin.to_string())]),
         ("POST", "/staff/team/invitations") => form(vec![

@@ -427,7 +427,7 @@ async fn sec_auth_6_deactivation_ends_sessions_and_links_at_once() {
     let creds = app.browser_creds(Some(w.a.admin)).await;
     let link = app.store.issue_login_token(w.a.admin, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
     assert_eq!(api().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().status(), 200);
-    app.store.deactivate_user(&app.actor(w.owner).await, w.a.admin).await.unwrap();
+    app.store.set_user_active(&app.actor(w.owner).await, w.a.admin, false, None).await.unwrap();
     assert_eq!(api().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().status(), 401);
     let page = api().get(app.url("/portal")).header("cookie", &creds.cookie).send().await.unwrap();
     assert_eq!(page.status(), 303, "the browser session is over too");

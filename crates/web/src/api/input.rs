@@ -278,3 +278,11 @@ impl ContactBody {
         })
     }
 }
+
+/// `PATCH /users/{id}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatchBody {
+    /// `false` deactivates the account, `true` reactivates it.
+    pub active: bool,
+}

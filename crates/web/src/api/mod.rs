@@ -5,6 +5,7 @@
 mod contacts;
 pub mod input;
 mod session;
+mod users;
 mod work;
 
 use axum::Json;
@@ -53,6 +54,7 @@ fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login, session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(users::update_user))
         .routes(routes!(session::magic_link))
         .routes(routes!(session::invite))
         .routes(routes!(session::accept_invitation))

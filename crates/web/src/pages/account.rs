@@ -46,6 +46,8 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "invited" => "Invitation sent.",
         "saved" => "Saved.",
         "contact_added" => "Contact added.",
+        "deactivated" => "Account deactivated: signed out everywhere, every link cancelled.",
+        "reactivated" => "Account reactivated. They can sign in again.",
         "contact_removed" => "Contact removed.",
         "access_revoked" => "Every session and link of this client's users was revoked.",
         _ => return None,

@@ -128,6 +128,21 @@ struct PersonRow {
     email: String,
     role: &'static str,
     active: bool,
+    /// Whether the viewer may deactivate / reactivate this account.
+    can_toggle: bool,
+}
+
+impl PersonRow {
+    fn of(u: User, viewer: &atrium_core::policy::Actor) -> Self {
+        PersonRow {
+            can_toggle: viewer.may_set_user_active(u.id, u.role).is_ok(),
+            id: u.id.to_string(),
+            name: u.name,
+            email: u.email,
+            role: u.role.label(),
+            active: u.active,
+        }
+    }
 }
 
 struct InviteRow {
@@ -166,13 +181,7 @@ pub async fn client(
         .client_users(&auth.actor.client_scope(), cid)
         .await?
         .into_iter()
-        .map(|u| PersonRow {
-            id: u.id.to_string(),
-            name: u.name,
-            email: u.email,
-            role: u.role.label(),
-            active: u.active,
-        })
+        .map(|u| PersonRow::of(u, &auth.actor))
         .collect();
     let invitations = st
         .store
@@ -395,19 +404,7 @@ struct TeamPage {
 /// The agency's staff, and inviting more.
 pub async fn team(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n): Q<Notice>) -> AppResult<Response> {
     auth.actor.may_manage_clients()?;
-    let staff = st
-        .store
-        .staff_users()
-        .await?
-        .into_iter()
-        .map(|u| PersonRow {
-            id: u.id.to_string(),
-            name: u.name,
-            email: u.email,
-            role: u.role.label(),
-            active: u.active,
-        })
-        .collect();
+    let staff = st.store.staff_users().await?.into_iter().map(|u| PersonRow::of(u, &auth.actor)).collect();
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Team", "/staff/team");
     chrome.flash = notice_text(n.notice.as_deref());
     let staff_roles = [Role::Staff, Role::Admin, Role::Owner];
@@ -417,6 +414,29 @@ pub async fn team(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n
         can_invite: auth.actor.may_invite(Role::Staff).is_ok(),
         roles: opts(&staff_roles, Some(Role::Staff), Role::as_str, Role::label),
     })
+}
+
+/// The deactivate / reactivate form.
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    active: bool,
+}
+
+/// Deactivates or reactivates an account (client user or staff), as the policy allows.
+pub async fn set_user_active(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    FormBody(f): FormBody<ActiveForm>,
+) -> AppResult<Response> {
+    let id: UserId = id.parse()?;
+    let u = st.store.set_user_active(&auth.actor, id, f.active, Some(&ip)).await?;
+    let notice = if f.active { "reactivated" } else { "deactivated" };
+    Ok(see_other(&match u.client_id {
+        Some(c) => format!("/staff/clients/{c}?notice={notice}"),
+        None => format!("/staff/team?notice={notice}"),
+    }))
 }
 
 /// Invites a staff member (owners and admins).
