@@ -55,7 +55,7 @@ pub struct DbArgs {
     /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data dir.
     #[arg(long, env = "ATRIUM_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Most database connections this process opens (default: 8 for SQLite, 16 for PostgreSQL).
+    /// Most database connections this process opens (default: 4 per CPU core, 4–32).
     #[arg(long, env = "ATRIUM_DATABASE_POOL", value_parser = clap::value_parser!(u32).range(1..=512))]
     pub database_pool: Option<u32>,
 }

@@ -20,7 +20,14 @@ pub async fn connect(url: &str) -> Result<Store> {
     connect_with(url, None).await
 }
 
-/// Connects with at most `pool` connections (default: 8 for SQLite, 16 for PostgreSQL).
+/// The default pool size: four connections per CPU core, between 4 and 32. More connections than
+/// that only add contention (measured in docs/benchmarks.md).
+pub fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u32::try_from(cores * 4).unwrap_or(32).clamp(4, 32)
+}
+
+/// Connects with at most `pool` connections (default: [`default_pool_size`]).
 /// SQLite connections get WAL, foreign keys, `synchronous=FULL` and a busy timeout (SEC-DATA-0).
 pub async fn connect_with(url: &str, pool: Option<u32>) -> Result<Store> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
@@ -28,7 +35,7 @@ pub async fn connect_with(url: &str, pool: Option<u32>) -> Result<Store> {
     opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
     match scheme {
         "sqlite" => {
-            opts.max_connections(pool.unwrap_or(8).max(1)).map_sqlx_sqlite_opts(|o| {
+            opts.max_connections(pool.unwrap_or_else(default_pool_size).max(1)).map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .foreign_keys(true)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
@@ -37,7 +44,7 @@ pub async fn connect_with(url: &str, pool: Option<u32>) -> Result<Store> {
             });
         }
         "postgres" | "postgresql" => {
-            opts.max_connections(pool.unwrap_or(16).max(1));
+            opts.max_connections(pool.unwrap_or_else(default_pool_size).max(1));
         }
         other => {
             return Err(Error::invalid(

@@ -629,8 +629,10 @@ impl Store {
         filter: &TaskFilter,
         req: PageRequest,
     ) -> Result<Page<Task>> {
-        self.visible_project_row(scope, project).await?;
-        let mut q = task::Entity::find().filter(task::Column::ProjectId.eq(project.0));
+        // The scope is part of the query itself; only an empty answer needs telling apart
+        // "no such tasks" from "no such project" (404).
+        let scoped = scoped_task_condition(scope).ok_or(Error::NotFound)?;
+        let mut q = task::Entity::find().filter(task::Column::ProjectId.eq(project.0)).filter(scoped);
         if let Some(s) = filter.status {
             q = q.filter(task::Column::Status.eq(s.as_str()));
         }
@@ -644,6 +646,9 @@ impl Store {
             q = q.filter(task::Column::Id.lt(c));
         }
         let rows = q.order_by_desc(task::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        if rows.is_empty() {
+            self.visible_project_row(scope, project).await?;
+        }
         let items = rows.into_iter().map(conv::task).collect::<Result<Vec<_>>>()?;
         Ok(page(items, req, |t| t.id.0))
     }

@@ -468,3 +468,32 @@ async fn openapi_and_health() {
     assert_eq!(c.get(app.url("/readyz")).send().await.unwrap().status(), 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn task_lists_tell_an_empty_project_from_an_invisible_one() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let c = api();
+    let staff = app.token_for(w.staff).await;
+    let (s, p) = json_of(
+        c.post(app.url("/api/v1/projects"))
+            .bearer_auth(&staff)
+            .json(&json!({"client_id": w.a.id.to_string(), "name": "Empty so far"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let client_a = app.token_for(w.a.admin).await;
+    let empty = app.url(&format!("/api/v1/projects/{}/tasks", p["id"].as_str().unwrap()));
+    let (s, list) = json_of(c.get(&empty).bearer_auth(&client_a).send().await.unwrap()).await;
+    assert_eq!(s, 200, "a visible project without tasks is an empty list");
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+    let client_b = app.token_for(w.b.admin).await;
+    assert_eq!(c.get(&empty).bearer_auth(&client_b).send().await.unwrap().status(), 404);
+    // A filter that matches nothing in another client's project is still 404, not an empty list.
+    let other = app.url(&format!("/api/v1/projects/{}/tasks?status=todo", w.b.project));
+    assert_eq!(c.get(&other).bearer_auth(&client_a).send().await.unwrap().status(), 404);
+    app.stop().await;
+}
