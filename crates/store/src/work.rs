@@ -604,19 +604,29 @@ impl Store {
         Ok(m)
     }
 
-    /// Marks a milestone complete or not.
-    pub async fn set_milestone_done(&self, actor: &Actor, id: MilestoneId, done: bool, ip: Option<&str>) -> Result<()> {
+    /// Marks a milestone complete or not; returns it.
+    pub async fn set_milestone_done(
+        &self,
+        actor: &Actor,
+        id: MilestoneId,
+        done: bool,
+        ip: Option<&str>,
+    ) -> Result<Milestone> {
         let row = milestone::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-        let p = self.project(&actor.work_scope(), ProjectId(row.project_id)).await?;
+        let p = self.visible_project_row(&actor.work_scope(), ProjectId(row.project_id)).await?;
         actor.may_manage_work()?;
+        let tx = self.db.begin().await.map_err(db_err)?;
         let mut am: milestone::ActiveModel = row.into();
         am.completed_at = Set(done.then(Utc::now));
-        am.update(&self.db).await.map_err(db_err)?;
-        self.audit(
+        let m = am.update(&tx).await.map_err(db_err)?;
+        audit::write(
+            &tx,
             Some(actor),
-            entry("milestone.update", "milestone", id, p.client_id, serde_json::json!({ "done": done }), ip),
+            entry("milestone.update", "milestone", id, p.client_id.into(), serde_json::json!({ "done": done }), ip),
         )
-        .await
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(conv::milestone(m))
     }
 
     // ----- tasks -----------------------------------------------------------------------------

@@ -79,6 +79,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/projects/{id}", Staff, post(staff::update_project)),
         r(Method::POST, "/staff/projects/{id}/tasks", Staff, post(staff::create_task)),
         r(Method::POST, "/staff/projects/{id}/milestones", Staff, post(staff::create_milestone)),
+        r(Method::POST, "/staff/milestones/{id}", Staff, post(staff::set_milestone_done)),
         r(Method::GET, "/staff/tasks/{id}", Staff, get(staff::task)),
         r(Method::POST, "/staff/tasks/{id}", Staff, post(staff::update_task)),
         r(Method::POST, "/staff/tasks/{id}/comments", Staff, post(staff::comment)),

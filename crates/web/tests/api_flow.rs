@@ -497,3 +497,27 @@ async fn task_lists_tell_an_empty_project_from_an_invisible_one() {
     assert_eq!(c.get(&other).bearer_auth(&client_a).send().await.unwrap().status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn staff_mark_milestones_reached_and_clients_cannot() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let c = api();
+    let url = app.url(&format!("/api/v1/milestones/{}", w.a.milestone));
+    let client = app.token_for(w.a.admin).await;
+    let (s, e) = json_of(c.patch(&url).bearer_auth(&client).json(&json!({"done": true})).send().await.unwrap()).await;
+    assert_eq!(s, 403, "a visible milestone, a forbidden change: {e}");
+    let staff = app.token_for(w.staff).await;
+    let (s, m) = json_of(c.patch(&url).bearer_auth(&staff).json(&json!({"done": true})).send().await.unwrap()).await;
+    assert_eq!(s, 200, "{m}");
+    assert!(m["completed_at"].is_string());
+    let list = app.url(&format!("/api/v1/projects/{}/milestones", w.a.project));
+    let (_, l) = json_of(c.get(&list).bearer_auth(&client).send().await.unwrap()).await;
+    assert!(l["items"][0]["completed_at"].is_string(), "the client sees it reached");
+    let (s, m) = json_of(c.patch(&url).bearer_auth(&staff).json(&json!({"done": false})).send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    assert!(m["completed_at"].is_null());
+    let (s, _) = json_of(c.patch(&url).bearer_auth(&staff).json(&json!({"done": "yes"})).send().await.unwrap()).await;
+    assert_eq!(s, 422);
+    app.stop().await;
+}

@@ -170,6 +170,7 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("tasks", "id") => t.side.task.to_string(),
             ("sessions", "id") => t.session_id.clone(),
             ("contacts", "id") => t.contact_id.clone(),
+            ("milestones", "id") => t.side.milestone.to_string(),
             // An account of the target client (reactivating an active one changes nothing).
             ("users", "id") => t.side.viewer.to_string(),
             ("invitations" | "invite" | "magic" | "reset", "token") => t.bogus_token.clone(),
@@ -281,6 +282,7 @@ fn api_rules() -> Vec<ApiRule> {
         r("post", "/api/v1/projects/{id}/milestones", Refused, no_query, |_| {
             Payload::Json(json!({"name": "Intruder milestone"}))
         }),
+        r("patch", "/api/v1/milestones/{id}", Refused, no_query, |_| Payload::Json(json!({"done": true}))),
         r("get", "/api/v1/projects/{id}/tasks", Refused, no_query, no_body),
         r("post", "/api/v1/projects/{id}/tasks", Refused, no_query, |_| {
             Payload::Json(json!({"title": "Intruder task"}))
@@ -519,6 +521,7 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         ("POST", "/staff/projects/{id}") => form(vec![("status", "active".into())]),
         ("POST", "/staff/projects/{id}/tasks") => form(vec![("title", "Intruder task".into())]),
         ("POST", "/staff/projects/{id}/milestones") => form(vec![("name", "Intruder milestone".into())]),
+        ("POST", "/staff/milestones/{id}") => form(vec![("done", "true".into())]),
         ("POST", "/staff/tasks/{id}") => form(vec![("status", "in_progress".into())]),
         ("POST", "/staff/tasks/{id}/comments") => {
             form(vec![("body", "Intruder reply".into()), ("visibility", "reply".into())])
@@ -567,6 +570,8 @@ fn probe_side() -> ClientSide {
         viewer: UserId::new(),
         project: ProjectId::new(),
         project_name: String::new(),
+        milestone: MilestoneId::new(),
+        milestone_name: String::new(),
         task: TaskId::new(),
         task_title: String::new(),
         reply: CommentId::new(),

@@ -286,3 +286,11 @@ pub struct UserPatchBody {
     /// `false` deactivates the account, `true` reactivates it.
     pub active: bool,
 }
+
+/// `PATCH /milestones/{id}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestonePatchBody {
+    /// Whether the milestone is reached.
+    pub done: bool,
+}

@@ -65,6 +65,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(work::list_projects, work::create_project))
         .routes(routes!(work::get_project, work::update_project))
         .routes(routes!(work::list_milestones, work::create_milestone))
+        .routes(routes!(work::update_milestone))
         .routes(routes!(work::list_tasks, work::create_task))
         .routes(routes!(work::my_tasks))
         .routes(routes!(work::get_task, work::update_task))

@@ -1,7 +1,7 @@
 //! Clients, projects, milestones, tasks and comments. Handlers parse input, then call the store,
 //! which scopes every read with the policy and asks the policy before every write.
 
-use atrium_core::ids::{ClientId, ProjectId, TaskId};
+use atrium_core::ids::{ClientId, MilestoneId, ProjectId, TaskId};
 use atrium_core::model::{Client, Comment, Milestone, Priority, Project, Task, TaskStatus};
 use atrium_core::{Error, validate};
 use atrium_store::work::TaskFilter;
@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 
 use super::List;
 use super::input::{
-    ClientBody, ClientPatchBody, CommentBody, MilestoneBody, ProjectBody, ProjectPatchBody, TaskBody, TaskPatchBody,
-    empty_none, name,
+    ClientBody, ClientPatchBody, CommentBody, MilestoneBody, MilestonePatchBody, ProjectBody, ProjectPatchBody,
+    TaskBody, TaskPatchBody, empty_none, name,
 };
 use crate::auth::Authed;
 use crate::error::AppResult;
@@ -140,6 +140,19 @@ pub async fn list_milestones(
 ) -> AppResult<Json<List<Milestone>>> {
     let items = st.store.milestones(&auth.actor.work_scope(), id::<ProjectId>(&pid)?).await?;
     Ok(Json(List { items, next_cursor: None }))
+}
+
+/// Mark a milestone reached or not (staff).
+#[utoipa::path(patch, path = "/api/v1/milestones/{id}", tag = "projects", params(("id" = String, Path)), request_body = MilestonePatchBody,
+    responses((status = 200, body = Milestone), (status = 403), (status = 404), (status = 422)))]
+pub async fn update_milestone(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(mid): Path<String>,
+    ApiJson(b): ApiJson<MilestonePatchBody>,
+) -> AppResult<Json<Milestone>> {
+    Ok(Json(st.store.set_milestone_done(&auth.actor, id::<MilestoneId>(&mid)?, b.done, Some(&ip)).await?))
 }
 
 /// Add a milestone (staff).

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use atrium_core::ids::{ClientId, ContactId, ProjectId, TaskId, UserId};
+use atrium_core::ids::{ClientId, ContactId, MilestoneId, ProjectId, TaskId, UserId};
 use atrium_core::model::{ClientStatus, Contact, Priority, ProjectStatus, Role, TaskStatus, User};
 use atrium_core::{Error, markdown};
 use atrium_store::audit::Entry;
@@ -416,6 +416,25 @@ pub async fn team(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n
     })
 }
 
+/// The milestone form: reached or not.
+#[derive(Deserialize)]
+pub struct MilestoneDoneForm {
+    done: bool,
+}
+
+/// Marks a milestone reached (or not) and returns to its project.
+pub async fn set_milestone_done(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    FormBody(f): FormBody<MilestoneDoneForm>,
+) -> AppResult<Response> {
+    let id: MilestoneId = id.parse()?;
+    let m = st.store.set_milestone_done(&auth.actor, id, f.done, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/projects/{}?notice=saved", m.project_id)))
+}
+
 /// The deactivate / reactivate form.
 #[derive(Deserialize)]
 pub struct ActiveForm {
@@ -463,6 +482,7 @@ pub async fn invite_staff(
 // ----- project -------------------------------------------------------------------------------
 
 struct MilestoneView {
+    id: String,
     name: String,
     due: String,
     done: bool,
@@ -567,7 +587,12 @@ pub async fn project(
         },
         milestones: milestones
             .iter()
-            .map(|m| MilestoneView { name: m.name.clone(), due: due_label(m.due_date), done: m.completed_at.is_some() })
+            .map(|m| MilestoneView {
+                id: m.id.to_string(),
+                name: m.name.clone(),
+                due: due_label(m.due_date),
+                done: m.completed_at.is_some(),
+            })
             .collect(),
         tasks: tasks.iter().map(|t| task_row(t, &names, &p.name, me)).collect(),
         open_count: shown_open,

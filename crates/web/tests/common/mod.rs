@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use atrium_core::ids::{ClientId, CommentId, ProjectId, TaskId, UserId};
+use atrium_core::ids::{ClientId, CommentId, MilestoneId, ProjectId, TaskId, UserId};
 use atrium_core::model::{Priority, ProjectStatus, Role, TaskStatus, Visibility};
 use atrium_core::policy::Actor;
 use atrium_mail::Mail;
@@ -176,6 +176,8 @@ pub struct ClientSide {
     pub viewer: UserId,
     pub project: ProjectId,
     pub project_name: String,
+    pub milestone: MilestoneId,
+    pub milestone_name: String,
     pub task: TaskId,
     pub task_title: String,
     pub reply: CommentId,
@@ -196,6 +198,8 @@ impl ClientSide {
         let mut v = vec![
             self.name.clone(),
             self.project_name.clone(),
+            self.milestone_name.clone(),
+            self.milestone.to_string(),
             self.project_description.clone(),
             self.task_title.clone(),
             self.chore_title.clone(),
@@ -284,6 +288,8 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
         )
         .await
         .expect("project");
+    let milestone_name = format!("Milestone{key} Secret Gate");
+    let milestone = s.create_milestone(owner, p.id, milestone_name.clone(), None, None).await.expect("milestone");
     let task_title = format!("Task{key} Review homepage");
     let chore_title = format!("Task{key} Staff only chore");
     let t = s
@@ -332,6 +338,8 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
         viewer,
         project: p.id,
         project_name,
+        milestone: milestone.id,
+        milestone_name,
         task: t.id,
         task_title,
         reply: reply.id,
