@@ -500,6 +500,7 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         }
         ("POST", "/account/sessions/{id}/revoke") => form(vec![]),
         ("POST", "/staff/clients") => form(vec![("name", "Intruder Co".into())]),
+        ("POST", "/staff/clients/{id}") => form(vec![("status", "active".into())]),
         ("POST", "/staff/clients/{id}/invitations") => form(vec![
             ("name", "Newcomer".into()),
             ("email", format!("newcomer@{key}")),

@@ -16,8 +16,8 @@ use super::account::{Notice, notice_text};
 use super::view::{DueGroups, Opt, ProjectCard, TaskRow, comment_views, due_label, opts, project_card, task_row};
 use super::{Chrome, render, see_other};
 use crate::api::input::{
-    CommentBody, ContactBody, InvitationBody, MilestoneBody, ProjectBody, ProjectPatchBody, TaskBody, TaskPatchBody,
-    empty_none, name,
+    ClientPatchBody, CommentBody, ContactBody, InvitationBody, MilestoneBody, ProjectBody, ProjectPatchBody, TaskBody,
+    TaskPatchBody, empty_none, name,
 };
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
@@ -99,7 +99,8 @@ pub async fn clients(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) 
             name: c.name,
         })
         .collect();
-    clients.sort_by_key(|c| c.name.to_lowercase());
+    // Current clients first, archived ones after them; each by name.
+    clients.sort_by_key(|c| (c.archived, c.name.to_lowercase()));
     page(&ClientsPage { chrome: Chrome::signed_in(&st, &auth, &csrf, "Clients", "/staff/clients"), clients })
 }
 
@@ -157,6 +158,7 @@ struct ClientPage {
     chrome: Chrome,
     id: String,
     name: String,
+    archived: bool,
     people: Vec<PersonRow>,
     invitations: Vec<InviteRow>,
     contacts: Vec<Contact>,
@@ -206,6 +208,7 @@ pub async fn client(
         chrome,
         id: c.id.to_string(),
         name: c.name,
+        archived: c.status == ClientStatus::Archived,
         people,
         invitations,
         contacts,
@@ -239,6 +242,21 @@ pub async fn remove_contact(
     let id: ContactId = id.parse()?;
     let cid = st.store.delete_contact(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/clients/{cid}?notice=contact_removed")))
+}
+
+/// Renames a client, or archives / restores it.
+pub async fn update_client(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    FormBody(f): FormBody<ClientPatchBody>,
+) -> AppResult<Response> {
+    auth.actor.may_manage_clients()?;
+    let cid: ClientId = id.parse()?;
+    let n = f.name.map(|n| name("name", &n)).transpose()?;
+    st.store.update_client(&auth.actor, cid, n, f.status, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=saved")))
 }
 
 /// Invitation form fields.
