@@ -181,16 +181,30 @@ impl Store {
     }
 
     /// Revokes one session of `user` (logout, or revoking from the sessions list).
-    pub async fn revoke_session(&self, user: UserId, id: SessionId) -> Result<bool> {
+    pub async fn revoke_session(&self, actor: &Actor, user: UserId, id: SessionId, ip: Option<&str>) -> Result<bool> {
+        let tx = self.db.begin().await.map_err(db_err)?;
         let r = session::Entity::update_many()
             .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
             .filter(session::Column::Id.eq(id.0))
             .filter(session::Column::UserId.eq(user.0))
             .filter(session::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(&tx)
             .await
             .map_err(db_err)?;
-        Ok(r.rows_affected == 1)
+        let revoked = r.rows_affected == 1;
+        if revoked {
+            let e = Entry {
+                action: "session.revoke",
+                subject_type: "session",
+                subject_id: Some(id.to_string()),
+                client_id: None,
+                detail: serde_json::json!({}),
+                ip,
+            };
+            audit::write(&tx, Some(actor), e).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(revoked)
     }
 
     /// The user's active sessions, newest first.

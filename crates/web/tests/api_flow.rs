@@ -521,3 +521,29 @@ async fn staff_mark_milestones_reached_and_clients_cannot() {
     assert_eq!(s, 422);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn signing_out_is_audited_with_who_and_from_where() {
+    // SEC-DATA-1
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let token = app.token_for(w.a.admin).await;
+    let res = api().delete(app.url("/api/v1/session")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    let rows = app
+        .query_strings(
+            "SELECT ip FROM audit_log WHERE action = 'session.revoke' AND actor_id = ?",
+            vec![w.a.admin.0.into()],
+            &["ip"],
+        )
+        .await;
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0][0].is_empty(), "the caller's address is recorded");
+    // A second sign-out of the same token changes nothing and records nothing.
+    let res = api().delete(app.url("/api/v1/session")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let again =
+        app.query_strings("SELECT action FROM audit_log WHERE action = 'session.revoke'", vec![], &["action"]).await;
+    assert_eq!(again.len(), 1);
+    app.stop().await;
+}

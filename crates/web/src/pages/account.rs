@@ -102,9 +102,14 @@ pub async fn change_password(
 }
 
 /// Revokes one of the user's own sessions.
-pub async fn revoke_session(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn revoke_session(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let sid: SessionId = id.parse()?;
-    if !st.store.revoke_session(auth.session.user_id, sid).await? {
+    if !st.store.revoke_session(&auth.actor, auth.session.user_id, sid, Some(&ip)).await? {
         return Err(atrium_core::Error::NotFound.into());
     }
     Ok(see_other("/account?notice=revoked"))

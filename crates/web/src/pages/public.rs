@@ -312,7 +312,12 @@ pub async fn reset(
 }
 
 /// Signs out: the session is revoked server-side.
-pub async fn logout(State(st): State<AppState>, auth: Authed, jar: CookieJar) -> AppResult<Response> {
-    st.store.revoke_session(auth.session.user_id, auth.session.id).await?;
+pub async fn logout(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+) -> AppResult<Response> {
+    st.store.revoke_session(&auth.actor, auth.session.user_id, auth.session.id, Some(&ip)).await?;
     Ok((jar.add(clear_session_cookie(&st.config)), Redirect::to("/login")).into_response())
 }
