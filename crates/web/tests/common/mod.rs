@@ -122,6 +122,13 @@ impl TestApp {
         TestApp { base, store, mails, config, shutdown: Some(tx), handle: Some(handle), _db: db }
     }
 
+    /// Signals shutdown (as SIGTERM would) without waiting for the server to finish.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// Stops the server and waits for it.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -1,0 +1,39 @@
+//! Graceful shutdown: a request in flight when the signal arrives still gets its answer; new
+//! connections are no longer accepted.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test]
+async fn in_flight_requests_finish_after_the_shutdown_signal() {
+    let mut app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let body = r#"{"email":"nobody@nowhere.test","password":"not the password"}"#;
+    let (first, rest) = body.split_at(20);
+
+    // Headers and half the body, then the signal, then the rest of the body.
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/session HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(first.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    app.begin_shutdown();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    conn.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(5), conn.read_to_string(&mut answer)).await.unwrap().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "the in-flight request was answered: {answer}");
+    assert!(answer.contains("\"unauthorized\"") || answer.contains("bad_credentials"), "{answer}");
+
+    // Once the in-flight request is done the server stops; nobody new gets in.
+    app.stop().await;
+    assert!(tokio::net::TcpStream::connect(&addr).await.is_err(), "the listener is closed");
+}
