@@ -149,4 +149,33 @@ mod tests {
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    #[tokio::test]
+    async fn sqlite_backup_is_a_complete_database_and_never_overwrites() {
+        // SEC-DATA-3
+        use crate::people::NewUser;
+        use atrium_core::model::Role;
+        let dir = std::env::temp_dir().join(format!("atrium-backup-test-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = connect(&format!("sqlite://{}?mode=rwc", dir.join("a.db").display())).await.unwrap();
+        store.migrate().await.unwrap();
+        let n = NewUser {
+            email: "owner@agency.test".into(),
+            name: "Owner".into(),
+            password_hash: None,
+            role: Role::Owner,
+            client_id: None,
+        };
+        store.create_user(n).await.unwrap();
+        let copy = dir.join("backup.db");
+        store.backup_to(&copy).await.unwrap();
+        assert!(matches!(store.backup_to(&copy).await, Err(Error::Invalid { .. })), "never overwrites");
+
+        let restored = connect(&format!("sqlite://{}", copy.display())).await.unwrap();
+        let found = restored.account_by_email("owner@agency.test").await.unwrap();
+        assert!(found.is_some(), "the copy holds the data");
+        restored.close().await;
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
