@@ -547,3 +547,41 @@ async fn signing_out_is_audited_with_who_and_from_where() {
     assert_eq!(again.len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn two_servers_on_one_database_share_sessions_and_rate_limits() {
+    // SEC-AUTH-4 ("the limit holds across server processes"), SEC-SESS-2, stateless app servers.
+    let one = TestApp::spawn().await;
+    let two = TestApp::spawn_beside(&one).await;
+    seed(&one).await;
+    let c = api();
+    let attempt = |app: &TestApp| {
+        c.post(app.url("/api/v1/session"))
+            .json(&json!({"email": "owner@agency.test", "password": "not the password"}))
+            .send()
+    };
+    // Ten failures spread over both servers use up the account's allowance on both.
+    for i in 0..10 {
+        let app = if i % 2 == 0 { &one } else { &two };
+        assert_eq!(attempt(app).await.unwrap().status(), 401, "attempt {i}");
+    }
+    assert_eq!(attempt(&one).await.unwrap().status(), 429);
+    assert_eq!(attempt(&two).await.unwrap().status(), 429);
+
+    // A session started on one server works on the other, and ends on both at once.
+    let (s, v) = json_of(
+        c.post(two.url("/api/v1/session"))
+            .json(&json!({"email": "admin@a.test", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let token = v["token"].as_str().unwrap().to_string();
+    assert_eq!(c.get(one.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().status(), 200);
+    assert_eq!(c.delete(one.url("/api/v1/session")).bearer_auth(&token).send().await.unwrap().status(), 204);
+    assert_eq!(c.get(two.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().status(), 401);
+    two.stop().await;
+    one.stop().await;
+}

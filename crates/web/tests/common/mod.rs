@@ -92,7 +92,8 @@ pub struct TestApp {
     pub config: WebConfig,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
-    _db: TestDb,
+    /// The database this server owns (dropped with it); `None` when it shares another's.
+    _db: Option<TestDb>,
 }
 
 impl TestApp {
@@ -102,7 +103,18 @@ impl TestApp {
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
         let db = TestDb::new().await;
-        let store = atrium_store::connect(&db.url).await.expect("connect");
+        let url = db.url.clone();
+        Self::start(&url, Some(db), tweak).await
+    }
+
+    /// A second server process on the same database as `other` (a multi-instance deployment).
+    pub async fn spawn_beside(other: &TestApp) -> TestApp {
+        let url = other._db.as_ref().expect("the first server owns the database").url.clone();
+        Self::start(&url, None, |_| {}).await
+    }
+
+    async fn start(url: &str, db: Option<TestDb>, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
+        let store = atrium_store::connect(url).await.expect("connect");
         store.migrate().await.expect("migrate");
         let (mailer, mails) = atrium_mail::Mailer::memory("Atrium <portal@agency.test>").expect("mailer");
         let mut config = WebConfig::new(url::Url::parse(PUBLIC_URL).expect("url"));
