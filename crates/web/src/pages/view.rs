@@ -32,7 +32,7 @@ pub fn today() -> NaiveDate {
 pub fn due_label(d: Option<NaiveDate>) -> String {
     match d {
         None => String::new(),
-        Some(d) if d == today() => "Today".into(),
+        Some(d) if d == today() => "today".into(),
         Some(d) if d.year() == today().year() => d.format("%b %-d").to_string(),
         Some(d) => d.format("%b %-d, %Y").to_string(),
     }
