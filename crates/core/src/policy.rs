@@ -183,6 +183,15 @@ impl Actor {
         }
     }
 
+    /// Read the activity (audit) log: owners and admins. Invisible (404) to client users.
+    pub fn may_read_audit(&self) -> Result<()> {
+        self.staff_or(Error::NotFound)?;
+        match self.role {
+            Role::Owner | Role::Admin => Ok(()),
+            _ => Err(Error::Forbidden("only owners and admins can read the activity log")),
+        }
+    }
+
     /// Revoke every session and link of a client's users (a compromised mailbox).
     pub fn may_revoke_client_access(&self) -> Result<()> {
         self.staff_or(Error::NotFound)
@@ -298,6 +307,14 @@ mod tests {
         assert!(matches!(client.may_set_user_active(other, Role::ClientViewer), Err(Error::NotFound)));
         let viewing = actor(Role::ClientAdmin, c).viewed_by(owner.user_id());
         assert!(viewing.may_set_user_active(other, Role::ClientViewer).is_err(), "view-as is read-only");
+    }
+
+    #[test]
+    fn only_owners_and_admins_read_the_audit_log() {
+        assert!(actor(Role::Owner, None).may_read_audit().is_ok());
+        assert!(actor(Role::Admin, None).may_read_audit().is_ok());
+        assert!(matches!(actor(Role::Staff, None).may_read_audit(), Err(Error::Forbidden(_))));
+        assert!(matches!(actor(Role::ClientAdmin, Some(ClientId::new())).may_read_audit(), Err(Error::NotFound)));
     }
 
     #[test]

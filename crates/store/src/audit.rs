@@ -32,12 +32,32 @@ pub struct Entry<'a> {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Record {
     pub at: DateTime<Utc>,
+    /// Who did it (for "view as", the staff member).
     pub actor_id: Option<Uuid>,
+    /// Whom they acted as, if anyone.
     pub via_user_id: Option<Uuid>,
     pub action: String,
     pub subject_type: String,
     pub subject_id: Option<String>,
+    pub client_id: Option<Uuid>,
+    pub ip: Option<String>,
     pub detail: String,
+}
+
+impl From<audit::Model> for Record {
+    fn from(r: audit::Model) -> Self {
+        Record {
+            at: r.at,
+            actor_id: r.actor_id,
+            via_user_id: r.via_user_id,
+            action: r.action,
+            subject_type: r.subject_type,
+            subject_id: r.subject_id,
+            client_id: r.client_id,
+            ip: r.ip,
+            detail: r.detail,
+        }
+    }
 }
 
 pub(crate) async fn write<C: ConnectionTrait>(c: &C, actor: Option<&Actor>, e: Entry<'_>) -> Result<()> {
@@ -69,18 +89,19 @@ impl Store {
     pub async fn audit_recent(&self, limit: u64) -> Result<Vec<Record>> {
         let rows =
             audit::Entity::find().order_by_desc(audit::Column::Id).limit(limit).all(&self.db).await.map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Record {
-                at: r.at,
-                actor_id: r.actor_id,
-                via_user_id: r.via_user_id,
-                action: r.action,
-                subject_type: r.subject_type,
-                subject_id: r.subject_id,
-                detail: r.detail,
-            })
-            .collect())
+        Ok(rows.into_iter().map(Record::from).collect())
+    }
+
+    /// The activity log as `actor` may read it (owners and admins), newest first, optionally of
+    /// one client.
+    pub async fn audit_log(&self, actor: &Actor, client: Option<ClientId>, limit: u64) -> Result<Vec<Record>> {
+        actor.may_read_audit()?;
+        let mut q = audit::Entity::find();
+        if let Some(c) = client {
+            q = q.filter(audit::Column::ClientId.eq(c.0));
+        }
+        let rows = q.order_by_desc(audit::Column::Id).limit(limit).all(&self.db).await.map_err(db_err)?;
+        Ok(rows.into_iter().map(Record::from).collect())
     }
 
     /// Entries about one subject, newest first.
@@ -91,17 +112,6 @@ impl Store {
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Record {
-                at: r.at,
-                actor_id: r.actor_id,
-                via_user_id: r.via_user_id,
-                action: r.action,
-                subject_type: r.subject_type,
-                subject_id: r.subject_id,
-                detail: r.detail,
-            })
-            .collect())
+        Ok(rows.into_iter().map(Record::from).collect())
     }
 }

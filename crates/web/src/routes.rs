@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::pages::{account, portal, public, staff};
+use crate::pages::{account, activity, portal, public, staff};
 use crate::state::AppState;
 use crate::{api, auth, csrf, headers, pages};
 
@@ -74,6 +74,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/clients/{id}/revoke-access", Staff, post(staff::revoke_access)),
         r(Method::POST, "/staff/clients/{id}/view-as", Staff, post(staff::view_as)),
         r(Method::GET, "/staff/team", Staff, get(staff::team)),
+        r(Method::GET, "/staff/activity", Staff, get(activity::page)),
         r(Method::POST, "/staff/users/{id}/active", Staff, post(staff::set_user_active)),
         r(Method::POST, "/staff/team/invitations", Staff, post(staff::invite_staff)),
         r(Method::GET, "/staff/projects/{id}", Staff, get(staff::project)),

@@ -43,3 +43,40 @@ async fn clients_can_be_renamed_archived_and_restored_from_their_page() {
     assert_eq!(actions.len(), 3, "rename, archive and restore are audited");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_activity_log_shows_who_acted_as_whom_to_owners_and_admins_only() {
+    // SEC-DATA-1, SEC-AC-4
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let (owner, csrf) = sign_in(&app, "owner@agency.test", PASSWORD).await;
+    let res = owner
+        .post(app.url(&format!("/staff/clients/{}/view-as", w.a.id)))
+        .form(&[("_csrf", csrf.as_str()), ("user_id", &w.a.admin.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let portal = owner.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_from(&portal);
+    let res = owner.post(app.url("/view-as/exit")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+
+    let all = owner.get(app.url("/staff/activity")).send().await.unwrap();
+    assert_eq!(all.status(), 200);
+    let all = all.text().await.unwrap();
+    assert!(all.contains("view_as.start") && all.contains("view_as.stop"), "{all}");
+    assert!(all.contains("Olivia Owner"));
+    assert!(all.contains(&w.b.name), "the unfiltered log covers every client");
+
+    let of_a = owner.get(app.url(&format!("/staff/activity?client_id={}", w.a.id))).send().await.unwrap();
+    let of_a = of_a.text().await.unwrap();
+    assert!(of_a.contains(&w.a.name));
+    assert!(!of_a.contains(&w.b.project_name) && !of_a.contains(&format!("· {}", w.b.name)), "filtered to A");
+
+    let (staff, _) = sign_in(&app, "staff@agency.test", PASSWORD).await;
+    assert_eq!(staff.get(app.url("/staff/activity")).send().await.unwrap().status(), 403);
+    let (client, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    assert_eq!(client.get(app.url("/staff/activity")).send().await.unwrap().status(), 404);
+    app.stop().await;
+}

@@ -1,6 +1,7 @@
 //! Server-rendered HTML pages (askama templates, compile-time checked, auto-escaped).
 
 pub mod account;
+pub mod activity;
 pub mod portal;
 pub mod public;
 pub mod staff;
@@ -57,7 +58,11 @@ impl Chrome {
     pub fn signed_in(st: &AppState, auth: &Authed, csrf: &CsrfToken, title: impl Into<String>, active: &str) -> Self {
         let a = &auth.actor;
         let nav: Vec<(&'static str, &'static str)> = if a.is_staff() {
-            vec![("/staff", "My work"), ("/staff/clients", "Clients"), ("/staff/team", "Team")]
+            let mut v = vec![("/staff", "My work"), ("/staff/clients", "Clients"), ("/staff/team", "Team")];
+            if a.may_read_audit().is_ok() {
+                v.push(("/staff/activity", "Activity"));
+            }
+            v
         } else if a.role() == atrium_core::model::Role::ClientFinance {
             vec![("/portal", "Home")]
         } else {

@@ -30,7 +30,7 @@ fn page(t: &impl Template) -> AppResult<Response> {
     Ok(render(t)?.into_response())
 }
 
-async fn client_names(st: &AppState, auth: &Authed) -> AppResult<HashMap<ClientId, String>> {
+pub(super) async fn client_names(st: &AppState, auth: &Authed) -> AppResult<HashMap<ClientId, String>> {
     let cs = st.store.clients(&auth.actor.client_scope(), PageRequest::all()).await?;
     Ok(cs.items.into_iter().map(|c| (c.id, c.name)).collect())
 }
@@ -159,6 +159,7 @@ struct ClientPage {
     id: String,
     name: String,
     archived: bool,
+    can_audit: bool,
     people: Vec<PersonRow>,
     invitations: Vec<InviteRow>,
     contacts: Vec<Contact>,
@@ -209,6 +210,7 @@ pub async fn client(
         id: c.id.to_string(),
         name: c.name,
         archived: c.status == ClientStatus::Archived,
+        can_audit: auth.actor.may_read_audit().is_ok(),
         people,
         invitations,
         contacts,
