@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::db::{Store, db_err};
 use crate::entity::audit;
+use crate::work::{Page, PageRequest, page};
 
 /// One thing that happened.
 #[derive(Clone, Debug)]
@@ -31,6 +32,7 @@ pub struct Entry<'a> {
 /// A stored audit row.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Record {
+    pub id: Uuid,
     pub at: DateTime<Utc>,
     /// Who did it (for "view as", the staff member).
     pub actor_id: Option<Uuid>,
@@ -47,6 +49,7 @@ pub struct Record {
 impl From<audit::Model> for Record {
     fn from(r: audit::Model) -> Self {
         Record {
+            id: r.id,
             at: r.at,
             actor_id: r.actor_id,
             via_user_id: r.via_user_id,
@@ -94,14 +97,17 @@ impl Store {
 
     /// The activity log as `actor` may read it (owners and admins), newest first, optionally of
     /// one client.
-    pub async fn audit_log(&self, actor: &Actor, client: Option<ClientId>, limit: u64) -> Result<Vec<Record>> {
+    pub async fn audit_log(&self, actor: &Actor, client: Option<ClientId>, req: PageRequest) -> Result<Page<Record>> {
         actor.may_read_audit()?;
         let mut q = audit::Entity::find();
         if let Some(c) = client {
             q = q.filter(audit::Column::ClientId.eq(c.0));
         }
-        let rows = q.order_by_desc(audit::Column::Id).limit(limit).all(&self.db).await.map_err(db_err)?;
-        Ok(rows.into_iter().map(Record::from).collect())
+        if let Some(c) = req.cursor {
+            q = q.filter(audit::Column::Id.lt(c));
+        }
+        let rows = q.order_by_desc(audit::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        Ok(page(rows.into_iter().map(Record::from).collect(), req, |r| r.id))
     }
 
     /// Entries about one subject, newest first.

@@ -94,7 +94,7 @@ impl PageRequest {
     }
 }
 
-fn page<T>(mut items: Vec<T>, req: PageRequest, id: impl Fn(&T) -> Uuid) -> Page<T> {
+pub(crate) fn page<T>(mut items: Vec<T>, req: PageRequest, id: impl Fn(&T) -> Uuid) -> Page<T> {
     let more = items.len() as u64 > req.limit;
     if more {
         items.truncate(usize::try_from(req.limit).unwrap_or(usize::MAX));

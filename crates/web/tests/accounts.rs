@@ -112,3 +112,108 @@ async fn client_page_deactivates_a_portal_user() {
     assert_eq!(login_status(&app, "viewer@a.test").await, 401);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn own_sessions_and_password_through_the_api() {
+    // SEC-SESS-3, SEC-AUTH-3 (a password change needs the current password)
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let c = api();
+    let other = app.token_for(w.a.admin).await;
+    let me = app.token_for(w.a.admin).await;
+    let (s, list) = {
+        let r = c.get(app.url("/api/v1/sessions")).bearer_auth(&me).send().await.unwrap();
+        (r.status(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(s, 200);
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items.iter().filter(|i| i["current"] == true).count(), 1);
+    let other_id = items.iter().find(|i| i["current"] == false).unwrap()["id"].as_str().unwrap().to_string();
+    let del = app.url(&format!("/api/v1/sessions/{other_id}"));
+    assert_eq!(c.delete(&del).bearer_auth(&me).send().await.unwrap().status(), 204);
+    assert_eq!(c.get(app.url("/api/v1/me")).bearer_auth(&other).send().await.unwrap().status(), 401);
+    assert_eq!(c.delete(&del).bearer_auth(&me).send().await.unwrap().status(), 404, "already ended");
+
+    let pw = app.url("/api/v1/me/password");
+    let wrong = c
+        .post(&pw)
+        .bearer_auth(&me)
+        .json(&json!({"current_password": "not it at all", "new_password": "a brand new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(wrong.status().as_u16(), 401 | 403 | 422), "{}", wrong.status());
+    let weak = c
+        .post(&pw)
+        .bearer_auth(&me)
+        .json(&json!({"current_password": PASSWORD, "new_password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), 422, "a common password is refused");
+    let ok = c
+        .post(&pw)
+        .bearer_auth(&me)
+        .json(&json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 204);
+    assert_eq!(c.get(app.url("/api/v1/me")).bearer_auth(&me).send().await.unwrap().status(), 401, "sessions end");
+    let login = c
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"email": "admin@a.test", "password": "a brand new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 201);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_audit_api_pages_through_the_log_for_owners_and_admins() {
+    // SEC-DATA-1
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let c = api();
+    let owner = app.token_for(w.owner).await;
+    let (s, first) = {
+        let r = c.get(app.url("/api/v1/audit?limit=3")).bearer_auth(&owner).send().await.unwrap();
+        (r.status(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(s, 200);
+    assert_eq!(first["items"].as_array().unwrap().len(), 3);
+    let cursor = first["next_cursor"].as_str().expect("more pages").to_string();
+    let second: Value = c
+        .get(app.url(&format!("/api/v1/audit?limit=3&cursor={cursor}")))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids = |v: &Value| v["items"].as_array().unwrap().iter().map(|i| i["id"].clone()).collect::<Vec<_>>();
+    assert!(ids(&first).iter().all(|i| !ids(&second).contains(i)), "pages do not overlap");
+
+    let of_a: Value = c
+        .get(app.url(&format!("/api/v1/audit?client_id={}&limit=200", w.a.id)))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = of_a["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|i| i["client_id"] == w.a.id.to_string()));
+    assert!(items.iter().any(|i| i["action"] == "comment.create"));
+
+    let staff = app.token_for(w.staff).await;
+    assert_eq!(c.get(app.url("/api/v1/audit")).bearer_auth(&staff).send().await.unwrap().status(), 403);
+    let bad = c.get(app.url("/api/v1/audit?limit=0")).bearer_auth(&owner).send().await.unwrap();
+    assert_eq!(bad.status(), 422);
+    app.stop().await;
+}

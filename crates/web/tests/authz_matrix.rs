@@ -148,6 +148,12 @@ async fn add_contact(app: &TestApp, w: &World, side: &ClientSide) -> String {
     a.json()["id"].as_str().expect("contact id").to_string()
 }
 
+/// Starts a session for `user` and returns its id (the newest of their sessions).
+async fn fresh_session_of(app: &TestApp, user: UserId) -> String {
+    app.token_for(user).await;
+    app.store.sessions_of(user).await.expect("sessions")[0].id.to_string()
+}
+
 /// Whether a route deletes the contact it is given (its control needs a fresh one each time).
 fn consumes_contact(template: &str) -> bool {
     template.contains("/contacts/{id}")
@@ -218,6 +224,9 @@ enum Kind {
     Bogus,
     /// Open to any signed-in caller (or anyone): may succeed, must carry nothing of B.
     Open,
+    /// Something only its owner may touch (a session): refused with 403/404 for A's callers;
+    /// the control is B's admin acting on their own, fresh one.
+    OwnOnly,
 }
 
 /// One classified API operation. `query` and `body` are built for a target side.
@@ -253,6 +262,12 @@ fn api_rules() -> Vec<ApiRule> {
         }),
         r("delete", "/api/v1/session", Open, no_query, no_body),
         r("get", "/api/v1/me", Open, no_query, no_body),
+        r("post", "/api/v1/me/password", Open, no_query, |_| {
+            Payload::Json(json!({"current_password": "not my password", "new_password": "a long enough phrase"}))
+        }),
+        r("get", "/api/v1/sessions", Open, no_query, no_body),
+        r("delete", "/api/v1/sessions/{id}", OwnOnly, no_query, no_body),
+        r("get", "/api/v1/audit", Refused, |s| format!("client_id={}", s.id), no_body),
         r("patch", "/api/v1/users/{id}", Refused, no_query, |_| Payload::Json(json!({"active": true}))),
         r("post", "/api/v1/magic-links", Open, no_query, |s| Payload::Json(json!({"email": s.people[0].1}))),
         r("post", "/api/v1/invitations", Refused, no_query, |s| {
@@ -357,7 +372,7 @@ async fn every_api_operation_refuses_other_clients_data() {
     let w = seed(&app).await;
     let forbidden = forbidden_for_a(&w);
     let ops = classified_operations();
-    let target = Target::new(&w.b, String::new(), add_contact(&app, &w, &w.b).await);
+    let target = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, add_contact(&app, &w, &w.b).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for (op, rule) in &ops {
@@ -388,7 +403,7 @@ async fn every_api_operation_refuses_other_clients_data() {
                     continue;
                 }
                 match rule.kind {
-                    Kind::Refused | Kind::Bogus => {
+                    Kind::Refused | Kind::Bogus | Kind::OwnOnly => {
                         refusals += 1;
                         if !matches!(a.status, 403 | 404) {
                             failures.push(format!("expected 403/404: {what}"));
@@ -408,7 +423,7 @@ async fn every_api_operation_refuses_other_clients_data() {
     // Controls: the very same requests, by someone allowed, succeed — so every refusal above
     // was an authorization decision, not a malformed path, body or CSRF token.
     for (op, rule) in &ops {
-        if rule.kind != Kind::Refused {
+        if !matches!(rule.kind, Kind::Refused | Kind::OwnOnly) {
             continue;
         }
         for via in [Via::Bearer, Via::Cookie] {
@@ -416,14 +431,18 @@ async fn every_api_operation_refuses_other_clients_data() {
             let t = if consumes_contact(&op.path) {
                 fresh = target.with_contact(add_contact(&app, &w, &w.b).await);
                 &fresh
+            } else if rule.kind == Kind::OwnOnly {
+                fresh = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, target.contact_id.clone());
+                &fresh
             } else {
                 &target
             };
+            let allowed = if rule.kind == Kind::OwnOnly { w.b.admin } else { w.owner };
             let path = with_query(substitute(&op.path, t), (rule.query)(&w.b));
-            let a = send(&app, Some(w.owner), via, &op.method, &path, &(rule.body)(&w.b)).await;
+            let a = send(&app, Some(allowed), via, &op.method, &path, &(rule.body)(&w.b)).await;
             if !(200..300).contains(&a.status) {
                 failures.push(format!(
-                    "control failed: {} {path} as owner via {via:?} → {}: {}",
+                    "control failed: {} {path} as {allowed} via {via:?} → {}: {}",
                     op.method, a.status, a.body
                 ));
             }

@@ -294,3 +294,11 @@ pub struct MilestonePatchBody {
     /// Whether the milestone is reached.
     pub done: bool,
 }
+
+/// `POST /me/password`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeBody {
+    pub current_password: String,
+    pub new_password: String,
+}

@@ -2,6 +2,7 @@
 //! OpenAPI description, so a route cannot exist without appearing in `/api/v1/openapi.json`
 //! (and therefore in the authorization matrix test, which walks that document).
 
+mod account;
 mod contacts;
 pub mod input;
 mod session;
@@ -54,6 +55,10 @@ fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login, session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::list_sessions))
+        .routes(routes!(account::revoke_session))
+        .routes(routes!(account::audit))
         .routes(routes!(users::update_user))
         .routes(routes!(session::magic_link))
         .routes(routes!(session::invite))
