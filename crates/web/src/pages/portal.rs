@@ -179,8 +179,8 @@ pub async fn project(
                 overdue: m.completed_at.is_none() && m.due_date.is_some_and(|d| d < today),
             })
             .collect(),
-        open: open.iter().map(|t| task_row(t, &names, &p.name, me)).collect(),
-        done: done.iter().map(|t| task_row(t, &names, &p.name, me)).collect(),
+        open: open.iter().map(|t| task_row(t, &names, "", me)).collect(),
+        done: done.iter().map(|t| task_row(t, &names, "", me)).collect(),
         can_act: auth.actor.role() != Role::ClientViewer && auth.actor.viewing_staff().is_none(),
     })
 }

@@ -614,7 +614,7 @@ pub async fn project(
                 done: m.completed_at.is_some(),
             })
             .collect(),
-        tasks: tasks.iter().map(|t| task_row(t, &names, &p.name, me)).collect(),
+        tasks: tasks.iter().map(|t| task_row(t, &names, "", me)).collect(),
         open_count: shown_open,
         statuses: opts(ProjectStatus::ALL, Some(p.status), ProjectStatus::as_str, ProjectStatus::label),
         filter_statuses,
