@@ -31,5 +31,11 @@ async fn project_page_shows_tasks_assignees_progress_and_milestones() {
     // Another client's project is simply not there.
     let res = c.get(app.url(&format!("/portal/projects/{}", w.b.project))).send().await.unwrap();
     assert_eq!(res.status(), 404);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Page not found"));
+    assert!(page.contains("href=\"/portal/tasks\""), "the error page keeps the signed-in navigation");
+    for secret in w.b.secrets() {
+        assert!(!page.contains(&secret), "client B's {secret:?} leaked");
+    }
     app.stop().await;
 }

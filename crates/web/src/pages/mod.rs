@@ -108,6 +108,8 @@ pub async fn html_errors(State(st): State<AppState>, req: Request, next: Next) -
     let is_api = req.uri().path().starts_with("/api/");
     let is_get = req.method() == Method::GET;
     let csrf = req.extensions().get::<CsrfToken>().cloned().unwrap_or(CsrfToken(String::new()));
+    // A signed-in visitor keeps their navigation on an error page.
+    let authed = req.extensions().get::<Authed>().cloned();
     // Framework rejections (bad path encoding, 405) get Atrium's error format too.
     let mut res = crate::error::normalize_rejection(next.run(req).await).await;
     if is_api {
@@ -129,8 +131,11 @@ pub async fn html_errors(State(st): State<AppState>, req: Request, next: Next) -
     };
     let message =
         if info.status.is_server_error() { "Please try again in a moment.".to_string() } else { info.message };
-    let page =
-        ErrorPage { chrome: Chrome::public(&st, &csrf, heading), status: info.status.as_u16(), heading, message };
+    let chrome = match &authed {
+        Some(a) => Chrome::signed_in(&st, a, &csrf, heading, ""),
+        None => Chrome::public(&st, &csrf, heading),
+    };
+    let page = ErrorPage { chrome, status: info.status.as_u16(), heading, message };
     let retry = res.headers().get(header::RETRY_AFTER).cloned();
     let mut out = match page.render() {
         Ok(html) => (info.status, Html(html)).into_response(),
