@@ -39,3 +39,28 @@ async fn project_page_shows_tasks_assignees_progress_and_milestones() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn mark_done_answers_htmx_with_the_row_in_its_context() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let (c, csrf) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    let url = app.url(&format!("/portal/tasks/{}/status", w.a.task));
+    let send = |fields: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("_csrf", csrf.clone())];
+        form.extend(fields.into_iter().map(|(k, v)| (k, v.to_string())));
+        c.post(&url).header("hx-request", "true").form(&form).send()
+    };
+    // From Home / My tasks: the row names its project.
+    let res = send(vec![("status", "done")]).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let row = res.text().await.unwrap();
+    assert!(row.starts_with("<li") && row.contains("Reopen"), "{row}");
+    assert!(row.contains(&w.a.project_name));
+    // From the project page: it does not repeat it.
+    let res = send(vec![("status", "todo"), ("in_project", "true")]).await.unwrap();
+    let row = res.text().await.unwrap();
+    assert!(row.contains("Mark done"), "{row}");
+    assert!(!row.contains(&w.a.project_name), "{row}");
+    app.stop().await;
+}

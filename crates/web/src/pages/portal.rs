@@ -254,6 +254,9 @@ pub struct StatusForm {
     status: Option<TaskStatus>,
     #[serde(default)]
     next: Option<String>,
+    /// Sent by rows on a project page, which do not repeat the project's name.
+    #[serde(default)]
+    in_project: bool,
 }
 
 #[derive(Template)]
@@ -280,11 +283,15 @@ pub async fn set_status(
     let patch = TaskPatchBody { status: Some(status), ..Default::default() }.validate()?;
     let t = st.store.update_task(&auth.actor, tid, patch, Some(&ip)).await?;
     if headers.contains_key("hx-request") {
-        let proj = st.store.project(&auth.actor.work_scope(), t.project_id).await?;
+        let project_name = if f.in_project {
+            String::new()
+        } else {
+            st.store.project(&auth.actor.work_scope(), t.project_id).await?.name
+        };
         let names = HashMap::from([(auth.actor.user_id(), auth.actor.name().to_string())]);
         let chrome = Chrome::signed_in(&st, &auth, &csrf, "", "");
         return page(&TaskRowFragment {
-            r: task_row(&t, &names, &proj.name, auth.actor.user_id()),
+            r: task_row(&t, &names, &project_name, auth.actor.user_id()),
             chrome,
             can_act: true,
         });
