@@ -8,7 +8,7 @@ import net from "node:net";
 import { chromium } from "playwright-core";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const BIN = process.env.ATRIUM_BIN || join(root, "target", "debug", "atrium");
+export const BIN = process.env.ATRIUM_BIN || join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug", "atrium");
 export const SCREENSHOTS = join(root, "docs", "screenshots");
 
 async function freePort() {
