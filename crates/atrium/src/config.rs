@@ -34,6 +34,18 @@ pub enum AdminCommand {
     CreateOwner(CreateOwnerArgs),
     /// Write a consistent copy of the SQLite database while the server runs (PostgreSQL: use pg_dump).
     Backup(BackupArgs),
+    /// Remove a deleted client for good: its projects, tasks, comments, contacts and portal users.
+    PurgeClient(PurgeClientArgs),
+}
+
+/// `admin purge-client`.
+#[derive(Debug, Args)]
+pub struct PurgeClientArgs {
+    /// The client's id (it must have been deleted in the app first).
+    #[arg(long)]
+    pub id: String,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 /// `admin backup`.

@@ -65,6 +65,16 @@ async fn main() -> Result<()> {
             println!("database copied to {}", b.to.display());
             Ok(())
         }
+        Command::Admin(AdminCommand::PurgeClient(p)) => {
+            let id: atrium_core::ids::ClientId =
+                p.id.parse().map_err(|_| anyhow::anyhow!("--id: not a client id: {:?}", p.id))?;
+            let store = open(&p.db).await?;
+            let purged = store.purge_client(id).await.map_err(|e| anyhow::anyhow!("{e}"));
+            store.close().await;
+            let purged = purged?;
+            println!("purged client {:?} and {} portal user(s)", purged.client, purged.users);
+            Ok(())
+        }
     }
 }
 

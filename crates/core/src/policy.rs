@@ -183,6 +183,16 @@ impl Actor {
         }
     }
 
+    /// Delete (soft), restore or list deleted clients: owners and admins. Invisible (404) to
+    /// client users.
+    pub fn may_delete_client(&self) -> Result<()> {
+        self.staff_or(Error::NotFound)?;
+        match self.role {
+            Role::Owner | Role::Admin => Ok(()),
+            _ => Err(Error::Forbidden("only owners and admins can delete clients")),
+        }
+    }
+
     /// Read the activity (audit) log: owners and admins. Invisible (404) to client users.
     pub fn may_read_audit(&self) -> Result<()> {
         self.staff_or(Error::NotFound)?;
@@ -307,6 +317,14 @@ mod tests {
         assert!(matches!(client.may_set_user_active(other, Role::ClientViewer), Err(Error::NotFound)));
         let viewing = actor(Role::ClientAdmin, c).viewed_by(owner.user_id());
         assert!(viewing.may_set_user_active(other, Role::ClientViewer).is_err(), "view-as is read-only");
+    }
+
+    #[test]
+    fn only_owners_and_admins_delete_clients() {
+        assert!(actor(Role::Owner, None).may_delete_client().is_ok());
+        assert!(actor(Role::Admin, None).may_delete_client().is_ok());
+        assert!(matches!(actor(Role::Staff, None).may_delete_client(), Err(Error::Forbidden(_))));
+        assert!(matches!(actor(Role::ClientAdmin, Some(ClientId::new())).may_delete_client(), Err(Error::NotFound)));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use sea_orm::{
 use crate::audit::{self, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
-use crate::entity::{invitation, login_token, membership, session, user};
+use crate::entity::{client, invitation, login_token, membership, session, user};
 use crate::people::{NewUser, account_by_id, insert_user};
 
 /// The row `session_actor` reads: a session joined with its user and membership.
@@ -34,6 +34,7 @@ struct SessionJoin {
     active: bool,
     member_client_id: Option<uuid::Uuid>,
     member_role: Option<String>,
+    member_client_deleted_at: Option<DateTime<Utc>>,
 }
 
 /// A live session and who it acts for.
@@ -140,6 +141,14 @@ impl Store {
                     .to(user::Column::Id)
                     .into(),
             )
+            .join(
+                JoinType::LeftJoin,
+                membership::Entity::belongs_to(client::Entity)
+                    .from(membership::Column::ClientId)
+                    .to(client::Column::Id)
+                    .into(),
+            )
+            .column_as(Expr::col((client::Entity, client::Column::DeletedAt)), "member_client_deleted_at")
             .filter(session::Column::TokenHash.eq(token::hash(secret)))
             .order_by_asc(Expr::col((membership::Entity, membership::Column::Id)))
             .into_model::<SessionJoin>()
@@ -154,8 +163,10 @@ impl Store {
         }
         let (role, client_id) = match (&s.staff_role, s.member_client_id, &s.member_role) {
             (Some(r), _, _) => (parse::<Role>("staff role", r)?, None),
-            (None, Some(c), Some(r)) => (parse::<Role>("client role", r)?, Some(ClientId(c))),
-            // A client user without any membership has no access at all.
+            (None, Some(c), Some(r)) if s.member_client_deleted_at.is_none() => {
+                (parse::<Role>("client role", r)?, Some(ClientId(c)))
+            }
+            // A client user without a membership, or of a deleted client, has no access at all.
             _ => return Ok(None),
         };
         let me = Actor::new(UserId(s.user_id), s.name, s.email, role, client_id)?;
@@ -250,22 +261,7 @@ impl Store {
     pub async fn revoke_client_access(&self, actor: &Actor, client: ClientId, ip: Option<&str>) -> Result<u64> {
         actor.may_revoke_client_access()?;
         let tx = self.db.begin().await.map_err(db_err)?;
-        let members = membership::Entity::find()
-            .filter(membership::Column::ClientId.eq(client.0))
-            .all(&tx)
-            .await
-            .map_err(db_err)?;
-        for m in &members {
-            revoke_user_access(&tx, UserId(m.user_id)).await?;
-        }
-        invitation::Entity::update_many()
-            .col_expr(invitation::Column::RevokedAt, Expr::value(Utc::now()))
-            .filter(invitation::Column::ClientId.eq(client.0))
-            .filter(invitation::Column::AcceptedAt.is_null())
-            .filter(invitation::Column::RevokedAt.is_null())
-            .exec(&tx)
-            .await
-            .map_err(db_err)?;
+        let members = revoke_client_access_in(&tx, client).await?;
         audit::write(
             &tx,
             Some(actor),
@@ -274,13 +270,13 @@ impl Store {
                 subject_type: "client",
                 subject_id: Some(client.to_string()),
                 client_id: Some(client),
-                detail: serde_json::json!({ "users": members.len() }),
+                detail: serde_json::json!({ "users": members }),
                 ip,
             },
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(members.len() as u64)
+        Ok(members)
     }
 
     /// Issues a one-time sign-in token for `user`, invalidating older ones of the same purpose.
@@ -497,6 +493,25 @@ impl Store {
         tx.commit().await.map_err(db_err)?;
         Ok(user)
     }
+}
+
+/// Ends every session and one-time link of a client's users and cancels its pending
+/// invitations; returns how many users it concerned.
+pub(crate) async fn revoke_client_access_in<C: ConnectionTrait>(c: &C, client: ClientId) -> Result<u64> {
+    let members =
+        membership::Entity::find().filter(membership::Column::ClientId.eq(client.0)).all(c).await.map_err(db_err)?;
+    for m in &members {
+        revoke_user_access(c, UserId(m.user_id)).await?;
+    }
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(invitation::Column::ClientId.eq(client.0))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(c)
+        .await
+        .map_err(db_err)?;
+    Ok(members.len() as u64)
 }
 
 pub(crate) async fn revoke_user_access<C: ConnectionTrait>(c: &C, user: UserId) -> Result<()> {

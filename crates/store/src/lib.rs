@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod client_lifecycle;
 pub mod contacts;
 mod conv;
 pub mod db;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::conv::parse;
 use crate::db::{Store, db_err};
-use crate::entity::{membership, user};
+use crate::entity::{client, membership, user};
 
 /// What is needed to create a user directly (owner bootstrap, demo, accepted invitation).
 #[derive(Clone, Debug)]
@@ -85,7 +85,18 @@ async fn account_of<C: ConnectionTrait>(c: &C, u: user::Model) -> Result<Option<
                 .await
                 .map_err(db_err)?;
             match m {
-                Some(m) => (parse::<Role>("client role", &m.role)?, Some(ClientId(m.client_id))),
+                Some(m) => {
+                    // A user of a deleted client has no access until it is restored.
+                    let live = client::Entity::find_by_id(m.client_id)
+                        .filter(client::Column::DeletedAt.is_null())
+                        .one(c)
+                        .await
+                        .map_err(db_err)?;
+                    if live.is_none() {
+                        return Ok(None);
+                    }
+                    (parse::<Role>("client role", &m.role)?, Some(ClientId(m.client_id)))
+                }
                 // A client user without any membership has no access at all.
                 None => return Ok(None),
             }

@@ -105,6 +105,8 @@ pub(crate) fn page<T>(mut items: Vec<T>, req: PageRequest, id: impl Fn(&T) -> Uu
 
 /// Restricts a project query to the scope's clients; `None` means the scope sees nothing.
 fn scoped_projects(scope: &Scope, q: Select<project::Entity>) -> Option<Select<project::Entity>> {
+    // A deleted client's projects are gone for everyone, staff included, until it is restored.
+    let q = q.filter(project::Column::ClientId.not_in_subquery(deleted_clients()));
     match scope.clients() {
         ClientFilter::All => Some(q),
         ClientFilter::Only(c) => Some(q.filter(project::Column::ClientId.eq(c.0))),
@@ -112,23 +114,31 @@ fn scoped_projects(scope: &Scope, q: Select<project::Entity>) -> Option<Select<p
     }
 }
 
-/// A condition on `tasks.project_id` limiting tasks to the scope's projects.
+/// The ids of soft-deleted clients.
+pub(crate) fn deleted_clients() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(client::Column::Id)
+        .from(client::Entity)
+        .and_where(client::Column::DeletedAt.is_not_null())
+        .to_owned()
+}
+
+/// A condition on `tasks.project_id` limiting tasks to the scope's projects (never those of a
+/// deleted client).
 fn scoped_task_condition(scope: &Scope) -> Option<Condition> {
+    let mut projects = Query::select()
+        .column(project::Column::Id)
+        .from(project::Entity)
+        .and_where(project::Column::ClientId.not_in_subquery(deleted_clients()))
+        .to_owned();
     match scope.clients() {
-        ClientFilter::All => Some(Condition::all()),
-        ClientFilter::Only(c) => Some(
-            Condition::all().add(
-                task::Column::ProjectId.in_subquery(
-                    Query::select()
-                        .column(project::Column::Id)
-                        .from(project::Entity)
-                        .and_where(project::Column::ClientId.eq(c.0))
-                        .to_owned(),
-                ),
-            ),
-        ),
-        ClientFilter::Nothing => None,
+        ClientFilter::All => {}
+        ClientFilter::Only(c) => {
+            projects.and_where(project::Column::ClientId.eq(c.0));
+        }
+        ClientFilter::Nothing => return None,
     }
+    Some(Condition::all().add(task::Column::ProjectId.in_subquery(projects)))
 }
 
 /// Filters for a project's task list.

@@ -67,6 +67,8 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/clients", Staff, post(staff::create_client)),
         r(Method::GET, "/staff/clients/{id}", Staff, get(staff::client)),
         r(Method::POST, "/staff/clients/{id}", Staff, post(staff::update_client)),
+        r(Method::POST, "/staff/clients/{id}/delete", Staff, post(staff::delete_client)),
+        r(Method::POST, "/staff/clients/{id}/restore", Staff, post(staff::restore_client)),
         r(Method::POST, "/staff/clients/{id}/invitations", Staff, post(staff::invite)),
         r(Method::POST, "/staff/clients/{id}/contacts", Staff, post(staff::add_contact)),
         r(Method::POST, "/staff/contacts/{id}/delete", Staff, post(staff::remove_contact)),

@@ -148,6 +148,28 @@ async fn add_contact(app: &TestApp, w: &World, side: &ClientSide) -> String {
     a.json()["id"].as_str().expect("contact id").to_string()
 }
 
+/// Whether a route soft-deletes the client it is given, or restores it.
+fn deletes_client(method: &str, template: &str) -> bool {
+    (method.eq_ignore_ascii_case("delete") && template == "/api/v1/clients/{id}")
+        || template == "/staff/clients/{id}/delete"
+}
+fn restores_client(template: &str) -> bool {
+    template.ends_with("/clients/{id}/restore")
+}
+
+/// Client deletion changes what every other control relies on: before a restore control the
+/// client is deleted (so there is something to restore); after a delete control it is restored.
+async fn before_control(app: &TestApp, w: &World, template: &str, side: &ClientSide) {
+    if restores_client(template) {
+        app.store.delete_client(&app.actor(w.owner).await, side.id, None).await.expect("delete before restore");
+    }
+}
+async fn after_control(app: &TestApp, w: &World, method: &str, template: &str, side: &ClientSide) {
+    if deletes_client(method, template) {
+        app.store.restore_client(&app.actor(w.owner).await, side.id, None).await.expect("restore after delete");
+    }
+}
+
 /// Starts a session for `user` and returns its id (the newest of their sessions).
 async fn fresh_session_of(app: &TestApp, user: UserId) -> String {
     app.token_for(user).await;
@@ -282,6 +304,8 @@ fn api_rules() -> Vec<ApiRule> {
         r("post", "/api/v1/clients", Refused, no_query, |_| Payload::Json(json!({"name": "Intruder Co"}))),
         r("get", "/api/v1/clients/{id}", Refused, no_query, no_body),
         r("patch", "/api/v1/clients/{id}", Refused, no_query, |s| Payload::Json(json!({"name": s.name}))),
+        r("delete", "/api/v1/clients/{id}", Refused, no_query, no_body),
+        r("post", "/api/v1/clients/{id}/restore", Refused, no_query, no_body),
         r("get", "/api/v1/clients/{id}/contacts", Refused, no_query, no_body),
         r("post", "/api/v1/clients/{id}/contacts", Refused, no_query, |_| {
             Payload::Json(json!({"name": "Intruder Contact", "email": "intruder@x.test"}))
@@ -439,7 +463,9 @@ async fn every_api_operation_refuses_other_clients_data() {
             };
             let allowed = if rule.kind == Kind::OwnOnly { w.b.admin } else { w.owner };
             let path = with_query(substitute(&op.path, t), (rule.query)(&w.b));
+            before_control(&app, &w, &op.path, &w.b).await;
             let a = send(&app, Some(allowed), via, &op.method, &path, &(rule.body)(&w.b)).await;
+            after_control(&app, &w, &op.method, &op.path, &w.b).await;
             if !(200..300).contains(&a.status) {
                 failures.push(format!(
                     "control failed: {} {path} as {allowed} via {via:?} → {}: {}",
@@ -520,6 +546,7 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         ("POST", "/account/sessions/{id}/revoke") => form(vec![]),
         ("POST", "/staff/clients") => form(vec![("name", "Intruder Co".into())]),
         ("POST", "/staff/clients/{id}") => form(vec![("status", "active".into())]),
+        ("POST", "/staff/clients/{id}/delete") | ("POST", "/staff/clients/{id}/restore") => form(vec![]),
         ("POST", "/staff/clients/{id}/invitations") => form(vec![
             ("name", "Newcomer".into()),
             ("email", format!("newcomer@{key}")),
@@ -710,6 +737,7 @@ async fn every_page_enforces_its_audience() {
     for case in cases.iter().filter(|c| c.audience == Audience::Staff) {
         for t in [&tb, &ta] {
             let path = substitute(case.template, t);
+            before_control(&app, &w, case.template, t.side).await;
             let a = send(
                 &app,
                 Some(w.owner),
@@ -719,6 +747,7 @@ async fn every_page_enforces_its_audience() {
                 &page_form(&case.method, case.template, t.side).unwrap(),
             )
             .await;
+            after_control(&app, &w, &case.method, case.template, t.side).await;
             if !page_ok(&a) {
                 failures.push(format!(
                     "control failed: {} {path} as owner → {} {:?} {}",

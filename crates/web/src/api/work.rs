@@ -67,6 +67,32 @@ pub async fn update_client(
     Ok(Json(st.store.update_client(&auth.actor, cid, n, b.status, Some(&ip)).await?))
 }
 
+/// Delete a client (owners and admins): soft — it disappears with all its work, its users are
+/// signed out and cannot sign in; restorable until an administrator purges it.
+#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn delete_client(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(cid): Path<String>,
+) -> AppResult<StatusCode> {
+    st.store.delete_client(&auth.actor, id::<ClientId>(&cid)?, Some(&ip)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Restore a deleted client (owners and admins).
+#[utoipa::path(post, path = "/api/v1/clients/{id}/restore", tag = "clients", params(("id" = String, Path)),
+    responses((status = 200, body = Client), (status = 403), (status = 404)))]
+pub async fn restore_client(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(cid): Path<String>,
+) -> AppResult<Json<Client>> {
+    Ok(Json(st.store.restore_client(&auth.actor, id::<ClientId>(&cid)?, Some(&ip)).await?))
+}
+
 // ----- projects ------------------------------------------------------------------------------
 
 /// Filter for the project list.

@@ -46,6 +46,8 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "invited" => "Invitation sent.",
         "saved" => "Saved.",
         "contact_added" => "Contact added.",
+        "client_deleted" => "Client deleted: hidden from everyone, its people signed out. You can restore it below.",
+        "client_restored" => "Client restored.",
         "deactivated" => "Account deactivated: signed out everywhere, every link cancelled.",
         "reactivated" => "Account reactivated. They can sign in again.",
         "contact_removed" => "Contact removed.",

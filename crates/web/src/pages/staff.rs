@@ -82,10 +82,23 @@ struct ClientRow {
 struct ClientsPage {
     chrome: Chrome,
     clients: Vec<ClientRow>,
+    deleted: Vec<DeletedRow>,
+}
+
+/// A deleted client, restorable until purged.
+struct DeletedRow {
+    id: String,
+    name: String,
+    at: String,
 }
 
 /// All clients.
-pub async fn clients(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
+pub async fn clients(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    Q(n): Q<Notice>,
+) -> AppResult<Response> {
     auth.actor.may_manage_clients()?;
     let cs = st.store.clients(&auth.actor.client_scope(), PageRequest::all()).await?;
     let counts = st.store.project_counts(&auth.actor.work_scope()).await?;
@@ -101,7 +114,20 @@ pub async fn clients(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) 
         .collect();
     // Current clients first, archived ones after them; each by name.
     clients.sort_by_key(|c| (c.archived, c.name.to_lowercase()));
-    page(&ClientsPage { chrome: Chrome::signed_in(&st, &auth, &csrf, "Clients", "/staff/clients"), clients })
+    // Deleted clients are listed (for restoring) to those who may delete them.
+    let deleted = if auth.actor.may_delete_client().is_ok() {
+        st.store
+            .deleted_clients(&auth.actor)
+            .await?
+            .into_iter()
+            .map(|(c, at)| DeletedRow { id: c.id.to_string(), name: c.name, at: at.format("%b %-d, %Y").to_string() })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Clients", "/staff/clients");
+    chrome.flash = notice_text(n.notice.as_deref());
+    page(&ClientsPage { chrome, clients, deleted })
 }
 
 /// New client fields.
@@ -160,6 +186,7 @@ struct ClientPage {
     name: String,
     archived: bool,
     can_audit: bool,
+    can_delete: bool,
     people: Vec<PersonRow>,
     invitations: Vec<InviteRow>,
     contacts: Vec<Contact>,
@@ -211,6 +238,7 @@ pub async fn client(
         name: c.name,
         archived: c.status == ClientStatus::Archived,
         can_audit: auth.actor.may_read_audit().is_ok(),
+        can_delete: auth.actor.may_delete_client().is_ok(),
         people,
         invitations,
         contacts,
@@ -259,6 +287,30 @@ pub async fn update_client(
     let n = f.name.map(|n| name("name", &n)).transpose()?;
     st.store.update_client(&auth.actor, cid, n, f.status, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/clients/{cid}?notice=saved")))
+}
+
+/// Deletes a client (soft; owners and admins).
+pub async fn delete_client(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let cid: ClientId = id.parse()?;
+    st.store.delete_client(&auth.actor, cid, Some(&ip)).await?;
+    Ok(see_other("/staff/clients?notice=client_deleted"))
+}
+
+/// Restores a deleted client (owners and admins).
+pub async fn restore_client(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let cid: ClientId = id.parse()?;
+    st.store.restore_client(&auth.actor, cid, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=client_restored")))
 }
 
 /// Invitation form fields.

@@ -1,0 +1,128 @@
+//! Deleting a client (SEC-DATA-2): soft first — hidden from everyone at once, its people signed
+//! out and unable to sign in, restorable — then an explicit purge that removes every row of it.
+
+use atrium_core::ids::{ClientId, UserId};
+use atrium_core::model::Client;
+use atrium_core::policy::Actor;
+use atrium_core::{Error, Result};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+
+use crate::audit::{self, Entry};
+use crate::conv;
+use crate::db::{Store, db_err};
+use crate::entity::{client, membership, user};
+
+/// What a purge removed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Purged {
+    pub client: String,
+    /// Portal users removed with it.
+    pub users: u64,
+}
+
+fn entry<'a>(action: &'static str, id: ClientId, ip: Option<&'a str>) -> Entry<'a> {
+    Entry {
+        action,
+        subject_type: "client",
+        subject_id: Some(id.to_string()),
+        client_id: Some(id),
+        detail: serde_json::json!({}),
+        ip,
+    }
+}
+
+impl Store {
+    /// Soft-deletes a client: it and all its work disappear for everyone, its users are signed
+    /// out, their links and pending invitations cancelled, and they cannot sign in until it is
+    /// restored.
+    pub async fn delete_client(&self, actor: &Actor, id: ClientId, ip: Option<&str>) -> Result<()> {
+        actor.may_delete_client()?;
+        self.client(&actor.client_scope(), id).await?;
+        let tx = self.db.begin().await.map_err(db_err)?;
+        client::Entity::update_many()
+            .col_expr(client::Column::DeletedAt, Expr::value(Utc::now()))
+            .col_expr(client::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(client::Column::Id.eq(id.0))
+            .exec(&tx)
+            .await
+            .map_err(db_err)?;
+        crate::auth::revoke_client_access_in(&tx, id).await?;
+        audit::write(&tx, Some(actor), entry("client.delete", id, ip)).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Deleted clients, most recently deleted first, with when (owners and admins).
+    pub async fn deleted_clients(&self, actor: &Actor) -> Result<Vec<(Client, DateTime<Utc>)>> {
+        actor.may_delete_client()?;
+        let rows = client::Entity::find()
+            .filter(client::Column::DeletedAt.is_not_null())
+            .order_by_desc(client::Column::DeletedAt)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        rows.into_iter()
+            .map(|r| {
+                let at = r.deleted_at.unwrap_or(r.updated_at);
+                conv::client(r).map(|c| (c, at))
+            })
+            .collect()
+    }
+
+    /// Undoes a soft delete; its users can sign in again (their old sessions stay ended).
+    pub async fn restore_client(&self, actor: &Actor, id: ClientId, ip: Option<&str>) -> Result<Client> {
+        actor.may_delete_client()?;
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let r = client::Entity::update_many()
+            .col_expr(client::Column::DeletedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(client::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(client::Column::Id.eq(id.0))
+            .filter(client::Column::DeletedAt.is_not_null())
+            .exec(&tx)
+            .await
+            .map_err(db_err)?;
+        if r.rows_affected != 1 {
+            return Err(Error::NotFound);
+        }
+        audit::write(&tx, Some(actor), entry("client.restore", id, ip)).await?;
+        tx.commit().await.map_err(db_err)?;
+        self.client(&actor.client_scope(), id).await
+    }
+
+    /// Removes a soft-deleted client for good: its projects, milestones, tasks, comments,
+    /// contacts, invitations and portal users (an administrator's command, not a web action;
+    /// refused for a client that was not deleted first). Staff accounts are untouched.
+    pub async fn purge_client(&self, id: ClientId) -> Result<Purged> {
+        let tx = self.db.begin().await.map_err(db_err)?;
+        let row = client::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        if row.deleted_at.is_none() {
+            return Err(Error::Conflict("only a deleted client can be purged: delete it first".into()));
+        }
+        let members: Vec<UserId> = membership::Entity::find()
+            .filter(membership::Column::ClientId.eq(id.0))
+            .all(&tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|m| UserId(m.user_id))
+            .collect();
+        // Projects, milestones, tasks, comments, contacts, invitations and memberships go with
+        // the client (ON DELETE CASCADE); its users' comments are on its own tasks only.
+        client::Entity::delete_by_id(id.0).exec(&tx).await.map_err(db_err)?;
+        let users = user::Entity::delete_many()
+            .filter(user::Column::Id.is_in(members.iter().map(|u| u.0)))
+            .filter(user::Column::StaffRole.is_null())
+            .exec(&tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected;
+        let mut e = entry("client.purge", id, None);
+        e.client_id = None;
+        e.detail = serde_json::json!({ "name": row.name, "users": users });
+        audit::write(&tx, None, e).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Purged { client: row.name, users })
+    }
+}
