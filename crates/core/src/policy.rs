@@ -106,6 +106,17 @@ impl Actor {
         if self.is_staff() { Ok(()) } else { Err(denial) }
     }
 
+    /// Use the client portal: client users, and staff viewing as one. Staff acting as themselves
+    /// have no portal (404).
+    pub fn may_use_portal(&self) -> Result<()> {
+        if self.is_staff() { Err(Error::NotFound) } else { Ok(()) }
+    }
+
+    /// Whether this actor may mark their own tasks done in the portal (not viewers, not view-as).
+    pub fn may_complete_own_tasks(&self) -> bool {
+        self.may_update_task(Some(self.user_id), TaskChange::StatusOnly).is_ok()
+    }
+
     /// Create, rename or archive clients, and see the staff area. Invisible to client users.
     pub fn may_manage_clients(&self) -> Result<()> {
         self.staff_or(Error::NotFound)
@@ -317,6 +328,18 @@ mod tests {
         assert!(matches!(client.may_set_user_active(other, Role::ClientViewer), Err(Error::NotFound)));
         let viewing = actor(Role::ClientAdmin, c).viewed_by(owner.user_id());
         assert!(viewing.may_set_user_active(other, Role::ClientViewer).is_err(), "view-as is read-only");
+    }
+
+    #[test]
+    fn portal_use_and_completing_own_tasks() {
+        let c = Some(ClientId::new());
+        assert!(matches!(actor(Role::Staff, None).may_use_portal(), Err(Error::NotFound)));
+        assert!(actor(Role::ClientViewer, c).may_use_portal().is_ok());
+        let staff = actor(Role::Owner, None);
+        assert!(actor(Role::ClientAdmin, c).viewed_by(staff.user_id()).may_use_portal().is_ok());
+        assert!(actor(Role::ClientAdmin, c).may_complete_own_tasks());
+        assert!(!actor(Role::ClientViewer, c).may_complete_own_tasks());
+        assert!(!actor(Role::ClientAdmin, c).viewed_by(staff.user_id()).may_complete_own_tasks(), "read-only");
     }
 
     #[test]

@@ -30,7 +30,7 @@ fn page(t: &impl Template) -> AppResult<Response> {
 
 /// The portal is for client users (and staff viewing as one); staff get sent to their side.
 fn portal_actor(auth: &Authed) -> AppResult<()> {
-    if auth.actor.is_staff() { Err(Error::NotFound.into()) } else { Ok(()) }
+    Ok(auth.actor.may_use_portal()?)
 }
 
 struct Activity {
@@ -103,7 +103,7 @@ pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> 
         projects: projects.items.iter().map(|p| project_card(p, &client)).collect(),
         activity,
         finance: a.role() == Role::ClientFinance,
-        can_act: a.role() != Role::ClientViewer && a.viewing_staff().is_none(),
+        can_act: a.may_complete_own_tasks(),
     })
 }
 
@@ -181,7 +181,7 @@ pub async fn project(
             .collect(),
         open: open.iter().map(|t| task_row(t, &names, "", me)).collect(),
         done: done.iter().map(|t| task_row(t, &names, "", me)).collect(),
-        can_act: auth.actor.role() != Role::ClientViewer && auth.actor.viewing_staff().is_none(),
+        can_act: auth.actor.may_complete_own_tasks(),
     })
 }
 
@@ -206,7 +206,7 @@ pub async fn my_tasks(State(st): State<AppState>, auth: Authed, csrf: CsrfToken)
         chrome: Chrome::signed_in(&st, &auth, &csrf, "My tasks", "/portal/tasks"),
         open: open.iter().map(|t| task_row(&t.task, &names, &t.project_name, me)).collect(),
         done: done.iter().map(|t| task_row(&t.task, &names, &t.project_name, me)).collect(),
-        can_act: auth.actor.role() != Role::ClientViewer && auth.actor.viewing_staff().is_none(),
+        can_act: auth.actor.may_complete_own_tasks(),
     })
 }
 
