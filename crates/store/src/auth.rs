@@ -498,11 +498,15 @@ impl Store {
 /// Ends every session and one-time link of a client's users and cancels its pending
 /// invitations; returns how many users it concerned.
 pub(crate) async fn revoke_client_access_in<C: ConnectionTrait>(c: &C, client: ClientId) -> Result<u64> {
-    let members =
-        membership::Entity::find().filter(membership::Column::ClientId.eq(client.0)).all(c).await.map_err(db_err)?;
-    for m in &members {
-        revoke_user_access(c, UserId(m.user_id)).await?;
-    }
+    let members: Vec<UserId> = membership::Entity::find()
+        .filter(membership::Column::ClientId.eq(client.0))
+        .all(c)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|m| UserId(m.user_id))
+        .collect();
+    revoke_access_of(c, &members).await?;
     invitation::Entity::update_many()
         .col_expr(invitation::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(invitation::Column::ClientId.eq(client.0))
@@ -514,18 +518,28 @@ pub(crate) async fn revoke_client_access_in<C: ConnectionTrait>(c: &C, client: C
     Ok(members.len() as u64)
 }
 
+/// Ends every session and one-time link of one user.
 pub(crate) async fn revoke_user_access<C: ConnectionTrait>(c: &C, user: UserId) -> Result<()> {
+    revoke_access_of(c, &[user]).await
+}
+
+/// Ends every session and one-time link of these users (two statements, however many users).
+async fn revoke_access_of<C: ConnectionTrait>(c: &C, users: &[UserId]) -> Result<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
     let now = Utc::now();
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .filter(session::Column::UserId.eq(user.0))
+        .filter(session::Column::UserId.is_in(ids.clone()))
         .filter(session::Column::RevokedAt.is_null())
         .exec(c)
         .await
         .map_err(db_err)?;
     login_token::Entity::update_many()
         .col_expr(login_token::Column::UsedAt, Expr::value(now))
-        .filter(login_token::Column::UserId.eq(user.0))
+        .filter(login_token::Column::UserId.is_in(ids))
         .filter(login_token::Column::UsedAt.is_null())
         .exec(c)
         .await
