@@ -39,34 +39,16 @@ pub struct ProjectOverview {
 /// A project row with its client's name (`project_overview`).
 #[derive(Debug, FromQueryResult)]
 struct ProjectWithClient {
-    id: Uuid,
-    client_id: Uuid,
-    name: String,
-    description: String,
-    status: String,
-    start_date: Option<NaiveDate>,
-    due_date: Option<NaiveDate>,
-    created_at: chrono::DateTime<Utc>,
-    updated_at: chrono::DateTime<Utc>,
+    #[sea_orm(nested)]
+    project: project::Model,
     client_name: String,
 }
 
 /// A task row with its assignee's name (`project_overview`).
 #[derive(Debug, FromQueryResult)]
 struct TaskWithAssignee {
-    id: Uuid,
-    project_id: Uuid,
-    milestone_id: Option<Uuid>,
-    title: String,
-    description: String,
-    status: String,
-    priority: String,
-    due_date: Option<NaiveDate>,
-    assignee_id: Option<Uuid>,
-    created_by: Uuid,
-    created_at: chrono::DateTime<Utc>,
-    updated_at: chrono::DateTime<Utc>,
-    completed_at: Option<chrono::DateTime<Utc>>,
+    #[sea_orm(nested)]
+    task: task::Model,
     assignee_name: Option<String>,
 }
 
@@ -426,41 +408,14 @@ impl Store {
         let mut assignee_names = HashMap::new();
         let mut tasks = Vec::with_capacity(rows.len());
         for r in rows {
-            if let (Some(a), Some(n)) = (r.assignee_id, r.assignee_name) {
+            if let (Some(a), Some(n)) = (r.task.assignee_id, r.assignee_name) {
                 assignee_names.entry(UserId(a)).or_insert(n);
             }
-            tasks.push(conv::task(task::Model {
-                id: r.id,
-                project_id: r.project_id,
-                milestone_id: r.milestone_id,
-                title: r.title,
-                description: r.description,
-                status: r.status,
-                priority: r.priority,
-                due_date: r.due_date,
-                assignee_id: r.assignee_id,
-                created_by: r.created_by,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
-                completed_at: r.completed_at,
-            })?);
+            tasks.push(conv::task(r.task)?);
         }
         let done = tasks.iter().filter(|t| t.status == TaskStatus::Done).count() as u64;
         let client_name = row.client_name;
-        let project = conv::project(
-            project::Model {
-                id: row.id,
-                client_id: row.client_id,
-                name: row.name,
-                description: row.description,
-                status: row.status,
-                start_date: row.start_date,
-                due_date: row.due_date,
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-            },
-            progress(done, tasks.len() as u64),
-        )?;
+        let project = conv::project(row.project, progress(done, tasks.len() as u64))?;
         let milestones = self.milestone_rows(id).await?;
         Ok(ProjectOverview { project, client_name, tasks, assignee_names, milestones })
     }
