@@ -109,15 +109,4 @@ impl Store {
         let rows = q.order_by_desc(audit::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
         Ok(page(rows.into_iter().map(Record::from).collect(), req, |r| r.id))
     }
-
-    /// Entries about one subject, newest first.
-    pub async fn audit_for(&self, subject_id: &str) -> Result<Vec<Record>> {
-        let rows = audit::Entity::find()
-            .filter(audit::Column::SubjectId.eq(subject_id))
-            .order_by_desc(audit::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(rows.into_iter().map(Record::from).collect())
-    }
 }
