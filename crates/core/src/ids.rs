@@ -64,4 +64,8 @@ id_type!(
     InvitationId,
     /// A server-side session.
     SessionId,
+    /// A message in a project's conversation.
+    MessageId,
+    /// An entry of someone's notification center.
+    NotificationId,
 );

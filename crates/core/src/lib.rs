@@ -3,7 +3,9 @@
 
 pub mod error;
 pub mod ids;
+pub mod live;
 pub mod markdown;
+pub mod mention;
 pub mod model;
 pub mod password;
 pub mod policy;

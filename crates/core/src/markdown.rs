@@ -14,7 +14,8 @@ pub fn to_html(source: &str) -> String {
     options.insert(pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
     options.insert(pulldown_cmark::Options::ENABLE_TABLES);
     options.insert(pulldown_cmark::Options::ENABLE_TASKLISTS);
-    let parser = pulldown_cmark::Parser::new_ext(source, options);
+    let source = crate::mention::emphasized(source);
+    let parser = pulldown_cmark::Parser::new_ext(&source, options);
     let mut html = String::with_capacity(source.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, parser);
     CLEANER.clean(&html).to_string()
@@ -24,7 +25,8 @@ pub fn to_html(source: &str) -> String {
 pub fn plain_text(source: &str) -> String {
     use pulldown_cmark::{Event, Parser};
     let mut out = String::with_capacity(source.len());
-    for event in Parser::new(source) {
+    let source = crate::mention::plain(source);
+    for event in Parser::new(&source) {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak | Event::End(_) => out.push(' '),

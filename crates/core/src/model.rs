@@ -144,6 +144,75 @@ string_enum!(
 );
 
 string_enum!(
+    /// Which conversation of a project a message is in: the one shared with the client, or the
+    /// staff-only channel clients never see.
+    Channel { Client = "client", Staff = "staff" }
+);
+
+string_enum!(
+    /// What a notification is about. Each user chooses a [`Delivery`] per kind.
+    NotificationKind {
+        /// A task was assigned to me.
+        TaskAssigned = "task_assigned",
+        /// Someone replied (or, for staff, wrote a note) on a task assigned to me.
+        TaskReply = "task_reply",
+        /// Someone mentioned me in a comment or message.
+        Mention = "mention",
+        /// A task of my client's project changed status.
+        TaskStatus = "task_status",
+        /// A new message in a project conversation I take part in.
+        Message = "message",
+    }
+);
+
+impl NotificationKind {
+    /// Human label, plural ("mentions").
+    pub fn label(self) -> &'static str {
+        match self {
+            NotificationKind::TaskAssigned => "tasks assigned to you",
+            NotificationKind::TaskReply => "replies on your tasks",
+            NotificationKind::Mention => "mentions",
+            NotificationKind::TaskStatus => "task status changes",
+            NotificationKind::Message => "new messages",
+        }
+    }
+
+    /// What a user gets until they choose otherwise.
+    pub fn default_delivery(self) -> Delivery {
+        match self {
+            NotificationKind::TaskStatus => Delivery::InApp,
+            _ => Delivery::Email,
+        }
+    }
+}
+
+string_enum!(
+    /// How a user wants to hear about one kind of notification.
+    Delivery {
+        /// In the notification center only.
+        InApp = "in_app",
+        /// In the notification center and by email right away.
+        Email = "email",
+        /// In the notification center and in one email a day.
+        Digest = "digest",
+        /// Not at all.
+        Off = "off",
+    }
+);
+
+impl Delivery {
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Delivery::InApp => "In the app only",
+            Delivery::Email => "Email right away",
+            Delivery::Digest => "Daily digest email",
+            Delivery::Off => "Off",
+        }
+    }
+}
+
+string_enum!(
     /// What a one-time sign-in token is for. A token only works for its own purpose.
     TokenPurpose { MagicLink = "magic_link", PasswordReset = "password_reset" }
 );
@@ -193,7 +262,7 @@ mod tests {
     }
 }
 
-use crate::ids::{ClientId, CommentId, ContactId, MilestoneId, ProjectId, TaskId, UserId};
+use crate::ids::{ClientId, CommentId, ContactId, MessageId, MilestoneId, NotificationId, ProjectId, TaskId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// A person as the API shows them.
@@ -301,5 +370,52 @@ pub struct Comment {
     /// Sanitized HTML rendering of `body`.
     pub body_html: String,
     pub visibility: Visibility,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Someone who has read a message ("seen by Ana, 14:02").
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReadReceipt {
+    #[schema(value_type = String)]
+    pub user_id: UserId,
+    pub name: String,
+    pub read_at: DateTime<Utc>,
+}
+
+/// A message in a project's conversation.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Message {
+    #[schema(value_type = String)]
+    pub id: MessageId,
+    #[schema(value_type = String)]
+    pub project_id: ProjectId,
+    #[schema(value_type = String)]
+    pub author_id: UserId,
+    /// The author's display name.
+    pub author_name: String,
+    pub channel: Channel,
+    pub body: String,
+    /// Sanitized HTML rendering of `body`.
+    pub body_html: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Everyone but the author who has read up to this message or later.
+    pub read_by: Vec<ReadReceipt>,
+}
+
+/// An entry of the caller's notification center.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Notification {
+    #[schema(value_type = String)]
+    pub id: NotificationId,
+    pub kind: NotificationKind,
+    /// `task` or `project`.
+    pub subject_type: String,
+    pub subject_id: String,
+    /// One line, written for the recipient.
+    pub text: String,
+    /// A path to the exact thing, for the recipient's side of the portal.
+    pub url: String,
+    pub read_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }

@@ -8,7 +8,8 @@
 //! Handlers never compare roles or client ids themselves.
 
 use crate::ids::{ClientId, UserId};
-use crate::model::{Role, Visibility};
+use crate::live::{Audience, LiveEvent};
+use crate::model::{Channel, Role, Visibility};
 use crate::{Error, Result};
 
 /// The authenticated person a request acts for.
@@ -217,6 +218,72 @@ impl Actor {
     pub fn may_revoke_client_access(&self) -> Result<()> {
         self.staff_or(Error::NotFound)
     }
+
+    /// Read a project's conversation in `channel`: the staff channel does not exist for client
+    /// users (404); the project itself is checked through the work scope.
+    pub fn may_read_channel(&self, channel: Channel) -> Result<()> {
+        if channel == Channel::Staff && !self.work_scope().includes_notes() { Err(Error::NotFound) } else { Ok(()) }
+    }
+
+    /// Post a message in `channel` (viewers may read but not write).
+    pub fn may_post_message(&self, channel: Channel) -> Result<()> {
+        self.may_read_channel(channel)?;
+        self.writable()?;
+        if self.role == Role::ClientViewer {
+            return Err(Error::Forbidden("viewers cannot post messages"));
+        }
+        Ok(())
+    }
+
+    /// Edit or delete a message: only its author, within [`MESSAGE_EDIT_WINDOW`] of posting.
+    pub fn may_change_message(
+        &self,
+        author: UserId,
+        posted: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        self.writable()?;
+        if author != self.user_id {
+            return Err(Error::Forbidden("you can only change your own messages"));
+        }
+        if now - posted > MESSAGE_EDIT_WINDOW {
+            return Err(Error::Forbidden("messages can only be changed within 15 minutes of posting"));
+        }
+        Ok(())
+    }
+
+    /// Whether a live event may be sent to this actor's stream (SEC-AC-3, SEC-AC-7).
+    pub fn may_receive(&self, event: &LiveEvent) -> bool {
+        let work = self.work_scope();
+        match event.audience {
+            Audience::Work { client_id } => work.allows(client_id),
+            Audience::Internal { client_id } => work.allows(client_id) && work.includes_notes(),
+            Audience::User { user_id } => user_id == self.user_id,
+        }
+    }
+
+    /// Change one's own notification settings (not while viewing as a client).
+    pub fn may_change_own_settings(&self) -> Result<()> {
+        self.writable()
+    }
+
+    /// See failed background jobs (undelivered mail) and retry them: owners and admins.
+    pub fn may_manage_jobs(&self) -> Result<()> {
+        self.may_read_audit()
+    }
+}
+
+/// How long after posting an author may edit or delete a message.
+pub const MESSAGE_EDIT_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
+
+/// Whether a person (by role and client) can see project work of `work_client`; `internal`
+/// things (notes, the staff channel) are for staff only. Decides who may be mentioned or
+/// notified about something.
+pub fn person_sees_work(role: Role, client: Option<ClientId>, work_client: ClientId, internal: bool) -> bool {
+    if role.is_staff() {
+        return true;
+    }
+    role != Role::ClientFinance && client == Some(work_client) && !internal
 }
 
 /// Whether a task change touches only its status (what a client assignee may do).
@@ -283,6 +350,63 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn live_events_reach_only_their_audience() {
+        use crate::ids::{ProjectId, TaskId};
+        let mine = ClientId::new();
+        let other = ClientId::new();
+        let admin = actor(Role::ClientAdmin, Some(mine));
+        let finance = actor(Role::ClientFinance, Some(mine));
+        let staff = actor(Role::Staff, None);
+        let ev = |c| LiveEvent::task_updated(c, ProjectId::new(), TaskId::new(), crate::model::TaskStatus::Done);
+        assert!(admin.may_receive(&ev(mine)));
+        assert!(!admin.may_receive(&ev(other)), "another client's event");
+        assert!(!finance.may_receive(&ev(mine)), "finance sees no project work");
+        assert!(staff.may_receive(&ev(other)));
+        let note = LiveEvent::comment_created(
+            mine,
+            ProjectId::new(),
+            TaskId::new(),
+            crate::ids::CommentId::new(),
+            Visibility::Note,
+        );
+        assert!(!admin.may_receive(&note), "a note never reaches a client");
+        assert!(staff.may_receive(&note));
+        let n = LiveEvent::notification_created(admin.user_id(), crate::ids::NotificationId::new(), 1);
+        assert!(admin.may_receive(&n) && !staff.may_receive(&n));
+    }
+
+    #[test]
+    fn staff_channel_is_invisible_to_clients_and_viewers_only_read() {
+        let mine = ClientId::new();
+        let admin = actor(Role::ClientAdmin, Some(mine));
+        assert!(matches!(admin.may_read_channel(Channel::Staff), Err(Error::NotFound)));
+        assert!(admin.may_post_message(Channel::Client).is_ok());
+        let viewer = actor(Role::ClientViewer, Some(mine));
+        assert!(viewer.may_read_channel(Channel::Client).is_ok());
+        assert!(matches!(viewer.may_post_message(Channel::Client), Err(Error::Forbidden(_))));
+        assert!(actor(Role::Staff, None).may_post_message(Channel::Staff).is_ok());
+    }
+
+    #[test]
+    fn messages_change_only_by_their_author_within_the_window() {
+        let a = actor(Role::Staff, None);
+        let now = chrono::Utc::now();
+        assert!(a.may_change_message(a.user_id(), now - chrono::Duration::minutes(5), now).is_ok());
+        assert!(a.may_change_message(a.user_id(), now - chrono::Duration::minutes(16), now).is_err());
+        assert!(a.may_change_message(UserId::new(), now, now).is_err());
+    }
+
+    #[test]
+    fn who_sees_work_decides_mentions() {
+        let c = ClientId::new();
+        assert!(person_sees_work(Role::Staff, None, c, true));
+        assert!(person_sees_work(Role::ClientViewer, Some(c), c, false));
+        assert!(!person_sees_work(Role::ClientAdmin, Some(c), c, true), "internal");
+        assert!(!person_sees_work(Role::ClientAdmin, Some(ClientId::new()), c, false), "other client");
+        assert!(!person_sees_work(Role::ClientFinance, Some(c), c, false), "finance");
+    }
 
     fn actor(role: Role, client: Option<ClientId>) -> Actor {
         Actor::new(UserId::new(), "A".into(), "a@x.io".into(), role, client).unwrap()
