@@ -1,15 +1,21 @@
 //! Atrium's mail: each message is a template with a subject, a plain-text and an HTML body, and
 //! goes out through one [`Mailer`]. By default mail is written as `.eml` files into the outbox
-//! folder of the data dir, so nothing is lost and a demo works offline.
+//! folder of the data dir, so nothing is lost and a demo works offline; [`Mailer::smtp`] sends
+//! through an SMTP server instead. [`MailError::is_permanent`] tells a retrying caller when to
+//! give up.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use askama::Template;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 pub mod templates;
+
+/// How long one SMTP connect or command may take before the send fails (transiently).
+pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A rendered message ready to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,12 +36,46 @@ pub enum MailError {
     /// The message could not be built (bad address...).
     #[error("cannot build message: {0}")]
     Build(String),
-    /// The transport refused it.
+    /// The mailer is misconfigured (bad SMTP URL...).
+    #[error("invalid mail configuration: {0}")]
+    Config(String),
+    /// The transport refused it (outbox folder...).
     #[error("cannot deliver message: {0}")]
     Transport(String),
+    /// The SMTP server refused the message, or could not be reached.
+    #[error("cannot deliver message over SMTP: {message}")]
+    Smtp {
+        /// The server's reply code, when it answered with an error.
+        code: Option<u16>,
+        /// Whether sending the same message again cannot succeed.
+        permanent: bool,
+        /// What went wrong (never contains credentials).
+        message: String,
+    },
     /// A template failed to render.
     #[error("cannot render template: {0}")]
     Render(#[from] askama::Error),
+}
+
+impl MailError {
+    /// True when retrying the same message cannot help: bad addresses, unbuildable or unrenderable
+    /// messages, a bad configuration, and SMTP 5xx replies to the message. Connection errors,
+    /// timeouts, TLS errors, 4xx replies and authentication failures (5xx to `AUTH`, which a fixed
+    /// configuration cures) are transient.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            MailError::Build(_) | MailError::Config(_) | MailError::Render(_) => true,
+            MailError::Transport(_) => false,
+            MailError::Smtp { permanent, .. } => *permanent,
+        }
+    }
+
+    fn smtp(e: &lettre::transport::smtp::Error) -> Self {
+        let code = e.status().map(u16::from);
+        // RFC 4954 authentication replies: the account, not the message, is the problem.
+        let auth = matches!(code, Some(530 | 534 | 535 | 538));
+        MailError::Smtp { code, permanent: e.is_permanent() && !auth, message: e.to_string() }
+    }
 }
 
 /// Messages kept by a memory mailer (tests).
@@ -43,6 +83,11 @@ pub type MailLog = Arc<Mutex<Vec<Mail>>>;
 
 enum Transport {
     Outbox(AsyncFileTransport<Tokio1Executor>),
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The server URL without credentials, for `Debug`.
+        server: String,
+    },
     Memory(MailLog),
 }
 
@@ -55,7 +100,12 @@ pub struct Mailer {
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailer").field("from", &self.from.to_string()).finish()
+        let transport = match &*self.transport {
+            Transport::Outbox(_) => "outbox",
+            Transport::Smtp { server, .. } => server,
+            Transport::Memory(_) => "memory",
+        };
+        f.debug_struct("Mailer").field("from", &self.from.to_string()).field("transport", &transport).finish()
     }
 }
 
@@ -64,6 +114,20 @@ impl Mailer {
     pub fn outbox(from: &str, dir: PathBuf) -> Result<Self, MailError> {
         std::fs::create_dir_all(&dir).map_err(|e| MailError::Transport(format!("{}: {e}", dir.display())))?;
         Ok(Mailer { from: parse_from(from)?, transport: Arc::new(Transport::Outbox(AsyncFileTransport::new(dir))) })
+    }
+
+    /// Sends through the SMTP server at `url`: `smtp://host:25` (plain, for a local relay),
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://host:465` (TLS), with optional
+    /// percent-encoded `user:password@` credentials. Each connect and command times out after
+    /// [`SMTP_TIMEOUT`].
+    pub fn smtp(from: &str, url: &str) -> Result<Self, MailError> {
+        let from = parse_from(from)?;
+        let server = redact(url);
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| MailError::Config(format!("SMTP URL {server}: {e}")))?
+            .timeout(Some(SMTP_TIMEOUT))
+            .build();
+        Ok(Mailer { from, transport: Arc::new(Transport::Smtp { transport, server }) })
     }
 
     /// Keeps messages in memory (tests); returns the mailer and the shared list.
@@ -80,24 +144,80 @@ impl Mailer {
                 Ok(())
             }
             Transport::Outbox(t) => {
-                let to: Mailbox = mail.to.parse().map_err(|e| MailError::Build(format!("{e}")))?;
-                let msg = lettre::Message::builder()
-                    .from(self.from.clone())
-                    .to(to)
-                    .subject(mail.subject)
-                    .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
-                    .map_err(|e| MailError::Build(e.to_string()))?;
+                let msg = message(&self.from, mail)?;
                 t.send(msg).await.map(|_| ()).map_err(|e| MailError::Transport(e.to_string()))
+            }
+            Transport::Smtp { transport, .. } => {
+                let msg = message(&self.from, mail)?;
+                transport.send(msg).await.map(|_| ()).map_err(|e| MailError::smtp(&e))
             }
         }
     }
+}
+
+/// Builds the MIME message every transport but memory sends.
+fn message(from: &Mailbox, mail: Mail) -> Result<lettre::Message, MailError> {
+    let to: Mailbox = mail.to.parse().map_err(|e| MailError::Build(format!("to address {:?}: {e}", mail.to)))?;
+    lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(mail.subject)
+        .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
+        .map_err(|e| MailError::Build(e.to_string()))
 }
 
 fn parse_from(from: &str) -> Result<Mailbox, MailError> {
     from.parse().map_err(|e| MailError::Build(format!("from address {from:?}: {e}")))
 }
 
+/// `url` without its user name and password; never echoes an unparsable URL, which may hold them.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            // Both fail only for URLs without a host, which have no credentials either.
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Err(_) => "(unparsable URL)".to_string(),
+    }
+}
+
 /// Renders a template pair into a [`Mail`].
 pub fn render<T: Template, H: Template>(to: &str, subject: String, text: &T, html: &H) -> Result<Mail, MailError> {
     Ok(Mail { to: to.to_string(), subject, text: text.render()?, html: html.render()? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_debug_hides_credentials() {
+        let m = Mailer::smtp("Atrium <portal@agency.test>", "smtps://mailer:s3cr%40t@smtp.example.com:465").unwrap();
+        let debug = format!("{m:?}");
+        assert!(!debug.contains("s3cr"), "{debug}");
+        assert!(!debug.contains("mailer:"), "{debug}");
+        assert!(debug.contains("smtp.example.com"), "{debug}");
+    }
+
+    #[test]
+    fn smtp_urls() {
+        let from = "portal@agency.test";
+        assert!(Mailer::smtp(from, "smtp://127.0.0.1:2525").is_ok());
+        assert!(Mailer::smtp(from, "smtp://user:pw@smtp.example.com:587?tls=required").is_ok());
+        let err = Mailer::smtp(from, "ftp://user:hunter2@example.com").unwrap_err();
+        assert!(err.is_permanent());
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let err = Mailer::smtp(from, "not a url hunter2").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn bad_recipient_is_permanent() {
+        let from: Mailbox = "portal@agency.test".parse().unwrap();
+        let mail = Mail { to: "not an address".into(), subject: "s".into(), text: "t".into(), html: "h".into() };
+        let err = message(&from, mail).unwrap_err();
+        assert!(err.is_permanent());
+    }
 }
