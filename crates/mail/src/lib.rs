@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use askama::Template;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -17,8 +18,8 @@ pub mod templates;
 /// How long one SMTP connect or command may take before the send fails (transiently).
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A rendered message ready to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A rendered message ready to send; serializable so it can be a job payload.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mail {
     /// Recipient address.
     pub to: String,
@@ -28,6 +29,10 @@ pub struct Mail {
     pub text: String,
     /// HTML body.
     pub html: String,
+    /// Absolute `http(s)` URL that unsubscribes the recipient in one click (RFC 8058); sent as
+    /// `List-Unsubscribe` and `List-Unsubscribe-Post` headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
 }
 
 /// What can go wrong while sending.
@@ -158,12 +163,69 @@ impl Mailer {
 /// Builds the MIME message every transport but memory sends.
 fn message(from: &Mailbox, mail: Mail) -> Result<lettre::Message, MailError> {
     let to: Mailbox = mail.to.parse().map_err(|e| MailError::Build(format!("to address {:?}: {e}", mail.to)))?;
-    lettre::Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(mail.subject)
+    let mut builder = lettre::Message::builder().from(from.clone()).to(to).subject(mail.subject);
+    if let Some(url) = &mail.unsubscribe {
+        builder = builder.header(ListUnsubscribe(unsubscribe_url(url)?)).header(ListUnsubscribePost);
+    }
+    builder
         .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
         .map_err(|e| MailError::Build(e.to_string()))
+}
+
+/// Checks an unsubscribe URL and returns it normalized: ASCII, no spaces, no `<` or `>`, so it
+/// can stand between angle brackets in a header.
+fn unsubscribe_url(url: &str) -> Result<String, MailError> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Ok(u.into()),
+        _ => Err(MailError::Build(format!("unsubscribe URL {url:?} is not an absolute http(s) URL"))),
+    }
+}
+
+type HeaderError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `List-Unsubscribe: <url>` (RFC 2369).
+#[derive(Clone, Debug)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, HeaderError> {
+        let url = s.trim().strip_prefix('<').and_then(|s| s.strip_suffix('>'));
+        url.map(|u| ListUnsubscribe(u.to_string())).ok_or_else(|| "expected <url>".into())
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), format!("<{}>", self.0))
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Clone, Debug)]
+struct ListUnsubscribePost;
+
+impl ListUnsubscribePost {
+    const VALUE: &str = "List-Unsubscribe=One-Click";
+}
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(s: &str) -> Result<Self, HeaderError> {
+        if s.trim() == Self::VALUE {
+            Ok(ListUnsubscribePost)
+        } else {
+            Err("expected List-Unsubscribe=One-Click".into())
+        }
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), Self::VALUE.to_string())
+    }
 }
 
 fn parse_from(from: &str) -> Result<Mailbox, MailError> {
@@ -185,7 +247,7 @@ fn redact(url: &str) -> String {
 
 /// Renders a template pair into a [`Mail`].
 pub fn render<T: Template, H: Template>(to: &str, subject: String, text: &T, html: &H) -> Result<Mail, MailError> {
-    Ok(Mail { to: to.to_string(), subject, text: text.render()?, html: html.render()? })
+    Ok(Mail { to: to.to_string(), subject, text: text.render()?, html: html.render()?, unsubscribe: None })
 }
 
 #[cfg(test)]
@@ -213,11 +275,41 @@ mod tests {
         assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
+    fn mail(to: &str) -> Mail {
+        Mail { to: to.into(), subject: "s".into(), text: "t".into(), html: "h".into(), unsubscribe: None }
+    }
+
+    fn formatted(mail: Mail) -> Result<String, MailError> {
+        let from: Mailbox = "portal@agency.test".parse().unwrap();
+        Ok(String::from_utf8(message(&from, mail)?.formatted()).unwrap())
+    }
+
     #[test]
     fn bad_recipient_is_permanent() {
-        let from: Mailbox = "portal@agency.test".parse().unwrap();
-        let mail = Mail { to: "not an address".into(), subject: "s".into(), text: "t".into(), html: "h".into() };
-        let err = message(&from, mail).unwrap_err();
+        let err = formatted(mail("not an address")).unwrap_err();
         assert!(err.is_permanent());
+    }
+
+    #[test]
+    fn unsubscribe_headers() {
+        let url = "https://p.example/unsubscribe/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let raw = formatted(Mail { unsubscribe: Some(url.into()), ..mail("a@x.io") }).unwrap();
+        assert!(raw.contains(&format!("List-Unsubscribe: <{url}>\r\n")), "{raw}");
+        assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), "{raw}");
+        assert!(!formatted(mail("a@x.io")).unwrap().contains("List-Unsubscribe"));
+        for bad in ["/relative", "mailto:x@y.z", "https://x.io/a>\r\nBcc: e@vil.io", "javascript:alert(1)"] {
+            let raw = formatted(Mail { unsubscribe: Some(bad.into()), ..mail("a@x.io") });
+            assert!(raw.as_ref().map_or(true, |r| !r.contains("\r\nBcc:")), "{bad}: {raw:?}");
+        }
+        assert!(formatted(Mail { unsubscribe: Some("mailto:x@y.z".into()), ..mail("a@x.io") }).is_err());
+    }
+
+    #[test]
+    fn mail_is_a_serializable_payload() {
+        let m = Mail { unsubscribe: Some("https://p.example/u/t".into()), ..mail("a@x.io") };
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<Mail>(&json).unwrap(), m);
+        let old = r#"{"to":"a@x.io","subject":"s","text":"t","html":"h"}"#;
+        assert_eq!(serde_json::from_str::<Mail>(old).unwrap(), mail("a@x.io"));
     }
 }
