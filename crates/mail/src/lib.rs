@@ -1,8 +1,11 @@
-//! Atrium's mail: each message is a template with a subject, a plain-text and an HTML body, and
-//! goes out through one [`Mailer`]. By default mail is written as `.eml` files into the outbox
-//! folder of the data dir, so nothing is lost and a demo works offline; [`Mailer::smtp`] sends
-//! through an SMTP server instead. [`MailError::is_permanent`] tells a retrying caller when to
-//! give up.
+//! Atrium's mail. Each message is a [`templates`] function producing a [`Mail`] (subject,
+//! plain-text and HTML body, optional one-click unsubscribe URL); a `Mail` is serializable, so it
+//! can wait in a job queue. One [`Mailer`] sends it: by default as `.eml` files into the outbox
+//! folder of the data dir, so nothing is lost and a demo works offline, or through an SMTP server
+//! with [`Mailer::smtp`]. [`MailError::is_permanent`] tells a retrying caller when to give up.
+//!
+//! Feature `test-sink` adds `sink`, a loopback SMTP server that decodes what it receives, for
+//! tests of this and other crates.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -13,6 +16,8 @@ use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
+#[cfg(feature = "test-sink")]
+pub mod sink;
 pub mod templates;
 
 /// How long one SMTP connect or command may take before the send fails (transiently).
