@@ -23,7 +23,7 @@ struct InvitationHtml<'a> {
     url: &'a str,
 }
 
-/// "You're invited to <agency>'s portal".
+/// "You're invited to `<agency>`'s portal".
 pub fn invitation(to: &str, agency: &str, name: &str, inviter: &str, url: &str) -> Result<Mail, MailError> {
     render(
         to,
