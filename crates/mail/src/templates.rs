@@ -23,7 +23,7 @@ struct InvitationHtml<'a> {
     url: &'a str,
 }
 
-/// "You're invited to <agency>'s portal".
+/// "You're invited to `<agency>`'s portal".
 pub fn invitation(to: &str, agency: &str, name: &str, inviter: &str, url: &str) -> Result<Mail, MailError> {
     render(
         to,
@@ -74,6 +74,110 @@ pub fn password_reset(to: &str, agency: &str, name: &str, url: &str) -> Result<M
     link_mail(to, format!("Reset your {agency} password"), l)
 }
 
+/// A notification about one event (mention, comment, status change...).
+#[derive(Clone, Copy, Debug)]
+pub struct NotificationMail<'a> {
+    /// Agency name, for the subject prefix and footer.
+    pub agency: &'a str,
+    /// Recipient's display name.
+    pub name: &'a str,
+    /// What happened, e.g. `Ana Lopez mentioned you on “Homepage copy”`.
+    pub headline: &'a str,
+    /// Plain-text excerpt (the comment...), quoted in the body.
+    pub excerpt: Option<&'a str>,
+    /// Absolute link to the exact thing.
+    pub url: &'a str,
+    /// Button label, e.g. `Open the task`.
+    pub action: &'a str,
+    /// The kind of notification in the plural, e.g. `mentions`.
+    pub kind_label: &'a str,
+    /// One-click link that stops emails of this kind.
+    pub unsubscribe_url: &'a str,
+    /// Link to the notification settings.
+    pub settings_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "notification.txt")]
+struct NotificationText<'a> {
+    n: &'a NotificationMail<'a>,
+    quoted: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "notification.html")]
+struct NotificationHtml<'a> {
+    n: &'a NotificationMail<'a>,
+}
+
+/// `[<agency>] <headline>`, with the excerpt quoted and an unsubscribe footer and header.
+pub fn notification(to: &str, n: &NotificationMail<'_>) -> Result<Mail, MailError> {
+    let subject = format!("[{}] {}", one_line(n.agency), one_line(n.headline));
+    let quoted = n.excerpt.map(quote);
+    let mail = render(to, subject, &NotificationText { n, quoted }, &NotificationHtml { n })?;
+    Ok(Mail { unsubscribe: Some(n.unsubscribe_url.to_string()), ..mail })
+}
+
+/// One line of a [`DigestMail`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DigestItem {
+    /// What happened.
+    pub headline: String,
+    /// Absolute link to the thing.
+    pub url: String,
+    /// When, preformatted for the recipient.
+    pub at: String,
+}
+
+/// A daily summary of notifications.
+#[derive(Clone, Copy, Debug)]
+pub struct DigestMail<'a> {
+    /// Agency name, for the subject prefix and footer.
+    pub agency: &'a str,
+    /// Recipient's display name.
+    pub name: &'a str,
+    /// The updates, in display order.
+    pub items: &'a [DigestItem],
+    /// Link to the notification center.
+    pub url: &'a str,
+    /// Link to the notification settings.
+    pub settings_url: &'a str,
+    /// One-click link that stops daily summaries.
+    pub unsubscribe_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "digest.txt")]
+struct DigestText<'a> {
+    d: &'a DigestMail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "digest.html")]
+struct DigestHtml<'a> {
+    d: &'a DigestMail<'a>,
+}
+
+/// `[<agency>] Your daily summary: <n> update(s)`, with an unsubscribe footer and header.
+pub fn digest(to: &str, d: &DigestMail<'_>) -> Result<Mail, MailError> {
+    let n = d.items.len();
+    let subject = format!("[{}] Your daily summary: {n} update{}", one_line(d.agency), if n == 1 { "" } else { "s" });
+    let mail = render(to, subject, &DigestText { d }, &DigestHtml { d })?;
+    Ok(Mail { unsubscribe: Some(d.unsubscribe_url.to_string()), ..mail })
+}
+
+/// Collapses whitespace and drops control characters, for a subject line.
+fn one_line(s: &str) -> String {
+    s.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// Quotes plain text e-mail style: `> ` before every line.
+fn quote(text: &str) -> String {
+    let lines: Vec<String> =
+        text.trim_end().lines().map(|l| if l.is_empty() { ">".to_string() } else { format!("> {l}") }).collect();
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +188,124 @@ mod tests {
         assert!(!m.html.contains("<script>x"));
         assert!(m.text.contains("https://p.example/invite/t"));
         assert!(m.subject.contains("Agency"));
+    }
+
+    const URL: &str = "https://portal.agency.example/projects/0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/tasks/0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c#comment-0196a1b2";
+    const UNSUB: &str =
+        "https://portal.agency.example/unsubscribe/eyJ1IjoiMDE5NmExYjIiLCJrIjoibWVudGlvbnMifQ.c2lnbmF0dXJl";
+    const SETTINGS: &str = "https://portal.agency.example/settings/notifications";
+
+    fn note<'a>(headline: &'a str, excerpt: Option<&'a str>) -> NotificationMail<'a> {
+        NotificationMail {
+            agency: "Acme Studio",
+            name: "Bo",
+            headline,
+            excerpt,
+            url: URL,
+            action: "Open the task",
+            kind_label: "mentions",
+            unsubscribe_url: UNSUB,
+            settings_url: SETTINGS,
+        }
+    }
+
+    fn formatted(m: Mail) -> String {
+        let from: lettre::message::Mailbox = "portal@agency.test".parse().unwrap();
+        String::from_utf8(crate::message(&from, m).unwrap().formatted()).unwrap()
+    }
+
+    #[test]
+    fn notification_mail() {
+        let n = note("Ana Lopez mentioned you on “Homepage copy”", Some("Can you check this?\n\nThanks!"));
+        let m = notification("bo@client.example", &n).unwrap();
+        assert_eq!(m.subject, "[Acme Studio] Ana Lopez mentioned you on “Homepage copy”");
+        assert_eq!(m.to, "bo@client.example");
+        assert_eq!(m.unsubscribe.as_deref(), Some(UNSUB));
+        for body in [&m.text, &m.html] {
+            assert!(body.contains(URL), "{body}");
+            assert!(body.contains(UNSUB), "{body}");
+            assert!(body.contains(SETTINGS), "{body}");
+            assert!(body.contains("Open the task"), "{body}");
+            assert!(body.contains("Stop emails about mentions"), "{body}");
+            assert!(body.contains("Hello Bo,"), "{body}");
+        }
+        assert!(m.text.contains("> Can you check this?\n>\n> Thanks!"), "{}", m.text);
+        assert!(m.html.contains("<blockquote"), "{}", m.html);
+        assert!(!m.html.contains("<script") && !m.html.contains("src="), "{}", m.html);
+
+        let raw = formatted(m);
+        assert!(raw.contains(&format!("List-Unsubscribe: <{UNSUB}>")), "{raw}");
+        assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{raw}");
+    }
+
+    #[test]
+    fn notification_without_excerpt() {
+        let m = notification("bo@client.example", &note("Your task is done", None)).unwrap();
+        assert!(!m.html.contains("<blockquote"), "{}", m.html);
+        assert!(!m.text.contains("> "), "{}", m.text);
+    }
+
+    #[test]
+    fn notification_escapes_html() {
+        let n = note("<b>Tom & \"Jerry\"</b>\r\nBcc: x@evil.example", Some("<img src=x onerror=alert(1)> & more"));
+        let m = notification("bo@client.example", &n).unwrap();
+        assert!(!m.html.contains("<b>Tom") && !m.html.contains("<img"), "{}", m.html);
+        assert!(m.html.contains("&#60;b&#62;Tom &#38; &#34;Jerry&#34;&#60;/b&#62;"), "{}", m.html);
+        assert!(m.html.contains("&#60;img src=x onerror=alert(1)&#62; &#38; more"), "{}", m.html);
+        assert!(m.text.contains("<b>Tom & \"Jerry\"</b>"), "{}", m.text);
+        assert!(m.text.contains("> <img src=x onerror=alert(1)> & more"), "{}", m.text);
+        assert_eq!(m.subject, "[Acme Studio] <b>Tom & \"Jerry\"</b> Bcc: x@evil.example");
+    }
+
+    #[test]
+    fn link_query_strings_are_attribute_escaped() {
+        let n = NotificationMail { url: "https://p.example/t?a=1&b=2", ..note("h", None) };
+        let m = notification("bo@client.example", &n).unwrap();
+        assert!(m.text.contains("https://p.example/t?a=1&b=2"));
+        assert!(m.html.contains("href=\"https://p.example/t?a=1&#38;b=2\""), "{}", m.html);
+    }
+
+    fn items() -> Vec<DigestItem> {
+        vec![
+            DigestItem { headline: "Ana commented on <Homepage>".into(), url: URL.into(), at: "Mon 9:14".into() },
+            DigestItem {
+                headline: "Invoice #12 is due".into(),
+                url: "https://portal.agency.example/invoices/12".into(),
+                at: "Mon 17:02".into(),
+            },
+        ]
+    }
+
+    fn digest_of(items: &[DigestItem]) -> Mail {
+        let d = DigestMail {
+            agency: "Acme Studio",
+            name: "Bo",
+            items,
+            url: "https://portal.agency.example/notifications",
+            settings_url: SETTINGS,
+            unsubscribe_url: UNSUB,
+        };
+        digest("bo@client.example", &d).unwrap()
+    }
+
+    #[test]
+    fn digest_mail() {
+        let items = items();
+        let m = digest_of(&items);
+        assert_eq!(m.subject, "[Acme Studio] Your daily summary: 2 updates");
+        assert_eq!(digest_of(&items[..1]).subject, "[Acme Studio] Your daily summary: 1 update");
+        assert_eq!(m.unsubscribe.as_deref(), Some(UNSUB));
+        for body in [&m.text, &m.html] {
+            for url in [URL, "https://portal.agency.example/invoices/12", "https://portal.agency.example/notifications"]
+            {
+                assert!(body.contains(url), "{url} in {body}");
+            }
+            assert!(body.contains(UNSUB) && body.contains(SETTINGS), "{body}");
+            assert!(body.contains("Mon 9:14") && body.contains("Mon 17:02"), "{body}");
+        }
+        assert!(m.text.contains("* Ana commented on <Homepage> (Mon 9:14)"), "{}", m.text);
+        assert!(m.html.contains("Ana commented on &#60;Homepage&#62;"), "{}", m.html);
+        assert!(!m.html.contains("<Homepage>"), "{}", m.html);
+        assert!(formatted(m).contains(&format!("List-Unsubscribe: <{UNSUB}>")));
     }
 }
