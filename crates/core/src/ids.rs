@@ -64,4 +64,6 @@ id_type!(
     InvitationId,
     /// A server-side session.
     SessionId,
+    /// A background job in the durable queue.
+    JobId,
 );
