@@ -68,4 +68,6 @@ id_type!(
     MessageId,
     /// An entry of someone's notification center.
     NotificationId,
+    /// A background job in the durable queue.
+    JobId,
 );

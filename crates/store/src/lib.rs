@@ -12,6 +12,7 @@ pub mod contacts;
 mod conv;
 pub mod db;
 pub mod entity;
+pub mod jobs;
 pub mod migration;
 pub mod people;
 pub mod rate_limit;

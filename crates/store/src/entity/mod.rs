@@ -6,6 +6,7 @@ pub mod client;
 pub mod comment;
 pub mod contact;
 pub mod invitation;
+pub mod job;
 pub mod login_token;
 pub mod membership;
 pub mod milestone;

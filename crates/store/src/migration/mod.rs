@@ -4,6 +4,8 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_init;
 mod m0002_contacts;
+// m0003_collaboration is registered here by another change
+mod m0004_jobs;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -11,6 +13,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_init::Migration), Box::new(m0002_contacts::Migration)]
+        vec![
+            Box::new(m0001_init::Migration),
+            Box::new(m0002_contacts::Migration),
+            // m0003_collaboration is registered here by another change
+            Box::new(m0004_jobs::Migration),
+        ]
     }
 }
