@@ -12,6 +12,7 @@ use crate::migration::Migrator;
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: DatabaseConnection,
+    pub(crate) events: crate::events::EventBus,
 }
 
 /// Connects to `url` (`sqlite://…` or `postgres://…`) with the default pool size; any other
@@ -55,7 +56,7 @@ pub async fn connect_with(url: &str, pool: Option<u32>) -> Result<Store> {
     }
     let db =
         Database::connect(opts).await.map_err(|e| Error::Internal(format!("cannot connect to the database: {e}")))?;
-    Ok(Store { db })
+    Ok(Store { db, events: Default::default() })
 }
 
 impl Store {
@@ -77,6 +78,18 @@ impl Store {
     /// Closes the pool.
     pub async fn close(self) {
         let _ = self.db.close().await;
+    }
+
+    /// Publishes a live event to every open stream of the deployment (after the change is
+    /// committed).
+    pub async fn publish(&self, event: atrium_core::live::LiveEvent) {
+        self.events.publish(&self.db, event).await
+    }
+
+    /// Subscribes to every live event of the deployment; the caller filters each one through
+    /// the policy ([`atrium_core::policy::Actor::may_receive`]) before passing it on.
+    pub async fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<atrium_core::live::LiveEvent>> {
+        self.events.subscribe(&self.db).await
     }
 
     /// The raw connection, for tests and tools.

@@ -5,9 +5,11 @@ use std::collections::HashMap;
 
 use atrium_core::ids::{ClientId, MilestoneId, ProjectId, TaskId, UserId};
 use atrium_core::model::{
-    Client, ClientStatus, Comment, Milestone, Priority, Project, ProjectStatus, Role, Task, TaskStatus, Visibility,
+    Client, ClientStatus, Comment, Milestone, NotificationKind, Priority, Project, ProjectStatus, Role, Task, TaskStatus,
+    Visibility,
     progress,
 };
+use atrium_core::live::LiveEvent;
 use atrium_core::policy::{Actor, ClientFilter, Scope, TaskChange, check_assignee};
 use atrium_core::{Error, Result};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -20,6 +22,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Entry};
 use crate::conv;
+use crate::notifications::{Created, Notice, Person, Target, excerpt, notify, people_seeing, resolve_mentions};
 use crate::db::{Store, db_err};
 use crate::entity::{client, comment, milestone, project, task, user};
 
@@ -738,7 +741,10 @@ impl Store {
             entry("task.create", "task", t.id, p.client_id, serde_json::json!({ "title": t.title }), ip),
         )
         .await?;
+        let created = self.notify_task_change(&tx, actor, p.client_id, &t, None).await?;
         tx.commit().await.map_err(db_err)?;
+        self.publish(LiveEvent::task_updated(p.client_id, t.project_id, t.id, t.status)).await;
+        self.announce(created).await;
         Ok(t)
     }
 
@@ -794,8 +800,54 @@ impl Store {
             ),
         )
         .await?;
+        let created = self.notify_task_change(&tx, actor, current.client_id, &t, Some(&current.task)).await?;
         tx.commit().await.map_err(db_err)?;
+        self.publish(LiveEvent::task_updated(current.client_id, t.project_id, t.id, t.status)).await;
+        self.announce(created).await;
         Ok(t)
+    }
+
+    /// Notifies about a created (`before` = None) or changed task: a new assignee hears they
+    /// got it; on a status change the client's people (and a staff creator, when a client
+    /// user made the change) hear about it.
+    async fn notify_task_change<C: sea_orm::ConnectionTrait>(
+        &self,
+        c: &C,
+        actor: &Actor,
+        client: ClientId,
+        t: &Task,
+        before: Option<&Task>,
+    ) -> Result<Created> {
+        let seeing = people_seeing(c, client, false).await?;
+        let target = Target::Task(t.id);
+        let mut created = Created::default();
+        let assigned = t.assignee_id.filter(|a| before.is_none_or(|b| b.assignee_id != Some(*a)));
+        if let Some(a) = assigned.filter(|a| *a != actor.user_id()) {
+            let to: Vec<&Person> = seeing.iter().filter(|p| p.id == a).collect();
+            let n = Notice {
+                kind: NotificationKind::TaskAssigned,
+                client,
+                target,
+                text: format!("{} assigned “{}” to you", actor.name(), t.title),
+            };
+            created.extend(notify(c, &n, &to).await?);
+        }
+        if let Some(b) = before.filter(|b| b.status != t.status) {
+            let creator = task::Entity::find_by_id(t.id.0).one(c).await.map_err(db_err)?.map(|r| r.created_by);
+            let to: Vec<&Person> = seeing
+                .iter()
+                .filter(|p| p.id != actor.user_id() && Some(p.id) != assigned)
+                .filter(|p| !p.role.is_staff() || (!actor.is_staff() && Some(p.id.0) == creator))
+                .collect();
+            let n = Notice {
+                kind: NotificationKind::TaskStatus,
+                client,
+                target,
+                text: format!("{} moved “{}” from {} to {}", actor.name(), t.title, b.status.label(), t.status.label()),
+            };
+            created.extend(notify(c, &n, &to).await?);
+        }
+        Ok(created)
     }
 
     /// Open task counts per assignee for a client's portal (staff dashboards) — not used by clients.
@@ -835,6 +887,9 @@ impl Store {
     ) -> Result<Comment> {
         let t = self.task(&actor.work_scope(), task).await?;
         actor.may_comment(visibility)?;
+        let internal = visibility == Visibility::Note;
+        let mentioned = resolve_mentions(&self.db, actor, t.client_id, internal, &body).await?;
+        let creator = task::Entity::find_by_id(task.0).one(&self.db).await.map_err(db_err)?.map(|r| r.created_by);
         let tx = self.db.begin().await.map_err(db_err)?;
         let row = comment::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -861,7 +916,34 @@ impl Store {
             ),
         )
         .await?;
+        let target = Target::Task(task);
+        let quote = excerpt(&c.body);
+        let title = &t.task.title;
+        let mention = Notice {
+            kind: NotificationKind::Mention,
+            client: t.client_id,
+            target,
+            text: format!("{} mentioned you on “{title}”: {quote}", actor.name()),
+        };
+        let mut created = notify(&tx, &mention, &mentioned.iter().collect::<Vec<_>>()).await?;
+        // The task's assignee and creator hear about replies (and, if staff, about notes).
+        let seeing = people_seeing(&tx, t.client_id, internal).await?;
+        let owners: Vec<&Person> = seeing
+            .iter()
+            .filter(|p| Some(p.id) == t.task.assignee_id || Some(p.id.0) == creator)
+            .filter(|p| p.id != actor.user_id() && !mentioned.iter().any(|m| m.id == p.id))
+            .collect();
+        let what = if internal { "added a note" } else { "replied" };
+        let reply = Notice {
+            kind: NotificationKind::TaskReply,
+            client: t.client_id,
+            target,
+            text: format!("{} {what} on “{title}”: {quote}", actor.name()),
+        };
+        created.extend(notify(&tx, &reply, &owners).await?);
         tx.commit().await.map_err(db_err)?;
+        self.publish(LiveEvent::comment_created(t.client_id, t.task.project_id, task, c.id, visibility)).await;
+        self.announce(created).await;
         Ok(c)
     }
 

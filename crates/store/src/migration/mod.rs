@@ -4,7 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_init;
 mod m0002_contacts;
-// m0003_collaboration is registered here by another change
+mod m0003_collaboration;
 mod m0004_jobs;
 
 /// All of Atrium's migrations, oldest first.
@@ -16,7 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_init::Migration),
             Box::new(m0002_contacts::Migration),
-            // m0003_collaboration is registered here by another change
+            Box::new(m0003_collaboration::Migration),
             Box::new(m0004_jobs::Migration),
         ]
     }

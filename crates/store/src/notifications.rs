@@ -1,0 +1,487 @@
+//! Notifications: who hears about what, the notification center, per-kind delivery settings,
+//! daily digests and signed unsubscribe links. Notifications are written in the same
+//! transaction as the change they announce, and so are the mail jobs they need (nothing is
+//! lost if the process dies right after).
+
+use std::collections::{HashMap, HashSet};
+
+use atrium_core::ids::{ClientId, NotificationId, ProjectId, TaskId, UserId};
+use atrium_core::live::LiveEvent;
+use atrium_core::model::{Channel, Delivery, Notification, NotificationKind, Role};
+use atrium_core::policy::{Actor, person_sees_work};
+use atrium_core::{Error, Result};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::conv::parse;
+use crate::db::{Store, db_err};
+use crate::entity::{instance_secret, membership, notification, notification_pref, user};
+use crate::jobs::{NewJob, enqueue};
+use crate::work::{Page, PageRequest, page};
+
+/// The job kind that emails one notification.
+pub const NOTIFY_JOB: &str = "notify";
+/// The job kind that sends the daily digests.
+pub const DIGEST_JOB: &str = "digest";
+
+/// A person who may be told about something.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub client_id: Option<ClientId>,
+}
+
+/// Active people who can see project work of `client` (`internal`: staff only), by name.
+pub(crate) async fn people_seeing<C: ConnectionTrait>(c: &C, client: ClientId, internal: bool) -> Result<Vec<Person>> {
+    let mut out = Vec::new();
+    let staff = user::Entity::find()
+        .filter(user::Column::StaffRole.is_not_null())
+        .filter(user::Column::Active.eq(true))
+        .all(c)
+        .await
+        .map_err(db_err)?;
+    for u in staff {
+        let role = parse::<Role>("staff role", u.staff_role.as_deref().unwrap_or(""))?;
+        out.push(Person { id: u.id.into(), name: u.name, email: u.email, role, client_id: None });
+    }
+    if !internal {
+        let members = membership::Entity::find()
+            .filter(membership::Column::ClientId.eq(client.0))
+            .all(c)
+            .await
+            .map_err(db_err)?;
+        let roles: HashMap<Uuid, String> = members.into_iter().map(|m| (m.user_id, m.role)).collect();
+        let users = user::Entity::find()
+            .filter(user::Column::Id.is_in(roles.keys().copied().collect::<Vec<_>>()))
+            .filter(user::Column::Active.eq(true))
+            .all(c)
+            .await
+            .map_err(db_err)?;
+        for u in users {
+            let role = parse::<Role>("client role", roles.get(&u.id).map(String::as_str).unwrap_or(""))?;
+            out.push(Person { id: u.id.into(), name: u.name, email: u.email, role, client_id: Some(client) });
+        }
+    }
+    out.retain(|p| person_sees_work(p.role, p.client_id, client, internal));
+    out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    Ok(out)
+}
+
+/// Resolves the `@[Name]` mentions of `body` among the people who can see the thing
+/// (SEC-AC-7): a name that matches nobody there is refused, and only staff (who may know
+/// everyone) are told that the person exists but cannot see it.
+pub(crate) async fn resolve_mentions<C: ConnectionTrait>(
+    c: &C,
+    actor: &Actor,
+    client: ClientId,
+    internal: bool,
+    body: &str,
+) -> Result<Vec<Person>> {
+    let names = atrium_core::mention::names(body);
+    if names.is_empty() {
+        return Ok(vec![]);
+    }
+    if names.len() > atrium_core::mention::MAX_MENTIONS {
+        return Err(Error::invalid("body", "mentions at most 20 people"));
+    }
+    let seeing = people_seeing(c, client, internal).await?;
+    let mut out: Vec<Person> = Vec::new();
+    for name in names {
+        let found: Vec<&Person> = seeing.iter().filter(|p| p.name.eq_ignore_ascii_case(&name)).collect();
+        if found.is_empty() {
+            let exists = actor.is_staff()
+                && user::Entity::find()
+                    .filter(ExprTrait::eq(Expr::expr(Func::lower(Expr::col(user::Column::Name))), name.to_lowercase()))
+                    .filter(user::Column::Active.eq(true))
+                    .count(c)
+                    .await
+                    .map_err(db_err)?
+                    > 0;
+            let what = if internal { "this internal note or message" } else { "this project" };
+            return Err(Error::invalid(
+                "body",
+                if exists {
+                    format!("{name} cannot see {what}, so they cannot be mentioned here")
+                } else {
+                    format!("no one called {name} can be mentioned here")
+                },
+            ));
+        }
+        for p in found {
+            if p.id != actor.user_id() && !out.iter().any(|o| o.id == p.id) {
+                out.push(p.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What a notification points at.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    /// A task page.
+    Task(TaskId),
+    /// A project's conversation in a channel.
+    Messages(ProjectId, Channel),
+}
+
+impl Target {
+    fn subject(self) -> (&'static str, String) {
+        match self {
+            Target::Task(t) => ("task", t.to_string()),
+            Target::Messages(p, _) => ("project", p.to_string()),
+        }
+    }
+
+    /// The path to the thing on the recipient's side of the portal.
+    pub fn path(self, staff: bool) -> String {
+        match (self, staff) {
+            (Target::Task(t), true) => format!("/staff/tasks/{t}"),
+            (Target::Task(t), false) => format!("/portal/tasks/{t}"),
+            (Target::Messages(p, Channel::Staff), _) => format!("/staff/projects/{p}/messages?channel=staff"),
+            (Target::Messages(p, Channel::Client), true) => format!("/staff/projects/{p}/messages"),
+            (Target::Messages(p, Channel::Client), false) => format!("/portal/projects/{p}/messages"),
+        }
+    }
+}
+
+/// One thing to tell people.
+#[derive(Clone, Debug)]
+pub(crate) struct Notice {
+    pub kind: NotificationKind,
+    pub client: ClientId,
+    pub target: Target,
+    pub text: String,
+}
+
+/// The notifications a change created, announced once the change is committed.
+#[derive(Debug, Default)]
+#[must_use = "announce the notifications after the commit"]
+pub(crate) struct Created(Vec<(UserId, NotificationId)>);
+
+impl Created {
+    pub(crate) fn extend(&mut self, other: Created) {
+        self.0.extend(other.0);
+    }
+}
+
+/// Writes `notice` for each recipient as their settings say (skipping `off`), queueing an
+/// email job for those who want mail right away.
+pub(crate) async fn notify<C: ConnectionTrait>(c: &C, notice: &Notice, recipients: &[&Person]) -> Result<Created> {
+    if recipients.is_empty() {
+        return Ok(Created::default());
+    }
+    let prefs = deliveries(c, &recipients.iter().map(|p| p.id).collect::<Vec<_>>(), notice.kind).await?;
+    let (subject_type, subject_id) = notice.target.subject();
+    let now = Utc::now();
+    let mut created = Created::default();
+    for p in recipients {
+        let delivery = prefs.get(&p.id).copied().unwrap_or(notice.kind.default_delivery());
+        if delivery == Delivery::Off {
+            continue;
+        }
+        let id = NotificationId::new();
+        notification::ActiveModel {
+            id: Set(id.0),
+            user_id: Set(p.id.0),
+            client_id: Set(notice.client.0),
+            kind: Set(notice.kind.as_str().into()),
+            subject_type: Set(subject_type.into()),
+            subject_id: Set(subject_id.clone()),
+            text: Set(truncate(&notice.text, 600)),
+            url: Set(notice.target.path(p.role.is_staff())),
+            read_at: Set(None),
+            emailed_at: Set(None),
+            created_at: Set(now),
+        }
+        .insert(c)
+        .await
+        .map_err(db_err)?;
+        if delivery == Delivery::Email {
+            enqueue(c, NewJob::new(NOTIFY_JOB, serde_json::json!({ "notification_id": id }))).await?;
+        }
+        created.0.push((p.id, id));
+    }
+    Ok(created)
+}
+
+async fn deliveries<C: ConnectionTrait>(
+    c: &C,
+    users: &[UserId],
+    kind: NotificationKind,
+) -> Result<HashMap<UserId, Delivery>> {
+    let rows = notification_pref::Entity::find()
+        .filter(notification_pref::Column::UserId.is_in(users.iter().map(|u| u.0).collect::<Vec<_>>()))
+        .filter(notification_pref::Column::Kind.eq(kind.as_str()))
+        .all(c)
+        .await
+        .map_err(db_err)?;
+    rows.into_iter().map(|r| Ok((UserId(r.user_id), parse::<Delivery>("delivery", &r.delivery)?))).collect()
+}
+
+/// `s` cut to at most `max` characters, with an ellipsis when cut.
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// A plain-text excerpt of user markdown for notification lines.
+pub(crate) fn excerpt(markdown: &str) -> String {
+    truncate(&atrium_core::markdown::plain_text(markdown), 140)
+}
+
+/// What an emailed notification needs.
+#[derive(Clone, Debug)]
+pub struct MailableNotification {
+    pub notification: Notification,
+    pub recipient: Person,
+}
+
+/// One user's notifications waiting for their daily digest.
+#[derive(Clone, Debug)]
+pub struct Digest {
+    pub recipient: Person,
+    pub items: Vec<Notification>,
+}
+
+impl Store {
+    /// Publishes `notification.created` for what a committed change created.
+    pub(crate) async fn announce(&self, created: Created) {
+        for (user, id) in created.0 {
+            let unread = self.unread_notifications(user).await.unwrap_or(0);
+            self.publish(LiveEvent::notification_created(user, id, unread)).await;
+        }
+    }
+
+    /// The caller's notifications, newest first.
+    pub async fn notifications(&self, actor: &Actor, req: PageRequest) -> Result<Page<Notification>> {
+        let mut q = notification::Entity::find().filter(notification::Column::UserId.eq(actor.user_id().0));
+        if let Some(c) = req.cursor {
+            q = q.filter(notification::Column::Id.lt(c));
+        }
+        let rows = q.order_by_desc(notification::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let items = rows.into_iter().map(to_notification).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, req, |n| n.id.0))
+    }
+
+    /// How many of `user`'s notifications are unread.
+    pub async fn unread_notifications(&self, user: UserId) -> Result<u64> {
+        notification::Entity::find()
+            .filter(notification::Column::UserId.eq(user.0))
+            .filter(notification::Column::ReadAt.is_null())
+            .count(&self.db)
+            .await
+            .map_err(db_err)
+    }
+
+    /// Marks the caller's notifications read: the given ones (others' ids are ignored), or all.
+    pub async fn mark_notifications_read(&self, actor: &Actor, ids: Option<&[NotificationId]>) -> Result<()> {
+        actor.may_change_own_settings()?;
+        let mut q = notification::Entity::update_many()
+            .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
+            .filter(notification::Column::UserId.eq(actor.user_id().0))
+            .filter(notification::Column::ReadAt.is_null());
+        if let Some(ids) = ids {
+            q = q.filter(notification::Column::Id.is_in(ids.iter().map(|i| i.0).collect::<Vec<_>>()));
+        }
+        q.exec(&self.db).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The caller's delivery choice for every kind (defaults filled in).
+    pub async fn notification_settings(&self, user: UserId) -> Result<Vec<(NotificationKind, Delivery)>> {
+        let rows = notification_pref::Entity::find()
+            .filter(notification_pref::Column::UserId.eq(user.0))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let chosen: HashMap<String, String> = rows.into_iter().map(|r| (r.kind, r.delivery)).collect();
+        NotificationKind::ALL
+            .iter()
+            .map(|k| {
+                let d = match chosen.get(k.as_str()) {
+                    Some(d) => parse::<Delivery>("delivery", d)?,
+                    None => k.default_delivery(),
+                };
+                Ok((*k, d))
+            })
+            .collect()
+    }
+
+    /// Sets how `user` hears about `kind`. Used by the settings page (as the actor) and by
+    /// signed unsubscribe links (no session).
+    pub async fn set_notification_delivery(&self, user: UserId, kind: NotificationKind, d: Delivery) -> Result<()> {
+        let tx = self.db.begin().await.map_err(db_err)?;
+        notification_pref::Entity::delete_many()
+            .filter(notification_pref::Column::UserId.eq(user.0))
+            .filter(notification_pref::Column::Kind.eq(kind.as_str()))
+            .exec(&tx)
+            .await
+            .map_err(db_err)?;
+        notification_pref::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user.0),
+            kind: Set(kind.as_str().into()),
+            delivery: Set(d.as_str().into()),
+        }
+        .insert(&tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    /// One notification with its recipient, for the mail job; `None` when it no longer needs
+    /// mailing (already read or mailed, recipient gone or deactivated).
+    pub async fn notification_to_mail(&self, id: NotificationId) -> Result<Option<MailableNotification>> {
+        let Some(row) = notification::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        if row.read_at.is_some() || row.emailed_at.is_some() {
+            return Ok(None);
+        }
+        let Some(acc) = self.account(UserId(row.user_id)).await? else { return Ok(None) };
+        if !acc.user.active {
+            return Ok(None);
+        }
+        let recipient = Person {
+            id: acc.user.id,
+            name: acc.user.name,
+            email: acc.user.email,
+            role: acc.user.role,
+            client_id: acc.user.client_id,
+        };
+        Ok(Some(MailableNotification { notification: to_notification(row)?, recipient }))
+    }
+
+    /// Records that notifications went out by mail.
+    pub async fn mark_notifications_emailed(&self, ids: &[NotificationId]) -> Result<()> {
+        notification::Entity::update_many()
+            .col_expr(notification::Column::EmailedAt, Expr::value(Utc::now()))
+            .filter(notification::Column::Id.is_in(ids.iter().map(|i| i.0).collect::<Vec<_>>()))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Everyone's unread, unmailed notifications of the kinds they get as a digest, created
+    /// before `until`.
+    pub async fn pending_digests(&self, until: DateTime<Utc>) -> Result<Vec<Digest>> {
+        let prefs = notification_pref::Entity::find()
+            .filter(notification_pref::Column::Delivery.eq(Delivery::Digest.as_str()))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let mut wanted: HashMap<Uuid, HashSet<String>> = HashMap::new();
+        for p in prefs {
+            wanted.entry(p.user_id).or_default().insert(p.kind);
+        }
+        let mut out = Vec::new();
+        for (user, kinds) in wanted {
+            let rows = notification::Entity::find()
+                .filter(notification::Column::UserId.eq(user))
+                .filter(notification::Column::Kind.is_in(kinds.into_iter().collect::<Vec<_>>()))
+                .filter(notification::Column::ReadAt.is_null())
+                .filter(notification::Column::EmailedAt.is_null())
+                .filter(notification::Column::CreatedAt.lt(until))
+                .order_by_asc(notification::Column::Id)
+                .limit(50)
+                .all(&self.db)
+                .await
+                .map_err(db_err)?;
+            if rows.is_empty() {
+                continue;
+            }
+            let Some(acc) = self.account(UserId(user)).await?.filter(|a| a.user.active) else { continue };
+            out.push(Digest {
+                recipient: Person {
+                    id: acc.user.id,
+                    name: acc.user.name,
+                    email: acc.user.email,
+                    role: acc.user.role,
+                    client_id: acc.user.client_id,
+                },
+                items: rows.into_iter().map(to_notification).collect::<Result<Vec<_>>>()?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The signature of an unsubscribe link for `user` and `kind` (HMAC-SHA256 with a key the
+    /// instance generated for itself and shares across processes through the database).
+    pub async fn unsubscribe_signature(&self, user: UserId, kind: NotificationKind) -> Result<String> {
+        use hmac::Mac;
+        let mac = self.unsubscribe_mac(user, kind).await?;
+        Ok(hex::encode(&mac.finalize().into_bytes()[..16]))
+    }
+
+    /// Checks an unsubscribe link's signature; a wrong one is [`Error::NotFound`].
+    pub async fn verify_unsubscribe(&self, user: UserId, kind: NotificationKind, signature: &str) -> Result<()> {
+        use hmac::Mac;
+        let given = hex::decode(signature).map_err(|_| Error::NotFound)?;
+        if given.len() != 16 {
+            return Err(Error::NotFound);
+        }
+        self.unsubscribe_mac(user, kind).await?.verify_truncated_left(&given).map_err(|_| Error::NotFound)
+    }
+
+    async fn unsubscribe_mac(&self, user: UserId, kind: NotificationKind) -> Result<hmac::Hmac<sha2::Sha256>> {
+        use hmac::Mac;
+        let key = self.instance_secret("unsubscribe").await?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
+            .map_err(|e| Error::Internal(format!("hmac key: {e}")))?;
+        mac.update(format!("unsubscribe:{user}:{kind}").as_bytes());
+        Ok(mac)
+    }
+
+    /// A random 32-byte key stored under `name`, created on first use (concurrent first uses
+    /// agree on one key).
+    async fn instance_secret(&self, name: &str) -> Result<Vec<u8>> {
+        use rand::RngCore;
+        if let Some(row) = instance_secret::Entity::find_by_id(name).one(&self.db).await.map_err(db_err)? {
+            return hex::decode(row.value).map_err(|e| Error::Internal(format!("instance secret {name}: {e}")));
+        }
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        instance_secret::Entity::insert(instance_secret::ActiveModel {
+            name: Set(name.into()),
+            value: Set(hex::encode(key)),
+            created_at: Set(Utc::now()),
+        })
+        .on_conflict_do_nothing_on([instance_secret::Column::Name])
+        .exec_without_returning(&self.db)
+        .await
+        .map_err(db_err)?;
+        let row = instance_secret::Entity::find_by_id(name)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| Error::Internal(format!("instance secret {name} missing")))?;
+        hex::decode(row.value).map_err(|e| Error::Internal(format!("instance secret {name}: {e}")))
+    }
+}
+
+fn to_notification(r: notification::Model) -> Result<Notification> {
+    Ok(Notification {
+        id: r.id.into(),
+        kind: parse("notification kind", &r.kind)?,
+        subject_type: r.subject_type,
+        subject_id: r.subject_id,
+        text: r.text,
+        url: r.url,
+        read_at: r.read_at,
+        created_at: r.created_at,
+    })
+}
