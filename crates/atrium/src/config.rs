@@ -121,12 +121,36 @@ pub struct ServeArgs {
     /// Sender address of outgoing mail.
     #[arg(long, env = "ATRIUM_MAIL_FROM", default_value = "Atrium <portal@localhost.localdomain>")]
     pub mail_from: String,
+    /// Send mail through this SMTP server (`smtp://host:port`, `smtps://user:pass@host`,
+    /// `smtp://host:587?tls=required`). Default: `.eml` files in `<data-dir>/outbox`.
+    #[arg(long, env = "ATRIUM_SMTP_URL")]
+    pub smtp_url: Option<SmtpUrl>,
     /// Sessions unused for this many days expire.
     #[arg(long, env = "ATRIUM_SESSION_IDLE_DAYS", default_value_t = 14)]
     pub session_idle_days: u64,
     /// Trust `X-Forwarded-For` for client addresses (only behind your own reverse proxy).
     #[arg(long, env = "ATRIUM_TRUST_PROXY")]
     pub trust_proxy: bool,
+}
+
+/// An SMTP server URL; its password never reaches Debug output or logs.
+#[derive(Clone)]
+pub struct SmtpUrl(pub String);
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+impl std::str::FromStr for SmtpUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match url::Url::parse(s) {
+            Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some() => Ok(SmtpUrl(s.to_string())),
+            _ => Err("must be smtp://host[:port] or smtps://host[:port]".into()),
+        }
+    }
 }
 
 /// The agency name when none is configured.

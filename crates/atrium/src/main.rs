@@ -128,13 +128,29 @@ async fn serve(args: ServeArgs) -> Result<()> {
     web.agency_name = args.agency_name.clone();
     web.session_idle = Duration::from_secs(args.session_idle_days.max(1) * 24 * 3600);
     web.trust_proxy = args.trust_proxy;
-    let mailer = atrium_mail::Mailer::outbox(&args.mail_from, args.db.data_dir.join("outbox"))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mailer = match &args.smtp_url {
+        Some(u) => atrium_mail::Mailer::smtp(&args.mail_from, &u.0),
+        None => atrium_mail::Mailer::outbox(&args.mail_from, args.db.data_dir.join("outbox")),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let state = AppState::new(store.clone(), web, mailer);
+    atrium_web::jobs::schedule_digest(&store, chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
     tracing::info!(bind = %args.bind, public_url = %public_url, "Atrium is listening");
     println!("Atrium is running at {public_url}");
-    atrium_web::serve(listener, state, shutdown_signal()).await?;
+    // One signal stops both the server and the job worker (which finishes the job in hand).
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut worker_stop = stopped.clone();
+    let worker = state.queue().spawn(async move {
+        let _ = worker_stop.wait_for(|s| *s).await;
+    });
+    atrium_web::serve(listener, state, async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    })
+    .await?;
+    drop(stopped);
+    let _ = worker.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

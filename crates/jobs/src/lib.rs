@@ -122,6 +122,12 @@ impl Queue {
         self
     }
 
+    /// Uses `handle` to be woken (so handles given out before this worker existed wake it).
+    pub fn with_handle(mut self, handle: QueueHandle) -> Self {
+        self.wake = handle;
+        self
+    }
+
     /// This worker's id.
     pub fn worker_id(&self) -> &str {
         &self.worker_id

@@ -191,6 +191,18 @@ impl Store {
         )))
     }
 
+    /// Whether a session still grants access: not revoked or expired, its user active and not
+    /// of a deleted client. Long-lived event streams ask this periodically.
+    pub async fn session_alive(&self, id: SessionId) -> Result<bool> {
+        let Some(s) = session::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)? else {
+            return Ok(false);
+        };
+        if s.revoked_at.is_some() || s.expires_at <= Utc::now() {
+            return Ok(false);
+        }
+        Ok(self.actor(UserId(s.user_id)).await?.is_some())
+    }
+
     /// Revokes one session of `user` (logout, or revoking from the sessions list).
     pub async fn revoke_session(&self, actor: &Actor, user: UserId, id: SessionId, ip: Option<&str>) -> Result<bool> {
         let tx = self.db.begin().await.map_err(db_err)?;

@@ -419,30 +419,31 @@ impl Store {
         Ok(out)
     }
 
-    /// The signature of an unsubscribe link for `user` and `kind` (HMAC-SHA256 with a key the
+    /// The signature of an unsubscribe link for `user` and `what` (a notification kind, or
+    /// `digest`) (HMAC-SHA256 with a key the
     /// instance generated for itself and shares across processes through the database).
-    pub async fn unsubscribe_signature(&self, user: UserId, kind: NotificationKind) -> Result<String> {
+    pub async fn unsubscribe_signature(&self, user: UserId, what: &str) -> Result<String> {
         use hmac::Mac;
-        let mac = self.unsubscribe_mac(user, kind).await?;
+        let mac = self.unsubscribe_mac(user, what).await?;
         Ok(hex::encode(&mac.finalize().into_bytes()[..16]))
     }
 
     /// Checks an unsubscribe link's signature; a wrong one is [`Error::NotFound`].
-    pub async fn verify_unsubscribe(&self, user: UserId, kind: NotificationKind, signature: &str) -> Result<()> {
+    pub async fn verify_unsubscribe(&self, user: UserId, what: &str, signature: &str) -> Result<()> {
         use hmac::Mac;
         let given = hex::decode(signature).map_err(|_| Error::NotFound)?;
         if given.len() != 16 {
             return Err(Error::NotFound);
         }
-        self.unsubscribe_mac(user, kind).await?.verify_truncated_left(&given).map_err(|_| Error::NotFound)
+        self.unsubscribe_mac(user, what).await?.verify_truncated_left(&given).map_err(|_| Error::NotFound)
     }
 
-    async fn unsubscribe_mac(&self, user: UserId, kind: NotificationKind) -> Result<hmac::Hmac<sha2::Sha256>> {
+    async fn unsubscribe_mac(&self, user: UserId, what: &str) -> Result<hmac::Hmac<sha2::Sha256>> {
         use hmac::Mac;
         let key = self.instance_secret("unsubscribe").await?;
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
             .map_err(|e| Error::Internal(format!("hmac key: {e}")))?;
-        mac.update(format!("unsubscribe:{user}:{kind}").as_bytes());
+        mac.update(format!("unsubscribe:{user}:{what}").as_bytes());
         Ok(mac)
     }
 

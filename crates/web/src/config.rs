@@ -23,6 +23,11 @@ pub struct WebConfig {
     pub rate_window: Duration,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_proxy: bool,
+    /// Run queued jobs at the end of each request instead of in a background worker (tests:
+    /// a response then means its mail was sent).
+    pub jobs_inline: bool,
+    /// How often open event streams check that their session is still valid.
+    pub stream_recheck: Duration,
 }
 
 impl WebConfig {
@@ -38,6 +43,8 @@ impl WebConfig {
             login_per_ip: 50,
             rate_window: Duration::from_secs(15 * 60),
             trust_proxy: false,
+            jobs_inline: false,
+            stream_recheck: Duration::from_secs(30),
         }
     }
 

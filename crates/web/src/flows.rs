@@ -104,7 +104,7 @@ pub async fn request_link(st: &AppState, ip: &str, email: &str, purpose: TokenPu
             &st.config.link(&format!("/reset/{}", token.secret)),
         ),
     };
-    st.send_mail(mail);
+    st.send_mail(mail).await;
     Ok(())
 }
 
@@ -139,7 +139,8 @@ pub async fn invite(st: &AppState, actor: &Actor, ip: &str, body: InvitationBody
     let person = name("name", &body.name)?;
     let (inv, token) = st.store.create_invitation(actor, email, person, body.role, body.client_id, Some(ip)).await?;
     let url = st.config.link(&format!("/invite/{}", token.secret));
-    st.send_mail(atrium_mail::templates::invitation(&inv.email, &st.config.agency_name, &inv.name, actor.name(), &url));
+    st.send_mail(atrium_mail::templates::invitation(&inv.email, &st.config.agency_name, &inv.name, actor.name(), &url))
+        .await;
     Ok((inv, url))
 }
 

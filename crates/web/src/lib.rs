@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod flows;
 pub mod headers;
+pub mod jobs;
 pub mod pages;
 pub mod routes;
 pub mod state;

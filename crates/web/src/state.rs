@@ -2,40 +2,71 @@
 
 use std::sync::Arc;
 
+use atrium_jobs::{Handler, NewJob, Queue, QueueHandle};
 use atrium_mail::Mailer;
 use atrium_store::Store;
 
 use crate::config::WebConfig;
 
 /// Everything a handler may use; cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub store: Store,
     /// Web settings.
     pub config: Arc<WebConfig>,
-    /// Outgoing mail.
-    pub mailer: Mailer,
+    /// What runs background jobs (sending mail).
+    handler: Arc<dyn Handler>,
+    /// Wakes the worker when a job is queued.
+    wake: QueueHandle,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("store", &self.store).field("config", &self.config).finish()
+    }
 }
 
 impl AppState {
-    /// Builds the state.
+    /// Builds the state; mail goes out through `mailer` from background jobs.
     pub fn new(store: Store, config: WebConfig, mailer: Mailer) -> Self {
-        AppState { store, config: Arc::new(config), mailer }
+        let config = Arc::new(config);
+        let handler = Arc::new(crate::jobs::MailJobs::new(store.clone(), mailer, config.clone()));
+        AppState { store, config, handler, wake: QueueHandle::default() }
     }
 
-    /// Sends a mail in the background so response time does not reveal whether it was sent
-    /// (SEC-AUTH-3). Failures are logged.
-    pub fn send_mail(&self, mail: Result<atrium_mail::Mail, atrium_mail::MailError>) {
-        let mailer = self.mailer.clone();
-        tokio::spawn(async move {
-            let result = match mail {
-                Ok(m) => mailer.send(m).await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = result {
-                tracing::error!(error = %e, "mail not sent");
+    /// A queue worker for this state's jobs (woken whenever a request queues one).
+    pub fn queue(&self) -> Queue {
+        Queue::new(self.store.clone(), self.handler.clone()).with_handle(self.wake.clone())
+    }
+
+    /// Queues a mail. The queueing happens off the request's path, so response time does not
+    /// reveal whether a mail was sent (SEC-AUTH-3); with inline jobs (tests) it is awaited.
+    pub async fn send_mail(&self, mail: Result<atrium_mail::Mail, atrium_mail::MailError>) {
+        let mail = match mail {
+            Ok(m) => m,
+            Err(e) => return tracing::error!(error = %e, "mail not rendered"),
+        };
+        let payload = match serde_json::to_value(&mail) {
+            Ok(p) => p,
+            Err(e) => return tracing::error!(error = %e, "mail not encoded"),
+        };
+        let st = self.clone();
+        let job = async move {
+            match st.store.enqueue(NewJob::new(crate::jobs::MAIL_JOB, payload)).await {
+                Ok(_) => st.wake.notify(),
+                Err(e) => tracing::error!(error = %e, "mail not queued"),
             }
-        });
+        };
+        if self.config.jobs_inline {
+            job.await;
+        } else {
+            tokio::spawn(job);
+        }
+    }
+
+    /// Wakes the worker (after a change that queued notification mail).
+    pub fn wake_worker(&self) {
+        self.wake.notify();
     }
 }

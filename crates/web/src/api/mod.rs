@@ -3,6 +3,7 @@
 //! (and therefore in the authorization matrix test, which walks that document).
 
 mod account;
+mod collab;
 mod contacts;
 pub mod input;
 mod session;
@@ -76,6 +77,16 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(work::my_tasks))
         .routes(routes!(work::get_task, work::update_task))
         .routes(routes!(work::list_comments, work::create_comment))
+        .routes(routes!(collab::list_messages, collab::create_message))
+        .routes(routes!(collab::edit_message, collab::delete_message))
+        .routes(routes!(collab::read_messages))
+        .routes(routes!(collab::mentionable))
+        .routes(routes!(collab::list_notifications))
+        .routes(routes!(collab::read_notifications))
+        .routes(routes!(collab::get_settings, collab::put_setting))
+        .routes(routes!(collab::events))
+        .routes(routes!(collab::failed_jobs))
+        .routes(routes!(collab::retry_job))
 }
 
 /// The OpenAPI document generated from the registered routes.

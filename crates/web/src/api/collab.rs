@@ -1,0 +1,378 @@
+//! Messages, mentions, notifications, live events and the mail queue's failures. Handlers parse
+//! input and call the store, which scopes every read and asks the policy before every write.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use atrium_core::ids::{JobId, MessageId, NotificationId, ProjectId, UserId};
+use atrium_core::model::{Channel, Delivery, Message, Notification, NotificationKind};
+use atrium_core::validate::{self, BODY_MAX};
+use atrium_core::{Error, policy::Actor};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+
+use super::List;
+use super::input::empty_none;
+use crate::auth::Authed;
+use crate::error::AppResult;
+use crate::extract::{ApiJson, ClientIp, Paging, Q};
+use crate::state::AppState;
+
+// ----- messages ------------------------------------------------------------------------------
+
+/// `?channel=&limit=&cursor=` of a conversation.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesQuery {
+    /// `client` (default) or `staff` (staff only).
+    #[serde(default, deserialize_with = "empty_none")]
+    #[param(value_type = Option<String>)]
+    pub channel: Option<Channel>,
+    /// Page size, 1..=200 (default 50).
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// `POST /projects/{id}/messages`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    /// Markdown; `@[Name]` mentions someone who can see the conversation.
+    pub body: String,
+    /// `client` (default) or `staff`.
+    #[serde(default, deserialize_with = "empty_none")]
+    pub channel: Option<Channel>,
+}
+
+/// `PATCH /messages/{id}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessagePatchBody {
+    pub body: String,
+}
+
+/// `POST /projects/{id}/messages/read`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBody {
+    /// The newest message read.
+    pub up_to: String,
+}
+
+/// A project's conversation, newest first, with read receipts.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/messages", tag = "messages", params(("id" = String, Path), MessagesQuery),
+    responses((status = 200, body = List<Message>), (status = 404)))]
+pub async fn list_messages(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(pid): Path<String>,
+    Q(q): Q<MessagesQuery>,
+) -> AppResult<Json<List<Message>>> {
+    let pid: ProjectId = pid.parse()?;
+    let req = Paging { limit: q.limit, cursor: q.cursor }.request()?;
+    let channel = q.channel.unwrap_or(Channel::Client);
+    Ok(Json(st.store.messages(&auth.actor, pid, channel, req).await?.into()))
+}
+
+/// Post a message. Client users post only in the `client` channel.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/messages", tag = "messages", params(("id" = String, Path)),
+    request_body = MessageBody, responses((status = 201, body = Message), (status = 403), (status = 404), (status = 422)))]
+pub async fn create_message(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(pid): Path<String>,
+    ApiJson(b): ApiJson<MessageBody>,
+) -> AppResult<(StatusCode, Json<Message>)> {
+    let pid: ProjectId = pid.parse()?;
+    let body = validate::text("body", &b.body, BODY_MAX)?;
+    let channel = b.channel.unwrap_or(Channel::Client);
+    Ok((StatusCode::CREATED, Json(st.store.create_message(&auth.actor, pid, channel, body, Some(&ip)).await?)))
+}
+
+/// Edit one's own message (within 15 minutes of posting).
+#[utoipa::path(patch, path = "/api/v1/messages/{id}", tag = "messages", params(("id" = String, Path)),
+    request_body = MessagePatchBody, responses((status = 200, body = Message), (status = 403), (status = 404), (status = 422)))]
+pub async fn edit_message(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<MessagePatchBody>,
+) -> AppResult<Json<Message>> {
+    let id: MessageId = id.parse()?;
+    st.store.message(&auth.actor, id).await?;
+    let body = validate::text("body", &b.body, BODY_MAX)?;
+    Ok(Json(st.store.edit_message(&auth.actor, id, body, Some(&ip)).await?))
+}
+
+/// Delete one's own message (within 15 minutes of posting).
+#[utoipa::path(delete, path = "/api/v1/messages/{id}", tag = "messages", params(("id" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn delete_message(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    let id: MessageId = id.parse()?;
+    st.store.delete_message(&auth.actor, id, Some(&ip)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Mark a conversation read up to a message (read receipts).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/messages/read", tag = "messages", params(("id" = String, Path)),
+    request_body = ReadBody, responses((status = 204), (status = 403), (status = 404), (status = 422)))]
+pub async fn read_messages(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(pid): Path<String>,
+    ApiJson(b): ApiJson<ReadBody>,
+) -> AppResult<StatusCode> {
+    let pid: ProjectId = pid.parse()?;
+    st.store.project(&auth.actor.work_scope(), pid).await?;
+    let up_to: MessageId = b.up_to.parse().map_err(|_| Error::invalid("up_to", "is not a message id"))?;
+    st.store.mark_messages_read(&auth.actor, pid, up_to).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?internal=` of the people picker.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PeopleQuery {
+    /// `true` for a staff-only place (a note, the staff channel): staff only.
+    pub internal: Option<bool>,
+}
+
+/// Someone who can be mentioned.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Mentionable {
+    #[schema(value_type = String)]
+    pub id: UserId,
+    pub name: String,
+    /// `Staff` or the client's name is not shown; only whether they are agency staff.
+    pub staff: bool,
+}
+
+/// People who can see a project (or, `internal`, its staff-only places): the mention
+/// autocomplete. A client user only learns the people on their own project.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/people", tag = "messages", params(("id" = String, Path), PeopleQuery),
+    responses((status = 200, body = List<Mentionable>), (status = 404)))]
+pub async fn mentionable(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(pid): Path<String>,
+    Q(q): Q<PeopleQuery>,
+) -> AppResult<Json<List<Mentionable>>> {
+    let pid: ProjectId = pid.parse()?;
+    let people = st.store.mentionable(&auth.actor, pid, q.internal.unwrap_or(false)).await?;
+    let items = people.into_iter().map(|p| Mentionable { id: p.id, name: p.name, staff: p.role.is_staff() }).collect();
+    Ok(Json(List { items, next_cursor: None }))
+}
+
+// ----- notifications -------------------------------------------------------------------------
+
+/// `POST /notifications/read`: some ids, or all.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsReadBody {
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub all: Option<bool>,
+}
+
+/// The caller's notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(Paging),
+    responses((status = 200, body = List<Notification>), (status = 401)))]
+pub async fn list_notifications(
+    State(st): State<AppState>,
+    auth: Authed,
+    Q(p): Q<Paging>,
+) -> AppResult<Json<List<Notification>>> {
+    Ok(Json(st.store.notifications(&auth.actor, p.request()?).await?.into()))
+}
+
+/// Mark notifications read (`{"ids": [...]}` or `{"all": true}`); others' ids change nothing.
+#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", request_body = NotificationsReadBody,
+    responses((status = 204), (status = 403), (status = 422)))]
+pub async fn read_notifications(
+    State(st): State<AppState>,
+    auth: Authed,
+    ApiJson(b): ApiJson<NotificationsReadBody>,
+) -> AppResult<StatusCode> {
+    match (b.ids, b.all) {
+        (None, Some(true)) => st.store.mark_notifications_read(&auth.actor, None).await?,
+        (Some(ids), None | Some(false)) => {
+            if ids.len() > 200 {
+                return Err(Error::invalid("ids", "at most 200 at a time").into());
+            }
+            let ids = ids
+                .iter()
+                .map(|i| i.parse::<NotificationId>().map_err(|_| Error::invalid("ids", "are not notification ids")))
+                .collect::<Result<Vec<_>, _>>()?;
+            st.store.mark_notifications_read(&auth.actor, Some(&ids)).await?
+        }
+        _ => return Err(Error::invalid("ids", "send either ids or all: true").into()),
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One kind's delivery choice.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSetting {
+    pub kind: NotificationKind,
+    pub delivery: Delivery,
+}
+
+/// How the caller hears about each kind of notification.
+#[utoipa::path(get, path = "/api/v1/notification-settings", tag = "notifications",
+    responses((status = 200, body = List<NotificationSetting>), (status = 401)))]
+pub async fn get_settings(State(st): State<AppState>, auth: Authed) -> AppResult<Json<List<NotificationSetting>>> {
+    let items = st
+        .store
+        .notification_settings(auth.actor.user_id())
+        .await?
+        .into_iter()
+        .map(|(kind, delivery)| NotificationSetting { kind, delivery })
+        .collect();
+    Ok(Json(List { items, next_cursor: None }))
+}
+
+/// Choose how to hear about one kind: `in_app`, `email`, `digest` or `off`.
+#[utoipa::path(put, path = "/api/v1/notification-settings", tag = "notifications", request_body = NotificationSetting,
+    responses((status = 204), (status = 403), (status = 422)))]
+pub async fn put_setting(
+    State(st): State<AppState>,
+    auth: Authed,
+    ApiJson(b): ApiJson<NotificationSetting>,
+) -> AppResult<StatusCode> {
+    auth.actor.may_change_own_settings()?;
+    st.store.set_notification_delivery(auth.actor.user_id(), b.kind, b.delivery).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ----- live events ---------------------------------------------------------------------------
+
+/// Server-Sent Events: every change the caller may see (`task.created`, `task.updated`,
+/// `comment.created`, `message.created`/`updated`/`deleted`/`read`, `notification.created`),
+/// each `data` holding ids only. Filtered by the same policy as every read; the stream ends
+/// when the session does. `event: reload` means events were missed.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    responses((status = 200, content_type = "text/event-stream", description = "event stream"), (status = 401)))]
+pub async fn events(State(st): State<AppState>, auth: Authed) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let rx = st.store.subscribe().await;
+    let recheck = st.config.stream_recheck;
+    let stream = live_stream(st, auth.actor, auth.session.id, rx, recheck);
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+}
+
+type Rx = tokio::sync::broadcast::Receiver<std::sync::Arc<atrium_core::live::LiveEvent>>;
+
+fn live_stream(
+    st: AppState,
+    actor: Actor,
+    session: atrium_core::ids::SessionId,
+    rx: Rx,
+    recheck: Duration,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut ticker = tokio::time::interval(recheck);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let first = Event::default().event("ready").data("{}");
+    futures_util::stream::unfold((st, actor, rx, ticker, Some(first)), move |(st, actor, mut rx, mut ticker, first)| async move {
+        if let Some(ev) = first {
+            ticker.tick().await; // the first tick completes at once
+            return Some((Ok(ev), (st, actor, rx, ticker, None)));
+        }
+        loop {
+            tokio::select! {
+                got = rx.recv() => match got {
+                    Ok(ev) if actor.may_receive(&ev) => {
+                        let out = Event::default().event(ev.kind.as_str()).data(ev.data.to_string());
+                        return Some((Ok(out), (st, actor, rx, ticker, None)));
+                    }
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(_)) => {
+                        let out = Event::default().event("reload").data("{}");
+                        return Some((Ok(out), (st, actor, rx, ticker, None)));
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = ticker.tick() => {
+                    // A revoked session, a deactivated user or a deleted client ends the stream.
+                    if !st.store.session_alive(session).await.unwrap_or(false) {
+                        return None;
+                    }
+                }
+            }
+        }
+    })
+}
+
+// ----- failed jobs ---------------------------------------------------------------------------
+
+/// A background job that gave up (mail that could not be delivered).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FailedJob {
+    #[schema(value_type = String)]
+    pub id: JobId,
+    pub kind: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<atrium_store::jobs::Job> for FailedJob {
+    fn from(j: atrium_store::jobs::Job) -> Self {
+        FailedJob {
+            id: j.id,
+            kind: j.kind,
+            attempts: j.attempts,
+            last_error: j.last_error,
+            created_at: j.created_at,
+            finished_at: j.finished_at,
+        }
+    }
+}
+
+/// Jobs that failed for good, newest first (owners and admins).
+#[utoipa::path(get, path = "/api/v1/jobs/failed", tag = "jobs",
+    responses((status = 200, body = List<FailedJob>), (status = 403), (status = 404)))]
+pub async fn failed_jobs(State(st): State<AppState>, auth: Authed) -> AppResult<Json<List<FailedJob>>> {
+    auth.actor.may_manage_jobs()?;
+    let items = st.store.failed_jobs(200).await?.into_iter().map(FailedJob::from).collect();
+    Ok(Json(List { items, next_cursor: None }))
+}
+
+/// Try a failed job again (owners and admins).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn retry_job(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    auth.actor.may_manage_jobs()?;
+    let id: JobId = id.parse()?;
+    st.store.retry_job(id).await?;
+    let entry = atrium_store::audit::Entry {
+        action: "job.retry",
+        subject_type: "job",
+        subject_id: Some(id.to_string()),
+        client_id: None,
+        detail: serde_json::json!({}),
+        ip: Some(&ip),
+    };
+    st.store.audit(Some(&auth.actor), entry).await?;
+    st.wake_worker();
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,164 @@
+//! The background jobs of the web layer: every mail Atrium sends (one-time links, invitations,
+//! notifications, daily digests) goes out from a job, with retries, never inside a request.
+
+use std::sync::Arc;
+
+use atrium_core::ids::{NotificationId, UserId};
+use atrium_jobs::{BoxFuture, Handler, Job, JobError, NewJob};
+use atrium_mail::templates::{DigestItem, DigestMail, NotificationMail};
+use atrium_mail::{Mail, MailError, Mailer};
+use atrium_store::Store;
+use atrium_store::notifications::{DIGEST_JOB, NOTIFY_JOB};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+
+use crate::config::WebConfig;
+use crate::state::AppState;
+
+/// The job kind that sends one pre-rendered mail (`Mail` as payload).
+pub const MAIL_JOB: &str = "mail";
+
+/// When the daily digest goes out (UTC).
+pub const DIGEST_AT: NaiveTime = match NaiveTime::from_hms_opt(7, 0, 0) {
+    Some(t) => t,
+    None => NaiveTime::MIN,
+};
+
+/// Runs mail jobs.
+pub struct MailJobs {
+    store: Store,
+    mailer: Mailer,
+    config: Arc<WebConfig>,
+}
+
+impl MailJobs {
+    /// A handler sending through `mailer`, with links under the configured public URL.
+    pub fn new(store: Store, mailer: Mailer, config: Arc<WebConfig>) -> Self {
+        MailJobs { store, mailer, config }
+    }
+
+    async fn send(&self, mail: Mail) -> Result<(), JobError> {
+        self.mailer.send(mail).await.map_err(mail_error)
+    }
+
+    async fn unsubscribe_url(&self, user: UserId, what: &str) -> Result<String, JobError> {
+        let sig = self.store.unsubscribe_signature(user, what).await.map_err(store_error)?;
+        Ok(self.config.link(&format!("/unsubscribe/{user}/{what}/{sig}")))
+    }
+
+    async fn notify(&self, id: NotificationId) -> Result<(), JobError> {
+        // Already read, already mailed, or the recipient lost access: nothing to send.
+        let Some(n) = self.store.notification_to_mail(id).await.map_err(store_error)? else { return Ok(()) };
+        let kind = n.notification.kind;
+        let url = self.config.link(&n.notification.url);
+        let unsubscribe = self.unsubscribe_url(n.recipient.id, kind.as_str()).await?;
+        let settings = self.config.link("/account/notifications");
+        let action = if n.notification.subject_type == "task" { "Open the task" } else { "Open the conversation" };
+        let mail = atrium_mail::templates::notification(
+            &n.recipient.email,
+            &NotificationMail {
+                agency: &self.config.agency_name,
+                name: &n.recipient.name,
+                headline: &n.notification.text,
+                excerpt: None,
+                url: &url,
+                action,
+                kind_label: kind.label(),
+                unsubscribe_url: &unsubscribe,
+                settings_url: &settings,
+            },
+        )
+        .map_err(mail_error)?;
+        self.send(mail).await?;
+        self.store.mark_notifications_emailed(&[id]).await.map_err(store_error)
+    }
+
+    async fn digest(&self, now: DateTime<Utc>) -> Result<(), JobError> {
+        for d in self.store.pending_digests(now).await.map_err(store_error)? {
+            let items: Vec<DigestItem> = d
+                .items
+                .iter()
+                .map(|n| DigestItem {
+                    headline: n.text.clone(),
+                    url: self.config.link(&n.url),
+                    at: n.created_at.format("%b %-d, %H:%M UTC").to_string(),
+                })
+                .collect();
+            let unsubscribe = self.unsubscribe_url(d.recipient.id, "digest").await?;
+            let mail = atrium_mail::templates::digest(
+                &d.recipient.email,
+                &DigestMail {
+                    agency: &self.config.agency_name,
+                    name: &d.recipient.name,
+                    items: &items,
+                    url: &self.config.link("/notifications"),
+                    settings_url: &self.config.link("/account/notifications"),
+                    unsubscribe_url: &unsubscribe,
+                },
+            )
+            .map_err(mail_error)?;
+            self.send(mail).await?;
+            let ids: Vec<NotificationId> = d.items.iter().map(|n| n.id).collect();
+            self.store.mark_notifications_emailed(&ids).await.map_err(store_error)?;
+        }
+        schedule_digest(&self.store, now).await.map_err(store_error)
+    }
+}
+
+impl Handler for MailJobs {
+    fn handle<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            match job.kind.as_str() {
+                MAIL_JOB => {
+                    let mail: Mail = job.payload().map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
+                    self.send(mail).await
+                }
+                NOTIFY_JOB => {
+                    #[derive(serde::Deserialize)]
+                    struct P {
+                        notification_id: NotificationId,
+                    }
+                    let p: P = job.payload().map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
+                    self.notify(p.notification_id).await
+                }
+                DIGEST_JOB => self.digest(Utc::now()).await,
+                other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
+            }
+        })
+    }
+}
+
+/// Queues the next daily digest (once per day, however many processes ask).
+pub async fn schedule_digest(store: &Store, now: DateTime<Utc>) -> atrium_core::Result<()> {
+    let today = now.date_naive().and_time(DIGEST_AT).and_utc();
+    let next = if today > now { today } else { today + Duration::days(1) };
+    let key = format!("digest:{}", next.format("%Y-%m-%d"));
+    store.enqueue(NewJob::new(DIGEST_JOB, serde_json::json!({})).dedupe(key).run_at(next)).await?;
+    Ok(())
+}
+
+fn mail_error(e: MailError) -> JobError {
+    if e.is_permanent() { JobError::Permanent(e.to_string()) } else { JobError::Transient(e.to_string()) }
+}
+
+fn store_error(e: atrium_core::Error) -> JobError {
+    JobError::Transient(e.to_string())
+}
+
+/// Middleware: with inline jobs (tests) every queued job runs before the response is
+/// returned; otherwise a write wakes the background worker.
+pub async fn run_after(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let write = !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    let res = next.run(req).await;
+    if st.config.jobs_inline {
+        if let Err(e) = st.queue().run_pending().await {
+            tracing::error!(error = %e, "inline jobs failed");
+        }
+    } else if write {
+        st.wake_worker();
+    }
+    res
+}
