@@ -224,7 +224,8 @@ impl Store {
         let row = self.message_row(actor, id).await?;
         actor.may_change_message(UserId(row.author_id), row.created_at, Utc::now())?;
         let channel = parse::<Channel>("channel", &row.channel)?;
-        let p = project::Entity::find_by_id(row.project_id).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        let p =
+            project::Entity::find_by_id(row.project_id).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let client = ClientId(p.client_id);
         resolve_mentions(&self.db, actor, client, channel == Channel::Staff, &body).await?;
         let tx = self.db.begin().await.map_err(db_err)?;
@@ -245,7 +246,8 @@ impl Store {
         let row = self.message_row(actor, id).await?;
         actor.may_change_message(UserId(row.author_id), row.created_at, Utc::now())?;
         let channel = parse::<Channel>("channel", &row.channel)?;
-        let p = project::Entity::find_by_id(row.project_id).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        let p =
+            project::Entity::find_by_id(row.project_id).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let client = ClientId(p.client_id);
         let tx = self.db.begin().await.map_err(db_err)?;
         let mut am: message::ActiveModel = row.into();
@@ -266,7 +268,8 @@ impl Store {
         }
         actor.may_change_own_settings()?;
         let channel = parse::<Channel>("channel", &row.channel)?;
-        let p = project::Entity::find_by_id(row.project_id).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        let p =
+            project::Entity::find_by_id(row.project_id).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let tx = self.db.begin().await.map_err(db_err)?;
         let moved = mark_read(&tx, actor.user_id(), project, channel, up_to).await?;
         tx.commit().await.map_err(db_err)?;

@@ -271,7 +271,8 @@ impl Store {
         if let Some(c) = req.cursor {
             q = q.filter(notification::Column::Id.lt(c));
         }
-        let rows = q.order_by_desc(notification::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let rows =
+            q.order_by_desc(notification::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
         let items = rows.into_iter().map(to_notification).collect::<Result<Vec<_>>>()?;
         Ok(page(items, req, |n| n.id.0))
     }
@@ -441,8 +442,8 @@ impl Store {
     async fn unsubscribe_mac(&self, user: UserId, what: &str) -> Result<hmac::Hmac<sha2::Sha256>> {
         use hmac::Mac;
         let key = self.instance_secret("unsubscribe").await?;
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
-            .map_err(|e| Error::Internal(format!("hmac key: {e}")))?;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| Error::Internal(format!("hmac key: {e}")))?;
         mac.update(format!("unsubscribe:{user}:{what}").as_bytes());
         Ok(mac)
     }

@@ -4,12 +4,11 @@
 use std::collections::HashMap;
 
 use atrium_core::ids::{ClientId, MilestoneId, ProjectId, TaskId, UserId};
-use atrium_core::model::{
-    Client, ClientStatus, Comment, Milestone, NotificationKind, Priority, Project, ProjectStatus, Role, Task, TaskStatus,
-    Visibility,
-    progress,
-};
 use atrium_core::live::LiveEvent;
+use atrium_core::model::{
+    Client, ClientStatus, Comment, Milestone, NotificationKind, Priority, Project, ProjectStatus, Role, Task,
+    TaskStatus, Visibility, progress,
+};
 use atrium_core::policy::{Actor, ClientFilter, Scope, TaskChange, check_assignee};
 use atrium_core::{Error, Result};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -22,9 +21,9 @@ use uuid::Uuid;
 
 use crate::audit::{self, Entry};
 use crate::conv;
-use crate::notifications::{Created, Notice, Person, Target, excerpt, notify, people_seeing, resolve_mentions};
 use crate::db::{Store, db_err};
 use crate::entity::{client, comment, milestone, project, task, user};
+use crate::notifications::{Created, Notice, Person, Target, excerpt, notify, people_seeing, resolve_mentions};
 
 /// A project with everything its page shows.
 #[derive(Clone, Debug)]

@@ -104,21 +104,48 @@ struct Target<'a> {
     bogus_token: String,
     /// A contact of the side's client.
     contact_id: String,
+    /// A message of the side's project, by the owner (controls delete the one they are given).
+    message_id: String,
+    /// A background job that failed for good.
+    job_id: String,
 }
 
 impl<'a> Target<'a> {
     fn new(side: &'a ClientSide, session_id: String, contact_id: String) -> Self {
-        Target { side, session_id, bogus_token: atrium_core::token::generate().secret, contact_id }
+        Target {
+            side,
+            session_id,
+            bogus_token: atrium_core::token::generate().secret,
+            contact_id,
+            message_id: side.message.to_string(),
+            job_id: String::new(),
+        }
     }
 
-    /// The same target with another contact (controls delete the one they are given).
-    fn with_contact(&self, contact_id: String) -> Target<'a> {
+    fn with_job(mut self, job_id: String) -> Self {
+        self.job_id = job_id;
+        self
+    }
+
+    /// The same target with another message.
+    fn with_message(&self, message_id: String) -> Target<'a> {
+        Target { message_id, ..self.clone_parts() }
+    }
+
+    fn clone_parts(&self) -> Target<'a> {
         Target {
             side: self.side,
             session_id: self.session_id.clone(),
             bogus_token: self.bogus_token.clone(),
-            contact_id,
+            contact_id: self.contact_id.clone(),
+            message_id: self.message_id.clone(),
+            job_id: self.job_id.clone(),
         }
+    }
+
+    /// The same target with another contact (controls delete the one they are given).
+    fn with_contact(&self, contact_id: String) -> Target<'a> {
+        Target { contact_id, ..self.clone_parts() }
     }
 }
 
@@ -176,6 +203,36 @@ async fn fresh_session_of(app: &TestApp, user: UserId) -> String {
     app.store.sessions_of(user).await.expect("sessions")[0].id.to_string()
 }
 
+/// Posts a message in the side's client channel as the owner; returns its id.
+async fn add_message(app: &TestApp, w: &World, side: &ClientSide) -> String {
+    let owner = app.actor(w.owner).await;
+    let m = app
+        .store
+        .create_message(&owner, side.project, atrium_core::model::Channel::Client, "Control message".into(), None)
+        .await
+        .expect("message");
+    m.id.to_string()
+}
+
+/// A job that has failed for good (an unknown kind fails permanently on its first run).
+async fn failed_job(app: &TestApp) -> String {
+    let id = app
+        .store
+        .enqueue(atrium_store::jobs::NewJob::new("matrix-unknown-kind", json!({})))
+        .await
+        .expect("enqueue")
+        .expect("job id");
+    app.run_jobs().await;
+    id.to_string()
+}
+
+/// Whether a route deletes the message it is given.
+fn consumes_message(method: &str, template: &str) -> bool {
+    method.eq_ignore_ascii_case("delete") && template.contains("/messages/{id}")
+        || template == "/staff/messages/{id}/delete"
+        || template == "/portal/messages/{id}/delete"
+}
+
 /// Whether a route deletes the contact it is given (its control needs a fresh one each time).
 fn consumes_contact(template: &str) -> bool {
     template.contains("/contacts/{id}")
@@ -199,6 +256,8 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("sessions", "id") => t.session_id.clone(),
             ("contacts", "id") => t.contact_id.clone(),
             ("milestones", "id") => t.side.milestone.to_string(),
+            ("messages", "id") => t.message_id.clone(),
+            ("jobs", "id") => t.job_id.clone(),
             // An account of the target client (reactivating an active one changes nothing).
             ("users", "id") => t.side.viewer.to_string(),
             ("invitations" | "invite" | "magic" | "reset", "token") => t.bogus_token.clone(),
@@ -227,6 +286,8 @@ fn forbidden_for_a(w: &World) -> Vec<String> {
     v.push(email);
     v.push(w.a.note_text.clone());
     v.push(w.a.note.to_string());
+    v.push(w.a.staff_message_text.clone());
+    v.push(w.a.staff_message.to_string());
     v
 }
 
@@ -249,6 +310,9 @@ enum Kind {
     /// Something only its owner may touch (a session): refused with 403/404 for A's callers;
     /// the control is B's admin acting on their own, fresh one.
     OwnOnly,
+    /// The live event stream: it never ends, so it is not called here; the dedicated test
+    /// `the_event_stream_carries_nothing_of_other_clients_and_no_notes` covers it.
+    Stream,
 }
 
 /// One classified API operation. `query` and `body` are built for a target side.
@@ -334,6 +398,25 @@ fn api_rules() -> Vec<ApiRule> {
         r("post", "/api/v1/tasks/{id}/comments", Refused, no_query, |_| {
             Payload::Json(json!({"body": "Intruder reply", "visibility": "reply"}))
         }),
+        r("get", "/api/v1/projects/{id}/messages", Refused, |_| "channel=client".into(), no_body),
+        r("post", "/api/v1/projects/{id}/messages", Refused, no_query, |_| {
+            Payload::Json(json!({"body": "Intruder message", "channel": "client"}))
+        }),
+        r("patch", "/api/v1/messages/{id}", Refused, no_query, |_| Payload::Json(json!({"body": "Edited"}))),
+        r("delete", "/api/v1/messages/{id}", Refused, no_query, no_body),
+        r("post", "/api/v1/projects/{id}/messages/read", Refused, no_query, |s| {
+            Payload::Json(json!({"up_to": s.message.to_string()}))
+        }),
+        r("get", "/api/v1/projects/{id}/people", Refused, no_query, no_body),
+        r("get", "/api/v1/notifications", Open, no_query, no_body),
+        r("post", "/api/v1/notifications/read", Open, no_query, |_| Payload::Json(json!({"all": true}))),
+        r("get", "/api/v1/notification-settings", Open, no_query, no_body),
+        r("put", "/api/v1/notification-settings", Open, no_query, |_| {
+            Payload::Json(json!({"kind": "message", "delivery": "email"}))
+        }),
+        r("get", "/api/v1/events", Stream, no_query, no_body),
+        r("get", "/api/v1/jobs/failed", Refused, no_query, no_body),
+        r("post", "/api/v1/jobs/{id}/retry", Refused, no_query, no_body),
     ]
 }
 
@@ -396,10 +479,14 @@ async fn every_api_operation_refuses_other_clients_data() {
     let w = seed(&app).await;
     let forbidden = forbidden_for_a(&w);
     let ops = classified_operations();
-    let target = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, add_contact(&app, &w, &w.b).await);
+    let target = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, add_contact(&app, &w, &w.b).await)
+        .with_job(failed_job(&app).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for (op, rule) in &ops {
+        if rule.kind == Kind::Stream {
+            continue;
+        }
         let path = with_query(substitute(&op.path, &target), (rule.query)(&w.b));
         let payload = (rule.body)(&w.b);
         for via in [Via::Bearer, Via::Cookie] {
@@ -435,6 +522,7 @@ async fn every_api_operation_refuses_other_clients_data() {
                             failures.push(format!("refusal without the JSON error body: {what}"));
                         }
                     }
+                    Kind::Stream => {}
                     Kind::Open => {
                         if !anonymous && !(200..300).contains(&a.status) && op.method == "get" {
                             failures.push(format!("an open read should answer: {what}"));
@@ -454,6 +542,9 @@ async fn every_api_operation_refuses_other_clients_data() {
             let fresh;
             let t = if consumes_contact(&op.path) {
                 fresh = target.with_contact(add_contact(&app, &w, &w.b).await);
+                &fresh
+            } else if consumes_message(&op.method, &op.path) {
+                fresh = target.with_message(add_message(&app, &w, &w.b).await);
                 &fresh
             } else if rule.kind == Kind::OwnOnly {
                 fresh = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, target.contact_id.clone());
@@ -490,7 +581,7 @@ async fn open_api_reads_show_only_the_callers_own_client() {
     let mut failures = Vec::new();
     let mut seen_reply = false;
     for (op, rule) in classified_operations() {
-        if op.method != "get" {
+        if op.method != "get" || rule.kind == Kind::Stream {
             continue;
         }
         let path = with_query(substitute(&op.path, &own), (rule.query)(&w.a));
@@ -629,6 +720,10 @@ fn probe_side() -> ClientSide {
         chore_title: String::new(),
         project_description: String::new(),
         people: vec![("P".into(), "p@x.test".into())],
+        message: MessageId::new(),
+        message_text: String::new(),
+        staff_message: MessageId::new(),
+        staff_message_text: String::new(),
     }
 }
 

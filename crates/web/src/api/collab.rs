@@ -286,34 +286,37 @@ fn live_stream(
     let mut ticker = tokio::time::interval(recheck);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let first = Event::default().event("ready").data("{}");
-    futures_util::stream::unfold((st, actor, rx, ticker, Some(first)), move |(st, actor, mut rx, mut ticker, first)| async move {
-        if let Some(ev) = first {
-            ticker.tick().await; // the first tick completes at once
-            return Some((Ok(ev), (st, actor, rx, ticker, None)));
-        }
-        loop {
-            tokio::select! {
-                got = rx.recv() => match got {
-                    Ok(ev) if actor.may_receive(&ev) => {
-                        let out = Event::default().event(ev.kind.as_str()).data(ev.data.to_string());
-                        return Some((Ok(out), (st, actor, rx, ticker, None)));
-                    }
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(_)) => {
-                        let out = Event::default().event("reload").data("{}");
-                        return Some((Ok(out), (st, actor, rx, ticker, None)));
-                    }
-                    Err(RecvError::Closed) => return None,
-                },
-                _ = ticker.tick() => {
-                    // A revoked session, a deactivated user or a deleted client ends the stream.
-                    if !st.store.session_alive(session).await.unwrap_or(false) {
-                        return None;
+    futures_util::stream::unfold(
+        (st, actor, rx, ticker, Some(first)),
+        move |(st, actor, mut rx, mut ticker, first)| async move {
+            if let Some(ev) = first {
+                ticker.tick().await; // the first tick completes at once
+                return Some((Ok(ev), (st, actor, rx, ticker, None)));
+            }
+            loop {
+                tokio::select! {
+                    got = rx.recv() => match got {
+                        Ok(ev) if actor.may_receive(&ev) => {
+                            let out = Event::default().event(ev.kind.as_str()).data(ev.data.to_string());
+                            return Some((Ok(out), (st, actor, rx, ticker, None)));
+                        }
+                        Ok(_) => continue,
+                        Err(RecvError::Lagged(_)) => {
+                            let out = Event::default().event("reload").data("{}");
+                            return Some((Ok(out), (st, actor, rx, ticker, None)));
+                        }
+                        Err(RecvError::Closed) => return None,
+                    },
+                    _ = ticker.tick() => {
+                        // A revoked session, a deactivated user or a deleted client ends the stream.
+                        if !st.store.session_alive(session).await.unwrap_or(false) {
+                            return None;
+                        }
                     }
                 }
             }
-        }
-    })
+        },
+    )
 }
 
 // ----- failed jobs ---------------------------------------------------------------------------

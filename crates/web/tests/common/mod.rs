@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use atrium_core::ids::{ClientId, CommentId, MilestoneId, ProjectId, TaskId, UserId};
-use atrium_core::model::{Priority, ProjectStatus, Role, TaskStatus, Visibility};
+use atrium_core::ids::{ClientId, CommentId, MessageId, MilestoneId, ProjectId, TaskId, UserId};
+use atrium_core::model::{Channel, Priority, ProjectStatus, Role, TaskStatus, Visibility};
 use atrium_core::policy::Actor;
 use atrium_mail::Mail;
 use atrium_store::Store;
@@ -90,10 +90,35 @@ pub struct TestApp {
     pub store: Store,
     pub mails: Arc<Mutex<Vec<Mail>>>,
     pub config: WebConfig,
+    pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
+    db_url: String,
     /// The database this server owns (dropped with it); `None` when it shares another's.
     _db: Option<TestDb>,
+}
+
+/// Jobs run inline (at the end of each request); a test that leaves any job queued or running
+/// fails when its server is dropped.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() || self._db.is_none() {
+            return;
+        }
+        let url = self.db_url.clone();
+        let pending = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                let store = atrium_store::connect(&url).await.expect("connect");
+                let n = store.jobs_pending().await.expect("count jobs");
+                store.close().await;
+                n
+            })
+        })
+        .join()
+        .expect("job check");
+        assert_eq!(pending, 0, "the test left {pending} background job(s) queued or running");
+    }
 }
 
 impl TestApp {
@@ -113,14 +138,34 @@ impl TestApp {
         Self::start(&url, None, |_| {}).await
     }
 
+    /// A server whose mail goes out through SMTP at `smtp_url` (a test sink).
+    pub async fn spawn_with_smtp(smtp_url: &str) -> TestApp {
+        let db = TestDb::new().await;
+        let url = db.url.clone();
+        let mailer = atrium_mail::Mailer::smtp("Atrium <portal@agency.test>", smtp_url).expect("smtp mailer");
+        Self::start_with(&url, Some(db), |_| {}, Some(mailer)).await
+    }
+
     async fn start(url: &str, db: Option<TestDb>, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
+        Self::start_with(url, db, tweak, None).await
+    }
+
+    async fn start_with(
+        url: &str,
+        db: Option<TestDb>,
+        tweak: impl FnOnce(&mut WebConfig),
+        smtp: Option<atrium_mail::Mailer>,
+    ) -> TestApp {
         let store = atrium_store::connect(url).await.expect("connect");
         store.migrate().await.expect("migrate");
-        let (mailer, mails) = atrium_mail::Mailer::memory("Atrium <portal@agency.test>").expect("mailer");
+        let (memory, mails) = atrium_mail::Mailer::memory("Atrium <portal@agency.test>").expect("mailer");
+        let mailer = smtp.unwrap_or(memory);
         let mut config = WebConfig::new(url::Url::parse(PUBLIC_URL).expect("url"));
         config.agency_name = "Northwind Studio".into();
+        config.jobs_inline = true;
         tweak(&mut config);
         let state = AppState::new(store.clone(), config.clone(), mailer);
+        let app_state = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -131,7 +176,17 @@ impl TestApp {
             .await
             .expect("serve");
         });
-        TestApp { base, store, mails, config, shutdown: Some(tx), handle: Some(handle), _db: db }
+        TestApp {
+            base,
+            store,
+            mails,
+            config,
+            state: app_state,
+            shutdown: Some(tx),
+            handle: Some(handle),
+            db_url: url.to_string(),
+            _db: db,
+        }
     }
 
     /// Signals shutdown (as SIGTERM would) without waiting for the server to finish.
@@ -151,13 +206,17 @@ impl TestApp {
         }
     }
 
+    /// Runs every due background job now (what the inline middleware does after a request).
+    pub async fn run_jobs(&self) -> usize {
+        self.state.queue().run_pending().await.expect("run jobs")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
-    /// Waits for background mail sends and returns all mails so far.
+    /// All mails sent so far (jobs run inline, so a response means its mail went out).
     pub async fn mails(&self) -> Vec<Mail> {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         self.mails.lock().expect("mails").clone()
     }
 
@@ -209,6 +268,12 @@ pub struct ClientSide {
     pub project_description: String,
     /// Names and emails of the client's users.
     pub people: Vec<(String, String)>,
+    /// A message in the project's client channel (by the owner).
+    pub message: MessageId,
+    pub message_text: String,
+    /// A message in the project's staff-only channel (by the owner).
+    pub staff_message: MessageId,
+    pub staff_message_text: String,
 }
 
 impl ClientSide {
@@ -230,6 +295,10 @@ impl ClientSide {
             self.chore.to_string(),
             self.reply.to_string(),
             self.note.to_string(),
+            self.message.to_string(),
+            self.message_text.clone(),
+            self.staff_message.to_string(),
+            self.staff_message_text.clone(),
             self.admin.to_string(),
             self.finance.to_string(),
             self.viewer.to_string(),
@@ -349,7 +418,16 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
     let reply = s.create_comment(owner, t.id, reply_text.clone(), Visibility::Reply, None).await.expect("reply");
     let note_text = format!("Note{key} internal margin is thin");
     let note = s.create_comment(owner, t.id, note_text.clone(), Visibility::Note, None).await.expect("note");
+    let message_text = format!("Message{key} about the launch date");
+    let message = s.create_message(owner, p.id, Channel::Client, message_text.clone(), None).await.expect("message");
+    let staff_message_text = format!("StaffMessage{key} budget is tight");
+    let staff_message =
+        s.create_message(owner, p.id, Channel::Staff, staff_message_text.clone(), None).await.expect("staff message");
     ClientSide {
+        message: message.id,
+        message_text,
+        staff_message: staff_message.id,
+        staff_message_text,
         id: c.id,
         name,
         admin,
@@ -386,6 +464,9 @@ pub async fn seed(app: &TestApp) -> World {
     let owner_actor = app.actor(owner).await;
     let a = client_side(app, &owner_actor, staff, "a", &hash).await;
     let b = client_side(app, &owner_actor, staff, "b", &hash).await;
+    // Seeding notifies assignees; send that mail now so each test starts with an empty log.
+    app.run_jobs().await;
+    app.mails.lock().expect("mails").clear();
     World { owner, admin, staff, a, b }
 }
 
