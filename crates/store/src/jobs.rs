@@ -485,3 +485,25 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+impl Store {
+    /// Retries a failed job on behalf of `actor` (owners and admins), audited.
+    pub async fn retry_failed_job(
+        &self,
+        actor: &atrium_core::policy::Actor,
+        id: JobId,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        actor.may_manage_jobs()?;
+        self.retry_job(id).await?;
+        let entry = crate::audit::Entry {
+            action: "job.retry",
+            subject_type: "job",
+            subject_id: Some(id.to_string()),
+            client_id: None,
+            detail: serde_json::json!({}),
+            ip,
+        };
+        self.audit(Some(actor), entry).await
+    }
+}

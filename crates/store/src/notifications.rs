@@ -277,6 +277,17 @@ impl Store {
         Ok(page(items, req, |n| n.id.0))
     }
 
+    /// One of the caller's own notifications (anyone else's is 404).
+    pub async fn notification(&self, actor: &Actor, id: NotificationId) -> Result<Notification> {
+        let row = notification::Entity::find_by_id(id.0)
+            .filter(notification::Column::UserId.eq(actor.user_id().0))
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .ok_or(Error::NotFound)?;
+        to_notification(row)
+    }
+
     /// How many of `user`'s notifications are unread.
     pub async fn unread_notifications(&self, user: UserId) -> Result<u64> {
         notification::Entity::find()

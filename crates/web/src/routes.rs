@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::pages::{account, activity, portal, public, staff};
+use crate::pages::{account, activity, collab, portal, public, staff};
 use crate::state::AppState;
 use crate::{api, auth, csrf, headers, pages};
 
@@ -62,6 +62,16 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/account/password", SignedIn, post(account::change_password)),
         r(Method::POST, "/account/sessions/{id}/revoke", SignedIn, post(account::revoke_session)),
         r(Method::POST, "/view-as/exit", SignedIn, post(staff::exit_view_as)),
+        r(Method::GET, "/notifications", SignedIn, get(collab::notifications)),
+        r(Method::GET, "/notifications/badge", SignedIn, get(collab::badge)),
+        r(Method::POST, "/notifications/read-all", SignedIn, post(collab::read_all)),
+        r(Method::POST, "/notifications/{id}/open", SignedIn, post(collab::open_notification)),
+        r(Method::GET, "/account/notifications", SignedIn, get(collab::settings)),
+        r(Method::POST, "/account/notifications", SignedIn, post(collab::save_settings)),
+        r(Method::GET, "/unsubscribe/{user}/{kind}/{sig}", Public, get(collab::unsubscribe_page)),
+        r(Method::POST, "/unsubscribe/{user}/{kind}/{sig}", Public, post(collab::unsubscribe)),
+        r(Method::POST, "/messages/{id}/edit", SignedIn, post(collab::edit_message)),
+        r(Method::POST, "/messages/{id}/delete", SignedIn, post(collab::delete_message)),
         r(Method::GET, "/staff", Staff, get(staff::my_work)),
         r(Method::GET, "/staff/clients", Staff, get(staff::clients)),
         r(Method::POST, "/staff/clients", Staff, post(staff::create_client)),
@@ -87,6 +97,10 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::GET, "/staff/tasks/{id}", Staff, get(staff::task)),
         r(Method::POST, "/staff/tasks/{id}", Staff, post(staff::update_task)),
         r(Method::POST, "/staff/tasks/{id}/comments", Staff, post(staff::comment)),
+        r(Method::GET, "/staff/projects/{id}/messages", Staff, get(collab::staff_messages)),
+        r(Method::POST, "/staff/projects/{id}/messages", Staff, post(collab::staff_post_message)),
+        r(Method::GET, "/staff/outbox", Staff, get(collab::outbox)),
+        r(Method::POST, "/staff/jobs/{id}/retry", Staff, post(collab::retry)),
         r(Method::GET, "/portal", Portal, get(portal::home)),
         r(Method::GET, "/portal/projects", Portal, get(portal::projects)),
         r(Method::GET, "/portal/projects/{id}", Portal, get(portal::project)),
@@ -94,6 +108,8 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::GET, "/portal/tasks/{id}", Portal, get(portal::task)),
         r(Method::POST, "/portal/tasks/{id}/status", Portal, post(portal::set_status)),
         r(Method::POST, "/portal/tasks/{id}/comments", Portal, post(portal::comment)),
+        r(Method::GET, "/portal/projects/{id}/messages", Portal, get(collab::portal_messages)),
+        r(Method::POST, "/portal/projects/{id}/messages", Portal, post(collab::portal_post_message)),
     ]
 }
 

@@ -11,3 +11,86 @@
     if (msg && !window.confirm(msg)) { e.preventDefault(); }
   }, true);
 })();
+
+// @mention autocomplete for textareas with data-mention-src (the people who can see the
+// thing, from the API). Picking someone inserts "@[Name]", which the server resolves.
+(function () {
+  "use strict";
+  var lists = {};
+  function people(src) {
+    if (!lists[src]) {
+      lists[src] = fetch(src, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (j) { return j.items || []; })
+        .catch(function () { return []; });
+    }
+    return lists[src];
+  }
+  function query(ta) {
+    var before = ta.value.slice(0, ta.selectionStart);
+    var m = /(^|\s)@([^\s@\[\]]{0,30})$/.exec(before);
+    return m ? m[2] : null;
+  }
+  function close(ta) {
+    var box = ta._mentionBox;
+    if (box) { box.remove(); ta._mentionBox = null; }
+  }
+  function pick(ta, name) {
+    var pos = ta.selectionStart;
+    var before = ta.value.slice(0, pos).replace(/@([^\s@\[\]]{0,30})$/, "@[" + name + "] ");
+    ta.value = before + ta.value.slice(pos);
+    ta.selectionStart = ta.selectionEnd = before.length;
+    close(ta);
+    ta.focus();
+  }
+  function show(ta, items) {
+    close(ta);
+    if (!items.length) { return; }
+    var box = document.createElement("ul");
+    box.className = "mentions";
+    box.setAttribute("role", "listbox");
+    items.slice(0, 8).forEach(function (p, i) {
+      var li = document.createElement("li");
+      li.setAttribute("role", "option");
+      li.textContent = p.name + (p.staff ? "" : "");
+      if (i === 0) { li.setAttribute("aria-selected", "true"); }
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); pick(ta, p.name); });
+      box.appendChild(li);
+    });
+    ta.insertAdjacentElement("afterend", box);
+    ta._mentionBox = box;
+  }
+  document.addEventListener("input", function (e) {
+    var ta = e.target;
+    if (!ta.matches || !ta.matches("textarea[data-mention-src]")) { return; }
+    var q = query(ta);
+    if (q === null) { close(ta); return; }
+    people(ta.getAttribute("data-mention-src")).then(function (all) {
+      var needle = q.toLowerCase();
+      show(ta, all.filter(function (p) {
+        return p.name.toLowerCase().split(/\s+/).some(function (w) { return w.indexOf(needle) === 0; }) ||
+          p.name.toLowerCase().indexOf(needle) === 0;
+      }));
+    });
+  });
+  document.addEventListener("keydown", function (e) {
+    var ta = e.target;
+    var box = ta && ta._mentionBox;
+    if (!box) { return; }
+    var opts = Array.prototype.slice.call(box.children);
+    var cur = opts.findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      var next = (cur + (e.key === "ArrowDown" ? 1 : opts.length - 1)) % opts.length;
+      opts.forEach(function (o, i) { o.setAttribute("aria-selected", i === next ? "true" : "false"); });
+    } else if (e.key === "Enter" || e.key === "Tab") {
+      e.preventDefault();
+      pick(ta, opts[Math.max(cur, 0)].textContent);
+    } else if (e.key === "Escape") {
+      close(ta);
+    }
+  });
+  document.addEventListener("focusout", function (e) {
+    if (e.target && e.target._mentionBox) { setTimeout(function () { close(e.target); }, 150); }
+  });
+})();

@@ -108,6 +108,8 @@ struct Target<'a> {
     message_id: String,
     /// A background job that failed for good.
     job_id: String,
+    /// A notification of the side's admin.
+    notification_id: String,
 }
 
 impl<'a> Target<'a> {
@@ -119,7 +121,20 @@ impl<'a> Target<'a> {
             contact_id,
             message_id: side.message.to_string(),
             job_id: String::new(),
+            notification_id: String::new(),
         }
+    }
+
+    /// The same target with the newest notification of the side's admin.
+    async fn with_notification(mut self, app: &TestApp) -> Target<'a> {
+        let admin = app.actor(self.side.admin).await;
+        let list = app
+            .store
+            .notifications(&admin, atrium_store::work::PageRequest { limit: 1, cursor: None })
+            .await
+            .expect("notifications");
+        self.notification_id = list.items[0].id.to_string();
+        self
     }
 
     fn with_job(mut self, job_id: String) -> Self {
@@ -140,6 +155,7 @@ impl<'a> Target<'a> {
             contact_id: self.contact_id.clone(),
             message_id: self.message_id.clone(),
             job_id: self.job_id.clone(),
+            notification_id: self.notification_id.clone(),
         }
     }
 
@@ -205,12 +221,18 @@ async fn fresh_session_of(app: &TestApp, user: UserId) -> String {
 
 /// Posts a message in the side's client channel as the owner; returns its id.
 async fn add_message(app: &TestApp, w: &World, side: &ClientSide) -> String {
-    let owner = app.actor(w.owner).await;
+    add_message_by(app, w.owner, side).await
+}
+
+/// Posts a message in the side's client channel as `author`; returns its id.
+async fn add_message_by(app: &TestApp, author: UserId, side: &ClientSide) -> String {
+    let author = app.actor(author).await;
     let m = app
         .store
-        .create_message(&owner, side.project, atrium_core::model::Channel::Client, "Control message".into(), None)
+        .create_message(&author, side.project, atrium_core::model::Channel::Client, "Control message".into(), None)
         .await
         .expect("message");
+    app.run_jobs().await;
     m.id.to_string()
 }
 
@@ -258,6 +280,10 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("milestones", "id") => t.side.milestone.to_string(),
             ("messages", "id") => t.message_id.clone(),
             ("jobs", "id") => t.job_id.clone(),
+            ("notifications", "id") => t.notification_id.clone(),
+            ("unsubscribe", "user") => t.side.admin.to_string(),
+            ("{user}", "kind") => "mention".into(),
+            ("{kind}", "sig") => "00".repeat(16),
             // An account of the target client (reactivating an active one changes nothing).
             ("users", "id") => t.side.viewer.to_string(),
             ("invitations" | "invite" | "magic" | "reset", "token") => t.bogus_token.clone(),
@@ -666,6 +692,15 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         }
         ("POST", "/portal/tasks/{id}/status") => form(vec![("status", "in_progress".into())]),
         ("POST", "/portal/tasks/{id}/comments") => form(vec![("body", "Intruder reply".into())]),
+        ("POST", "/staff/projects/{id}/messages") => {
+            form(vec![("body", "Intruder message".into()), ("channel", "client".into())])
+        }
+        ("POST", "/portal/projects/{id}/messages") => form(vec![("body", "Intruder message".into())]),
+        ("POST", "/messages/{id}/edit") => form(vec![("body", "Edited message".into())]),
+        ("POST", "/messages/{id}/delete") | ("POST", "/staff/jobs/{id}/retry") => form(vec![]),
+        ("POST", "/notifications/read-all") | ("POST", "/notifications/{id}/open") => form(vec![]),
+        ("POST", "/account/notifications") => form(vec![("mention", "email".into())]),
+        ("POST", "/unsubscribe/{user}/{kind}/{sig}") => form(vec![]),
         _ => None,
     }
 }
@@ -738,8 +773,14 @@ async fn every_page_enforces_its_audience() {
     // A live session of B's admin, the target of `/account/sessions/{id}/revoke`.
     app.token_for(w.b.admin).await;
     let b_session_id = app.store.sessions_of(w.b.admin).await.unwrap()[0].id.to_string();
-    let tb = Target::new(&w.b, b_session_id, add_contact(&app, &w, &w.b).await);
-    let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await);
+    // Messages edited and deleted here are B's admin's own (what the controls may change).
+    let job = failed_job(&app).await;
+    let tb = Target::new(&w.b, b_session_id, add_contact(&app, &w, &w.b).await)
+        .with_message(add_message_by(&app, w.b.admin, &w.b).await)
+        .with_job(job.clone())
+        .with_notification(&app)
+        .await;
+    let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await).with_job(job);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for case in &cases {

@@ -364,18 +364,8 @@ pub async fn retry_job(
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    auth.actor.may_manage_jobs()?;
     let id: JobId = id.parse()?;
-    st.store.retry_job(id).await?;
-    let entry = atrium_store::audit::Entry {
-        action: "job.retry",
-        subject_type: "job",
-        subject_id: Some(id.to_string()),
-        client_id: None,
-        detail: serde_json::json!({}),
-        ip: Some(&ip),
-    };
-    st.store.audit(Some(&auth.actor), entry).await?;
+    st.store.retry_failed_job(&auth.actor, id, Some(&ip)).await?;
     st.wake_worker();
     Ok(StatusCode::NO_CONTENT)
 }

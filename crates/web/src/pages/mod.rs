@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod collab;
 pub mod portal;
 pub mod public;
 pub mod staff;
@@ -41,6 +42,9 @@ pub struct Chrome {
     pub nav: Vec<Nav>,
     /// A one-line notice ("Saved", errors of a form).
     pub flash: Option<String>,
+    /// What the page shows, for live updates (`project:<id>`, `task:<id>`, space-separated):
+    /// an event about one of these re-renders the page's main part.
+    pub live: String,
 }
 
 impl Chrome {
@@ -61,6 +65,7 @@ impl Chrome {
             let mut v = vec![("/staff", "My work"), ("/staff/clients", "Clients"), ("/staff/team", "Team")];
             if a.may_read_audit().is_ok() {
                 v.push(("/staff/activity", "Activity"));
+                v.push(("/staff/outbox", "Mail"));
             }
             v
         } else if a.role() == atrium_core::model::Role::ClientFinance {
@@ -78,6 +83,7 @@ impl Chrome {
             viewing_as: a.viewing_staff().map(|_| a.name().to_string()),
             nav: nav.into_iter().map(|(href, label)| Nav { href, label, active: href == active }).collect(),
             flash: None,
+            live: String::new(),
         }
     }
 }
@@ -150,6 +156,7 @@ pub async fn html_errors(State(st): State<AppState>, req: Request, next: Next) -
 const APP_CSS: &str = include_str!("../../static/app.css");
 const HTMX_JS: &str = include_str!("../../static/htmx.min.js");
 const APP_JS: &str = include_str!("../../static/app.js");
+const LIVE_JS: &str = include_str!("../../static/live.js");
 
 /// Serves the embedded static assets.
 pub async fn static_file(Path(path): Path<String>) -> Response {
@@ -157,6 +164,7 @@ pub async fn static_file(Path(path): Path<String>) -> Response {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "live.js" => (LIVE_JS, "text/javascript; charset=utf-8"),
         _ => return AppError(atrium_core::Error::NotFound).into_response(),
     };
     let mut res = body.into_response();

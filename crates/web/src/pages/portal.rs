@@ -146,6 +146,7 @@ struct ProjectPage {
     open: Vec<TaskRow>,
     done: Vec<TaskRow>,
     can_act: bool,
+    unread: u64,
 }
 
 /// One project: timeline, milestones, every task, progress.
@@ -165,8 +166,12 @@ pub async fn project(
     let (done, open): (Vec<_>, Vec<_>) = tasks.iter().partition(|t| t.status == TaskStatus::Done);
     let mut open: Vec<_> = open;
     open.sort_by_key(|t| (t.due_date.is_none(), t.due_date));
+    let unread = st.store.unread_messages(&auth.actor, pid).await?.client;
+    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, p.name.clone(), "/portal/projects");
+    chrome.live = format!("project:{pid}");
     page(&ProjectPage {
-        chrome: Chrome::signed_in(&st, &auth, &csrf, p.name.clone(), "/portal/projects"),
+        chrome,
+        unread,
         p: project_card(&p, &client),
         description_html: markdown::to_html(&p.description),
         start: due_label(p.start_date),
@@ -228,8 +233,11 @@ pub async fn task(
     let a = &auth.actor;
     let can_reply = a.may_comment(atrium_core::model::Visibility::Reply).is_ok();
     let can_complete = a.may_update_task(t.task.assignee_id, atrium_core::policy::TaskChange::StatusOnly).is_ok();
+    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, t.task.title.clone(), "/portal/projects");
+    chrome.live = format!("task:{tid}");
     page(&super::view::TaskPage {
-        chrome: Chrome::signed_in(&st, &auth, &csrf, t.task.title.clone(), "/portal/projects"),
+        chrome,
+        mention_src: format!("/api/v1/projects/{}/people", t.task.project_id),
         staff: false,
         t: task_row(&t.task, &names, &t.project_name, a.user_id()),
         project_href: format!("/portal/projects/{}", t.task.project_id),

@@ -580,6 +580,7 @@ struct ProjectPage {
     priorities: Vec<Opt>,
     milestone_opts: Vec<Opt>,
     filtered: bool,
+    unread: atrium_store::messages::Unread,
 }
 
 /// Project page filters.
@@ -636,12 +637,15 @@ pub async fn project(
     let names: HashMap<UserId, String> = people.iter().map(|u| (u.id, u.name.clone())).collect();
     let milestones = st.store.milestones(&scope, pid).await?;
     let me = auth.actor.user_id();
+    let unread = st.store.unread_messages(&auth.actor, pid).await?;
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, p.name.clone(), "/staff/clients");
     chrome.flash = notice_text(f.notice.as_deref());
+    chrome.live = format!("project:{pid}");
     let mut filter_statuses = opts(TaskStatus::ALL, f.status, TaskStatus::as_str, TaskStatus::label);
     filter_statuses.insert(0, Opt { value: String::new(), label: "Any status".into(), selected: f.status.is_none() });
     page(&ProjectPage {
         chrome,
+        unread,
         p: project_card(&p, &client.name),
         client_id: client.id.to_string(),
         description_html: markdown::to_html(&p.description),
@@ -739,8 +743,11 @@ pub async fn task(
     let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
     ids.extend(t.task.assignee_id);
     let names = st.store.user_names(&ids).await?;
+    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, t.task.title.clone(), "/staff/clients");
+    chrome.live = format!("task:{tid}");
     page(&super::view::TaskPage {
-        chrome: Chrome::signed_in(&st, &auth, &csrf, t.task.title.clone(), "/staff/clients"),
+        chrome,
+        mention_src: format!("/api/v1/projects/{}/people", t.task.project_id),
         staff: true,
         t: task_row(&t.task, &names, &t.project_name, auth.actor.user_id()),
         project_href: format!("/staff/projects/{}", t.task.project_id),

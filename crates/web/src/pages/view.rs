@@ -171,4 +171,6 @@ pub struct TaskPage {
     pub people: Vec<Opt>,
     pub can_reply: bool,
     pub can_complete: bool,
+    /// Where the comment box's mention autocomplete gets people from.
+    pub mention_src: String,
 }

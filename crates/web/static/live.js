@@ -1,0 +1,77 @@
+// Live updates (Server-Sent Events from /api/v1/events, filtered by the server's access
+// rules). An event carries ids only; when it concerns what this page shows (the <main>
+// element's data-live: "project:<id> task:<id>"), the page's main part is fetched again
+// through the normal, access-checked page route. Unread notification badge likewise.
+(function () {
+  "use strict";
+  if (!window.EventSource || !document.body.hasAttribute("data-live-events")) { return; }
+  var source = new EventSource("/api/v1/events");
+  var timer = null;
+
+  function watched() {
+    var main = document.getElementById("main");
+    return main ? (main.getAttribute("data-live") || "").split(" ").filter(Boolean) : [];
+  }
+
+  function concerns(data) {
+    var w = watched();
+    return (data.project_id && w.indexOf("project:" + data.project_id) >= 0) ||
+      (data.task_id && w.indexOf("task:" + data.task_id) >= 0);
+  }
+
+  // Someone typing keeps their text: offer a refresh instead of replacing the page.
+  function busy(main) {
+    var el = document.activeElement;
+    if (el && main.contains(el) && (el.tagName === "TEXTAREA" || el.tagName === "INPUT") && el.value) { return true; }
+    var open = main.querySelectorAll("textarea");
+    for (var i = 0; i < open.length; i++) { if (open[i].value && open[i].defaultValue !== open[i].value) { return true; } }
+    return false;
+  }
+
+  function refresh() {
+    var main = document.getElementById("main");
+    if (!main) { return; }
+    if (busy(main)) {
+      if (!document.getElementById("live-stale")) {
+        var b = document.createElement("p");
+        b.id = "live-stale";
+        b.className = "flash";
+        b.setAttribute("role", "status");
+        var a = document.createElement("a");
+        a.href = window.location.href;
+        a.textContent = "New activity — refresh";
+        b.appendChild(a);
+        main.insertBefore(b, main.firstChild);
+      }
+      return;
+    }
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) { return; }
+        var next = new DOMParser().parseFromString(html, "text/html").getElementById("main");
+        if (!next) { return; }
+        main.innerHTML = next.innerHTML;
+        main.setAttribute("data-live", next.getAttribute("data-live") || "");
+        if (window.htmx) { window.htmx.process(main); }
+        document.body.dispatchEvent(new CustomEvent("atrium:refreshed"));
+      })
+      .catch(function () {});
+  }
+
+  function schedule() {
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(refresh, 120);
+  }
+
+  ["task.created", "task.updated", "comment.created", "message.created", "message.updated",
+    "message.deleted", "message.read"].forEach(function (kind) {
+    source.addEventListener(kind, function (e) {
+      try { if (concerns(JSON.parse(e.data))) { schedule(); } } catch (err) { /* ignore */ }
+    });
+  });
+  source.addEventListener("notification.created", function () {
+    document.body.dispatchEvent(new CustomEvent("atrium:notify"));
+  });
+  source.addEventListener("reload", schedule);
+})();
