@@ -158,7 +158,44 @@ pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
     let hash = atrium_core::password::hash(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (bulk, logins) = generate(scale, &hash, Utc::now().date_naive())?;
     store.load_bulk(bulk).await.map_err(|e| anyhow::anyhow!("{e}")).context("loading demo data")?;
+    conversation(store, &logins).await.context("demo conversation")?;
     Ok(logins)
+}
+
+/// A short conversation on the printed client's project, through the real store functions (so
+/// read receipts, mentions and notifications are as in use; their mail waits in the job queue).
+async fn conversation(store: &Store, logins: &DemoLogins) -> Result<()> {
+    use atrium_core::model::Channel;
+    let err = |e: atrium_core::Error| anyhow::anyhow!("{e}");
+    let actor = |email: &'static str| async move {
+        let acc = store.account_by_email(email).await.map_err(err)?.context("demo user")?;
+        store.actor(acc.user.id).await.map_err(err)?.context("demo actor")
+    };
+    let ana = actor(STAFF_EMAIL).await?;
+    let chloe = actor("chloe@northwind.test").await?;
+    let dana = actor(CLIENT_EMAIL).await?;
+    let p = logins.client_project_id;
+    let say = |who: &atrium_core::policy::Actor, channel: Channel, text: &str| {
+        let who = who.clone();
+        let text = text.to_string();
+        async move { store.create_message(&who, p, channel, text, None).await.map_err(err) }
+    };
+    say(&ana, Channel::Client, "Hi Dana, the homepage drafts are up. Could you have a look before Thursday's call?")
+        .await?;
+    let reply = say(
+        &dana,
+        Channel::Client,
+        "Thanks @[Ana Ruiz]! I'll go through them tomorrow morning and leave comments on the tasks.",
+    )
+    .await?;
+    store.mark_messages_read(&ana, p, reply.id).await.map_err(err)?;
+    say(
+        &chloe,
+        Channel::Staff,
+        "Heads-up: Acme's legal review of the copy may slip a week. Let's not promise the launch date yet.",
+    )
+    .await?;
+    Ok(())
 }
 
 /// Builds the rows; pure so it can be tested without a database.
