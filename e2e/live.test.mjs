@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { startServer, launch } from "./harness.mjs";
+import { startServer, launch, SCREENSHOTS } from "./harness.mjs";
 
 let server;
 let browser;
@@ -124,7 +124,7 @@ test("a task staff marks done shows as done on the client's open page within 2 s
 }));
 
 test("a client message appears on staff's open conversation without a reload", () => withDiagnostics(async () => {
-  const clientCtx = await browser.newContext();
+  const clientCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const client = await clientCtx.newPage();
   pages.push(client);
   await signIn(client, CLIENT);
@@ -133,7 +133,7 @@ test("a client message appears on staff's open conversation without a reload", (
   await client.waitForURL(/\/portal\/projects\/[0-9a-f-]+$/);
   const projectId = client.url().split("/").pop();
 
-  const staffCtx = await browser.newContext();
+  const staffCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const staff = await staffCtx.newPage();
   pages.push(staff);
   await signIn(staff, STAFF);
@@ -145,8 +145,11 @@ test("a client message appears on staff's open conversation without a reload", (
   await client.fill('textarea[name="body"]', text);
   await client.click('button:has-text("Send")');
   await client.waitForLoadState("networkidle");
-  await staff.waitForFunction((t) => document.getElementById("messages")?.textContent.includes(t), text, { timeout: 2000 });
+  await staff.waitForFunction((t) => document.getElementById("messages")?.textContent.includes(t), text, { timeout: 5000 });
   assert.equal(await staff.evaluate(() => window.__noReload), true, "updated without a reload");
+  await staff.screenshot({ path: join(SCREENSHOTS, "staff-messages-desktop.png"), fullPage: false });
+  await client.goto(`${server.base}/notifications`);
+  await client.screenshot({ path: join(SCREENSHOTS, "portal-notifications-desktop.png"), fullPage: false });
   // Staff's staff-only channel is not visible from the portal.
   const r = await client.goto(`${server.base}/portal/projects/${projectId}/messages?channel=staff`);
   assert.doesNotMatch(await client.textContent("main"), /Staff only/);
