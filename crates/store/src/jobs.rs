@@ -426,6 +426,28 @@ fn held(q: sea_orm::UpdateMany<job::Entity>, job: &Job) -> sea_orm::UpdateMany<j
         .filter(job::Column::Attempts.eq(i32::try_from(job.attempts).unwrap_or(i32::MAX)))
 }
 
+impl Store {
+    /// Retries a failed job on behalf of `actor` (owners and admins), audited.
+    pub async fn retry_failed_job(
+        &self,
+        actor: &atrium_core::policy::Actor,
+        id: JobId,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        actor.may_manage_jobs()?;
+        self.retry_job(id).await?;
+        let entry = crate::audit::Entry {
+            action: "job.retry",
+            subject_type: "job",
+            subject_id: Some(id.to_string()),
+            client_id: None,
+            detail: serde_json::json!({}),
+            ip,
+        };
+        self.audit(Some(actor), entry).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,27 +505,5 @@ mod tests {
         assert!(matches!(store.enqueue(NewJob::new("", serde_json::json!({}))).await, Err(Error::Invalid { .. })));
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
-    }
-}
-
-impl Store {
-    /// Retries a failed job on behalf of `actor` (owners and admins), audited.
-    pub async fn retry_failed_job(
-        &self,
-        actor: &atrium_core::policy::Actor,
-        id: JobId,
-        ip: Option<&str>,
-    ) -> Result<()> {
-        actor.may_manage_jobs()?;
-        self.retry_job(id).await?;
-        let entry = crate::audit::Entry {
-            action: "job.retry",
-            subject_type: "job",
-            subject_id: Some(id.to_string()),
-            client_id: None,
-            detail: serde_json::json!({}),
-            ip,
-        };
-        self.audit(Some(actor), entry).await
     }
 }

@@ -22,7 +22,7 @@ use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{instance_secret, membership, notification, notification_pref, user};
 use crate::jobs::{NewJob, enqueue};
-use crate::work::{Page, PageRequest, page};
+use crate::work::{Page, PageRequest, deleted_clients, page};
 
 /// The job kind that emails one notification.
 pub const NOTIFY_JOB: &str = "notify";
@@ -71,7 +71,7 @@ pub(crate) async fn people_seeing<C: ConnectionTrait>(c: &C, client: ClientId, i
         }
     }
     out.retain(|p| person_sees_work(p.role, p.client_id, client, internal));
-    out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    out.sort_by_key(|p| p.name.to_lowercase());
     Ok(out)
 }
 
@@ -265,9 +265,11 @@ impl Store {
         }
     }
 
-    /// The caller's notifications, newest first.
+    /// The caller's notifications, newest first (none about a deleted client's work).
     pub async fn notifications(&self, actor: &Actor, req: PageRequest) -> Result<Page<Notification>> {
-        let mut q = notification::Entity::find().filter(notification::Column::UserId.eq(actor.user_id().0));
+        let mut q = notification::Entity::find()
+            .filter(notification::Column::UserId.eq(actor.user_id().0))
+            .filter(notification::Column::ClientId.not_in_subquery(deleted_clients()));
         if let Some(c) = req.cursor {
             q = q.filter(notification::Column::Id.lt(c));
         }
@@ -281,6 +283,7 @@ impl Store {
     pub async fn notification(&self, actor: &Actor, id: NotificationId) -> Result<Notification> {
         let row = notification::Entity::find_by_id(id.0)
             .filter(notification::Column::UserId.eq(actor.user_id().0))
+            .filter(notification::Column::ClientId.not_in_subquery(deleted_clients()))
             .one(&self.db)
             .await
             .map_err(db_err)?
@@ -293,6 +296,7 @@ impl Store {
         notification::Entity::find()
             .filter(notification::Column::UserId.eq(user.0))
             .filter(notification::Column::ReadAt.is_null())
+            .filter(notification::Column::ClientId.not_in_subquery(deleted_clients()))
             .count(&self.db)
             .await
             .map_err(db_err)
@@ -357,10 +361,21 @@ impl Store {
     /// One notification with its recipient, for the mail job; `None` when it no longer needs
     /// mailing (already read or mailed, recipient gone or deactivated).
     pub async fn notification_to_mail(&self, id: NotificationId) -> Result<Option<MailableNotification>> {
-        let Some(row) = notification::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)? else {
+        let Some(row) = notification::Entity::find_by_id(id.0)
+            .filter(notification::Column::ClientId.not_in_subquery(deleted_clients()))
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+        else {
             return Ok(None);
         };
         if row.read_at.is_some() || row.emailed_at.is_some() {
+            return Ok(None);
+        }
+        // The recipient may have changed their mind (or unsubscribed) since it was queued.
+        let kind = parse::<NotificationKind>("notification kind", &row.kind)?;
+        let now = deliveries(&self.db, &[UserId(row.user_id)], kind).await?;
+        if now.get(&UserId(row.user_id)).copied().unwrap_or(kind.default_delivery()) != Delivery::Email {
             return Ok(None);
         }
         let Some(acc) = self.account(UserId(row.user_id)).await? else { return Ok(None) };
