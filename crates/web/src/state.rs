@@ -19,6 +19,8 @@ pub struct AppState {
     handler: Arc<dyn Handler>,
     /// Wakes the worker when a job is queued.
     wake: QueueHandle,
+    /// Turns true when the server shuts down: open event streams end so shutdown can finish.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -32,7 +34,8 @@ impl AppState {
     pub fn new(store: Store, config: WebConfig, mailer: Mailer) -> Self {
         let config = Arc::new(config);
         let handler = Arc::new(crate::jobs::MailJobs::new(store.clone(), mailer, config.clone()));
-        AppState { store, config, handler, wake: QueueHandle::default() }
+        let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
+        AppState { store, config, handler, wake: QueueHandle::default(), stopping }
     }
 
     /// A queue worker for this state's jobs (woken whenever a request queues one).
@@ -63,6 +66,17 @@ impl AppState {
         } else {
             tokio::spawn(job);
         }
+    }
+
+    /// Ends every open event stream (the server is shutting down).
+    pub fn stop_streams(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Resolves once the server is shutting down.
+    pub async fn stopped(&self) {
+        let mut rx = self.stopping.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
     }
 
     /// Wakes the worker (after a change that queued notification mail).

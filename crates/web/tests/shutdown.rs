@@ -37,3 +37,20 @@ async fn in_flight_requests_finish_after_the_shutdown_signal() {
     app.stop().await;
     assert!(tokio::net::TcpStream::connect(&addr).await.is_err(), "the listener is closed");
 }
+
+#[tokio::test]
+async fn open_event_streams_do_not_hold_up_shutdown() {
+    let mut app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let token = app.token_for(w.a.admin).await;
+    let res = api().get(app.url("/api/v1/events")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let reading = tokio::spawn(async move {
+        let mut res = res;
+        while let Ok(Some(_)) = res.chunk().await {}
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.begin_shutdown();
+    tokio::time::timeout(Duration::from_secs(2), reading).await.expect("the stream ended").unwrap();
+    tokio::time::timeout(Duration::from_secs(5), app.stop()).await.expect("the server stopped");
+}

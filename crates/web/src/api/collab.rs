@@ -295,6 +295,7 @@ fn live_stream(
             }
             loop {
                 tokio::select! {
+                    () = st.stopped() => return None,
                     got = rx.recv() => match got {
                         Ok(ev) if actor.may_receive(&ev) => {
                             let out = Event::default().event(ev.kind.as_str()).data(ev.data.to_string());
