@@ -131,6 +131,9 @@ pub struct ServeArgs {
     /// Trust `X-Forwarded-For` for client addresses (only behind your own reverse proxy).
     #[arg(long, env = "ATRIUM_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// Live-update streams one user may hold open on this process (one per browser tab).
+    #[arg(long, env = "ATRIUM_MAX_STREAMS_PER_USER", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_streams_per_user: u32,
 }
 
 /// An SMTP server URL; its password never reaches Debug output or logs.

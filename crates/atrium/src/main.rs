@@ -128,6 +128,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     web.agency_name = args.agency_name.clone();
     web.session_idle = Duration::from_secs(args.session_idle_days.max(1) * 24 * 3600);
     web.trust_proxy = args.trust_proxy;
+    web.max_streams_per_user = usize::try_from(args.max_streams_per_user).unwrap_or(20);
     let mailer = match &args.smtp_url {
         Some(u) => atrium_mail::Mailer::smtp(&args.mail_from, &u.0),
         None => atrium_mail::Mailer::outbox(&args.mail_from, args.db.data_dir.join("outbox")),

@@ -28,6 +28,9 @@ pub struct WebConfig {
     pub jobs_inline: bool,
     /// How often open event streams check that their session is still valid.
     pub stream_recheck: Duration,
+    /// Event streams one user may hold open on one server process (a browser opens one per
+    /// tab); more is 429.
+    pub max_streams_per_user: usize,
 }
 
 impl WebConfig {
@@ -45,6 +48,7 @@ impl WebConfig {
             trust_proxy: false,
             jobs_inline: false,
             stream_recheck: Duration::from_secs(30),
+            max_streams_per_user: 20,
         }
     }
 

@@ -21,6 +21,27 @@ pub struct AppState {
     wake: QueueHandle,
     /// Turns true when the server shuts down: open event streams end so shutdown can finish.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Open event streams per user in this process.
+    streams: Arc<std::sync::Mutex<std::collections::HashMap<atrium_core::ids::UserId, usize>>>,
+}
+
+/// One open event stream, counted until dropped.
+pub struct StreamSlot {
+    user: atrium_core::ids::UserId,
+    streams: Arc<std::sync::Mutex<std::collections::HashMap<atrium_core::ids::UserId, usize>>>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.streams.lock()
+            && let Some(n) = m.get_mut(&self.user)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -35,7 +56,7 @@ impl AppState {
         let config = Arc::new(config);
         let handler = Arc::new(crate::jobs::MailJobs::new(store.clone(), mailer, config.clone()));
         let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
-        AppState { store, config, handler, wake: QueueHandle::default(), stopping }
+        AppState { store, config, handler, wake: QueueHandle::default(), stopping, streams: Default::default() }
     }
 
     /// A queue worker for this state's jobs (woken whenever a request queues one).
@@ -66,6 +87,17 @@ impl AppState {
         } else {
             tokio::spawn(job);
         }
+    }
+
+    /// Takes one of `user`'s event stream slots; too many open at once is 429.
+    pub fn open_stream(&self, user: atrium_core::ids::UserId) -> atrium_core::Result<StreamSlot> {
+        let mut m = self.streams.lock().map_err(|_| atrium_core::Error::Internal("stream count poisoned".into()))?;
+        let n = m.entry(user).or_insert(0);
+        if *n >= self.config.max_streams_per_user {
+            return Err(atrium_core::Error::RateLimited { retry_after: 30 });
+        }
+        *n += 1;
+        Ok(StreamSlot { user, streams: self.streams.clone() })
     }
 
     /// Ends every open event stream (the server is shutting down).

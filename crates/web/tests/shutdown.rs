@@ -54,3 +54,35 @@ async fn open_event_streams_do_not_hold_up_shutdown() {
     tokio::time::timeout(Duration::from_secs(2), reading).await.expect("the stream ended").unwrap();
     tokio::time::timeout(Duration::from_secs(5), app.stop()).await.expect("the server stopped");
 }
+
+#[tokio::test]
+async fn event_streams_per_user_are_limited() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let token = app.token_for(w.a.admin).await;
+    let mut open = Vec::new();
+    for _ in 0..app.config.max_streams_per_user {
+        let r = api().get(app.url("/api/v1/events")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        open.push(r);
+    }
+    let r = api().get(app.url("/api/v1/events")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 429, "one stream too many");
+    assert!(r.headers().get("retry-after").is_some());
+    // Another user is not affected; closing a stream frees its slot.
+    let other = app.token_for(w.a.viewer).await;
+    assert_eq!(api().get(app.url("/api/v1/events")).bearer_auth(&other).send().await.unwrap().status(), 200);
+    drop(open.pop());
+    let mut freed = false;
+    for _ in 0..50 {
+        let r = api().get(app.url("/api/v1/events")).bearer_auth(&token).send().await.unwrap();
+        if r.status() == 200 {
+            freed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(freed, "a closed stream gives its slot back");
+    drop(open);
+    app.stop().await;
+}

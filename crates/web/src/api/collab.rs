@@ -263,14 +263,19 @@ pub async fn put_setting(
 /// Server-Sent Events: every change the caller may see (`task.created`, `task.updated`,
 /// `comment.created`, `message.created`/`updated`/`deleted`/`read`, `notification.created`),
 /// each `data` holding ids only. Filtered by the same policy as every read; the stream ends
-/// when the session does. `event: reload` means events were missed.
+/// when the session does. `event: reload` means events were missed. At most `--max-streams-per-user`
+/// (default 20) streams per user per server process (429 beyond).
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
-    responses((status = 200, content_type = "text/event-stream", description = "event stream"), (status = 401)))]
-pub async fn events(State(st): State<AppState>, auth: Authed) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    responses((status = 200, content_type = "text/event-stream", description = "event stream"), (status = 401), (status = 429)))]
+pub async fn events(
+    State(st): State<AppState>,
+    auth: Authed,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let slot = st.open_stream(auth.actor.user_id())?;
     let rx = st.store.subscribe().await;
     let recheck = st.config.stream_recheck;
-    let stream = live_stream(st, auth.actor, auth.session.id, rx, recheck);
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+    let stream = live_stream(st, auth.actor, auth.session.id, rx, recheck, slot);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
 }
 
 type Rx = tokio::sync::broadcast::Receiver<std::sync::Arc<atrium_core::live::LiveEvent>>;
@@ -281,12 +286,13 @@ fn live_stream(
     session: atrium_core::ids::SessionId,
     rx: Rx,
     recheck: Duration,
+    slot: crate::state::StreamSlot,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     use tokio::sync::broadcast::error::RecvError;
     let mut ticker = tokio::time::interval(recheck);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let first = Event::default().event("ready").data("{}");
-    futures_util::stream::unfold(
+    let events = futures_util::stream::unfold(
         (st, actor, rx, ticker, Some(first)),
         move |(st, actor, mut rx, mut ticker, first)| async move {
             if let Some(ev) = first {
@@ -317,7 +323,12 @@ fn live_stream(
                 }
             }
         },
-    )
+    );
+    // The slot is released when the stream is dropped (the client went away or it ended).
+    futures_util::StreamExt::map(events, move |item| {
+        let _held = &slot;
+        item
+    })
 }
 
 // ----- failed jobs ---------------------------------------------------------------------------
