@@ -289,14 +289,16 @@ fn live_stream(
     slot: crate::state::StreamSlot,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     use tokio::sync::broadcast::error::RecvError;
-    let mut ticker = tokio::time::interval(recheck);
+    // Streams opened together (a deploy, a benchmark) re-check at spread-out moments rather
+    // than all at once.
+    let first_check = recheck.mul_f64(rand::random_range(0.5..1.5));
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + first_check, recheck);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let first = Event::default().event("ready").data("{}");
     let events = futures_util::stream::unfold(
         (st, actor, rx, ticker, Some(first)),
         move |(st, actor, mut rx, mut ticker, first)| async move {
             if let Some(ev) = first {
-                ticker.tick().await; // the first tick completes at once
                 return Some((Ok(ev), (st, actor, rx, ticker, None)));
             }
             loop {
