@@ -52,7 +52,9 @@ impl EventBus {
     }
 
     /// A new subscription to every event of the deployment (filter with the policy before
-    /// sending anything on).
+    /// sending anything on). On PostgreSQL the first subscription of a process starts the
+    /// listener and waits (a few seconds at most) until it is LISTENing, so that an event
+    /// published after this returns is not lost in the listener's start-up.
     pub(crate) async fn subscribe(&self, db: &DatabaseConnection) -> broadcast::Receiver<Arc<LiveEvent>> {
         let rx = self.tx.subscribe();
         if db.get_database_backend() == DbBackend::Postgres {
@@ -60,7 +62,11 @@ impl EventBus {
                 .get_or_init(|| async {
                     let pool = db.get_postgres_connection_pool().clone();
                     let tx = self.tx.clone();
-                    tokio::spawn(listen(pool, tx));
+                    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+                    tokio::spawn(listen(pool, tx, ready_tx));
+                    if tokio::time::timeout(LISTEN_WAIT, ready_rx).await.is_err() {
+                        tracing::warn!("live events: the listener is not ready yet; events may be missed");
+                    }
                 })
                 .await;
         }
@@ -68,9 +74,18 @@ impl EventBus {
     }
 }
 
-/// Forwards NOTIFY payloads to local subscribers until the pool closes.
-async fn listen(pool: sea_orm::sqlx::PgPool, tx: broadcast::Sender<Arc<LiveEvent>>) {
+/// How long the first subscription waits for the listener to be LISTENing.
+const LISTEN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Forwards NOTIFY payloads to local subscribers until the pool closes; `ready` is told once
+/// the first LISTEN is in place.
+async fn listen(
+    pool: sea_orm::sqlx::PgPool,
+    tx: broadcast::Sender<Arc<LiveEvent>>,
+    ready: tokio::sync::oneshot::Sender<()>,
+) {
     use sea_orm::sqlx::postgres::PgListener;
+    let mut ready = Some(ready);
     while !pool.is_closed() {
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(l) => l,
@@ -84,6 +99,9 @@ async fn listen(pool: sea_orm::sqlx::PgPool, tx: broadcast::Sender<Arc<LiveEvent
             tracing::warn!(error = %e, "live events: LISTEN failed; retrying");
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             continue;
+        }
+        if let Some(r) = ready.take() {
+            let _ = r.send(());
         }
         loop {
             match listener.recv().await {

@@ -9,6 +9,7 @@
 //! replayed by someone who *is* allowed (staff, or client B's own admin) and must succeed.
 
 mod common;
+mod sse;
 
 use std::collections::BTreeSet;
 
@@ -1058,5 +1059,100 @@ async fn view_as_client_is_read_only_and_audited() {
     )
     .await;
     assert_eq!(r.status, 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_event_stream_carries_nothing_of_other_clients_and_no_notes() {
+    // SEC-AC-3, SEC-AC-7 for `GET /api/v1/events` (classified `Stream` above).
+    use sse::{Sse, SseEvent};
+    use std::time::Duration;
+
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let events = app.url("/api/v1/events");
+    let mut admin = Sse::ready(&events, &app.token_for(w.a.admin).await).await;
+    let mut finance = Sse::ready(&events, &app.token_for(w.a.finance).await).await;
+    let mut viewer = Sse::ready(&events, &app.token_for(w.a.viewer).await).await;
+    // Witnesses that the refused events did exist: B's admin and a staff member.
+    let mut b_admin = Sse::ready(&events, &app.token_for(w.b.admin).await).await;
+    let mut staff = Sse::ready(&events, &app.token_for(w.staff).await).await;
+
+    let owner = app.token_for(w.owner).await;
+    let call = |method: &'static str, path: String, body: Value| {
+        let owner = owner.clone();
+        let url = app.url(&format!("/api/v1{path}"));
+        async move {
+            let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let a = Answer::of(api().request(m, url).bearer_auth(owner).json(&body).send().await.unwrap()).await;
+            assert!(a.status == 200 || a.status == 201, "{method} {path}: {} {}", a.status, a.body);
+            a.json()
+        }
+    };
+    call("PATCH", format!("/tasks/{}", w.b.task), json!({"status": "in_progress"})).await;
+    let b_reply = call("POST", format!("/tasks/{}/comments", w.b.task), json!({"body": "ReplyB2 for B only"})).await;
+    let note = call(
+        "POST",
+        format!("/tasks/{}/comments", w.a.task),
+        json!({"body": "NoteA2 staff eyes only", "visibility": "note"}),
+    )
+    .await;
+    let staff_msg = call(
+        "POST",
+        format!("/projects/{}/messages", w.a.project),
+        json!({"body": "StaffMessageA2 internal", "channel": "staff"}),
+    )
+    .await;
+    let b_msg = call("POST", format!("/projects/{}/messages", w.b.project), json!({"body": "MessageB2 hello B"})).await;
+    // The control: a change A's admin and viewer may see.
+    call("PATCH", format!("/tasks/{}", w.a.task), json!({"status": "in_progress"})).await;
+
+    let id = |v: &Value| v["id"].as_str().expect("id").to_string();
+    let (b_reply, note, staff_msg, b_msg) = (id(&b_reply), id(&note), id(&staff_msg), id(&b_msg));
+    let control = |e: &SseEvent| e.kind == "task.updated" && e.data["task_id"] == w.a.task.to_string();
+    let wait = Duration::from_secs(5);
+    assert!(admin.wait_for(wait, control).await.is_some(), "admin gets the control: {:?}", admin.seen);
+    assert!(viewer.wait_for(wait, control).await.is_some(), "viewer gets the control: {:?}", viewer.seen);
+    finance.drain(Duration::from_millis(500)).await;
+    admin.drain(Duration::from_millis(200)).await;
+    viewer.drain(Duration::from_millis(200)).await;
+
+    // The witnesses got what A's users must not.
+    let has =
+        |s: &Sse, kind: &str, key: &str, value: &str| s.seen.iter().any(|e| e.kind == kind && e.data[key] == value);
+    assert!(
+        b_admin
+            .wait_for(wait, |e| e.kind == "message.created" && e.data["message_id"] == b_msg.as_str())
+            .await
+            .is_some()
+    );
+    assert!(has(&b_admin, "task.updated", "task_id", &w.b.task.to_string()), "{:?}", b_admin.seen);
+    assert!(has(&b_admin, "comment.created", "comment_id", &b_reply), "{:?}", b_admin.seen);
+    assert!(
+        staff.wait_for(wait, |e| e.kind == "task.updated" && e.data["task_id"] == w.a.task.to_string()).await.is_some()
+    );
+    assert!(has(&staff, "comment.created", "comment_id", &note), "staff see the note event: {:?}", staff.seen);
+    assert!(has(&staff, "message.created", "message_id", &staff_msg), "{:?}", staff.seen);
+
+    let mut forbidden = forbidden_for_a(&w);
+    forbidden.extend([b_reply.clone(), note.clone(), staff_msg.clone(), b_msg.clone()]);
+    for (who, s) in [("admin", &admin), ("viewer", &viewer)] {
+        for e in &s.seen {
+            let leaked = leaks(&e.raw, &forbidden);
+            assert!(leaked.is_empty(), "{who} received {} carrying {leaked:?}", e.kind);
+        }
+        assert!(
+            !s.seen.iter().any(|e| e.kind == "comment.created"),
+            "{who}: the only comments were B's reply and A's note: {:?}",
+            s.seen
+        );
+        assert!(
+            !s.seen.iter().any(|e| e.kind.starts_with("message.")),
+            "{who}: the only messages were A's staff channel and B's: {:?}",
+            s.seen
+        );
+    }
+    let work: Vec<&SseEvent> = finance.seen.iter().filter(|e| e.kind != "ready").collect();
+    assert!(work.is_empty(), "finance sees no project work: {work:?}");
     app.stop().await;
 }
