@@ -27,6 +27,8 @@ pub enum Audience {
         /// The recipient.
         user_id: UserId,
     },
+    /// Every stream: only for `reload`, which carries nothing.
+    Everyone,
 }
 
 /// One live event.
@@ -74,6 +76,12 @@ impl LiveEvent {
             audience: audience_for(client, channel == Channel::Staff),
             data: serde_json::json!({ "project_id": project, "message_id": message, "channel": channel }),
         }
+    }
+
+    /// Events may have been missed (the process's PostgreSQL listener reconnected): open pages
+    /// should fetch what they show again. Carries no data.
+    pub fn reload() -> Self {
+        LiveEvent { kind: "reload".into(), audience: Audience::Everyone, data: serde_json::json!({}) }
     }
 
     /// A notification arrived for `user`.

@@ -259,6 +259,8 @@ impl Actor {
             Audience::Work { client_id } => work.allows(client_id),
             Audience::Internal { client_id } => work.allows(client_id) && work.includes_notes(),
             Audience::User { user_id } => user_id == self.user_id,
+            // Only `reload`, which carries no data (see `LiveEvent::reload`).
+            Audience::Everyone => event.data.as_object().is_some_and(|o| o.is_empty()),
         }
     }
 
@@ -375,6 +377,10 @@ mod tests {
         assert!(staff.may_receive(&note));
         let n = LiveEvent::notification_created(admin.user_id(), crate::ids::NotificationId::new(), 1);
         assert!(admin.may_receive(&n) && !staff.may_receive(&n));
+        assert!(admin.may_receive(&LiveEvent::reload()) && finance.may_receive(&LiveEvent::reload()));
+        let mut carrying = LiveEvent::reload();
+        carrying.data = serde_json::json!({ "task_id": "x" });
+        assert!(!admin.may_receive(&carrying), "an event for everyone may carry nothing");
     }
 
     #[test]

@@ -100,8 +100,14 @@ async fn listen(
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             continue;
         }
-        if let Some(r) = ready.take() {
-            let _ = r.send(());
+        match ready.take() {
+            Some(r) => {
+                let _ = r.send(());
+            }
+            // A reconnect: whatever was published in the gap is lost, so open pages refetch.
+            None => {
+                let _ = tx.send(Arc::new(LiveEvent::reload()));
+            }
         }
         loop {
             match listener.recv().await {

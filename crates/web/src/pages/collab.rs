@@ -239,7 +239,6 @@ pub async fn edit_message(
     FormBody(f): FormBody<EditForm>,
 ) -> AppResult<Response> {
     let id: MessageId = id.parse()?;
-    st.store.message(&auth.actor, id).await?;
     let body = validate::text("body", &f.body, BODY_MAX)?;
     let m = st.store.edit_message(&auth.actor, id, body, Some(&ip)).await?;
     Ok(see_other(&back_to(&auth, &m)))
