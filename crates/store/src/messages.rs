@@ -44,8 +44,7 @@ impl Store {
     /// The project (visible to `actor`) and channel (readable by them), or 404.
     async fn conversation(&self, actor: &Actor, project: ProjectId, channel: Channel) -> Result<project::Model> {
         actor.may_read_channel(channel)?;
-        let p = self.project(&actor.work_scope(), project).await?;
-        project::Entity::find_by_id(p.id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)
+        self.visible_project_row(&actor.work_scope(), project).await
     }
 
     /// A project's messages in `channel`, newest first, with read receipts.
@@ -82,12 +81,13 @@ impl Store {
 
     /// One visible message.
     pub async fn message(&self, actor: &Actor, id: MessageId) -> Result<Message> {
-        let row = self.message_row(actor, id).await?;
+        let (row, ..) = self.message_row(actor, id).await?;
         let names = self.user_names(&[UserId(row.author_id)]).await?;
         to_message(row, &[], &names)
     }
 
-    async fn message_row(&self, actor: &Actor, id: MessageId) -> Result<message::Model> {
+    /// A message the actor may see, with its channel and project.
+    async fn message_row(&self, actor: &Actor, id: MessageId) -> Result<(message::Model, Channel, project::Model)> {
         let row = message::Entity::find_by_id(id.0)
             .filter(message::Column::DeletedAt.is_null())
             .one(&self.db)
@@ -95,8 +95,8 @@ impl Store {
             .map_err(db_err)?
             .ok_or(Error::NotFound)?;
         let channel = parse::<Channel>("channel", &row.channel)?;
-        self.conversation(actor, ProjectId(row.project_id), channel).await?;
-        Ok(row)
+        let p = self.conversation(actor, ProjectId(row.project_id), channel).await?;
+        Ok((row, channel, p))
     }
 
     /// People the actor may mention in a project's channel (or, `internal`, a staff-only
@@ -223,11 +223,8 @@ impl Store {
     /// Edits one's own message within the edit window. Mentions are checked again but notify
     /// nobody new.
     pub async fn edit_message(&self, actor: &Actor, id: MessageId, body: String, ip: Option<&str>) -> Result<Message> {
-        let row = self.message_row(actor, id).await?;
+        let (row, channel, p) = self.message_row(actor, id).await?;
         actor.may_change_message(UserId(row.author_id), row.created_at, Utc::now())?;
-        let channel = parse::<Channel>("channel", &row.channel)?;
-        let p =
-            project::Entity::find_by_id(row.project_id).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let client = ClientId(p.client_id);
         resolve_mentions(&self.db, actor, client, channel == Channel::Staff, &body).await?;
         let tx = self.db.begin().await.map_err(db_err)?;
@@ -245,11 +242,8 @@ impl Store {
     /// Deletes one's own message within the edit window (it disappears for everyone; the audit
     /// log keeps that it existed).
     pub async fn delete_message(&self, actor: &Actor, id: MessageId, ip: Option<&str>) -> Result<()> {
-        let row = self.message_row(actor, id).await?;
+        let (row, channel, p) = self.message_row(actor, id).await?;
         actor.may_change_message(UserId(row.author_id), row.created_at, Utc::now())?;
-        let channel = parse::<Channel>("channel", &row.channel)?;
-        let p =
-            project::Entity::find_by_id(row.project_id).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let client = ClientId(p.client_id);
         let tx = self.db.begin().await.map_err(db_err)?;
         let mut am: message::ActiveModel = row.into();
@@ -264,14 +258,11 @@ impl Store {
     /// Records that the actor has read their conversation up to `up_to` (never moves back).
     /// Staff viewing as a client leave no read receipt.
     pub async fn mark_messages_read(&self, actor: &Actor, project: ProjectId, up_to: MessageId) -> Result<()> {
-        let row = self.message_row(actor, up_to).await?;
+        let (row, channel, p) = self.message_row(actor, up_to).await?;
         if row.project_id != project.0 {
             return Err(Error::invalid("up_to", "is not a message of this project"));
         }
         actor.may_change_own_settings()?;
-        let channel = parse::<Channel>("channel", &row.channel)?;
-        let p =
-            project::Entity::find_by_id(row.project_id).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let tx = self.db.begin().await.map_err(db_err)?;
         let moved = mark_read(&tx, actor.user_id(), project, channel, up_to).await?;
         tx.commit().await.map_err(db_err)?;

@@ -367,7 +367,7 @@ impl Store {
 
     /// The row of a visible project (404 otherwise), without computing progress: the one
     /// visibility check that reads of a project's tasks, milestones and comments start with.
-    async fn visible_project_row(&self, scope: &Scope, id: ProjectId) -> Result<project::Model> {
+    pub(crate) async fn visible_project_row(&self, scope: &Scope, id: ProjectId) -> Result<project::Model> {
         let q = scoped_projects(scope, project::Entity::find_by_id(id.0)).ok_or(Error::NotFound)?;
         q.one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)
     }

@@ -10,19 +10,9 @@ use atrium_mail::sink::{Received, SmtpSink};
 use atrium_store::entity::job;
 use common::*;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(5);
-
-async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut req = api().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let a = Answer::of(req.send().await.expect("request")).await;
-    (a.status, a.json())
-}
 
 async fn setup() -> (SmtpSink, TestApp, World) {
     let sink = SmtpSink::start().await.expect("sink");

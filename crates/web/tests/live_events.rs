@@ -8,18 +8,8 @@ mod sse;
 use std::time::Duration;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use sse::{Next, Sse};
-
-async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut req = api().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let a = Answer::of(req.send().await.expect("request")).await;
-    (a.status, a.json())
-}
 
 async fn set_status(app: &TestApp, token: &str, task: impl std::fmt::Display, status: &str) {
     let (s, v) = call(app, token, "PATCH", &format!("/tasks/{task}"), Some(json!({ "status": status }))).await;

@@ -8,17 +8,6 @@ use atrium_core::ids::UserId;
 use common::*;
 use serde_json::{Value, json};
 
-/// One API call with a bearer token; the status and the JSON body (`Null` when not JSON).
-async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut req = api().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let a = Answer::of(req.send().await.expect("request")).await;
-    (a.status, a.json())
-}
-
 /// The ids of a message listing, newest first.
 fn ids(list: &Value) -> Vec<String> {
     list["items"].as_array().expect("items").iter().map(|m| m["id"].as_str().expect("id").to_string()).collect()

@@ -9,16 +9,6 @@ use atrium_core::model::{Delivery, NotificationKind};
 use common::*;
 use serde_json::{Value, json};
 
-async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut req = api().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let a = Answer::of(req.send().await.expect("request")).await;
-    (a.status, a.json())
-}
-
 /// A user's notifications (newest first) through the API.
 async fn notifications(app: &TestApp, user: UserId) -> Vec<Value> {
     let token = app.token_for(user).await;

@@ -593,3 +593,20 @@ impl Answer {
         serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
     }
 }
+
+/// One API call with a bearer token: the status and the JSON body (`Null` when not JSON).
+pub async fn call(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = api().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let a = Answer::of(req.send().await.expect("request")).await;
+    (a.status, a.json())
+}
