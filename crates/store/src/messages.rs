@@ -272,6 +272,48 @@ impl Store {
         Ok(())
     }
 
+    /// Unread messages (by others) in the client channel of each of `projects` the actor can
+    /// see, in one query (the portal's Home). Projects without any are left out.
+    pub async fn unread_by_project(&self, actor: &Actor, projects: &[ProjectId]) -> Result<HashMap<ProjectId, u64>> {
+        use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query};
+        let scope = actor.work_scope();
+        let visible: Vec<Uuid> = projects.iter().map(|p| p.0).collect();
+        let Some(scoped) = crate::work::scoped_project_ids(&scope, visible) else { return Ok(HashMap::new()) };
+        let me = actor.user_id().0;
+        let (m, r) = (message::Entity, message_read::Entity);
+        let q = Query::select()
+            .column((m, message::Column::ProjectId))
+            .expr_as(Expr::col((m, message::Column::Id)).count(), Alias::new("n"))
+            .from(m)
+            .join(
+                JoinType::LeftJoin,
+                r,
+                Condition::all()
+                    .add(Expr::col((r, message_read::Column::UserId)).eq(me))
+                    .add(Expr::col((r, message_read::Column::ProjectId)).equals((m, message::Column::ProjectId)))
+                    .add(Expr::col((r, message_read::Column::Channel)).equals((m, message::Column::Channel))),
+            )
+            .and_where(Expr::col((m, message::Column::ProjectId)).in_subquery(scoped))
+            .and_where(Expr::col((m, message::Column::Channel)).eq(Channel::Client.as_str()))
+            .and_where(Expr::col((m, message::Column::DeletedAt)).is_null())
+            .and_where(Expr::col((m, message::Column::AuthorId)).ne(me))
+            .cond_where(
+                Condition::any()
+                    .add(Expr::col((r, message_read::Column::LastReadId)).is_null())
+                    .add(Expr::col((m, message::Column::Id)).gt(Expr::col((r, message_read::Column::LastReadId)))),
+            )
+            .group_by_col((m, message::Column::ProjectId))
+            .to_owned();
+        let rows = self.db.query_all(&q).await.map_err(db_err)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let pid: Uuid = row.try_get("", "project_id").map_err(db_err)?;
+            let n: i64 = row.try_get("", "n").map_err(db_err)?;
+            out.insert(ProjectId(pid), u64::try_from(n).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
     /// Unread messages (by others) of a visible project for the actor, per readable channel.
     pub async fn unread_messages(&self, actor: &Actor, project: ProjectId) -> Result<Unread> {
         let mut out = Unread::default();

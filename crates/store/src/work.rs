@@ -87,6 +87,12 @@ pub(crate) fn page<T>(mut items: Vec<T>, req: PageRequest, id: impl Fn(&T) -> Uu
     Page { items, next_cursor }
 }
 
+/// The ids among `ids` of projects the scope can see, as a subquery; `None` when it sees none.
+pub(crate) fn scoped_project_ids(scope: &Scope, ids: Vec<Uuid>) -> Option<sea_orm::sea_query::SelectStatement> {
+    let q = scoped_projects(scope, project::Entity::find().filter(project::Column::Id.is_in(ids)))?;
+    Some(sea_orm::QueryTrait::into_query(q.select_only().column(project::Column::Id)))
+}
+
 /// Restricts a project query to the scope's clients; `None` means the scope sees nothing.
 fn scoped_projects(scope: &Scope, q: Select<project::Entity>) -> Option<Select<project::Entity>> {
     // A deleted client's projects are gone for everyone, staff included, until it is restored.

@@ -285,3 +285,32 @@ async fn unread_counts_follow_posts_and_reads() {
     assert_eq!((u.client, u.staff), (4, 2), "staff count both channels");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn portal_home_lists_projects_with_unread_messages() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    // The seeded message (by the owner) is unread for A's admin; B's project never shows.
+    let (c, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    let home = c.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("New messages"), "{home}");
+    assert!(home.contains(&format!("/portal/projects/{}/messages", w.a.project)));
+    assert!(!home.contains(&w.b.project.to_string()));
+    let staff = app.token_for(w.staff).await;
+    for text in ["One more thing", "And another"] {
+        let (s, _) =
+            call(&app, &staff, "POST", &format!("/projects/{}/messages", w.a.project), Some(json!({"body": text})))
+                .await;
+        assert_eq!(s, 201);
+    }
+    let home = c.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains(r#"<span class="count">3</span>"#), "three unread: {home}");
+    // Opening the conversation reads it; Home no longer lists it.
+    c.get(app.url(&format!("/portal/projects/{}/messages", w.a.project))).send().await.unwrap();
+    let home = c.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    assert!(!home.contains("New messages"), "{home}");
+    // The staff channel never counts for a client.
+    let admin = app.actor(w.a.admin).await;
+    let counts = app.store.unread_by_project(&admin, &[w.a.project, w.b.project]).await.unwrap();
+    assert!(counts.is_empty(), "{counts:?}");
+}

@@ -52,6 +52,8 @@ struct HomePage {
     activity: Vec<Activity>,
     finance: bool,
     can_act: bool,
+    /// Projects with messages the user has not read: (project id, name, count).
+    unread: Vec<(String, String, u64)>,
 }
 
 fn greeting() -> &'static str {
@@ -81,6 +83,13 @@ pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> 
     let names = HashMap::from([(me, a.name().to_string())]);
     let projects = st.store.projects(&scope, None, PageRequest { limit: 50, cursor: None }).await?;
     let recent = st.store.recent_comments(&scope, 8).await?;
+    let ids: Vec<_> = projects.items.iter().map(|p| p.id).collect();
+    let unread_counts = st.store.unread_by_project(a, &ids).await?;
+    let unread = projects
+        .items
+        .iter()
+        .filter_map(|p| unread_counts.get(&p.id).map(|n| (p.id.to_string(), p.name.clone(), *n)))
+        .collect();
     let mut ids: Vec<UserId> = recent.iter().map(|(c, _, _)| c.author_id).collect();
     ids.sort();
     ids.dedup();
@@ -104,6 +113,7 @@ pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> 
         activity,
         finance: a.role() == Role::ClientFinance,
         can_act: a.may_complete_own_tasks(),
+        unread,
     })
 }
 
