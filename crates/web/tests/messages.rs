@@ -314,3 +314,17 @@ async fn portal_home_lists_projects_with_unread_messages() {
     let counts = app.store.unread_by_project(&admin, &[w.a.project, w.b.project]).await.unwrap();
     assert!(counts.is_empty(), "{counts:?}");
 }
+
+#[tokio::test]
+async fn a_message_mentions_at_most_twenty_people() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let many: String = (0..21).map(|i| format!("@[Person {i}] ")).collect();
+    let (s, b) =
+        call(&app, &staff, "POST", &format!("/projects/{}/messages", w.a.project), Some(json!({"body": many}))).await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["error"]["message"].as_str().unwrap(), "body: mentions at most 20 people");
+    let (_, list) = call(&app, &staff, "GET", &format!("/projects/{}/messages", w.a.project), None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "nothing was posted");
+}
