@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod blobs;
 pub mod bulk;
 pub mod client_lifecycle;
 pub mod contacts;
