@@ -134,7 +134,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         None => atrium_mail::Mailer::outbox(&args.mail_from, args.db.data_dir.join("outbox")),
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let state = AppState::new(store.clone(), web, mailer);
+    let blobs =
+        atrium_store::blobs::Blobs::local(&args.db.data_dir.join("files")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = AppState::new(store.clone(), blobs, web, mailer);
     atrium_web::jobs::schedule_digest(&store, chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
     tracing::info!(bind = %args.bind, public_url = %public_url, "Atrium is listening");

@@ -38,6 +38,9 @@ pub enum Error {
     /// The request body is larger than allowed.
     #[error("request body too large")]
     TooLarge,
+    /// The upload would take the client past its storage quota.
+    #[error("this client's storage quota is used up: delete files or ask the agency for more space")]
+    QuotaExceeded,
     /// Something broke on our side; the detail is logged, never shown.
     #[error("internal error")]
     Internal(String),
@@ -61,6 +64,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::RateLimited { .. } => "rate_limited",
             Error::TooLarge => "too_large",
+            Error::QuotaExceeded => "quota_exceeded",
             Error::Internal(_) => "internal",
         }
     }

@@ -70,4 +70,10 @@ id_type!(
     NotificationId,
     /// A background job in the durable queue.
     JobId,
+    /// A folder of a project's files.
+    FolderId,
+    /// A file (all its versions).
+    FileId,
+    /// One uploaded version of a file.
+    FileVersionId,
 );

@@ -262,7 +262,10 @@ mod tests {
     }
 }
 
-use crate::ids::{ClientId, CommentId, ContactId, MessageId, MilestoneId, NotificationId, ProjectId, TaskId, UserId};
+use crate::ids::{
+    ClientId, CommentId, ContactId, FileId, FileVersionId, FolderId, MessageId, MilestoneId, NotificationId, ProjectId,
+    TaskId, UserId,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// A person as the API shows them.
@@ -417,5 +420,66 @@ pub struct Notification {
     /// A path to the exact thing, for the recipient's side of the portal.
     pub url: String,
     pub read_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A folder of a project's files. Staff-only folders (and everything in them) never reach a client.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Folder {
+    #[schema(value_type = String)]
+    pub id: FolderId,
+    #[schema(value_type = String)]
+    pub project_id: ProjectId,
+    /// `null` for a project's top folder.
+    #[schema(value_type = Option<String>)]
+    pub parent_id: Option<FolderId>,
+    pub name: String,
+    pub staff_only: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A file: its current version's facts. Uploading the same name into the same folder adds a version.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct File {
+    #[schema(value_type = String)]
+    pub id: FileId,
+    #[schema(value_type = String)]
+    pub project_id: ProjectId,
+    #[schema(value_type = String)]
+    pub folder_id: FolderId,
+    pub name: String,
+    /// Bytes of the current version.
+    pub size: u64,
+    /// The content type the server decided (from the bytes, not the upload's claim).
+    pub content_type: String,
+    /// SHA-256 of the current version (lowercase hex).
+    pub sha256: String,
+    /// The current version number (1 for the first upload).
+    pub version: u32,
+    /// Staff only when it, or its folder, is.
+    pub staff_only: bool,
+    #[schema(value_type = String)]
+    pub uploaded_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Set while deleted (restorable by staff for 30 days).
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// One uploaded version of a file.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FileVersion {
+    #[schema(value_type = String)]
+    pub id: FileVersionId,
+    #[schema(value_type = String)]
+    pub file_id: FileId,
+    pub version: u32,
+    pub size: u64,
+    pub content_type: String,
+    pub sha256: String,
+    #[schema(value_type = String)]
+    pub uploaded_by: UserId,
+    /// The uploader's name.
+    pub uploaded_by_name: String,
     pub created_at: DateTime<Utc>,
 }

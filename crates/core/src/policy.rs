@@ -269,11 +269,45 @@ impl Actor {
         self.writable()
     }
 
+    /// Upload a file (or a new version) into a visible folder: staff, or a client user who may
+    /// write (not a viewer, not "View as client"); staff-only folders are not visible to clients.
+    pub fn may_upload(&self) -> Result<()> {
+        self.writable()?;
+        if self.role == Role::ClientViewer {
+            return Err(Error::Forbidden("viewers cannot upload files"));
+        }
+        Ok(())
+    }
+
+    /// Create folders (staff only).
+    pub fn may_manage_folders(&self) -> Result<()> {
+        self.staff_or(Error::Forbidden("only staff can create folders"))
+    }
+
+    /// Rename, move or delete a visible file: staff, or the client user who uploaded its first
+    /// version.
+    pub fn may_change_file(&self, uploaded_by: UserId) -> Result<()> {
+        self.writable()?;
+        if self.is_staff() || (self.role != Role::ClientViewer && uploaded_by == self.user_id) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("only staff or the uploader can change this file"))
+        }
+    }
+
+    /// Restore a deleted file (staff, within 30 days).
+    pub fn may_restore_files(&self) -> Result<()> {
+        self.staff_or(Error::NotFound)
+    }
+
     /// See failed background jobs (undelivered mail) and retry them: owners and admins.
     pub fn may_manage_jobs(&self) -> Result<()> {
         self.may_read_audit()
     }
 }
+
+/// How long a deleted file stays restorable.
+pub const FILE_RESTORE_WINDOW: chrono::Duration = chrono::Duration::days(30);
 
 /// How long after posting an author may edit or delete a message.
 pub const MESSAGE_EDIT_WINDOW: chrono::Duration = chrono::Duration::minutes(15);

@@ -14,6 +14,7 @@ mod conv;
 pub mod db;
 pub mod entity;
 pub mod events;
+pub mod files;
 pub mod jobs;
 pub mod messages;
 pub mod migration;

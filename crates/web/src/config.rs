@@ -31,6 +31,10 @@ pub struct WebConfig {
     /// Event streams one user may hold open on one server process (a browser opens one per
     /// tab); more is 429.
     pub max_streams_per_user: usize,
+    /// Largest file one upload may store (bytes).
+    pub max_upload: u64,
+    /// Storage each client's files may use in all (bytes, every version counted).
+    pub client_quota: u64,
 }
 
 impl WebConfig {
@@ -49,6 +53,8 @@ impl WebConfig {
             jobs_inline: false,
             stream_recheck: Duration::from_secs(30),
             max_streams_per_user: 20,
+            max_upload: 2 * 1024 * 1024 * 1024,
+            client_quota: 10 * 1024 * 1024 * 1024,
         }
     }
 

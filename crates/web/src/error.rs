@@ -34,7 +34,7 @@ pub fn status(e: &Error) -> StatusCode {
         Error::Gone => StatusCode::GONE,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::TooLarge | Error::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -13,6 +13,8 @@ use crate::config::WebConfig;
 pub struct AppState {
     /// The database.
     pub store: Store,
+    /// File contents.
+    pub blobs: atrium_store::blobs::Blobs,
     /// Web settings.
     pub config: Arc<WebConfig>,
     /// What runs background jobs (sending mail).
@@ -52,11 +54,11 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// Builds the state; mail goes out through `mailer` from background jobs.
-    pub fn new(store: Store, config: WebConfig, mailer: Mailer) -> Self {
+    pub fn new(store: Store, blobs: atrium_store::blobs::Blobs, config: WebConfig, mailer: Mailer) -> Self {
         let config = Arc::new(config);
         let handler = Arc::new(crate::jobs::MailJobs::new(store.clone(), mailer, config.clone()));
         let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
-        AppState { store, config, handler, wake: QueueHandle::default(), stopping, streams: Default::default() }
+        AppState { store, blobs, config, handler, wake: QueueHandle::default(), stopping, streams: Default::default() }
     }
 
     /// A queue worker for this state's jobs (woken whenever a request queues one).

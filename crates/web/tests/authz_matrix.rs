@@ -58,6 +58,8 @@ enum Payload {
     Empty,
     Json(Value),
     Form(Vec<(&'static str, String)>),
+    /// A multipart upload of one file part named `file`.
+    Upload(&'static str, &'static [u8]),
 }
 
 /// Sends one request with fresh credentials for `user` (a new session each time, so that a
@@ -90,6 +92,12 @@ async fn send(app: &TestApp, user: Option<UserId>, via: Via, method: &str, path:
             }
             req.form(&f)
         }
+        Payload::Upload(name, bytes) => {
+            let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
+            let form = reqwest::multipart::Form::new().part("file", part);
+            let req = if via == Via::Cookie { req.header("x-csrf-token", &csrf) } else { req };
+            req.multipart(form)
+        }
     };
     Answer::of(req.send().await.expect("request")).await
 }
@@ -111,6 +119,8 @@ struct Target<'a> {
     job_id: String,
     /// A notification of the side's admin.
     notification_id: String,
+    /// A file of the side's project (controls delete the one they are given).
+    file_id: String,
 }
 
 impl<'a> Target<'a> {
@@ -123,6 +133,7 @@ impl<'a> Target<'a> {
             message_id: side.message.to_string(),
             job_id: String::new(),
             notification_id: String::new(),
+            file_id: side.file.to_string(),
         }
     }
 
@@ -157,7 +168,13 @@ impl<'a> Target<'a> {
             message_id: self.message_id.clone(),
             job_id: self.job_id.clone(),
             notification_id: self.notification_id.clone(),
+            file_id: self.file_id.clone(),
         }
+    }
+
+    /// The same target with another file.
+    fn with_file(&self, file_id: String) -> Target<'a> {
+        Target { file_id, ..self.clone_parts() }
     }
 
     /// The same target with another contact (controls delete the one they are given).
@@ -249,6 +266,23 @@ async fn failed_job(app: &TestApp) -> String {
     id.to_string()
 }
 
+/// Uploads a file to the side's project as the owner; returns its id.
+async fn add_file(app: &TestApp, w: &World, side: &ClientSide) -> String {
+    let owner = app.actor(w.owner).await;
+    let name = format!("Control {}.txt", uuid::Uuid::now_v7().simple());
+    upload(app, &owner, side.project, None, &name, b"control").await.to_string()
+}
+
+/// Whether a route deletes the file it is given.
+fn consumes_file(method: &str, template: &str) -> bool {
+    method.eq_ignore_ascii_case("delete") && template == "/api/v1/files/{id}"
+}
+
+/// Whether a route restores the (deleted) file it is given.
+fn restores_file(template: &str) -> bool {
+    template.ends_with("/files/{id}/restore")
+}
+
 /// Whether a route deletes the message it is given.
 fn consumes_message(method: &str, template: &str) -> bool {
     method.eq_ignore_ascii_case("delete") && template.contains("/messages/{id}")
@@ -282,6 +316,7 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("messages", "id") => t.message_id.clone(),
             ("jobs", "id") => t.job_id.clone(),
             ("notifications", "id") => t.notification_id.clone(),
+            ("files", "id") => t.file_id.clone(),
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
@@ -315,6 +350,8 @@ fn forbidden_for_a(w: &World) -> Vec<String> {
     v.push(w.a.note.to_string());
     v.push(w.a.staff_message_text.clone());
     v.push(w.a.staff_message.to_string());
+    v.push(w.a.staff_file_name.clone());
+    v.push(w.a.staff_file.to_string());
     v
 }
 
@@ -443,6 +480,18 @@ fn api_rules() -> Vec<ApiRule> {
         }),
         r("get", "/api/v1/events", Stream, no_query, no_body),
         r("get", "/api/v1/jobs/failed", Refused, no_query, no_body),
+        r("get", "/api/v1/projects/{id}/folders", Refused, no_query, no_body),
+        r("post", "/api/v1/projects/{id}/folders", Refused, no_query, |_| {
+            Payload::Json(json!({"name": "Intruder folder"}))
+        }),
+        r("get", "/api/v1/projects/{id}/files", Refused, no_query, no_body),
+        r("post", "/api/v1/projects/{id}/files", Refused, no_query, |_| Payload::Upload("intruder.txt", b"intruder")),
+        r("get", "/api/v1/files/{id}", Refused, no_query, no_body),
+        r("patch", "/api/v1/files/{id}", Refused, no_query, |_| Payload::Json(json!({"name": "Renamed.txt"}))),
+        r("delete", "/api/v1/files/{id}", Refused, no_query, no_body),
+        r("post", "/api/v1/files/{id}/restore", Refused, no_query, no_body),
+        r("get", "/api/v1/files/{id}/versions", Refused, no_query, no_body),
+        r("get", "/api/v1/files/{id}/download", Refused, no_query, no_body),
         r("post", "/api/v1/jobs/{id}/retry", Refused, no_query, no_body),
     ]
 }
@@ -572,6 +621,14 @@ async fn every_api_operation_refuses_other_clients_data() {
                 &fresh
             } else if consumes_message(&op.method, &op.path) {
                 fresh = target.with_message(add_message(&app, &w, &w.b).await);
+                &fresh
+            } else if consumes_file(&op.method, &op.path) || restores_file(&op.path) {
+                let id = add_file(&app, &w, &w.b).await;
+                if restores_file(&op.path) {
+                    let owner = app.actor(w.owner).await;
+                    app.store.delete_file(&owner, id.parse().unwrap(), None).await.expect("delete before restore");
+                }
+                fresh = target.with_file(id);
                 &fresh
             } else if rule.kind == Kind::OwnOnly {
                 fresh = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, target.contact_id.clone());
@@ -756,6 +813,10 @@ fn probe_side() -> ClientSide {
         chore_title: String::new(),
         project_description: String::new(),
         people: vec![("P".into(), "p@x.test".into())],
+        file: FileId::new(),
+        file_name: String::new(),
+        staff_file: FileId::new(),
+        staff_file_name: String::new(),
         message: MessageId::new(),
         message_text: String::new(),
         staff_message: MessageId::new(),

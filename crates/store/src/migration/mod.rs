@@ -6,6 +6,7 @@ mod m0001_init;
 mod m0002_contacts;
 mod m0003_collaboration;
 mod m0004_jobs;
+mod m0005_files;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_contacts::Migration),
             Box::new(m0003_collaboration::Migration),
             Box::new(m0004_jobs::Migration),
+            Box::new(m0005_files::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 mod account;
 mod collab;
 mod contacts;
+pub mod files;
 pub mod input;
 mod session;
 mod users;
@@ -87,6 +88,19 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(collab::events))
         .routes(routes!(collab::failed_jobs))
         .routes(routes!(collab::retry_job))
+        .routes(routes!(files::list_folders, files::create_folder))
+        .routes(routes!(files::list_files))
+        .routes(routes!(files::get_file, files::update_file, files::delete_file))
+        .routes(routes!(files::restore_file))
+        .routes(routes!(files::list_versions))
+        .routes(routes!(files::download))
+        .merge(uploads())
+}
+
+/// The upload route: its body is streamed to storage with the upload limit enforced there, so
+/// the JSON body limit does not apply to it.
+fn uploads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(files::upload_file)).layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// The OpenAPI document generated from the registered routes.

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use atrium_core::ids::{ClientId, CommentId, MessageId, MilestoneId, ProjectId, TaskId, UserId};
+use atrium_core::ids::{ClientId, CommentId, FileId, FolderId, MessageId, MilestoneId, ProjectId, TaskId, UserId};
 use atrium_core::model::{Channel, Priority, ProjectStatus, Role, TaskStatus, Visibility};
 use atrium_core::policy::Actor;
 use atrium_mail::Mail;
@@ -164,7 +164,9 @@ impl TestApp {
         config.agency_name = "Northwind Studio".into();
         config.jobs_inline = true;
         tweak(&mut config);
-        let state = AppState::new(store.clone(), config.clone(), mailer);
+        let blobs_dir = std::env::temp_dir().join(format!("atrium-blobs-{}", uuid::Uuid::now_v7().simple()));
+        let blobs = atrium_store::blobs::Blobs::local(&blobs_dir).expect("blobs");
+        let state = AppState::new(store.clone(), blobs, config.clone(), mailer);
         let app_state = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -274,6 +276,11 @@ pub struct ClientSide {
     /// A message in the project's staff-only channel (by the owner).
     pub staff_message: MessageId,
     pub staff_message_text: String,
+    /// A file in the project's top folder (by the owner), and one in a staff-only folder.
+    pub file: FileId,
+    pub file_name: String,
+    pub staff_file: FileId,
+    pub staff_file_name: String,
 }
 
 impl ClientSide {
@@ -299,6 +306,10 @@ impl ClientSide {
             self.message_text.clone(),
             self.staff_message.to_string(),
             self.staff_message_text.clone(),
+            self.file.to_string(),
+            self.file_name.clone(),
+            self.staff_file.to_string(),
+            self.staff_file_name.clone(),
             self.admin.to_string(),
             self.finance.to_string(),
             self.viewer.to_string(),
@@ -423,7 +434,24 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
     let staff_message_text = format!("StaffMessage{key} budget is tight");
     let staff_message =
         s.create_message(owner, p.id, Channel::Staff, staff_message_text.clone(), None).await.expect("staff message");
+    let file_name = format!("File{key} brief.txt");
+    let file = upload(app, owner, p.id, None, &file_name, format!("Brief of client {key}").as_bytes()).await;
+    let staff_folder = s
+        .create_folder(
+            owner,
+            p.id,
+            atrium_store::files::NewFolder { name: "Internal".into(), parent_id: None, staff_only: true },
+            None,
+        )
+        .await
+        .expect("folder");
+    let staff_file_name = format!("StaffFile{key} margins.txt");
+    let staff_file = upload(app, owner, p.id, Some(staff_folder.id), &staff_file_name, b"internal numbers").await;
     ClientSide {
+        file,
+        file_name,
+        staff_file,
+        staff_file_name,
         message: message.id,
         message_text,
         staff_message: staff_message.id,
@@ -609,4 +637,24 @@ pub async fn call(
     }
     let a = Answer::of(req.send().await.expect("request")).await;
     (a.status, a.json())
+}
+
+/// Stores `bytes` as a file through the store (as the upload route does).
+pub async fn upload(
+    app: &TestApp,
+    actor: &Actor,
+    project: ProjectId,
+    folder: Option<FolderId>,
+    name: &str,
+    bytes: &[u8],
+) -> FileId {
+    let target = app.store.upload_target(actor, project, folder, u64::MAX).await.expect("target");
+    let chunk: Result<bytes::Bytes, std::io::Error> = Ok(bytes::Bytes::copy_from_slice(bytes));
+    let stored = app.state.blobs.put_stream(futures_util::stream::iter([chunk]), u64::MAX).await.expect("blob");
+    let blob = atrium_store::files::UploadedBlob {
+        sha256: stored.sha256,
+        size: stored.size,
+        content_type: "text/plain".into(),
+    };
+    app.store.add_upload(actor, &target, name, blob, None).await.expect("upload").id
 }
