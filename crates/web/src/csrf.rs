@@ -91,12 +91,19 @@ async fn check(state: &AppState, req: Request, expected: &str) -> Result<Request
     if let Some(h) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         return if token::same(h, expected) { Ok(req) } else { Err(denied()) };
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // A file upload form cannot be read ahead of the handler (it is streamed to storage), so it
+    // carries the token in its action's query string instead (never logged; same-origin only).
+    if content_type.starts_with("multipart/form-data") {
+        let sent = form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v.into_owned());
+        return match sent {
+            Some(s) if token::same(&s, expected) => Ok(req),
+            _ => Err(denied()),
+        };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(denied());
     }
     let (parts, body) = req.into_parts();

@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::pages::{account, activity, collab, portal, public, staff};
+use crate::pages::{account, activity, collab, files, portal, public, staff};
 use crate::state::AppState;
 use crate::{api, auth, csrf, headers, pages};
 
@@ -72,6 +72,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/unsubscribe/{user}/{kind}/{sig}", Public, post(collab::unsubscribe)),
         r(Method::POST, "/messages/{id}/edit", SignedIn, post(collab::edit_message)),
         r(Method::POST, "/messages/{id}/delete", SignedIn, post(collab::delete_message)),
+        r(Method::POST, "/files/{id}/delete", SignedIn, post(files::delete_file)),
         r(Method::GET, "/staff", Staff, get(staff::my_work)),
         r(Method::GET, "/staff/clients", Staff, get(staff::clients)),
         r(Method::POST, "/staff/clients", Staff, post(staff::create_client)),
@@ -100,6 +101,15 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::GET, "/staff/projects/{id}/messages", Staff, get(collab::staff_messages)),
         r(Method::POST, "/staff/projects/{id}/messages", Staff, post(collab::staff_post_message)),
         r(Method::GET, "/staff/outbox", Staff, get(collab::outbox)),
+        r(Method::GET, "/staff/projects/{id}/files", Staff, get(files::staff_files)),
+        r(
+            Method::POST,
+            "/staff/projects/{id}/files",
+            Staff,
+            post(files::staff_upload).layer(DefaultBodyLimit::disable()),
+        ),
+        r(Method::POST, "/staff/projects/{id}/folders", Staff, post(files::create_folder)),
+        r(Method::POST, "/staff/files/{id}/restore", Staff, post(files::restore_file)),
         r(Method::POST, "/staff/jobs/{id}/retry", Staff, post(collab::retry)),
         r(Method::GET, "/portal", Portal, get(portal::home)),
         r(Method::GET, "/portal/projects", Portal, get(portal::projects)),
@@ -110,6 +120,13 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/portal/tasks/{id}/comments", Portal, post(portal::comment)),
         r(Method::GET, "/portal/projects/{id}/messages", Portal, get(collab::portal_messages)),
         r(Method::POST, "/portal/projects/{id}/messages", Portal, post(collab::portal_post_message)),
+        r(Method::GET, "/portal/projects/{id}/files", Portal, get(files::portal_files)),
+        r(
+            Method::POST,
+            "/portal/projects/{id}/files",
+            Portal,
+            post(files::portal_upload).layer(DefaultBodyLimit::disable()),
+        ),
     ]
 }
 

@@ -94,3 +94,79 @@
     if (e.target && e.target._mentionBox) { setTimeout(function () { close(e.target); }, 150); }
   });
 })();
+
+// File uploads with progress, several at once, by picking or dropping files. Each file goes to
+// the JSON API on its own request (cookie + CSRF header); the page reloads when all are done.
+// Without JavaScript the form still posts (one file per submit).
+(function () {
+  "use strict";
+  function row(list, name) {
+    var li = document.createElement("li");
+    var label = document.createElement("span");
+    label.textContent = name;
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    var status = document.createElement("span");
+    status.className = "muted small";
+    li.appendChild(label);
+    li.appendChild(bar);
+    li.appendChild(status);
+    list.appendChild(li);
+    return { bar: bar, status: status };
+  }
+  function send(form, file) {
+    return new Promise(function (resolve) {
+      var ui = row(form.querySelector(".uploads"), file.name);
+      var data = new FormData();
+      var folder = form.querySelector('input[name="folder_id"]');
+      if (folder && folder.value) { data.append("folder_id", folder.value); }
+      data.append("file", file, file.name);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.getAttribute("data-upload"));
+      xhr.setRequestHeader("X-CSRF-Token", document.body.getAttribute("data-csrf") || "");
+      xhr.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) { ui.bar.value = Math.round((e.loaded / e.total) * 100); }
+      });
+      xhr.addEventListener("load", function () {
+        var ok = xhr.status >= 200 && xhr.status < 300;
+        ui.bar.value = ok ? 100 : ui.bar.value;
+        var msg = "Uploaded";
+        if (!ok) {
+          try { msg = JSON.parse(xhr.responseText).error.message; } catch (err) { msg = "Failed (" + xhr.status + ")"; }
+        }
+        ui.status.textContent = msg;
+        resolve(ok);
+      });
+      xhr.addEventListener("error", function () { ui.status.textContent = "Network error"; resolve(false); });
+      xhr.send(data);
+    });
+  }
+  function uploadAll(form, files) {
+    var list = Array.prototype.slice.call(files);
+    if (!list.length) { return; }
+    Promise.all(list.map(function (f) { return send(form, f); })).then(function (results) {
+      if (results.every(Boolean)) { window.location.reload(); }
+    });
+  }
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-upload") || !window.FormData) { return; }
+    e.preventDefault();
+    uploadAll(form, form.querySelector('input[type="file"]').files);
+  });
+  ["dragover", "dragenter"].forEach(function (t) {
+    document.addEventListener(t, function (e) {
+      var zone = e.target.closest && e.target.closest("[data-upload]");
+      if (zone) { e.preventDefault(); zone.classList.add("dragging"); }
+    });
+  });
+  ["dragleave", "drop"].forEach(function (t) {
+    document.addEventListener(t, function (e) {
+      var zone = e.target.closest && e.target.closest("[data-upload]");
+      if (!zone) { return; }
+      zone.classList.remove("dragging");
+      if (t === "drop") { e.preventDefault(); uploadAll(zone, e.dataTransfer.files); }
+    });
+  });
+})();

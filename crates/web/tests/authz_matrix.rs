@@ -759,6 +759,11 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         ("POST", "/notifications/read-all") | ("POST", "/notifications/{id}/open") => form(vec![]),
         ("POST", "/account/notifications") => form(vec![("mention", "email".into())]),
         ("POST", "/unsubscribe/{user}/{kind}/{sig}") => form(vec![]),
+        ("POST", "/staff/projects/{id}/files") | ("POST", "/portal/projects/{id}/files") => {
+            Some(Payload::Upload("intruder.txt", b"intruder"))
+        }
+        ("POST", "/staff/projects/{id}/folders") => form(vec![("name", "Intruder folder".into())]),
+        ("POST", "/files/{id}/delete") | ("POST", "/staff/files/{id}/restore") => form(vec![]),
         _ => None,
     }
 }
@@ -837,7 +842,10 @@ async fn every_page_enforces_its_audience() {
     let b_session_id = app.store.sessions_of(w.b.admin).await.unwrap()[0].id.to_string();
     // Messages edited and deleted here are B's admin's own (what the controls may change).
     let job = failed_job(&app).await;
+    let b_admin = app.actor(w.b.admin).await;
+    let b_file = upload(&app, &b_admin, w.b.project, None, "Uploaded by B.txt", b"by b").await.to_string();
     let tb = Target::new(&w.b, b_session_id, add_contact(&app, &w, &w.b).await)
+        .with_file(b_file)
         .with_message(add_message_by(&app, w.b.admin, &w.b).await)
         .with_job(job.clone())
         .with_notification(&app)
@@ -936,6 +944,11 @@ async fn every_page_enforces_its_audience() {
         for t in [&tb, &ta] {
             let path = substitute(case.template, t);
             before_control(&app, &w, case.template, t.side).await;
+            if restores_file(case.template) {
+                // Something to restore (B's file was deleted by its uploader's control above).
+                let owner = app.actor(w.owner).await;
+                let _ = app.store.delete_file(&owner, t.file_id.parse().unwrap(), None).await;
+            }
             let a = send(
                 &app,
                 Some(w.owner),

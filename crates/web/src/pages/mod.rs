@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activity;
 pub mod collab;
+pub mod files;
 pub mod portal;
 pub mod public;
 pub mod staff;

@@ -1,0 +1,278 @@
+//! The Files tab of a project, on both sides: folders, files with versions, uploads (several at
+//! once, by drag and drop with progress when JavaScript runs), downloads, delete and restore.
+
+use askama::Template;
+use atrium_core::ids::{FileId, FolderId, ProjectId};
+use atrium_core::model::File;
+use axum::extract::{Multipart, Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{Chrome, render, see_other};
+use crate::api::input::empty_none;
+use crate::auth::Authed;
+use crate::csrf::CsrfToken;
+use crate::error::AppResult;
+use crate::extract::{ClientIp, FormBody, Q};
+use crate::state::AppState;
+
+struct FileView {
+    id: String,
+    name: String,
+    size: String,
+    version: u32,
+    updated: String,
+    inline: bool,
+    can_change: bool,
+    versions: Vec<(u32, String, String, String)>,
+}
+
+struct FolderView {
+    id: String,
+    name: String,
+    staff_only: bool,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "files.html")]
+struct FilesPage {
+    chrome: Chrome,
+    prefix: &'static str,
+    staff: bool,
+    project_id: String,
+    project_name: String,
+    folder_id: String,
+    folder_staff_only: bool,
+    folders: Vec<FolderView>,
+    files: Vec<FileView>,
+    deleted: Vec<(String, String, String)>,
+    can_upload: bool,
+    max_upload: String,
+}
+
+/// `?folder=` of the Files tab.
+#[derive(Debug, Default, Deserialize)]
+pub struct FolderQuery {
+    #[serde(default, deserialize_with = "empty_none")]
+    folder: Option<FolderId>,
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+/// Bytes in a human unit.
+pub fn human_size(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} bytes") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+fn inline_type(f: &File) -> bool {
+    f.content_type.starts_with("image/") && f.content_type != "image/svg+xml"
+        || matches!(f.content_type.as_str(), "application/pdf" | "text/plain")
+        || f.content_type.starts_with("video/")
+        || f.content_type.starts_with("audio/")
+}
+
+async fn files_page(
+    st: &AppState,
+    auth: &Authed,
+    csrf: &CsrfToken,
+    staff: bool,
+    pid: ProjectId,
+    q: FolderQuery,
+) -> AppResult<Response> {
+    if staff {
+        auth.actor.may_manage_clients()?;
+    } else {
+        auth.actor.may_use_portal()?;
+    }
+    let a = &auth.actor;
+    let p = st.store.project(&a.work_scope(), pid).await?;
+    let folders = st.store.folders(a, pid).await?;
+    let files = st.store.files(a, pid, q.folder, false).await?;
+    let deleted = if staff { st.store.files(a, pid, None, true).await? } else { vec![] };
+    let current = q.folder.or_else(|| folders.iter().find(|f| f.parent_id.is_none()).map(|f| f.id));
+    let mut views = Vec::with_capacity(files.len());
+    for f in &files {
+        let versions = st
+            .store
+            .file_versions(a, f.id)
+            .await?
+            .into_iter()
+            .map(|v| {
+                (v.version, v.uploaded_by_name, v.created_at.format("%b %-d, %H:%M").to_string(), human_size(v.size))
+            })
+            .collect();
+        views.push(FileView {
+            id: f.id.to_string(),
+            name: f.name.clone(),
+            size: human_size(f.size),
+            version: f.version,
+            updated: f.updated_at.format("%b %-d, %H:%M").to_string(),
+            inline: inline_type(f),
+            can_change: a.may_change_file(f.uploaded_by).is_ok(),
+            versions,
+        });
+    }
+    let prefix = if staff { "/staff" } else { "/portal" };
+    let mut chrome = Chrome::signed_in(
+        st,
+        auth,
+        csrf,
+        format!("Files · {}", p.name),
+        if staff { "/staff/clients" } else { "/portal/projects" },
+    );
+    chrome.flash = match q.notice.as_deref() {
+        Some("uploaded") => Some("Uploaded.".into()),
+        Some("deleted") => Some("Deleted. Staff can restore it for 30 days.".into()),
+        Some("restored") => Some("Restored.".into()),
+        _ => None,
+    };
+    chrome.live = format!("project:{pid}");
+    let current_folder = folders.iter().find(|f| Some(f.id) == current);
+    render(&FilesPage {
+        chrome,
+        prefix,
+        staff,
+        project_id: pid.to_string(),
+        project_name: p.name,
+        folder_id: current.map(|f| f.to_string()).unwrap_or_default(),
+        folder_staff_only: current_folder.is_some_and(|f| f.staff_only),
+        folders: folders
+            .iter()
+            .map(|f| FolderView {
+                id: f.id.to_string(),
+                name: f.name.clone(),
+                staff_only: f.staff_only,
+                current: Some(f.id) == current,
+            })
+            .collect(),
+        files: views,
+        deleted: deleted
+            .iter()
+            .map(|f| {
+                (
+                    f.id.to_string(),
+                    f.name.clone(),
+                    f.deleted_at.map(|d| d.format("%b %-d").to_string()).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        can_upload: a.may_upload().is_ok(),
+        max_upload: human_size(st.config.max_upload),
+    })
+    .map(IntoResponse::into_response)
+}
+
+/// The Files tab, staff side.
+pub async fn staff_files(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Q(q): Q<FolderQuery>,
+) -> AppResult<Response> {
+    files_page(&st, &auth, &csrf, true, id.parse()?, q).await
+}
+
+/// The Files tab, portal.
+pub async fn portal_files(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Q(q): Q<FolderQuery>,
+) -> AppResult<Response> {
+    files_page(&st, &auth, &csrf, false, id.parse()?, q).await
+}
+
+async fn upload(st: &AppState, auth: &Authed, ip: &str, staff: bool, id: &str, form: Multipart) -> AppResult<Response> {
+    if staff {
+        auth.actor.may_manage_clients()?;
+    } else {
+        auth.actor.may_use_portal()?;
+    }
+    let pid: ProjectId = id.parse()?;
+    let f = crate::api::files::receive(st, auth, ip, pid, form).await?;
+    let prefix = if staff { "/staff" } else { "/portal" };
+    Ok(see_other(&format!("{prefix}/projects/{pid}/files?folder={}&notice=uploaded", f.folder_id)))
+}
+
+/// Upload without JavaScript (one file per submit; the script uploads several with progress).
+pub async fn staff_upload(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    form: Multipart,
+) -> AppResult<Response> {
+    upload(&st, &auth, &ip, true, &id, form).await
+}
+
+/// Upload without JavaScript, portal.
+pub async fn portal_upload(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    form: Multipart,
+) -> AppResult<Response> {
+    upload(&st, &auth, &ip, false, &id, form).await
+}
+
+/// The new-folder form.
+#[derive(Deserialize)]
+pub struct FolderForm {
+    name: String,
+    #[serde(default, deserialize_with = "empty_none")]
+    parent_id: Option<FolderId>,
+    #[serde(default)]
+    staff_only: Option<String>,
+}
+
+/// Creates a folder (staff).
+pub async fn create_folder(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    FormBody(f): FormBody<FolderForm>,
+) -> AppResult<Response> {
+    auth.actor.may_manage_clients()?;
+    let pid: ProjectId = id.parse()?;
+    let n = atrium_store::files::NewFolder { name: f.name, parent_id: f.parent_id, staff_only: f.staff_only.is_some() };
+    let folder = st.store.create_folder(&auth.actor, pid, n, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/projects/{pid}/files?folder={}", folder.id)))
+}
+
+/// Deletes a file (staff or its uploader).
+pub async fn delete_file(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id: FileId = id.parse()?;
+    let f = st.store.file(&auth.actor, id).await?;
+    st.store.delete_file(&auth.actor, id, Some(&ip)).await?;
+    let prefix = if auth.actor.is_staff() { "/staff" } else { "/portal" };
+    Ok(see_other(&format!("{prefix}/projects/{}/files?folder={}&notice=deleted", f.project_id, f.folder_id)))
+}
+
+/// Restores a deleted file (staff).
+pub async fn restore_file(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    auth.actor.may_manage_clients()?;
+    let f = st.store.restore_file(&auth.actor, id.parse()?, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/projects/{}/files?folder={}&notice=restored", f.project_id, f.folder_id)))
+}
