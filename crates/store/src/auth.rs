@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 
 use crate::audit::{self, Entry};
@@ -205,7 +205,7 @@ impl Store {
 
     /// Revokes one session of `user` (logout, or revoking from the sessions list).
     pub async fn revoke_session(&self, actor: &Actor, user: UserId, id: SessionId, ip: Option<&str>) -> Result<bool> {
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let r = session::Entity::update_many()
             .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
             .filter(session::Column::Id.eq(id.0))
@@ -272,7 +272,7 @@ impl Store {
     /// Revokes every session, link and pending invitation of a client's users (SEC-SESS-3).
     pub async fn revoke_client_access(&self, actor: &Actor, client: ClientId, ip: Option<&str>) -> Result<u64> {
         actor.may_revoke_client_access()?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let members = revoke_client_access_in(&tx, client).await?;
         audit::write(
             &tx,
@@ -295,7 +295,7 @@ impl Store {
     pub async fn issue_login_token(&self, user: UserId, purpose: TokenPurpose) -> Result<NewToken> {
         let t = token::generate();
         let now = Utc::now();
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         login_token::Entity::update_many()
             .col_expr(login_token::Column::UsedAt, Expr::value(now))
             .filter(login_token::Column::UserId.eq(user.0))
@@ -345,7 +345,7 @@ impl Store {
 
     /// Sets a new password: invalidates every one-time token and every session of the user.
     pub async fn set_password(&self, user: UserId, password_hash: String) -> Result<()> {
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let now = Utc::now();
         user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, Expr::value(Some(password_hash)))
@@ -389,7 +389,7 @@ impl Store {
         }
         let t = token::generate();
         let now = Utc::now();
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         invitation::Entity::update_many()
             .col_expr(invitation::Column::RevokedAt, Expr::value(now))
             .filter(invitation::Column::Email.eq(&email))
@@ -460,7 +460,7 @@ impl Store {
         password_hash: String,
         ip: Option<&str>,
     ) -> Result<UserId> {
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = find_invitation(&tx, secret).await?;
         usable_invitation(&row)?;
         let r = invitation::Entity::update_many()

@@ -5,7 +5,7 @@ use atrium_core::ids::{ClientId, CommentId, MilestoneId, ProjectId, TaskId, User
 use atrium_core::model::{ClientStatus, Priority, ProjectStatus, Role, TaskStatus, Visibility};
 use atrium_core::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Set, TransactionTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Set};
 use uuid::Uuid;
 
 use crate::audit::{self, Entry};
@@ -123,7 +123,7 @@ impl Store {
                 return Err(Error::invalid("client_id", "is required for client roles and forbidden for staff roles"));
             }
         }
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         if user::Entity::find().count(&tx).await.map_err(db_err)? != 0 {
             return Err(Error::Conflict(
                 "the database already has users; demo data only loads into an empty one".into(),

@@ -7,7 +7,7 @@ use atrium_core::policy::Actor;
 use atrium_core::{Error, Result};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::audit::{self, Entry};
 use crate::conv;
@@ -40,7 +40,7 @@ impl Store {
     pub async fn delete_client(&self, actor: &Actor, id: ClientId, ip: Option<&str>) -> Result<()> {
         actor.may_delete_client()?;
         self.client(&actor.client_scope(), id).await?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         client::Entity::update_many()
             .col_expr(client::Column::DeletedAt, Expr::value(Utc::now()))
             .col_expr(client::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -74,7 +74,7 @@ impl Store {
     /// Undoes a soft delete; its users can sign in again (their old sessions stay ended).
     pub async fn restore_client(&self, actor: &Actor, id: ClientId, ip: Option<&str>) -> Result<Client> {
         actor.may_delete_client()?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let r = client::Entity::update_many()
             .col_expr(client::Column::DeletedAt, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(client::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -95,7 +95,7 @@ impl Store {
     /// contacts, invitations and portal users (an administrator's command, not a web action;
     /// refused for a client that was not deleted first). Staff accounts are untouched.
     pub async fn purge_client(&self, id: ClientId) -> Result<Purged> {
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = client::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         if row.deleted_at.is_none() {
             return Err(Error::Conflict("only a deleted client can be purged: delete it first".into()));

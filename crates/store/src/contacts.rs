@@ -6,7 +6,7 @@ use atrium_core::model::Contact;
 use atrium_core::policy::{Actor, Scope};
 use atrium_core::{Error, Result};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::audit::{self, Entry};
 use crate::db::{Store, db_err};
@@ -57,7 +57,7 @@ impl Store {
     ) -> Result<Contact> {
         actor.may_manage_clients()?;
         self.client(&actor.client_scope(), client_id).await?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = contact::ActiveModel {
             id: Set(ContactId::new().0),
             client_id: Set(client_id.0),
@@ -88,7 +88,7 @@ impl Store {
     /// Removes a contact and returns its client; 404 if it does not exist or its client is not visible.
     pub async fn delete_contact(&self, actor: &Actor, id: ContactId, ip: Option<&str>) -> Result<ClientId> {
         actor.may_manage_clients()?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = contact::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let live = client::Entity::find_by_id(row.client_id)
             .filter(client::Column::DeletedAt.is_null())

@@ -92,6 +92,18 @@ impl Store {
         self.events.subscribe(&self.db).await
     }
 
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
+    /// a deferred transaction that reads and then writes fails with "database is locked" when
+    /// another writer got in between, instead of waiting its turn (busy timeout).
+    pub(crate) async fn write_tx(&self) -> Result<sea_orm::DatabaseTransaction> {
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        let opts = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        self.db.begin_with_options(opts).await.map_err(db_err)
+    }
+
     /// The raw connection, for tests and tools.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db

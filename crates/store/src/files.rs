@@ -9,10 +9,7 @@ use atrium_core::policy::{Actor, FILE_RESTORE_WINDOW};
 use atrium_core::{Error, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::audit::{self, Entry};
 use crate::db::{Store, db_err};
@@ -176,7 +173,7 @@ impl Store {
         let (p, _) = self.files_project(actor, project).await?;
         actor.may_manage_folders()?;
         let name = check_name("name", &n.name)?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let parent = match n.parent_id {
             Some(id) => {
                 let (f, fp) = self.visible_folder(actor, id).await?;
@@ -275,7 +272,7 @@ impl Store {
         let name = check_name("file", name)?;
         let now = Utc::now();
         let size = i64::try_from(blob.size).map_err(|_| Error::TooLarge)?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let same = file::Entity::find()
             .filter(file::Column::FolderId.eq(target.folder_id.0))
             .filter(file::Column::DeletedAt.is_null())
@@ -439,6 +436,27 @@ impl Store {
         Ok((file, v))
     }
 
+    /// Refuses a name already taken by another live file of the folder (case-insensitively):
+    /// an upload of that name must know which file it adds a version to.
+    async fn check_name_free<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        folder: uuid::Uuid,
+        name: &str,
+        except: uuid::Uuid,
+    ) -> Result<()> {
+        let taken = file::Entity::find()
+            .filter(file::Column::FolderId.eq(folder))
+            .filter(file::Column::DeletedAt.is_null())
+            .filter(file::Column::Id.ne(except))
+            .all(c)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .any(|f| f.name.to_lowercase() == name.to_lowercase());
+        if taken { Err(Error::Conflict(format!("a file named {name} is already in that folder"))) } else { Ok(()) }
+    }
+
     /// Renames and/or moves a file (staff or its uploader); the folder decides staff-only.
     pub async fn update_file(
         &self,
@@ -464,7 +482,9 @@ impl Store {
             }
             None => None,
         };
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
+        let folder_after = target.as_ref().map_or(f.folder_id, |t| t.id);
+        self.check_name_free(&tx, folder_after, name.as_deref().unwrap_or(&f.name), f.id).await?;
         let mut am: file::ActiveModel = f.into();
         if let Some(n) = name {
             am.name = Set(n);
@@ -487,7 +507,7 @@ impl Store {
             return Err(Error::NotFound);
         }
         actor.may_change_file(UserId(f.created_by))?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let mut am: file::ActiveModel = f.into();
         am.deleted_at = Set(Some(Utc::now()));
         let row = am.update(&tx).await.map_err(db_err)?;
@@ -504,7 +524,8 @@ impl Store {
             Some(_) => return Err(Error::Gone),
             None => return Err(Error::Conflict("this file is not deleted".into())),
         }
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
+        self.check_name_free(&tx, f.folder_id, &f.name, f.id).await?;
         let mut am: file::ActiveModel = f.into();
         am.deleted_at = Set(None);
         let row = am.update(&tx).await.map_err(db_err)?;

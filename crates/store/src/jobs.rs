@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement, TransactionTrait, TryInsertResult,
+    QuerySelect, Set, Statement, TryInsertResult,
 };
 
 use crate::db::{Store, db_err};
@@ -286,7 +286,7 @@ impl Store {
                  RETURNING {COLUMNS}"
             ),
         };
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         if backend == DbBackend::Sqlite {
             // The first statement writes, so this transaction holds SQLite's write lock before it
             // reads anything: no other process can claim between our read and our update.

@@ -11,7 +11,7 @@ use atrium_core::{Error, Result, markdown};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use uuid::Uuid;
 
@@ -126,7 +126,7 @@ impl Store {
         let mentioned = resolve_mentions(&self.db, actor, client, internal, &body).await?;
         let now = Utc::now();
         let id = MessageId::new();
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = message::ActiveModel {
             id: Set(id.0),
             project_id: Set(project.0),
@@ -227,7 +227,7 @@ impl Store {
         actor.may_change_message(UserId(row.author_id), row.created_at, Utc::now())?;
         let client = ClientId(p.client_id);
         resolve_mentions(&self.db, actor, client, channel == Channel::Staff, &body).await?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let mut am: message::ActiveModel = row.into();
         am.body = Set(body);
         am.edited_at = Set(Some(Utc::now()));
@@ -245,7 +245,7 @@ impl Store {
         let (row, channel, p) = self.message_row(actor, id).await?;
         actor.may_change_message(UserId(row.author_id), row.created_at, Utc::now())?;
         let client = ClientId(p.client_id);
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let mut am: message::ActiveModel = row.into();
         am.deleted_at = Set(Some(Utc::now()));
         am.update(&tx).await.map_err(db_err)?;
@@ -263,7 +263,7 @@ impl Store {
             return Err(Error::invalid("up_to", "is not a message of this project"));
         }
         actor.may_change_own_settings()?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let moved = mark_read(&tx, actor.user_id(), project, channel, up_to).await?;
         tx.commit().await.map_err(db_err)?;
         if moved {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use uuid::Uuid;
 
@@ -339,7 +339,7 @@ impl Store {
     /// Sets how `user` hears about `kind`. Used by the settings page (as the actor) and by
     /// signed unsubscribe links (no session).
     pub async fn set_notification_delivery(&self, user: UserId, kind: NotificationKind, d: Delivery) -> Result<()> {
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         notification_pref::Entity::delete_many()
             .filter(notification_pref::Column::UserId.eq(user.0))
             .filter(notification_pref::Column::Kind.eq(kind.as_str()))

@@ -7,9 +7,7 @@ use atrium_core::model::{Role, User};
 use atrium_core::policy::{Actor, Scope};
 use atrium_core::{Error, Result};
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::conv::parse;
@@ -118,7 +116,7 @@ pub(crate) async fn account_by_id<C: ConnectionTrait>(c: &C, id: UserId) -> Resu
 impl Store {
     /// Creates a user (and their membership) in one transaction.
     pub async fn create_user(&self, n: NewUser) -> Result<UserId> {
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let id = insert_user(&tx, n).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(id)
@@ -217,7 +215,7 @@ impl Store {
         actor.may_manage_clients()?;
         let account = self.account(id).await?.ok_or(Error::NotFound)?;
         actor.may_set_user_active(id, account.user.role)?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         user::Entity::update_many()
             .col_expr(user::Column::Active, sea_orm::sea_query::Expr::value(active))
             .col_expr(user::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))

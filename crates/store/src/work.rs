@@ -15,7 +15,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, Iterable, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use uuid::Uuid;
 
@@ -254,7 +254,7 @@ impl Store {
     pub async fn create_client(&self, actor: &Actor, name: String, ip: Option<&str>) -> Result<Client> {
         actor.may_manage_clients()?;
         let now = Utc::now();
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = client::ActiveModel {
             id: Set(ClientId::new().0),
             name: Set(name),
@@ -288,7 +288,7 @@ impl Store {
     ) -> Result<Client> {
         actor.may_manage_clients()?;
         self.client(&actor.client_scope(), id).await?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = client::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let mut am: client::ActiveModel = row.into();
         if let Some(n) = &name {
@@ -445,7 +445,7 @@ impl Store {
         })?;
         check_dates(n.start_date, n.due_date)?;
         let now = Utc::now();
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = project::ActiveModel {
             id: Set(ProjectId::new().0),
             client_id: Set(n.client_id.0),
@@ -484,7 +484,7 @@ impl Store {
         let start = patch.start_date.unwrap_or(current.start_date);
         let due = patch.due_date.unwrap_or(current.due_date);
         check_dates(start, due)?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = project::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let mut am: project::ActiveModel = row.into();
         if let Some(v) = &patch.name {
@@ -548,7 +548,7 @@ impl Store {
         let p = self.project(&actor.work_scope(), project).await?;
         actor.may_manage_work()?;
         check_date("due_date", due_date)?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let position = milestone::Entity::find()
             .filter(milestone::Column::ProjectId.eq(project.0))
             .count(&tx)
@@ -588,7 +588,7 @@ impl Store {
         let row = milestone::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let p = self.visible_project_row(&actor.work_scope(), ProjectId(row.project_id)).await?;
         actor.may_manage_work()?;
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let mut am: milestone::ActiveModel = row.into();
         am.completed_at = Set(done.then(Utc::now));
         let m = am.update(&tx).await.map_err(db_err)?;
@@ -720,7 +720,7 @@ impl Store {
         check_date("due_date", n.due_date)?;
         self.check_task_links(&p, n.assignee_id, n.milestone_id).await?;
         let now = Utc::now();
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = task::ActiveModel {
             id: Set(TaskId::new().0),
             project_id: Set(project.0),
@@ -763,7 +763,7 @@ impl Store {
             self.check_task_links(&p, patch.assignee_id.flatten(), patch.milestone_id.flatten()).await?;
         }
         let now = Utc::now();
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = task::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let mut am: task::ActiveModel = row.into();
         if let Some(v) = &patch.title {
@@ -895,7 +895,7 @@ impl Store {
         let internal = visibility == Visibility::Note;
         let mentioned = resolve_mentions(&self.db, actor, t.client_id, internal, &body).await?;
         let creator = task::Entity::find_by_id(task.0).one(&self.db).await.map_err(db_err)?.map(|r| r.created_by);
-        let tx = self.db.begin().await.map_err(db_err)?;
+        let tx = self.write_tx().await?;
         let row = comment::ActiveModel {
             id: Set(Uuid::now_v7()),
             task_id: Set(task.0),

@@ -633,3 +633,28 @@ async fn another_clients_admin_gets_404_on_every_file_route_and_changes_nothing(
     assert_eq!((s, v["name"].as_str(), v["deleted_at"].is_null()), (200, Some(w.a.file_name.as_str()), true));
     assert!(!names(&app, &staff, p, "").await.unwrap().contains(&"intruder.txt".to_string()));
 }
+
+#[tokio::test]
+async fn a_folder_never_holds_two_live_files_of_one_name() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let first = upload_as(&app, &staff, w.a.project, "Plan.txt", b"one").await;
+    assert_eq!(first.status, 201);
+    let first_id = first.json()["id"].as_str().unwrap().to_string();
+    let (s, _) = call(&app, &staff, "DELETE", &format!("/files/{first_id}"), None).await;
+    assert_eq!(s, 204);
+    // A new file of that name, then the old one cannot come back under the same name.
+    let second = upload_as(&app, &staff, w.a.project, "plan.TXT", b"two").await;
+    assert_eq!(second.status, 201);
+    assert_ne!(second.json()["id"], first.json()["id"], "a deleted file does not take new versions");
+    let (s, b) = call(&app, &staff, "POST", &format!("/files/{first_id}/restore"), None).await;
+    assert_eq!(s, 409, "{b}");
+    // Renaming onto a taken name is refused too.
+    let other = upload_as(&app, &staff, w.a.project, "Other.txt", b"three").await;
+    let other_id = other.json()["id"].as_str().unwrap().to_string();
+    let (s, _) = call(&app, &staff, "PATCH", &format!("/files/{other_id}"), Some(json!({"name": "PLAN.txt"}))).await;
+    assert_eq!(s, 409);
+    let (s, b) = call(&app, &staff, "PATCH", &format!("/files/{other_id}"), Some(json!({"name": "Plan v2.txt"}))).await;
+    assert_eq!(s, 200, "{b}");
+}

@@ -333,7 +333,10 @@ pub async fn serve_blob(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'; frame-ancestors 'none'"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
         h.insert(header::ETAG, v);
     }

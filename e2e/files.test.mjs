@@ -1,0 +1,95 @@
+// Files (issue "Files and approvals", first part): staff uploads several files at once with
+// progress, the client sees and downloads them, a staff-only folder never shows in the portal.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { startServer, launch, SCREENSHOTS } from "./harness.mjs";
+
+let server;
+let browser;
+const pages = [];
+
+before(async () => {
+  server = await startServer({ demo: true });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const STAFF = { email: "ana@northwind.test", password: "atrium-demo-2026" };
+const CLIENT = { email: "client@acme.test", password: "atrium-demo-2026" };
+
+async function signIn(page, { email, password }) {
+  await page.goto(`${server.base}/login`);
+  await page.fill('input[name="email"] >> nth=0', email);
+  await page.fill('input[name="password"]', password);
+  await page.click('button:has-text("Sign in")');
+  await page.waitForLoadState("networkidle");
+}
+
+test("staff uploads files, the client downloads them; staff-only folders stay internal", async () => {
+  try {
+    await journey();
+  } catch (e) {
+    for (const [i, p] of pages.entries()) {
+      await p.screenshot({ path: join(tmpdir(), `atrium-files-failure-${i}.png`), fullPage: true }).catch(() => {});
+      console.error(`--- page ${i}: ${p.url()}\n${(await p.textContent("body").catch(() => "")).slice(0, 1500)}`);
+    }
+    console.error(server.log().slice(-3000));
+    throw e;
+  }
+});
+
+async function journey() {
+  const a = join(tmpdir(), `brief-${Date.now()}.txt`);
+  const b = join(tmpdir(), `notes-${Date.now()}.txt`);
+  writeFileSync(a, "The brief, version one.\n");
+  writeFileSync(b, "Meeting notes.\n");
+
+  const client = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 800 } })).newPage();
+  pages.push(client);
+  await signIn(client, CLIENT);
+  await client.goto(`${server.base}/portal/projects`);
+  await client.locator("a.pcard").first().click();
+  await client.waitForURL(/\/portal\/projects\/[0-9a-f-]+$/);
+  const projectId = client.url().split("/").pop();
+
+  const staff = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  pages.push(staff);
+  await signIn(staff, STAFF);
+  await staff.goto(`${server.base}/staff/projects/${projectId}/files`);
+  await staff.setInputFiles('form[data-upload] input[type="file"]', [a, b]);
+  await staff.click('form[data-upload] button:has-text("Upload")');
+  await staff.waitForFunction(() => document.querySelectorAll("ul.files li.file").length === 2, null, { timeout: 10000 });
+
+  // A staff-only folder with a file the client must never see.
+  await staff.fill('input[name="name"]', "Internal estimates");
+  await staff.check('input[name="staff_only"]');
+  await staff.click('button:has-text("Create folder")');
+  await staff.waitForURL(/files\?folder=/);
+  const secret = join(tmpdir(), `margins-${Date.now()}.txt`);
+  writeFileSync(secret, "Internal margin numbers\n");
+  await staff.setInputFiles('form[data-upload] input[type="file"]', [secret]);
+  await staff.click('form[data-upload] button:has-text("Upload")');
+  await staff.waitForFunction(() => document.querySelectorAll("ul.files li.file").length === 1, null, { timeout: 10000 });
+  await staff.screenshot({ path: join(SCREENSHOTS, "staff-files-desktop.png"), fullPage: false });
+
+  await client.goto(`${server.base}/portal/projects/${projectId}/files`);
+  const main = await client.textContent("main");
+  assert.match(main, /brief-.*\.txt/);
+  assert.match(main, /notes-.*\.txt/);
+  assert.doesNotMatch(main, /Internal estimates|margins-/, "staff-only folder and file stay internal");
+  const [download] = await Promise.all([
+    client.waitForEvent("download"),
+    client.locator("a.fname", { hasText: "brief-" }).click(),
+  ]);
+  const saved = join(tmpdir(), `dl-${Date.now()}.txt`);
+  await download.saveAs(saved);
+  assert.equal(readFileSync(saved, "utf8"), "The brief, version one.\n");
+  assert.match(download.suggestedFilename(), /^brief-\d+\.txt$/);
+}
