@@ -134,6 +134,12 @@ pub struct ServeArgs {
     /// Live-update streams one user may hold open on this process (one per browser tab).
     #[arg(long, env = "ATRIUM_MAX_STREAMS_PER_USER", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_streams_per_user: u32,
+    /// Largest file one upload may store, in MiB.
+    #[arg(long, env = "ATRIUM_MAX_UPLOAD_MIB", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_upload_mib: u64,
+    /// Storage each client's files may use in all (every version counts), in GiB.
+    #[arg(long, env = "ATRIUM_CLIENT_QUOTA_GIB", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub client_quota_gib: u64,
 }
 
 /// An SMTP server URL; its password never reaches Debug output or logs.

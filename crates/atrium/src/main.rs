@@ -72,7 +72,18 @@ async fn main() -> Result<()> {
             let purged = store.purge_client(id).await.map_err(|e| anyhow::anyhow!("{e}"));
             store.close().await;
             let purged = purged?;
-            println!("purged client {:?} and {} portal user(s)", purged.client, purged.users);
+            // Its files' contents go too (those no other file shares), SEC-DATA-2.
+            let blobs =
+                atrium_store::blobs::Blobs::local(&p.db.data_dir.join("files")).map_err(|e| anyhow::anyhow!("{e}"))?;
+            for h in &purged.unreferenced_blobs {
+                blobs.delete(h).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            println!(
+                "purged client {:?}, {} portal user(s) and {} stored file(s)",
+                purged.client,
+                purged.users,
+                purged.unreferenced_blobs.len()
+            );
             Ok(())
         }
     }
@@ -129,6 +140,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
     web.session_idle = Duration::from_secs(args.session_idle_days.max(1) * 24 * 3600);
     web.trust_proxy = args.trust_proxy;
     web.max_streams_per_user = usize::try_from(args.max_streams_per_user).unwrap_or(20);
+    web.max_upload = args.max_upload_mib.saturating_mul(1024 * 1024);
+    web.client_quota = args.client_quota_gib.saturating_mul(1024 * 1024 * 1024);
     let mailer = match &args.smtp_url {
         Some(u) => atrium_mail::Mailer::smtp(&args.mail_from, &u.0),
         None => atrium_mail::Mailer::outbox(&args.mail_from, args.db.data_dir.join("outbox")),
@@ -136,6 +149,19 @@ async fn serve(args: ServeArgs) -> Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let blobs =
         atrium_store::blobs::Blobs::local(&args.db.data_dir.join("files")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Uploads cut off by a crash leave temporary objects; sweep those older than an hour, hourly.
+    let sweeper = blobs.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match sweeper.sweep_temporary(Duration::from_secs(3600)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "swept abandoned uploads"),
+                Err(e) => tracing::warn!(error = %e, "sweeping abandoned uploads failed"),
+            }
+        }
+    });
     let state = AppState::new(store.clone(), blobs, web, mailer);
     atrium_web::jobs::schedule_digest(&store, chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;

@@ -6,13 +6,14 @@ use atrium_core::model::Client;
 use atrium_core::policy::Actor;
 use atrium_core::{Error, Result};
 use chrono::{DateTime, Utc};
+
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 use crate::audit::{self, Entry};
 use crate::conv;
 use crate::db::{Store, db_err};
-use crate::entity::{client, membership, user};
+use crate::entity::{client, file, file_version, membership, project, user};
 
 /// What a purge removed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +21,8 @@ pub struct Purged {
     pub client: String,
     /// Portal users removed with it.
     pub users: u64,
+    /// Blobs (sha256) no file points at any more: the caller deletes them from storage.
+    pub unreferenced_blobs: Vec<String>,
 }
 
 fn entry<'a>(action: &'static str, id: ClientId, ip: Option<&'a str>) -> Entry<'a> {
@@ -108,8 +111,10 @@ impl Store {
             .into_iter()
             .map(|m| UserId(m.user_id))
             .collect();
-        // Projects, milestones, tasks, comments, contacts, invitations and memberships go with
-        // the client (ON DELETE CASCADE); its users' comments are on its own tasks only.
+        let hashes = client_blob_hashes(&tx, id).await?;
+        // Projects, milestones, tasks, comments, messages, folders, files and their versions,
+        // contacts, invitations and memberships go with the client (ON DELETE CASCADE); its
+        // users' comments, messages and uploads are on its own projects only.
         client::Entity::delete_by_id(id.0).exec(&tx).await.map_err(db_err)?;
         let users = user::Entity::delete_many()
             .filter(user::Column::Id.is_in(members.iter().map(|u| u.0)))
@@ -122,7 +127,43 @@ impl Store {
         e.client_id = None;
         e.detail = serde_json::json!({ "name": row.name, "users": users });
         audit::write(&tx, None, e).await?;
+        let mut unreferenced_blobs = Vec::new();
+        for h in hashes {
+            let still = file_version::Entity::find()
+                .filter(file_version::Column::Sha256.eq(h.as_str()))
+                .count(&tx)
+                .await
+                .map_err(db_err)?;
+            if still == 0 {
+                unreferenced_blobs.push(h);
+            }
+        }
         tx.commit().await.map_err(db_err)?;
-        Ok(Purged { client: row.name, users })
+        Ok(Purged { client: row.name, users, unreferenced_blobs })
     }
+}
+
+/// The distinct blobs of every file version of a client's projects.
+async fn client_blob_hashes<C: sea_orm::ConnectionTrait>(c: &C, client: ClientId) -> Result<Vec<String>> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{ExprTrait, Query};
+    let projects = Query::select()
+        .column(project::Column::Id)
+        .from(project::Entity)
+        .and_where(Expr::col(project::Column::ClientId).eq(client.0))
+        .to_owned();
+    let files = Query::select()
+        .column(file::Column::Id)
+        .from(file::Entity)
+        .and_where(Expr::col(file::Column::ProjectId).in_subquery(projects))
+        .to_owned();
+    file_version::Entity::find()
+        .select_only()
+        .column(file_version::Column::Sha256)
+        .distinct()
+        .filter(file_version::Column::FileId.in_subquery(files))
+        .into_tuple()
+        .all(c)
+        .await
+        .map_err(db_err)
 }

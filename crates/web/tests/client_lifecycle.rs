@@ -110,3 +110,23 @@ async fn purge_needs_a_deleted_client_and_removes_every_row_of_it() {
     assert!(purge_rows[0][0].contains(&w.b.name));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn purging_a_client_names_the_stored_files_only_it_used() {
+    // SEC-DATA-2: purging removes its blobs too (the CLI deletes what the store names).
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let owner = app.actor(w.owner).await;
+    let only_b = upload(&app, &owner, w.b.project, None, "Only B.txt", b"bytes only client b has").await;
+    let shared_text = format!("Brief of client {}", "a");
+    // B also holds a copy of A's seeded brief: that blob must survive.
+    upload(&app, &owner, w.b.project, None, "Copy of A.txt", shared_text.as_bytes()).await;
+    let only_b_sha = app.store.file(&owner, only_b).await.unwrap().sha256;
+    let shared_sha = app.store.file(&owner, w.a.file).await.unwrap().sha256;
+    app.store.delete_client(&owner, w.b.id, None).await.unwrap();
+    let purged = app.store.purge_client(w.b.id).await.unwrap();
+    assert!(purged.unreferenced_blobs.contains(&only_b_sha), "{:?}", purged.unreferenced_blobs);
+    assert!(!purged.unreferenced_blobs.contains(&shared_sha), "A still uses the shared blob");
+    assert!(app.store.blob_referenced(&shared_sha).await.unwrap());
+    assert!(!app.store.blob_referenced(&only_b_sha).await.unwrap());
+}
