@@ -76,4 +76,8 @@ id_type!(
     FileId,
     /// One uploaded version of a file.
     FileVersionId,
+    /// A request for a client's approval of a file version or a task deliverable.
+    ApprovalId,
+    /// One entry of an approval's history (request, decision, reopening).
+    ApprovalEventId,
 );

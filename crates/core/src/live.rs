@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ClientId, CommentId, MessageId, NotificationId, ProjectId, TaskId, UserId};
+use crate::ids::{ApprovalId, ClientId, CommentId, MessageId, NotificationId, ProjectId, TaskId, UserId};
 use crate::model::{Channel, TaskStatus, Visibility};
 
 /// Who may receive an event.
@@ -82,6 +82,15 @@ impl LiveEvent {
     /// should fetch what they show again. Carries no data.
     pub fn reload() -> Self {
         LiveEvent { kind: "reload".into(), audience: Audience::Everyone, data: serde_json::json!({}) }
+    }
+
+    /// An approval was requested, decided or reopened.
+    pub fn approval_updated(client: ClientId, project: ProjectId, approval: ApprovalId) -> Self {
+        LiveEvent {
+            kind: "approval.updated".into(),
+            audience: Audience::Work { client_id: client },
+            data: serde_json::json!({ "project_id": project, "approval_id": approval }),
+        }
     }
 
     /// A notification arrived for `user`.

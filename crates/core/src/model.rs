@@ -162,6 +162,8 @@ string_enum!(
         TaskStatus = "task_status",
         /// A new message in a project conversation I take part in.
         Message = "message",
+        /// Staff asked me to approve a file or a task deliverable.
+        ApprovalRequested = "approval_requested",
     }
 );
 
@@ -174,6 +176,7 @@ impl NotificationKind {
             NotificationKind::Mention => "mentions",
             NotificationKind::TaskStatus => "task status changes",
             NotificationKind::Message => "new messages",
+            NotificationKind::ApprovalRequested => "approvals requested from you",
         }
     }
 
@@ -211,6 +214,53 @@ impl Delivery {
         }
     }
 }
+
+string_enum!(
+    /// Where an approval request stands.
+    ApprovalStatus {
+        /// Waiting for a decision (also after a new version reopened it).
+        Open = "open",
+        /// Signed off; final for the approved version.
+        Approved = "approved",
+        /// The approver asked for changes (with a comment).
+        ChangesRequested = "changes_requested",
+        /// The approver rejected it.
+        Rejected = "rejected",
+    }
+);
+
+impl ApprovalStatus {
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ApprovalStatus::Open => "Waiting for approval",
+            ApprovalStatus::Approved => "Approved",
+            ApprovalStatus::ChangesRequested => "Changes requested",
+            ApprovalStatus::Rejected => "Rejected",
+        }
+    }
+}
+
+string_enum!(
+    /// An approver's decision.
+    Decision { Approved = "approved", ChangesRequested = "changes_requested", Rejected = "rejected" }
+);
+
+impl Decision {
+    /// The status an approval takes after this decision.
+    pub fn status(self) -> ApprovalStatus {
+        match self {
+            Decision::Approved => ApprovalStatus::Approved,
+            Decision::ChangesRequested => ApprovalStatus::ChangesRequested,
+            Decision::Rejected => ApprovalStatus::Rejected,
+        }
+    }
+}
+
+string_enum!(
+    /// What an approval is about.
+    ApprovalSubject { File = "file", Task = "task" }
+);
 
 string_enum!(
     /// What a one-time sign-in token is for. A token only works for its own purpose.
@@ -263,8 +313,8 @@ mod tests {
 }
 
 use crate::ids::{
-    ClientId, CommentId, ContactId, FileId, FileVersionId, FolderId, MessageId, MilestoneId, NotificationId, ProjectId,
-    TaskId, UserId,
+    ApprovalId, ClientId, CommentId, ContactId, FileId, FileVersionId, FolderId, MessageId, MilestoneId,
+    NotificationId, ProjectId, TaskId, UserId,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -482,4 +532,62 @@ pub struct FileVersion {
     /// The uploader's name.
     pub uploaded_by_name: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// One entry of an approval's history.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ApprovalEvent {
+    pub at: DateTime<Utc>,
+    #[schema(value_type = String)]
+    pub user_id: UserId,
+    pub user_name: String,
+    /// `requested`, `approved`, `changes_requested`, `rejected` or `reopened`.
+    pub action: String,
+    /// The file version this entry concerns (`null` for a task).
+    pub version: Option<u32>,
+    /// The approver's comment (empty when none).
+    pub comment: String,
+}
+
+/// The record of an approval: who signed off, when, on exactly which version. Written once.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SignOff {
+    #[schema(value_type = String)]
+    pub user_id: UserId,
+    pub name: String,
+    pub at: DateTime<Utc>,
+    /// The approved file version (`null` for a task).
+    pub version: Option<u32>,
+    /// SHA-256 of the approved version (`null` for a task).
+    pub sha256: Option<String>,
+}
+
+/// A request for named client users to approve a file version or a task deliverable.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Approval {
+    #[schema(value_type = String)]
+    pub id: ApprovalId,
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
+    #[schema(value_type = String)]
+    pub project_id: ProjectId,
+    pub subject_type: ApprovalSubject,
+    pub subject_id: String,
+    /// The file's name or the task's title.
+    pub subject_name: String,
+    /// The file version under review (`null` for a task).
+    pub version: Option<u32>,
+    /// SHA-256 of that version (`null` for a task).
+    pub sha256: Option<String>,
+    #[schema(value_type = Vec<String>)]
+    pub approver_ids: Vec<UserId>,
+    pub status: ApprovalStatus,
+    pub due_date: Option<NaiveDate>,
+    #[schema(value_type = String)]
+    pub requested_by: UserId,
+    pub created_at: DateTime<Utc>,
+    /// Oldest first.
+    pub history: Vec<ApprovalEvent>,
+    /// Set once approved; never changed afterwards.
+    pub sign_off: Option<SignOff>,
 }

@@ -300,6 +300,27 @@ impl Actor {
         self.staff_or(Error::NotFound)
     }
 
+    /// Ask a client for approval of a file version or a task deliverable (staff only).
+    pub fn may_request_approval(&self) -> Result<()> {
+        self.staff_or(Error::Forbidden("only staff can request approvals"))
+    }
+
+    /// Decide on a visible approval: only one of its named approvers, acting as themselves
+    /// (not a viewer, not "View as client").
+    pub fn may_decide(&self, approver_ids: &[UserId]) -> Result<()> {
+        self.writable()?;
+        if self.is_staff() {
+            return Err(Error::Forbidden("only the client's named approvers can decide"));
+        }
+        if self.role == Role::ClientViewer {
+            return Err(Error::Forbidden("viewers cannot approve"));
+        }
+        if !approver_ids.contains(&self.user_id) {
+            return Err(Error::Forbidden("you are not an approver of this request"));
+        }
+        Ok(())
+    }
+
     /// See failed background jobs (undelivered mail) and retry them: owners and admins.
     pub fn may_manage_jobs(&self) -> Result<()> {
         self.may_read_audit()
@@ -338,6 +359,17 @@ pub fn check_assignee(project_client: ClientId, assignee_role: Role, assignee_cl
         Ok(())
     } else {
         Err(Error::invalid("assignee_id", "must be staff or a user of the project's client"))
+    }
+}
+
+/// Checks that a person (active, with `role` and `client`) may be named an approver of
+/// something of `subject_client`: only a client admin of that very client (viewers are
+/// read-only, finance users see no project work, staff do not approve their own work).
+pub fn check_approver(subject_client: ClientId, role: Role, client: Option<ClientId>) -> Result<()> {
+    if role == Role::ClientAdmin && client == Some(subject_client) {
+        Ok(())
+    } else {
+        Err(Error::invalid("approver_ids", "each approver must be a client admin of the client this belongs to"))
     }
 }
 
@@ -553,6 +585,26 @@ mod tests {
         assert!(actor(Role::Staff, None).may_invite(Role::Admin).is_err());
         assert!(actor(Role::Admin, None).may_invite(Role::Staff).is_ok());
         assert!(actor(Role::ClientAdmin, Some(ClientId::new())).may_invite(Role::ClientViewer).is_err());
+    }
+
+    #[test]
+    fn approvals() {
+        let c = ClientId::new();
+        let staff = actor(Role::Staff, None);
+        assert!(staff.may_request_approval().is_ok());
+        assert!(matches!(actor(Role::ClientAdmin, Some(c)).may_request_approval(), Err(Error::Forbidden(_))));
+        let a = actor(Role::ClientAdmin, Some(c));
+        assert!(a.may_decide(&[a.user_id()]).is_ok());
+        assert!(a.may_decide(&[UserId::new()]).is_err(), "not a named approver");
+        assert!(a.clone().viewed_by(staff.user_id()).may_decide(&[a.user_id()]).is_err(), "view-as is read-only");
+        let v = actor(Role::ClientViewer, Some(c));
+        assert!(v.may_decide(&[v.user_id()]).is_err(), "viewers do not decide");
+        assert!(staff.may_decide(&[staff.user_id()]).is_err(), "staff do not approve for the client");
+        assert!(check_approver(c, Role::ClientAdmin, Some(c)).is_ok());
+        assert!(check_approver(c, Role::ClientViewer, Some(c)).is_err());
+        assert!(check_approver(c, Role::ClientFinance, Some(c)).is_err());
+        assert!(check_approver(c, Role::ClientAdmin, Some(ClientId::new())).is_err());
+        assert!(check_approver(c, Role::Staff, None).is_err());
     }
 
     #[test]

@@ -324,7 +324,17 @@ impl Store {
         let mut e = entry(action, row.id, target.client_id, ip);
         e.detail = serde_json::json!({ "version": version, "size": v.size, "sha256": v.sha256 });
         audit::write(&tx, Some(actor), e).await?;
+        // A new version reopens the file's reviews that are not approved.
+        let (events, created) = if version > 1 {
+            crate::approvals::reopen_for_new_version(&tx, actor, &row, version).await?
+        } else {
+            Default::default()
+        };
         tx.commit().await.map_err(db_err)?;
+        for ev in events {
+            self.publish(ev).await;
+        }
+        self.announce(created).await;
         Ok(to_file(row, &v))
     }
 

@@ -4,6 +4,7 @@
 //!
 //! [`Scope`]: atrium_core::policy::Scope
 
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod blobs;

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use atrium_core::ids::{ClientId, NotificationId, ProjectId, TaskId, UserId};
+use atrium_core::ids::{ApprovalId, ClientId, NotificationId, ProjectId, TaskId, UserId};
 use atrium_core::live::LiveEvent;
 use atrium_core::model::{Channel, Delivery, Notification, NotificationKind, Role};
 use atrium_core::policy::{Actor, person_sees_work};
@@ -131,6 +131,8 @@ pub enum Target {
     Task(TaskId),
     /// A project's conversation in a channel.
     Messages(ProjectId, Channel),
+    /// An approval request (its pages may not exist yet on every side).
+    Approval(ApprovalId),
 }
 
 impl Target {
@@ -138,6 +140,7 @@ impl Target {
         match self {
             Target::Task(t) => ("task", t.to_string()),
             Target::Messages(p, _) => ("project", p.to_string()),
+            Target::Approval(a) => ("approval", a.to_string()),
         }
     }
 
@@ -149,6 +152,8 @@ impl Target {
             (Target::Messages(p, Channel::Staff), _) => format!("/staff/projects/{p}/messages?channel=staff"),
             (Target::Messages(p, Channel::Client), true) => format!("/staff/projects/{p}/messages"),
             (Target::Messages(p, Channel::Client), false) => format!("/portal/projects/{p}/messages"),
+            (Target::Approval(a), true) => format!("/staff/approvals/{a}"),
+            (Target::Approval(a), false) => format!("/portal/approvals/{a}"),
         }
     }
 }

@@ -52,7 +52,11 @@ impl MailJobs {
         let url = self.config.link(&n.notification.url);
         let unsubscribe = self.unsubscribe_url(n.recipient.id, kind.as_str()).await?;
         let settings = self.config.link("/account/notifications");
-        let action = if n.notification.subject_type == "task" { "Open the task" } else { "Open the conversation" };
+        let action = match n.notification.subject_type.as_str() {
+            "task" => "Open the task",
+            "approval" => "Review and decide",
+            _ => "Open the conversation",
+        };
         let mail = atrium_mail::templates::notification(
             &n.recipient.email,
             &NotificationMail {

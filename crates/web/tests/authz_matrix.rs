@@ -317,6 +317,7 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("jobs", "id") => t.job_id.clone(),
             ("notifications", "id") => t.notification_id.clone(),
             ("files", "id") => t.file_id.clone(),
+            ("approvals", "id") => t.side.approval.to_string(),
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
@@ -371,7 +372,8 @@ enum Kind {
     Bogus,
     /// Open to any signed-in caller (or anyone): may succeed, must carry nothing of B.
     Open,
-    /// Something only its owner may touch (a session): refused with 403/404 for A's callers;
+    /// Something only its owner may touch (a session, a decision on an approval naming B's
+    /// admin): refused with 403/404 for A's callers;
     /// the control is B's admin acting on their own, fresh one.
     OwnOnly,
     /// The live event stream: it never ends, so it is not called here; the dedicated test
@@ -493,6 +495,18 @@ fn api_rules() -> Vec<ApiRule> {
         r("get", "/api/v1/files/{id}/versions", Refused, no_query, no_body),
         r("get", "/api/v1/files/{id}/download", Refused, no_query, no_body),
         r("post", "/api/v1/jobs/{id}/retry", Refused, no_query, no_body),
+        r("get", "/api/v1/approvals", Open, |_| "status=open".into(), no_body),
+        // Staff only; the subject is B's file and the approver B's admin.
+        r("post", "/api/v1/approvals", Refused, no_query, |s| {
+            Payload::Json(
+                json!({"subject_type": "file", "subject_id": s.file.to_string(), "approver_ids": [s.admin.to_string()]}),
+            )
+        }),
+        r("get", "/api/v1/approvals/{id}", Refused, no_query, no_body),
+        // Only a named approver decides: the control is B's admin on B's approval.
+        r("post", "/api/v1/approvals/{id}/decision", OwnOnly, no_query, |_| {
+            Payload::Json(json!({"decision": "changes_requested", "comment": "Intruder decision"}))
+        }),
     ]
 }
 
@@ -826,6 +840,7 @@ fn probe_side() -> ClientSide {
         message_text: String::new(),
         staff_message: MessageId::new(),
         staff_message_text: String::new(),
+        approval: ApprovalId::new(),
     }
 }
 

@@ -1,6 +1,9 @@
 //! Hand-written SeaORM entities, one module per table. Columns use types that map alike on
 //! SQLite and PostgreSQL (uuid, text, boolean, integer, date, timestamp with time zone).
 
+pub mod approval;
+pub mod approval_approver;
+pub mod approval_event;
 pub mod audit;
 pub mod client;
 pub mod comment;

@@ -7,6 +7,7 @@ mod m0002_contacts;
 mod m0003_collaboration;
 mod m0004_jobs;
 mod m0005_files;
+mod m0006_approvals;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_collaboration::Migration),
             Box::new(m0004_jobs::Migration),
             Box::new(m0005_files::Migration),
+            Box::new(m0006_approvals::Migration),
         ]
     }
 }

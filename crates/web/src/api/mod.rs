@@ -3,6 +3,7 @@
 //! (and therefore in the authorization matrix test, which walks that document).
 
 mod account;
+mod approvals;
 mod collab;
 mod contacts;
 pub mod files;
@@ -94,6 +95,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(files::restore_file))
         .routes(routes!(files::list_versions))
         .routes(routes!(files::download))
+        .routes(routes!(approvals::list_approvals, approvals::create_approval))
+        .routes(routes!(approvals::get_approval))
+        .routes(routes!(approvals::decide))
         .merge(uploads())
 }
 

@@ -5,7 +5,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use atrium_core::ids::{ClientId, CommentId, FileId, FolderId, MessageId, MilestoneId, ProjectId, TaskId, UserId};
+use atrium_core::ids::{
+    ApprovalId, ClientId, CommentId, FileId, FolderId, MessageId, MilestoneId, ProjectId, TaskId, UserId,
+};
 use atrium_core::model::{Channel, Priority, ProjectStatus, Role, TaskStatus, Visibility};
 use atrium_core::policy::Actor;
 use atrium_mail::Mail;
@@ -281,6 +283,8 @@ pub struct ClientSide {
     pub file_name: String,
     pub staff_file: FileId,
     pub staff_file_name: String,
+    /// An open approval of `file`, requested by the owner from the client's admin.
+    pub approval: ApprovalId,
 }
 
 impl ClientSide {
@@ -310,6 +314,7 @@ impl ClientSide {
             self.file_name.clone(),
             self.staff_file.to_string(),
             self.staff_file_name.clone(),
+            self.approval.to_string(),
             self.admin.to_string(),
             self.finance.to_string(),
             self.viewer.to_string(),
@@ -447,7 +452,22 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
         .expect("folder");
     let staff_file_name = format!("StaffFile{key} margins.txt");
     let staff_file = upload(app, owner, p.id, Some(staff_folder.id), &staff_file_name, b"internal numbers").await;
+    let approval = s
+        .request_approval(
+            owner,
+            atrium_store::approvals::NewApproval {
+                subject_type: atrium_core::model::ApprovalSubject::File,
+                subject_id: file.to_string(),
+                approver_ids: vec![admin],
+                due_date: None,
+            },
+            None,
+        )
+        .await
+        .expect("approval")
+        .id;
     ClientSide {
+        approval,
         file,
         file_name,
         staff_file,
