@@ -158,6 +158,43 @@ async fn malformed_json_wrong_types_and_missing_fields_are_422_naming_the_field(
     assert_api_error(&a, 422, Some("project_id"), "PATCH task project_id (moving a task to another client)");
     let a = send_json(&app, &staff, "PATCH", &format!("/api/v1/clients/{}", w.a.id), &json!({"status": "gone"})).await;
     assert_api_error(&a, 422, Some("status"), "PATCH client status");
+    // Approvals: each field of the request and of a decision.
+    let file = w.a.file.to_string();
+    let admin_id = w.a.admin.to_string();
+    for (body, field) in [
+        (json!({"subject_type": "invoice", "subject_id": file, "approver_ids": [admin_id]}), "subject_type"),
+        (json!({"subject_type": "file", "subject_id": 7, "approver_ids": [admin_id]}), "subject_id"),
+        (json!({"subject_type": "file", "subject_id": "nope", "approver_ids": [admin_id]}), "subject_id"),
+        (json!({"subject_type": "file", "subject_id": file}), "approver_ids"),
+        (json!({"subject_type": "file", "subject_id": file, "approver_ids": admin_id}), "approver_ids"),
+        (json!({"subject_type": "file", "subject_id": file, "approver_ids": ["nope"]}), "approver_ids"),
+        (
+            json!({"subject_type": "file", "subject_id": file, "approver_ids": [admin_id], "due_date": "2026-02-30"}),
+            "due_date",
+        ),
+        (
+            json!({"subject_type": "file", "subject_id": file, "approver_ids": [admin_id], "status": "approved"}),
+            "status",
+        ),
+    ] {
+        let a = send_json(&app, &staff, "POST", "/api/v1/approvals", &body).await;
+        assert_api_error(&a, 422, Some(field), &format!("POST /approvals {body}"));
+    }
+    let decision = format!("/api/v1/approvals/{}/decision", w.a.approval);
+    let admin = app.token_for(w.a.admin).await;
+    for (body, field) in [
+        (json!({"decision": "maybe"}), "decision"),
+        (json!({}), "decision"),
+        (json!({"decision": "approved", "comment": 5}), "comment"),
+        (json!({"decision": "changes_requested"}), "comment"),
+        (json!({"decision": "approved", "comment": "x".repeat(BODY_MAX + 1)}), "comment"),
+        (json!({"decision": "approved", "sign_off": {"name": "Someone else"}}), "sign_off"),
+    ] {
+        let a = send_json(&app, &admin, "POST", &decision, &body).await;
+        assert_api_error(&a, 422, Some(field), &format!("POST decision {body}"));
+    }
+    let a = get(&app, &staff, "/api/v1/approvals?status=lost").await;
+    assert_api_error(&a, 422, Some("status"), "approvals filter");
     // A body that is not JSON at all.
     let a = raw(&app, &staff, "POST", "/api/v1/clients", "text/plain", b"name=X".to_vec()).await;
     assert!(matches!(a.status, 415 | 422), "wrong content type: {}", a.status);
@@ -585,6 +622,15 @@ async fn far_dates_are_422_not_500() {
         )
         .await;
         assert_api_error(&a, 422, Some("due_date"), &format!("milestone due_date {d}"));
+        let a = send_json(
+            &app,
+            &staff,
+            "POST",
+            "/api/v1/approvals",
+            &json!({"subject_type": "task", "subject_id": w.a.task.to_string(), "approver_ids": [w.a.admin.to_string()], "due_date": d}),
+        )
+        .await;
+        assert_api_error(&a, 422, Some("due_date"), &format!("approval due_date {d}"));
         let a = send_json(
             &app,
             &staff,
