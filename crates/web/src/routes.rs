@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::pages::{account, activity, collab, files, portal, public, staff};
+use crate::pages::{account, activity, approvals, collab, files, portal, public, staff};
 use crate::state::AppState;
 use crate::{api, auth, csrf, headers, pages};
 
@@ -111,6 +111,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/projects/{id}/folders", Staff, post(files::create_folder)),
         r(Method::POST, "/staff/files/{id}/restore", Staff, post(files::restore_file)),
         r(Method::POST, "/staff/jobs/{id}/retry", Staff, post(collab::retry)),
+        r(Method::GET, "/staff/approvals/{id}", Staff, get(approvals::staff_approval)),
         r(Method::GET, "/portal", Portal, get(portal::home)),
         r(Method::GET, "/portal/projects", Portal, get(portal::projects)),
         r(Method::GET, "/portal/projects/{id}", Portal, get(portal::project)),
@@ -121,6 +122,8 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::GET, "/portal/projects/{id}/messages", Portal, get(collab::portal_messages)),
         r(Method::POST, "/portal/projects/{id}/messages", Portal, post(collab::portal_post_message)),
         r(Method::GET, "/portal/projects/{id}/files", Portal, get(files::portal_files)),
+        r(Method::GET, "/portal/approvals/{id}", Portal, get(approvals::portal_approval)),
+        r(Method::POST, "/portal/approvals/{id}/decision", Portal, post(approvals::portal_decide)),
         r(
             Method::POST,
             "/portal/projects/{id}/files",

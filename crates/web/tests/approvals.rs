@@ -368,3 +368,50 @@ async fn approvers_must_be_admins_of_the_subjects_client() {
     assert_eq!(s, 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn home_my_work_and_the_approval_pages_show_and_take_decisions() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let owner = app.actor(w.owner).await;
+    let file = upload(&app, &owner, w.a.project, None, "Poster.txt", b"poster").await.to_string();
+    let (s, a) = request(&app, &staff, "file", &file, &[w.a.admin]).await;
+    assert_eq!(s, 201, "{a}");
+    let id = a["id"].as_str().unwrap().to_string();
+    let get = |user: UserId, path: String| {
+        let app = &app;
+        async move {
+            let c = app.browser_creds(Some(user)).await;
+            Answer::of(api().get(app.url(&path)).header("cookie", c.cookie).send().await.unwrap()).await
+        }
+    };
+    // The approver's Home lists it; the staff member who asked sees it in My work.
+    let home = get(w.a.admin, "/portal".into()).await;
+    assert!(home.body.contains(&format!("/portal/approvals/{id}")), "{}", home.body);
+    let work = get(w.staff, "/staff".into()).await;
+    assert!(work.body.contains(&format!("/staff/approvals/{id}")) && work.body.contains("Poster.txt"));
+    // The viewer reads the page without a form; the approver gets the form.
+    let page = get(w.a.viewer, format!("/portal/approvals/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("/decision"));
+    let page = get(w.a.admin, format!("/portal/approvals/{id}")).await;
+    assert!(page.body.contains(&format!("/portal/approvals/{id}/decision")));
+    let b_page = get(w.b.admin, format!("/portal/approvals/{id}")).await;
+    assert_eq!(b_page.status, 404);
+    // Deciding through the form.
+    let c = app.browser_creds(Some(w.a.admin)).await;
+    let res = api()
+        .post(app.url(&format!("/portal/approvals/{id}/decision")))
+        .header("cookie", &c.cookie)
+        .form(&[("decision", "approved"), ("comment", ""), ("_csrf", c.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let page = get(w.staff, format!("/staff/approvals/{id}")).await;
+    assert!(page.body.contains("Approved by Admina Person"), "{}", page.body);
+    let home = get(w.a.admin, "/portal".into()).await;
+    assert!(!home.body.contains(&format!("/portal/approvals/{id}")), "no longer outstanding");
+    app.stop().await;
+}

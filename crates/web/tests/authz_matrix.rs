@@ -778,6 +778,9 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         }
         ("POST", "/staff/projects/{id}/folders") => form(vec![("name", "Intruder folder".into())]),
         ("POST", "/files/{id}/delete") | ("POST", "/staff/files/{id}/restore") => form(vec![]),
+        ("POST", "/portal/approvals/{id}/decision") => {
+            form(vec![("decision", "changes_requested".into()), ("comment", "Intruder decision".into())])
+        }
         _ => None,
     }
 }

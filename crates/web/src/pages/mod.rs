@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod approvals;
 pub mod collab;
 pub mod files;
 pub mod portal;

@@ -54,6 +54,8 @@ struct HomePage {
     can_act: bool,
     /// Projects with messages the user has not read: (project id, name, count).
     unread: Vec<(String, String, u64)>,
+    /// Open approvals naming me.
+    approvals: Vec<super::approvals::ApprovalRow>,
 }
 
 fn greeting() -> &'static str {
@@ -83,6 +85,7 @@ pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> 
     let names = HashMap::from([(me, a.name().to_string())]);
     let projects = st.store.projects(&scope, None, PageRequest { limit: 50, cursor: None }).await?;
     let recent = st.store.recent_comments(&scope, 8).await?;
+    let approvals = super::approvals::rows(&st.store.approvals_for_user_open(a).await?, false);
     let ids: Vec<_> = projects.items.iter().map(|p| p.id).collect();
     let unread_counts = st.store.unread_by_project(a, &ids).await?;
     let unread = projects
@@ -111,6 +114,7 @@ pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> 
         tasks: mine.items.iter().map(|t| task_row(&t.task, &names, &t.project_name, me)).collect(),
         projects: projects.items.iter().map(|p| project_card(p, &client)).collect(),
         activity,
+        approvals,
         finance: a.role() == Role::ClientFinance,
         can_act: a.may_complete_own_tasks(),
         unread,

@@ -43,6 +43,8 @@ struct MyWorkPage {
     chrome: Chrome,
     groups: DueGroups,
     open_total: usize,
+    /// Open approvals I requested.
+    approvals: Vec<super::approvals::ApprovalRow>,
 }
 
 /// Every open task assigned to me across all clients, grouped by due date.
@@ -65,6 +67,7 @@ pub async fn my_work(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) 
         chrome: Chrome::signed_in(&st, &auth, &csrf, "My work", "/staff"),
         groups: DueGroups::build(rows),
         open_total,
+        approvals: super::approvals::rows(&st.store.approvals_for_user_open(&auth.actor).await?, true),
     })
 }
 
