@@ -1,5 +1,6 @@
-// Files (issue "Files and approvals", first part): staff uploads several files at once with
-// progress, the client sees and downloads them, a staff-only folder never shows in the portal.
+// Files and approvals: staff uploads several files at once with progress, the client sees and
+// downloads them, a staff-only folder never shows in the portal; staff requests approval, the
+// client asks for changes from Home, staff uploads v2, the client approves, both see the sign-off.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -92,4 +93,42 @@ async function journey() {
   await download.saveAs(saved);
   assert.equal(readFileSync(saved, "utf8"), "The brief, version one.\n");
   assert.match(download.suggestedFilename(), /^brief-\d+\.txt$/);
+
+  // Approval: staff asks Dana to approve the brief; she sees it on Home, asks for changes;
+  // staff uploads version 2 (the review reopens); she approves; both see the sign-off.
+  await staff.goto(`${server.base}/staff/projects/${projectId}/files`);
+  const briefRow = staff.locator("li.file", { hasText: "brief-" });
+  await briefRow.locator("summary", { hasText: "Request approval" }).click();
+  await briefRow.locator('input[name="approver_id"]').first().check();
+  await briefRow.locator("button", { hasText: "Ask for approval" }).click();
+  await staff.waitForURL(/\/staff\/approvals\//);
+  const approvalUrl = staff.url();
+
+  await client.goto(`${server.base}/portal`);
+  await client.locator("ul.approvals a", { hasText: "brief-" }).click();
+  await client.waitForURL(/\/portal\/approvals\//);
+  await client.fill('textarea[name="comment"]', "Please add the launch date.");
+  await client.click('button[value="changes_requested"]');
+  await client.waitForLoadState("networkidle");
+  assert.match(await client.textContent("main"), /Please add the launch date\./);
+
+  writeFileSync(a, "The brief, version two, with the launch date.\n");
+  await staff.goto(`${server.base}/staff/projects/${projectId}/files`);
+  await staff.setInputFiles('form[data-upload] input[type="file"]', [a]);
+  await staff.click('form[data-upload] button:has-text("Upload")');
+  await staff.waitForFunction(() => /v2/.test(document.querySelector("ul.files")?.textContent || ""), null, { timeout: 10000 });
+
+  await client.goto(`${server.base}/portal`);
+  await client.locator("ul.approvals a", { hasText: "brief-" }).click();
+  await client.waitForURL(/\/portal\/approvals\//);
+  await client.click('button[value="approved"]');
+  await client.waitForLoadState("networkidle");
+  const clientView = await client.textContent("main");
+  assert.match(clientView, /Dana Whitfield/);
+  assert.match(clientView, /v2|version 2/i);
+  await staff.goto(approvalUrl);
+  const staffView = await staff.textContent("main");
+  assert.match(staffView, /Approved/);
+  assert.match(staffView, /Please add the launch date\./, "the full history");
+  await staff.screenshot({ path: join(SCREENSHOTS, "staff-approval-desktop.png"), fullPage: false });
 }

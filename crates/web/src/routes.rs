@@ -111,6 +111,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/projects/{id}/folders", Staff, post(files::create_folder)),
         r(Method::POST, "/staff/files/{id}/restore", Staff, post(files::restore_file)),
         r(Method::POST, "/staff/jobs/{id}/retry", Staff, post(collab::retry)),
+        r(Method::POST, "/staff/approvals", Staff, post(approvals::request)),
         r(Method::GET, "/staff/approvals/{id}", Staff, get(approvals::staff_approval)),
         r(Method::GET, "/portal", Portal, get(portal::home)),
         r(Method::GET, "/portal/projects", Portal, get(portal::projects)),

@@ -777,6 +777,9 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
             Some(Payload::Upload("intruder.txt", b"intruder"))
         }
         ("POST", "/staff/projects/{id}/folders") => form(vec![("name", "Intruder folder".into())]),
+        ("POST", "/staff/approvals") => {
+            form(vec![("file_id", s.file.to_string()), ("approver_id", s.admin.to_string())])
+        }
         ("POST", "/files/{id}/delete") | ("POST", "/staff/files/{id}/restore") => form(vec![]),
         ("POST", "/portal/approvals/{id}/decision") => {
             form(vec![("decision", "changes_requested".into()), ("comment", "Intruder decision".into())])

@@ -164,3 +164,39 @@ pub async fn portal_decide(
     st.store.decide(&auth.actor, id, decision, f.comment, Some(&ip)).await?;
     Ok(see_other(&format!("/portal/approvals/{id}")))
 }
+
+/// Staff request approval of a file's current version (the Files tab's form: `file_id`, one
+/// `approver_id` per ticked client admin, optional `due_date`). Read by hand because a form
+/// repeats `approver_id`.
+pub async fn request(
+    State(st): State<AppState>,
+    auth: Authed,
+    crate::extract::ClientIp(ip): crate::extract::ClientIp,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    auth.actor.may_manage_clients()?;
+    let (mut file_id, mut approver_ids, mut due_date) = (String::new(), Vec::new(), None);
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "file_id" => file_id = v.into_owned(),
+            "approver_id" => {
+                approver_ids.push(v.parse().map_err(|_| atrium_core::Error::invalid("approver_ids", "no such user"))?)
+            }
+            "due_date" if !v.is_empty() => {
+                due_date = Some(
+                    v.parse::<chrono::NaiveDate>()
+                        .map_err(|_| atrium_core::Error::invalid("due_date", "must be a date (YYYY-MM-DD)"))?,
+                )
+            }
+            _ => {}
+        }
+    }
+    let n = atrium_store::approvals::NewApproval {
+        subject_type: ApprovalSubject::File,
+        subject_id: file_id,
+        approver_ids,
+        due_date,
+    };
+    let a = st.store.request_approval(&auth.actor, n, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/approvals/{}", a.id)))
+}

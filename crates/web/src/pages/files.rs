@@ -49,6 +49,8 @@ struct FilesPage {
     deleted: Vec<(String, String, String)>,
     can_upload: bool,
     max_upload: String,
+    /// The client's admins, who can be asked to approve (staff side): (id, name).
+    approvers: Vec<(String, String)>,
 }
 
 /// `?folder=` of the Files tab.
@@ -136,6 +138,17 @@ async fn files_page(
     };
     chrome.live = format!("project:{pid}");
     let current_folder = folders.iter().find(|f| Some(f.id) == current);
+    let approvers = if staff {
+        st.store
+            .client_users(&a.client_scope(), p.client_id)
+            .await?
+            .into_iter()
+            .filter(|u| u.active && u.role == atrium_core::model::Role::ClientAdmin)
+            .map(|u| (u.id.to_string(), u.name))
+            .collect()
+    } else {
+        vec![]
+    };
     render(&FilesPage {
         chrome,
         prefix,
@@ -166,6 +179,7 @@ async fn files_page(
             .collect(),
         can_upload: a.may_upload().is_ok(),
         max_upload: human_size(st.config.max_upload),
+        approvers,
     })
     .map(IntoResponse::into_response)
 }
