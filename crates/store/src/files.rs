@@ -136,30 +136,27 @@ impl Store {
         Ok(rows.into_iter().map(to_folder).collect())
     }
 
-    /// The project's top folder, created on first use (every file lives in a folder).
+    /// The project's top folder, created on first use (every file lives in a folder). Its id is
+    /// the project's, so concurrent first uploads agree on one folder on both databases.
     async fn root_folder<C: ConnectionTrait>(&self, c: &C, actor: &Actor, p: &project::Model) -> Result<folder::Model> {
-        let existing = folder::Entity::find()
-            .filter(folder::Column::ProjectId.eq(p.id))
-            .filter(folder::Column::ParentId.is_null())
-            .order_by_asc(folder::Column::Id)
-            .one(c)
-            .await
-            .map_err(db_err)?;
-        if let Some(f) = existing {
+        if let Some(f) = folder::Entity::find_by_id(p.id).one(c).await.map_err(db_err)? {
             return Ok(f);
         }
-        folder::ActiveModel {
-            id: Set(FolderId::new().0),
+        let row = folder::ActiveModel {
+            id: Set(p.id),
             project_id: Set(p.id),
             parent_id: Set(None),
             name: Set(p.name.clone()),
             staff_only: Set(false),
             created_by: Set(actor.user_id().0),
             created_at: Set(Utc::now()),
-        }
-        .insert(c)
-        .await
-        .map_err(db_err)
+        };
+        folder::Entity::insert(row)
+            .on_conflict_do_nothing_on([folder::Column::Id])
+            .exec_without_returning(c)
+            .await
+            .map_err(db_err)?;
+        folder::Entity::find_by_id(p.id).one(c).await.map_err(db_err)?.ok_or(Error::NotFound)
     }
 
     /// Creates a folder (staff); a folder inside a staff-only folder is staff-only too.

@@ -658,3 +658,43 @@ async fn a_folder_never_holds_two_live_files_of_one_name() {
     let (s, b) = call(&app, &staff, "PATCH", &format!("/files/{other_id}"), Some(json!({"name": "Plan v2.txt"}))).await;
     assert_eq!(s, 200, "{b}");
 }
+
+#[tokio::test]
+async fn concurrent_first_uploads_share_one_top_folder() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let owner = app.actor(w.owner).await;
+    let p = app
+        .store
+        .create_project(
+            &owner,
+            atrium_store::work::NewProject {
+                client_id: w.a.id,
+                name: "Fresh project".into(),
+                description: String::new(),
+                status: atrium_core::model::ProjectStatus::Active,
+                start_date: None,
+                due_date: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let staff = app.token_for(w.staff).await;
+    let uploads: Vec<_> = (0..4)
+        .map(|i| {
+            let (app, staff) = (&app, &staff);
+            async move { upload_as(app, staff, p.id, &format!("first-{i}.txt"), b"x").await.status }
+        })
+        .collect();
+    for status in futures_util::future::join_all(uploads).await {
+        assert_eq!(status, 201);
+    }
+    let (s, folders) = call(&app, &staff, "GET", &format!("/projects/{}/folders", p.id), None).await;
+    assert_eq!(s, 200);
+    let tops: Vec<&Value> = folders["items"].as_array().unwrap().iter().filter(|f| f["parent_id"].is_null()).collect();
+    assert_eq!(tops.len(), 1, "one top folder: {folders}");
+    let (_, files) = call(&app, &staff, "GET", &format!("/projects/{}/files", p.id), None).await;
+    let in_top = files["items"].as_array().unwrap().iter().filter(|f| f["folder_id"] == tops[0]["id"]).count();
+    assert_eq!(in_top, 4);
+}

@@ -97,9 +97,13 @@ async fn files_page(
     let a = &auth.actor;
     let p = st.store.project(&a.work_scope(), pid).await?;
     let folders = st.store.folders(a, pid).await?;
-    let files = st.store.files(a, pid, q.folder, false).await?;
-    let deleted = if staff { st.store.files(a, pid, None, true).await? } else { vec![] };
+    // Without ?folder= the page shows the project's top folder.
     let current = q.folder.or_else(|| folders.iter().find(|f| f.parent_id.is_none()).map(|f| f.id));
+    let files = match current {
+        Some(f) => st.store.files(a, pid, Some(f), false).await?,
+        None => vec![],
+    };
+    let deleted = if staff { st.store.files(a, pid, None, true).await? } else { vec![] };
     let mut views = Vec::with_capacity(files.len());
     for f in &files {
         let versions = st
