@@ -494,6 +494,8 @@ fn api_rules() -> Vec<ApiRule> {
         r("post", "/api/v1/files/{id}/restore", Refused, no_query, no_body),
         r("get", "/api/v1/files/{id}/versions", Refused, no_query, no_body),
         r("get", "/api/v1/files/{id}/download", Refused, no_query, no_body),
+        // The seeded file is text: it has no thumbnail for anyone, so only refusals are checked.
+        r("get", "/api/v1/files/{id}/thumbnail", Bogus, no_query, no_body),
         r("post", "/api/v1/jobs/{id}/retry", Refused, no_query, no_body),
         r("get", "/api/v1/approvals", Open, |_| "status=open".into(), no_body),
         // Staff only; the subject is B's file and the approver B's admin.

@@ -698,3 +698,41 @@ async fn concurrent_first_uploads_share_one_top_folder() {
     let in_top = files["items"].as_array().unwrap().iter().filter(|f| f["folder_id"] == tops[0]["id"]).count();
     assert_eq!(in_top, 4);
 }
+
+#[tokio::test]
+async fn image_thumbnails_are_small_pngs_without_the_originals_metadata() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    // A 1000×500 JPEG carrying an EXIF segment with a "location".
+    let img = image::RgbImage::from_fn(1000, 500, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    let jpeg = jpeg.into_inner();
+    let secret = b"Exif\0\0GPS-SECRET-LOCATION-51.5N";
+    let len = u16::try_from(secret.len() + 2).unwrap().to_be_bytes();
+    let mut with_exif = vec![0xFF, 0xD8, 0xFF, 0xE1, len[0], len[1]];
+    with_exif.extend_from_slice(secret);
+    with_exif.extend_from_slice(&jpeg[2..]);
+    let up = upload_as(&app, &staff, w.a.project, "photo.jpg", &with_exif).await;
+    assert_eq!(up.status, 201);
+    assert_eq!(up.json()["content_type"], "image/jpeg");
+    let id = up.json()["id"].as_str().unwrap().to_string();
+    let admin = app.token_for(w.a.admin).await;
+    let res = api().get(app.url(&format!("/api/v1/files/{id}/thumbnail"))).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    let body = res.bytes().await.unwrap();
+    assert!(!body.windows(10).any(|w| w == b"GPS-SECRET"), "no metadata of the original");
+    let thumb = image::load_from_memory(&body).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (320, 160));
+    // The original still has it (the download is the file as uploaded).
+    let orig = api().get(app.url(&format!("/api/v1/files/{id}/download"))).bearer_auth(&admin).send().await.unwrap();
+    assert!(orig.bytes().await.unwrap().windows(10).any(|w| w == b"GPS-SECRET"));
+    // A text file has no thumbnail; neither does anything of another client.
+    let (s, _) = call(&app, &admin, "GET", &format!("/files/{}/thumbnail", w.a.file), None).await;
+    assert_eq!(s, 404);
+    let b_admin = app.token_for(w.b.admin).await;
+    let (s, _) = call(&app, &b_admin, "GET", &format!("/files/{id}/thumbnail"), None).await;
+    assert_eq!(s, 404);
+}

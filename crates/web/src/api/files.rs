@@ -297,6 +297,66 @@ pub async fn download(
     serve_blob(&st, &file.name, &v.sha256, &v.content_type, v.size, q.inline.unwrap_or(false), &headers).await
 }
 
+/// Longest side of a thumbnail, in pixels.
+pub const THUMB_SIZE: u32 = 320;
+/// Largest image file a thumbnail is made from (it is decoded in memory).
+pub const THUMB_MAX_BYTES: u64 = 40 * 1024 * 1024;
+
+/// A thumbnail (PNG, at most 320 px) of an image file's version, made by decoding and
+/// re-encoding it: no metadata of the original (EXIF: camera, location) survives. Other types,
+/// and images over 40 MiB or 8,000 px, have none (404).
+#[utoipa::path(get, path = "/api/v1/files/{id}/thumbnail", tag = "files", params(("id" = String, Path), DownloadQuery),
+    responses((status = 200, content_type = "image/png", description = "the thumbnail"), (status = 404)))]
+pub async fn thumbnail(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(id): Path<String>,
+    Q(q): Q<DownloadQuery>,
+) -> AppResult<Response> {
+    let id: FileId = id.parse()?;
+    let version = match q.version.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(s.parse::<u32>().map_err(|_| Error::invalid("version", "must be a version number"))?),
+    };
+    let (_, v) = st.store.file_download(&auth.actor, id, version).await?;
+    if !matches!(v.content_type.as_str(), "image/png" | "image/jpeg" | "image/gif" | "image/webp")
+        || v.size > THUMB_MAX_BYTES
+    {
+        return Err(Error::NotFound.into());
+    }
+    let read = st.blobs.get(&v.sha256, None).await?;
+    let bytes: Vec<bytes::Bytes> = futures_util::TryStreamExt::try_collect(read.stream).await?;
+    let png = tokio::task::spawn_blocking(move || make_thumbnail(&bytes.concat()))
+        .await
+        .map_err(|e| Error::Internal(format!("thumbnail task: {e}")))??;
+    let mut res = Response::new(Body::from(png));
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'; frame-ancestors 'none'"),
+    );
+    Ok(res)
+}
+
+/// Decodes an image within limits and encodes a PNG thumbnail of it.
+pub fn make_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut reader =
+        image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|_| Error::NotFound)?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(8000);
+    limits.max_image_height = Some(8000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    // An image that cannot be decoded simply has no thumbnail.
+    let img = reader.decode().map_err(|_| Error::NotFound)?;
+    let thumb = img.thumbnail(THUMB_SIZE, THUMB_SIZE);
+    let mut out = std::io::Cursor::new(Vec::new());
+    thumb.write_to(&mut out, image::ImageFormat::Png).map_err(|e| Error::Internal(format!("thumbnail: {e}")))?;
+    Ok(out.into_inner())
+}
+
 /// Streams a stored blob as a download (shared with the HTML download route).
 pub async fn serve_blob(
     st: &AppState,

@@ -95,6 +95,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(files::restore_file))
         .routes(routes!(files::list_versions))
         .routes(routes!(files::download))
+        .routes(routes!(files::thumbnail))
         .routes(routes!(approvals::list_approvals, approvals::create_approval))
         .routes(routes!(approvals::get_approval))
         .routes(routes!(approvals::decide))

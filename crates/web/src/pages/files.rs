@@ -23,6 +23,8 @@ struct FileView {
     version: u32,
     updated: String,
     inline: bool,
+    /// `image`, `video`, `audio` or empty: how the Files tab previews it.
+    preview: &'static str,
     can_change: bool,
     versions: Vec<(u32, String, String, String)>,
 }
@@ -81,6 +83,15 @@ fn inline_type(f: &File) -> bool {
         || f.content_type.starts_with("audio/")
 }
 
+fn preview_kind(f: &File) -> &'static str {
+    match f.content_type.as_str() {
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp" => "image",
+        "video/mp4" | "video/webm" => "video",
+        "audio/mpeg" | "audio/ogg" | "audio/x-wav" => "audio",
+        _ => "",
+    }
+}
+
 async fn files_page(
     st: &AppState,
     auth: &Authed,
@@ -122,6 +133,7 @@ async fn files_page(
             version: f.version,
             updated: f.updated_at.format("%b %-d, %H:%M").to_string(),
             inline: inline_type(f),
+            preview: preview_kind(f),
             can_change: a.may_change_file(f.uploaded_by).is_ok(),
             versions,
         });
