@@ -74,3 +74,16 @@ export async function launch() {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
   });
 }
+
+/** The logins `atrium demo` creates (its password is the same for everyone). */
+export const DEMO_STAFF = { email: "ana@northwind.test", password: "atrium-demo-2026" };
+export const DEMO_CLIENT = { email: "client@acme.test", password: "atrium-demo-2026" };
+
+/** Signs in through the form and waits for the landing page. */
+export async function signIn(page, base, { email, password }) {
+  await page.goto(`${base}/login`);
+  await page.fill('input[name="email"] >> nth=0', email);
+  await page.fill('input[name="password"]', password);
+  await page.click('button:has-text("Sign in")');
+  await page.waitForLoadState("networkidle");
+}

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { startServer, launch, SCREENSHOTS } from "./harness.mjs";
+import { startServer, launch, SCREENSHOTS, DEMO_STAFF, DEMO_CLIENT, signIn as signInAt } from "./harness.mjs";
 
 let server;
 let browser;
@@ -22,16 +22,9 @@ after(async () => {
   await server?.stop();
 });
 
-const STAFF = { email: "ana@northwind.test", password: "atrium-demo-2026" };
-const CLIENT = { email: "client@acme.test", password: "atrium-demo-2026" };
-
-async function signIn(page, { email, password }) {
-  await page.goto(`${server.base}/login`);
-  await page.fill('input[name="email"] >> nth=0', email);
-  await page.fill('input[name="password"]', password);
-  await page.click('button:has-text("Sign in")');
-  await page.waitForLoadState("networkidle");
-}
+const STAFF = DEMO_STAFF;
+const CLIENT = DEMO_CLIENT;
+const signIn = (page, who) => signInAt(page, server.base, who);
 
 /** Records every event of the page's own stream (same cookies, same filtering as live.js). */
 async function recordEvents(page) {

@@ -41,11 +41,7 @@ impl Side {
 }
 
 fn side_of(auth: &Authed, wanted: Side) -> AppResult<()> {
-    match wanted {
-        Side::Staff => auth.actor.may_manage_clients()?,
-        Side::Portal => auth.actor.may_use_portal()?,
-    }
-    Ok(())
+    super::require_side(auth, wanted == Side::Staff)
 }
 
 // ----- conversations -------------------------------------------------------------------------

@@ -100,11 +100,7 @@ async fn files_page(
     pid: ProjectId,
     q: FolderQuery,
 ) -> AppResult<Response> {
-    if staff {
-        auth.actor.may_manage_clients()?;
-    } else {
-        auth.actor.may_use_portal()?;
-    }
+    super::require_side(auth, staff)?;
     let a = &auth.actor;
     let p = st.store.project(&a.work_scope(), pid).await?;
     let folders = st.store.folders(a, pid).await?;
@@ -223,11 +219,7 @@ pub async fn portal_files(
 }
 
 async fn upload(st: &AppState, auth: &Authed, ip: &str, staff: bool, id: &str, form: Multipart) -> AppResult<Response> {
-    if staff {
-        auth.actor.may_manage_clients()?;
-    } else {
-        auth.actor.may_use_portal()?;
-    }
+    super::require_side(auth, staff)?;
     let pid: ProjectId = id.parse()?;
     let f = crate::api::files::receive(st, auth, ip, pid, form).await?;
     let prefix = if staff { "/staff" } else { "/portal" };

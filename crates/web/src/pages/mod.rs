@@ -90,6 +90,17 @@ impl Chrome {
     }
 }
 
+/// The side of the portal a page belongs to, through the policy: the staff side (client users
+/// get 404) or the portal (staff acting as themselves get 404).
+pub(crate) fn require_side(auth: &Authed, staff: bool) -> AppResult<()> {
+    if staff {
+        auth.actor.may_manage_clients()?
+    } else {
+        auth.actor.may_use_portal()?
+    }
+    Ok(())
+}
+
 /// Renders a template into an HTML response.
 pub fn render<T: Template>(t: &T) -> AppResult<Html<String>> {
     t.render().map(Html).map_err(|e| AppError(atrium_core::Error::Internal(format!("template: {e}"))))
