@@ -164,6 +164,8 @@ string_enum!(
         Message = "message",
         /// Staff asked me to approve a file or a task deliverable.
         ApprovalRequested = "approval_requested",
+        /// A client decided on an approval I requested (staff).
+        ApprovalDecided = "approval_decided",
     }
 );
 
@@ -177,6 +179,7 @@ impl NotificationKind {
             NotificationKind::TaskStatus => "task status changes",
             NotificationKind::Message => "new messages",
             NotificationKind::ApprovalRequested => "approvals requested from you",
+            NotificationKind::ApprovalDecided => "decisions on approvals you requested",
         }
     }
 

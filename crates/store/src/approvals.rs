@@ -261,11 +261,22 @@ impl Store {
         if done.rows_affected != 1 {
             return Err(Error::Conflict("this approval is signed off and can no longer change".into()));
         }
-        add_event(&tx, id, actor.user_id(), decision.as_str(), row.version, comment).await?;
+        add_event(&tx, id, actor.user_id(), decision.as_str(), row.version, comment.clone()).await?;
         let detail = serde_json::json!({ "decision": decision, "version": row.version });
         audit::write(&tx, Some(actor), entry("approval.decide", id, ClientId(row.client_id), detail, ip)).await?;
+        let verb = match decision {
+            Decision::Approved => "approved",
+            Decision::ChangesRequested => "asked for changes to",
+            Decision::Rejected => "rejected",
+        };
+        let mut text = format!("{} {verb} {}", actor.name(), current.subject_name);
+        if !comment.is_empty() {
+            text.push_str(&format!(": {comment}"));
+        }
+        let created = notify_requester(&tx, ClientId(row.client_id), id, UserId(row.requested_by), text).await?;
         tx.commit().await.map_err(db_err)?;
         self.publish(LiveEvent::approval_updated(ClientId(row.client_id), ProjectId(row.project_id), id)).await;
+        self.announce(created).await;
         self.approval(actor, id).await
     }
 
@@ -428,6 +439,20 @@ async fn notify_approvers<C: ConnectionTrait>(
     let seeing = people_seeing(c, client, false).await?;
     let recipients: Vec<_> = seeing.iter().filter(|p| approvers.contains(&p.id) && p.id != actor.user_id()).collect();
     let notice = Notice { kind: NotificationKind::ApprovalRequested, client, target: Target::Approval(id), text };
+    notify(c, &notice, &recipients).await
+}
+
+/// Tells the staff member who asked for an approval about a decision, if they still work here.
+async fn notify_requester<C: ConnectionTrait>(
+    c: &C,
+    client: ClientId,
+    id: ApprovalId,
+    requester: UserId,
+    text: String,
+) -> Result<Created> {
+    let seeing = people_seeing(c, client, true).await?;
+    let recipients: Vec<_> = seeing.iter().filter(|p| p.id == requester).collect();
+    let notice = Notice { kind: NotificationKind::ApprovalDecided, client, target: Target::Approval(id), text };
     notify(c, &notice, &recipients).await
 }
 

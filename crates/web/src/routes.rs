@@ -73,6 +73,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/messages/{id}/edit", SignedIn, post(collab::edit_message)),
         r(Method::POST, "/messages/{id}/delete", SignedIn, post(collab::delete_message)),
         r(Method::POST, "/files/{id}/delete", SignedIn, post(files::delete_file)),
+        r(Method::POST, "/files/{id}/update", SignedIn, post(files::update_file)),
         r(Method::GET, "/staff", Staff, get(staff::my_work)),
         r(Method::GET, "/staff/clients", Staff, get(staff::clients)),
         r(Method::POST, "/staff/clients", Staff, post(staff::create_client)),
@@ -102,6 +103,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/projects/{id}/messages", Staff, post(collab::staff_post_message)),
         r(Method::GET, "/staff/outbox", Staff, get(collab::outbox)),
         r(Method::GET, "/staff/projects/{id}/files", Staff, get(files::staff_files)),
+        r(Method::GET, "/staff/files/{id}", Staff, get(files::staff_file)),
         r(
             Method::POST,
             "/staff/projects/{id}/files",
@@ -112,6 +114,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/files/{id}/restore", Staff, post(files::restore_file)),
         r(Method::POST, "/staff/jobs/{id}/retry", Staff, post(collab::retry)),
         r(Method::POST, "/staff/approvals", Staff, post(approvals::request)),
+        r(Method::GET, "/staff/approvals", Staff, get(approvals::staff_list)),
         r(Method::GET, "/staff/approvals/{id}", Staff, get(approvals::staff_approval)),
         r(Method::GET, "/portal", Portal, get(portal::home)),
         r(Method::GET, "/portal/projects", Portal, get(portal::projects)),
@@ -123,6 +126,8 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::GET, "/portal/projects/{id}/messages", Portal, get(collab::portal_messages)),
         r(Method::POST, "/portal/projects/{id}/messages", Portal, post(collab::portal_post_message)),
         r(Method::GET, "/portal/projects/{id}/files", Portal, get(files::portal_files)),
+        r(Method::GET, "/portal/files/{id}", Portal, get(files::portal_file)),
+        r(Method::GET, "/portal/approvals", Portal, get(approvals::portal_list)),
         r(Method::GET, "/portal/approvals/{id}", Portal, get(approvals::portal_approval)),
         r(Method::POST, "/portal/approvals/{id}/decision", Portal, post(approvals::portal_decide)),
         r(

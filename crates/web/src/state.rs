@@ -25,6 +25,9 @@ pub struct AppState {
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Open event streams per user in this process.
     streams: Arc<std::sync::Mutex<std::collections::HashMap<atrium_core::ids::UserId, usize>>>,
+    /// Previews rendered at once in this process (decoding images and PDFs is CPU-bound): one
+    /// per core, so a burst of thumbnails cannot starve requests.
+    pub previews: Arc<tokio::sync::Semaphore>,
 }
 
 /// One open event stream, counted until dropped.
@@ -58,7 +61,17 @@ impl AppState {
         let config = Arc::new(config);
         let handler = Arc::new(crate::jobs::MailJobs::new(store.clone(), mailer, config.clone()));
         let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
-        AppState { store, blobs, config, handler, wake: QueueHandle::default(), stopping, streams: Default::default() }
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        AppState {
+            store,
+            blobs,
+            config,
+            handler,
+            wake: QueueHandle::default(),
+            stopping,
+            streams: Default::default(),
+            previews: Arc::new(tokio::sync::Semaphore::new(cores)),
+        }
     }
 
     /// A queue worker for this state's jobs (woken whenever a request queues one).

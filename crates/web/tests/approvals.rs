@@ -111,6 +111,24 @@ async fn an_approved_file_version_has_a_sign_off_that_never_changes() {
     assert_eq!(sign_off["sha256"], v1_sha.as_str());
     let at: chrono::DateTime<chrono::Utc> = serde_json::from_value(sign_off["at"].clone()).unwrap();
     assert!(at >= before - chrono::Duration::seconds(1) && at <= chrono::Utc::now());
+    app.run_jobs().await;
+
+    // The staff member who asked is told of the decision, with a link on the staff side.
+    let notes = app
+        .store
+        .notifications(&app.actor(w.staff).await, atrium_store::work::PageRequest { limit: 50, cursor: None })
+        .await
+        .unwrap();
+    let n = notes.items.iter().find(|n| n.subject_id == id && n.kind.as_str() == "approval_decided").expect("told");
+    assert_eq!(n.url, format!("/staff/approvals/{id}"));
+    assert_eq!(n.text, "Admina Person approved Logo final.txt: Looks great");
+    // Nobody else on staff is told.
+    let owner_notes = app
+        .store
+        .notifications(&app.actor(w.owner).await, atrium_store::work::PageRequest { limit: 50, cursor: None })
+        .await
+        .unwrap();
+    assert!(!owner_notes.items.iter().any(|n| n.kind.as_str() == "approval_decided"));
 
     // A later version leaves the approved review and its sign-off alone.
     upload(&app, &owner, w.a.project, None, "Logo final.txt", b"logo v2").await;

@@ -783,6 +783,7 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
             form(vec![("file_id", s.file.to_string()), ("approver_id", s.admin.to_string())])
         }
         ("POST", "/files/{id}/delete") | ("POST", "/staff/files/{id}/restore") => form(vec![]),
+        ("POST", "/files/{id}/update") => form(vec![("name", format!("Renamed by {key}.txt"))]),
         ("POST", "/portal/approvals/{id}/decision") => {
             form(vec![("decision", "changes_requested".into()), ("comment", "Intruder decision".into())])
         }
@@ -939,7 +940,10 @@ async fn every_page_enforces_its_audience() {
     }
     // Controls: allowed callers succeed with the same requests. The client's own admin first
     // (portal pages, their own session), then staff (whose revoke-access ends B's sessions).
-    for case in &cases {
+    // Deleting controls run last, so the pages before them still find what they show.
+    let mut ordered: Vec<&PageCase> = cases.iter().collect();
+    ordered.sort_by_key(|c| c.template.ends_with("/delete"));
+    for case in ordered {
         let allowed = match case.audience {
             Audience::Portal | Audience::SignedIn if has_id_param(case.template) => w.b.admin,
             _ => continue,

@@ -17,6 +17,7 @@ use super::List;
 use crate::auth::Authed;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ClientIp, Q};
+use crate::preview;
 use crate::state::AppState;
 
 /// `POST /projects/{id}/folders`.
@@ -67,12 +68,15 @@ pub async fn create_folder(
 pub struct UploadForm {
     /// Optional; must come before `file`. Default: the project's top folder.
     folder_id: Option<String>,
+    /// Optional; must come before `file`. The file's name, instead of the part's filename
+    /// (to upload a new version of a file from a copy named differently).
+    name: Option<String>,
     /// The file; its name is the part's filename.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
 }
 
-/// Upload a file (multipart: optional `folder_id`, then `file`). The same name in the same
+/// Upload a file (multipart: optional `folder_id` and `name`, then `file`). The same name in the same
 /// folder adds a version. Streamed to storage; larger than the upload limit → 413, past the
 /// client's quota → 413 `quota_exceeded`; nothing is kept of a refused or interrupted upload.
 #[utoipa::path(post, path = "/api/v1/projects/{id}/files", tag = "files", params(("id" = String, Path)),
@@ -94,20 +98,32 @@ pub async fn upload_file(
 pub async fn receive(st: &AppState, auth: &Authed, ip: &str, pid: ProjectId, mut form: Multipart) -> AppResult<File> {
     // The project and the right to upload are checked before a byte is read.
     let mut target = st.store.upload_target(&auth.actor, pid, None, st.config.client_quota).await?;
+    // `name`, when sent before the file, names the upload instead of the file's own name
+    // ("upload a new version" of a file whose copy on disk is called something else).
+    let mut named: Option<String> = None;
     let bad_form =
         |e: axum::extract::multipart::MultipartError| Error::invalid("file", format!("bad upload form: {e}"));
     while let Some(field) = form.next_field().await.map_err(bad_form)? {
         match field.name() {
             Some("folder_id") => {
-                let v = field.text().await.map_err(bad_form)?;
+                let v = small_text("folder_id", field).await?;
                 if !v.trim().is_empty() {
                     let fid: FolderId =
                         v.trim().parse().map_err(|_| Error::invalid("folder_id", "is not a folder id"))?;
                     target = st.store.upload_target(&auth.actor, pid, Some(fid), st.config.client_quota).await?;
                 }
             }
+            Some("name") => {
+                let v = small_text("name", field).await?;
+                if !v.trim().is_empty() {
+                    named = Some(check_name("name", &v)?);
+                }
+            }
             Some("file") => {
-                let name = check_name("file", field.file_name().unwrap_or_default())?;
+                let name = match named.take() {
+                    Some(n) => n,
+                    None => check_name("file", field.file_name().unwrap_or_default())?,
+                };
                 let limit = st.config.max_upload.min(target.quota_left);
                 let quota_bound = target.quota_left < st.config.max_upload;
                 let stored = match st.blobs.put_stream(field, limit).await {
@@ -131,10 +147,26 @@ pub async fn receive(st: &AppState, auth: &Authed, ip: &str, pid: ProjectId, mut
                     }
                 };
             }
-            _ => return Err(Error::invalid("file", "unexpected form field (send folder_id, then file)").into()),
+            _ => {
+                return Err(Error::invalid("file", "unexpected form field (send folder_id and name, then file)").into());
+            }
         }
     }
     Err(Error::invalid("file", "is missing").into())
+}
+
+/// A short text part of an upload form, read to at most 4 KiB (this route has no body limit
+/// but the file's own).
+async fn small_text(name: &'static str, mut field: axum::extract::multipart::Field<'_>) -> Result<String, Error> {
+    const MAX: usize = 4096;
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| Error::invalid(name, format!("bad upload form: {e}")))? {
+        if buf.len() + chunk.len() > MAX {
+            return Err(Error::invalid(name, "is too long"));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| Error::invalid(name, "must be UTF-8 text"))
 }
 
 /// The content type of stored bytes, from the bytes themselves (never the uploader's claim).
@@ -297,42 +329,75 @@ pub async fn download(
     serve_blob(&st, &file.name, &v.sha256, &v.content_type, v.size, q.inline.unwrap_or(false), &headers).await
 }
 
-/// Longest side of a thumbnail, in pixels.
-pub const THUMB_SIZE: u32 = 320;
-/// Largest image file a thumbnail is made from (it is decoded in memory).
-pub const THUMB_MAX_BYTES: u64 = 40 * 1024 * 1024;
+/// `?version=&size=` of a thumbnail.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ThumbnailQuery {
+    /// A version number (default: the current one).
+    pub version: Option<String>,
+    /// `small` (at most 320 px, the default) or `large` (at most 1,200 px).
+    pub size: Option<String>,
+}
 
-/// A thumbnail (PNG, at most 320 px) of an image file's version, made by decoding and
-/// re-encoding it: no metadata of the original (EXIF: camera, location) survives. Other types,
-/// and images over 40 MiB or 8,000 px, have none (404).
-#[utoipa::path(get, path = "/api/v1/files/{id}/thumbnail", tag = "files", params(("id" = String, Path), DownloadQuery),
-    responses((status = 200, content_type = "image/png", description = "the thumbnail"), (status = 404)))]
+/// A thumbnail (PNG) of an image, or of a PDF's first page, made by decoding and re-encoding it:
+/// no metadata of the original (EXIF: camera, location) survives. Other types, images over
+/// 40 MiB or 8,000 px and PDFs over 64 MiB or that cannot be rendered have none (404).
+#[utoipa::path(get, path = "/api/v1/files/{id}/thumbnail", tag = "files", params(("id" = String, Path), ThumbnailQuery),
+    responses((status = 200, content_type = "image/png", description = "the thumbnail"), (status = 304), (status = 404)))]
 pub async fn thumbnail(
     State(st): State<AppState>,
     auth: Authed,
     Path(id): Path<String>,
-    Q(q): Q<DownloadQuery>,
+    Q(q): Q<ThumbnailQuery>,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
     let id: FileId = id.parse()?;
     let version = match q.version.as_deref() {
         None | Some("") => None,
         Some(s) => Some(s.parse::<u32>().map_err(|_| Error::invalid("version", "must be a version number"))?),
     };
-    let (_, v) = st.store.file_download(&auth.actor, id, version).await?;
-    if !matches!(v.content_type.as_str(), "image/png" | "image/jpeg" | "image/gif" | "image/webp")
-        || v.size > THUMB_MAX_BYTES
-    {
+    let size = match q.size.as_deref() {
+        None | Some("") | Some("small") => preview::THUMB_SIZE,
+        Some("large") => preview::LARGE_SIZE,
+        Some(_) => return Err(Error::invalid("size", "must be small or large").into()),
+    };
+    let (file, v) = st.store.file_download(&auth.actor, id, version).await?;
+    let kind = preview::Kind::of(&v.content_type, &file.name);
+    let Some(limit) = kind.thumbnail_limit() else { return Err(Error::NotFound.into()) };
+    if v.size > limit {
         return Err(Error::NotFound.into());
     }
-    let read = st.blobs.get(&v.sha256, None).await?;
-    let bytes: Vec<bytes::Bytes> = futures_util::TryStreamExt::try_collect(read.stream).await?;
-    let png = tokio::task::spawn_blocking(move || make_thumbnail(&bytes.concat()))
-        .await
-        .map_err(|e| Error::Internal(format!("thumbnail task: {e}")))??;
-    let mut res = Response::new(Body::from(png));
+    // The same version's thumbnail never changes: its hash and size name it.
+    let etag = format!("\"{}-{size}\"", v.sha256);
+    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok()).is_some_and(|h| h == etag);
+    let body = if fresh {
+        None
+    } else {
+        let _permit = st.previews.acquire().await.map_err(|e| Error::Internal(format!("previews: {e}")))?;
+        let read = st.blobs.get(&v.sha256, None).await?;
+        let parts: Vec<bytes::Bytes> = futures_util::TryStreamExt::try_collect(read.stream).await?;
+        let task = tokio::task::spawn_blocking(move || preview::thumbnail(kind, parts.concat(), size));
+        // A file that takes too long to render has no preview (the thread finishes on its own).
+        let png = match tokio::time::timeout(PREVIEW_TIME_LIMIT, task).await {
+            Ok(Ok(png)) => png?,
+            Ok(Err(_)) | Err(_) => return Err(Error::NotFound.into()),
+        };
+        Some(png)
+    };
+    let mut res = match body {
+        Some(png) => Response::new(Body::from(png)),
+        None => {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            r
+        }
+    };
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'; frame-ancestors 'none'"),
@@ -340,22 +405,8 @@ pub async fn thumbnail(
     Ok(res)
 }
 
-/// Decodes an image within limits and encodes a PNG thumbnail of it.
-pub fn make_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut reader =
-        image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|_| Error::NotFound)?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(8000);
-    limits.max_image_height = Some(8000);
-    limits.max_alloc = Some(256 * 1024 * 1024);
-    reader.limits(limits);
-    // An image that cannot be decoded simply has no thumbnail.
-    let img = reader.decode().map_err(|_| Error::NotFound)?;
-    let thumb = img.thumbnail(THUMB_SIZE, THUMB_SIZE);
-    let mut out = std::io::Cursor::new(Vec::new());
-    thumb.write_to(&mut out, image::ImageFormat::Png).map_err(|e| Error::Internal(format!("thumbnail: {e}")))?;
-    Ok(out.into_inner())
-}
+/// Longest a preview may take to render.
+const PREVIEW_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Streams a stored blob as a download (shared with the HTML download route).
 pub async fn serve_blob(

@@ -58,6 +58,10 @@ struct ApprovalPage {
     history: Vec<EventView>,
     signed: String,
     can_decide: bool,
+    /// The reviewed version's preview image (an image, or a PDF's first page), if it has one.
+    preview: Option<String>,
+    /// The reviewed version, opened in the browser.
+    open_href: String,
 }
 
 fn action_label(action: &str) -> &'static str {
@@ -78,10 +82,22 @@ fn version_label(v: Option<u32>) -> String {
 async fn show(st: &AppState, auth: &Authed, csrf: &CsrfToken, id: String, staff: bool) -> AppResult<Response> {
     let a = st.store.approval(&auth.actor, id.parse::<ApprovalId>()?).await?;
     let prefix = if staff { "/staff" } else { "/portal" };
+    let version = a.version.map(|v| format!("?version={v}")).unwrap_or_default();
     let subject_href = match a.subject_type {
-        ApprovalSubject::File => format!("{prefix}/projects/{}/files", a.project_id),
+        ApprovalSubject::File => format!("{prefix}/files/{}{version}", a.subject_id),
         ApprovalSubject::Task => format!("{prefix}/tasks/{}", a.subject_id),
     };
+    let (mut preview, mut open_href) = (None, String::new());
+    if a.subject_type == ApprovalSubject::File
+        && let Ok(fid) = a.subject_id.parse::<atrium_core::ids::FileId>()
+        && let Ok((f, v)) = st.store.file_download(&auth.actor, fid, a.version).await
+    {
+        let kind = crate::preview::Kind::of(&v.content_type, &f.name);
+        if kind.thumbnail_limit().is_some_and(|max| v.size <= max) {
+            preview = Some(format!("/api/v1/files/{fid}/thumbnail?version={}&size=large", v.version));
+        }
+        open_href = format!("/api/v1/files/{fid}/download?version={}&inline=true", v.version);
+    }
     let history = a
         .history
         .iter()
@@ -113,6 +129,8 @@ async fn show(st: &AppState, auth: &Authed, csrf: &CsrfToken, id: String, staff:
         history,
         signed,
         can_decide,
+        preview,
+        open_href,
         a,
     };
     Ok(render(&page)?.into_response())
@@ -199,4 +217,92 @@ pub async fn request(
     };
     let a = st.store.request_approval(&auth.actor, n, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/approvals/{}", a.id)))
+}
+
+/// One approval in the list page.
+pub struct ListRow {
+    pub href: String,
+    pub name: String,
+    pub project: String,
+    pub version: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+    pub due: String,
+    pub overdue: bool,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "approvals.html")]
+struct ListPage {
+    chrome: Chrome,
+    prefix: &'static str,
+    /// `open` or `all`.
+    filter: &'static str,
+    rows: Vec<ListRow>,
+}
+
+/// `?status=open|all` of the list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: Option<String>,
+}
+
+async fn list(st: &AppState, auth: &Authed, csrf: &CsrfToken, staff: bool, q: ListQuery) -> AppResult<Response> {
+    super::require_side(auth, staff)?;
+    let (filter, status) = match q.status.as_deref() {
+        None | Some("") | Some("open") => ("open", Some(ApprovalStatus::Open)),
+        Some("all") => ("all", None),
+        Some(_) => return Err(atrium_core::Error::invalid("status", "must be open or all").into()),
+    };
+    let a = &auth.actor;
+    let list = st.store.approvals(a, status).await?;
+    let mut projects = std::collections::HashMap::new();
+    for ap in &list {
+        if !projects.contains_key(&ap.project_id) {
+            let name = st.store.project(&a.work_scope(), ap.project_id).await.map(|p| p.name).unwrap_or_default();
+            projects.insert(ap.project_id, name);
+        }
+    }
+    let prefix = if staff { "/staff" } else { "/portal" };
+    let today = chrono::Utc::now().date_naive();
+    let rows = list
+        .iter()
+        .map(|ap| ListRow {
+            href: format!("{prefix}/approvals/{}", ap.id),
+            name: ap.subject_name.clone(),
+            project: projects.get(&ap.project_id).cloned().unwrap_or_default(),
+            version: version_label(ap.version),
+            status: ap.status.label(),
+            status_class: ap.status.as_str(),
+            due: ap.due_date.map(|d| d.format("%b %-d, %Y").to_string()).unwrap_or_default(),
+            overdue: ap.status == ApprovalStatus::Open && ap.due_date.is_some_and(|d| d < today),
+            updated: ap.history.last().map(|e| e.at).unwrap_or(ap.created_at).format("%b %-d, %H:%M").to_string(),
+        })
+        .collect();
+    let chrome =
+        Chrome::signed_in(st, auth, csrf, "Approvals", if staff { "/staff/approvals" } else { "/portal/approvals" });
+    Ok(render(&ListPage { chrome, prefix, filter, rows })?.into_response())
+}
+
+/// `GET /staff/approvals`: every approval of every client, open first by default.
+pub async fn staff_list(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    crate::extract::Q(q): crate::extract::Q<ListQuery>,
+) -> AppResult<Response> {
+    list(&st, &auth, &csrf, true, q).await
+}
+
+/// `GET /portal/approvals`: the client's approvals.
+pub async fn portal_list(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    crate::extract::Q(q): crate::extract::Q<ListQuery>,
+) -> AppResult<Response> {
+    list(&st, &auth, &csrf, false, q).await
 }

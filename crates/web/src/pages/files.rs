@@ -23,7 +23,7 @@ struct FileView {
     version: u32,
     updated: String,
     inline: bool,
-    /// `image`, `video`, `audio` or empty: how the Files tab previews it.
+    /// How the Files tab previews it (`crate::preview::Kind::as_str`).
     preview: &'static str,
     can_change: bool,
     versions: Vec<(u32, String, String, String)>,
@@ -84,12 +84,7 @@ fn inline_type(f: &File) -> bool {
 }
 
 fn preview_kind(f: &File) -> &'static str {
-    match f.content_type.as_str() {
-        "image/png" | "image/jpeg" | "image/gif" | "image/webp" => "image",
-        "video/mp4" | "video/webm" => "video",
-        "audio/mpeg" | "audio/ogg" | "audio/x-wav" => "audio",
-        _ => "",
-    }
+    crate::preview::Kind::of(&f.content_type, &f.name).as_str()
 }
 
 async fn files_page(
@@ -297,4 +292,203 @@ pub async fn restore_file(
     auth.actor.may_manage_clients()?;
     let f = st.store.restore_file(&auth.actor, id.parse()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{}/files?folder={}&notice=restored", f.project_id, f.folder_id)))
+}
+
+/// One line of a file's version list.
+struct VersionView {
+    version: u32,
+    who: String,
+    when: String,
+    size: String,
+}
+
+#[derive(Template)]
+#[template(path = "file.html")]
+struct FilePage {
+    chrome: Chrome,
+    prefix: &'static str,
+    id: String,
+    name: String,
+    project_id: String,
+    project_name: String,
+    folder_id: String,
+    folder_name: String,
+    staff_only: bool,
+    /// The version shown, and the current one.
+    version: u32,
+    current: u32,
+    is_current: bool,
+    size: String,
+    content_type: String,
+    sha256: String,
+    uploaded_by: String,
+    uploaded_at: String,
+    /// `/api/v1/files/{id}/download?version=N`.
+    download: String,
+    kind: &'static str,
+    /// The rendered text or markdown preview.
+    text: Option<String>,
+    text_cut: bool,
+    text_limit: String,
+    versions: Vec<VersionView>,
+    /// (href, label, status) of the approvals of this file.
+    approvals: Vec<(String, String, &'static str)>,
+    can_upload: bool,
+    can_change: bool,
+    /// Folders it can move to: (id, name, current).
+    folders: Vec<(String, String, bool)>,
+}
+
+/// `?version=` of a file's page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionQuery {
+    #[serde(default, deserialize_with = "empty_none")]
+    version: Option<u32>,
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+async fn file_page(
+    st: &AppState,
+    auth: &Authed,
+    csrf: &CsrfToken,
+    staff: bool,
+    id: FileId,
+    q: VersionQuery,
+) -> AppResult<Response> {
+    super::require_side(auth, staff)?;
+    let a = &auth.actor;
+    let (f, v) = st.store.file_download(a, id, q.version).await?;
+    let p = st.store.project(&a.work_scope(), f.project_id).await?;
+    let folders = st.store.folders(a, f.project_id).await?;
+    let versions = st.store.file_versions(a, id).await?;
+    let kind = crate::preview::Kind::of(&v.content_type, &f.name);
+    let (text, text_cut) = match kind {
+        crate::preview::Kind::Text | crate::preview::Kind::Markdown => {
+            let range = 0..v.size.min(crate::preview::TEXT_MAX_BYTES);
+            let read = st.blobs.get(&v.sha256, Some(range)).await?;
+            let parts: Vec<bytes::Bytes> = futures_util::TryStreamExt::try_collect(read.stream).await?;
+            let html = crate::preview::text_html(&parts.concat(), kind == crate::preview::Kind::Markdown);
+            (html, v.size > crate::preview::TEXT_MAX_BYTES)
+        }
+        _ => (None, false),
+    };
+    let prefix = if staff { "/staff" } else { "/portal" };
+    let fid = id.to_string();
+    let approvals = st
+        .store
+        .approvals(a, None)
+        .await?
+        .into_iter()
+        .filter(|ap| ap.subject_id == fid)
+        .map(|ap| {
+            let label = match ap.version {
+                Some(n) => format!("Approval of v{n}"),
+                None => "Approval".to_string(),
+            };
+            (format!("{prefix}/approvals/{}", ap.id), label, ap.status.label())
+        })
+        .collect();
+    let folder_name = folders.iter().find(|x| x.id == f.folder_id).map(|x| x.name.clone()).unwrap_or_default();
+    let mut chrome = Chrome::signed_in(
+        st,
+        auth,
+        csrf,
+        format!("{} · Files", f.name),
+        if staff { "/staff/clients" } else { "/portal/projects" },
+    );
+    chrome.flash = match q.notice.as_deref() {
+        Some("saved") => Some("Saved.".into()),
+        _ => None,
+    };
+    chrome.live = format!("project:{}", f.project_id);
+    render(&FilePage {
+        chrome,
+        prefix,
+        id: fid.clone(),
+        project_id: f.project_id.to_string(),
+        project_name: p.name,
+        folder_id: f.folder_id.to_string(),
+        folder_name,
+        staff_only: f.staff_only,
+        version: v.version,
+        current: f.version,
+        is_current: v.version == f.version,
+        size: human_size(v.size),
+        content_type: v.content_type.clone(),
+        sha256: v.sha256.clone(),
+        uploaded_by: v.uploaded_by_name.clone(),
+        uploaded_at: v.created_at.format("%b %-d, %Y %H:%M UTC").to_string(),
+        download: format!("/api/v1/files/{fid}/download?version={}", v.version),
+        kind: kind.as_str(),
+        text,
+        text_cut,
+        text_limit: human_size(crate::preview::TEXT_MAX_BYTES),
+        versions: versions
+            .iter()
+            .map(|x| VersionView {
+                version: x.version,
+                who: x.uploaded_by_name.clone(),
+                when: x.created_at.format("%b %-d, %H:%M").to_string(),
+                size: human_size(x.size),
+            })
+            .collect(),
+        approvals,
+        can_upload: a.may_upload().is_ok() && chrome_can_write(auth),
+        can_change: a.may_change_file(f.uploaded_by).is_ok() && chrome_can_write(auth),
+        folders: folders.iter().map(|x| (x.id.to_string(), x.name.clone(), x.id == f.folder_id)).collect(),
+        name: f.name,
+    })
+    .map(IntoResponse::into_response)
+}
+
+/// Nothing is offered for change while staff view the portal as a client.
+fn chrome_can_write(auth: &Authed) -> bool {
+    auth.actor.viewing_staff().is_none()
+}
+
+/// A file's page, staff side: preview, versions, approvals, rename and move.
+pub async fn staff_file(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Q(q): Q<VersionQuery>,
+) -> AppResult<Response> {
+    file_page(&st, &auth, &csrf, true, id.parse()?, q).await
+}
+
+/// A file's page, portal.
+pub async fn portal_file(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Q(q): Q<VersionQuery>,
+) -> AppResult<Response> {
+    file_page(&st, &auth, &csrf, false, id.parse()?, q).await
+}
+
+/// The rename-and-move form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileUpdateForm {
+    name: String,
+    #[serde(default, deserialize_with = "empty_none")]
+    folder_id: Option<FolderId>,
+}
+
+/// Renames and/or moves a file (staff or its uploader), back to its page.
+pub async fn update_file(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    FormBody(form): FormBody<FileUpdateForm>,
+) -> AppResult<Response> {
+    let id: FileId = id.parse()?;
+    st.store.update_file(&auth.actor, id, Some(form.name), form.folder_id, Some(&ip)).await?;
+    let prefix = if auth.actor.is_staff() { "/staff" } else { "/portal" };
+    Ok(see_other(&format!("{prefix}/files/{id}?notice=saved")))
 }

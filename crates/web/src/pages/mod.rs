@@ -64,7 +64,12 @@ impl Chrome {
     pub fn signed_in(st: &AppState, auth: &Authed, csrf: &CsrfToken, title: impl Into<String>, active: &str) -> Self {
         let a = &auth.actor;
         let nav: Vec<(&'static str, &'static str)> = if a.is_staff() {
-            let mut v = vec![("/staff", "My work"), ("/staff/clients", "Clients"), ("/staff/team", "Team")];
+            let mut v = vec![
+                ("/staff", "My work"),
+                ("/staff/clients", "Clients"),
+                ("/staff/approvals", "Approvals"),
+                ("/staff/team", "Team"),
+            ];
             if a.may_read_audit().is_ok() {
                 v.push(("/staff/activity", "Activity"));
                 v.push(("/staff/outbox", "Mail"));
@@ -73,7 +78,12 @@ impl Chrome {
         } else if a.role() == atrium_core::model::Role::ClientFinance {
             vec![("/portal", "Home")]
         } else {
-            vec![("/portal", "Home"), ("/portal/projects", "Projects"), ("/portal/tasks", "My tasks")]
+            vec![
+                ("/portal", "Home"),
+                ("/portal/projects", "Projects"),
+                ("/portal/tasks", "My tasks"),
+                ("/portal/approvals", "Approvals"),
+            ]
         };
         Chrome {
             agency: st.config.agency_name.clone(),
