@@ -390,7 +390,12 @@ async fn file_page(
             (format!("{prefix}/approvals/{}", ap.id), label, ap.status.label())
         })
         .collect();
-    let folder_name = folders.iter().find(|x| x.id == f.folder_id).map(|x| x.name.clone()).unwrap_or_default();
+    // The top folder is the Files tab itself.
+    let folder_name = folders
+        .iter()
+        .find(|x| x.id == f.folder_id && x.parent_id.is_some())
+        .map(|x| x.name.clone())
+        .unwrap_or_else(|| "Files".into());
     let mut chrome = Chrome::signed_in(
         st,
         auth,
