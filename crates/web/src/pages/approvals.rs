@@ -261,9 +261,8 @@ async fn list(st: &AppState, auth: &Authed, csrf: &CsrfToken, staff: bool, q: Li
     let list = st.store.approvals(a, status).await?;
     let mut projects = std::collections::HashMap::new();
     for ap in &list {
-        if !projects.contains_key(&ap.project_id) {
-            let name = st.store.project(&a.work_scope(), ap.project_id).await.map(|p| p.name).unwrap_or_default();
-            projects.insert(ap.project_id, name);
+        if let std::collections::hash_map::Entry::Vacant(e) = projects.entry(ap.project_id) {
+            e.insert(st.store.project(&a.work_scope(), ap.project_id).await.map(|p| p.name).unwrap_or_default());
         }
     }
     let prefix = if staff { "/staff" } else { "/portal" };
