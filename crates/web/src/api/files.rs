@@ -373,10 +373,16 @@ pub async fn thumbnail(
     let body = if fresh {
         None
     } else {
-        let _permit = st.previews.acquire().await.map_err(|e| Error::Internal(format!("previews: {e}")))?;
+        // The permit lives as long as the render, even one that outlives its request.
+        let permit =
+            st.previews.clone().acquire_owned().await.map_err(|e| Error::Internal(format!("previews: {e}")))?;
         let read = st.blobs.get(&v.sha256, None).await?;
         let parts: Vec<bytes::Bytes> = futures_util::TryStreamExt::try_collect(read.stream).await?;
-        let task = tokio::task::spawn_blocking(move || preview::thumbnail(kind, parts.concat(), size));
+        let task = tokio::task::spawn_blocking(move || {
+            let png = preview::thumbnail(kind, parts.concat(), size);
+            drop(permit);
+            png
+        });
         // A file that takes too long to render has no preview (the thread finishes on its own).
         let png = match tokio::time::timeout(PREVIEW_TIME_LIMIT, task).await {
             Ok(Ok(png)) => png?,
