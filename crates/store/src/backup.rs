@@ -99,8 +99,9 @@ pub async fn backup(store: &Store, blobs: &Blobs, dir: &Path) -> Result<BackupRe
     let _ = std::fs::remove_dir(files.join("tmp"));
     if !missing.is_empty() || !corrupt.is_empty() {
         return Err(Error::Internal(format!(
-            "backup incomplete: {copied} file contents copied, {} missing from storage{}, {} not matching their SHA-256{}",
+            "backup incomplete: {copied} file contents copied, {} missing from {}{}, {} not matching their SHA-256{}",
             missing.len(),
+            blobs.location(),
             first(&missing),
             corrupt.len(),
             first(&corrupt)
@@ -295,7 +296,8 @@ mod tests {
         let err = backup(&f.store, &f.blobs, &to).await.unwrap_err();
         let Error::Internal(message) = &err else { panic!("{err:?}") };
         assert!(message.contains("1 file contents copied"), "{message}");
-        assert!(message.contains(&format!("1 missing from storage (first: {lost})")), "{message}");
+        let from = f.blobs.location();
+        assert!(message.contains(&format!("1 missing from {from} (first: {lost})")), "{message}");
         assert!(message.contains(&format!("1 not matching their SHA-256 (first: {rotten})")), "{message}");
         // What could be copied is there; the bad copy is not.
         let files = to.join("files");
