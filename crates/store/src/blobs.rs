@@ -56,8 +56,10 @@ pub struct Blobs {
 
 impl std::fmt::Debug for Blobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Only the location: a store's own Debug may include its credentials.
-        f.debug_struct("Blobs").field("location", &self.location).finish_non_exhaustive()
+        // A store's own Debug may include its credentials: a local one shows its Display
+        // (`LocalFileSystem(file:///…/)`, as tests rely on), S3 its location only.
+        let store = if self.local_tmp.is_some() { self.store.to_string() } else { self.location.clone() };
+        f.debug_struct("Blobs").field("store", &format_args!("{store}")).finish_non_exhaustive()
     }
 }
 
