@@ -32,7 +32,8 @@ pub enum Command {
 pub enum AdminCommand {
     /// Create the first owner account (or another owner).
     CreateOwner(CreateOwnerArgs),
-    /// Write a consistent copy of the SQLite database while the server runs (PostgreSQL: use pg_dump).
+    /// Write a consistent backup while the server runs: the SQLite database and every stored
+    /// file it references, into a new directory (PostgreSQL: use pg_dump).
     Backup(BackupArgs),
     /// Remove a deleted client for good: its projects, tasks, comments, contacts and portal users.
     PurgeClient(PurgeClientArgs),
@@ -46,22 +47,82 @@ pub struct PurgeClientArgs {
     pub id: String,
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// `admin backup`.
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// The file to write (must not exist yet).
+    /// The directory to write (must not exist yet, or be empty): it gets `atrium.db` and
+    /// `files/`, laid out like a data dir. With `--database-only`, the database file to write.
     #[arg(long)]
     pub to: PathBuf,
+    /// Copy only the SQLite database, to the file `--to` (the file contents are left out).
+    #[arg(long)]
+    pub database_only: bool,
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+/// Where file contents are stored.
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// Store file contents in an S3-compatible bucket, `s3://BUCKET[/PREFIX]`; credentials,
+    /// region and endpoint come from the standard `AWS_*` variables. Default: `<data-dir>/files`.
+    #[arg(long, env = "ATRIUM_STORAGE_URL", value_parser = StorageUrlParser)]
+    pub storage_url: Option<StorageUrl>,
+}
+
+impl StorageArgs {
+    /// Opens the configured storage (`<data-dir>/files` without a URL).
+    pub fn blobs(&self, data_dir: &std::path::Path) -> atrium_core::Result<atrium_store::blobs::Blobs> {
+        atrium_store::blobs::Blobs::open(self.storage_url.as_ref().map(|u| u.0.as_str()), &data_dir.join("files"))
+    }
+}
+
+/// A checked storage URL (`s3://bucket[/prefix]`); Debug output hides anything secret.
+#[derive(Clone)]
+pub struct StorageUrl(pub String);
+
+impl std::fmt::Debug for StorageUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+/// Checks `--storage-url` without repeating the value in the error (it may hold a secret).
+#[derive(Clone, Copy, Debug)]
+pub struct StorageUrlParser;
+
+impl clap::builder::TypedValueParser for StorageUrlParser {
+    type Value = StorageUrl;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<StorageUrl, clap::Error> {
+        let refuse = |message: String| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("--storage-url: {message}\n"))
+                .with_cmd(cmd)
+        };
+        let url = value.to_str().ok_or_else(|| refuse("must be UTF-8".into()))?;
+        match atrium_store::blobs::parse_storage_url(url) {
+            Ok(_) => Ok(StorageUrl(url.to_string())),
+            Err(atrium_core::Error::Invalid { message, .. }) => Err(refuse(message)),
+            Err(e) => Err(refuse(e.to_string())),
+        }
+    }
 }
 
 /// Where the data lives.
 #[derive(Clone, Args)]
 pub struct DbArgs {
-    /// Folder for the SQLite database and the mail outbox.
+    /// Folder for the SQLite database, uploaded files (unless `--storage-url`) and the mail outbox.
     #[arg(long, env = "ATRIUM_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data dir.
@@ -86,8 +147,12 @@ impl std::fmt::Debug for DbArgs {
 pub fn redact_url(u: &str) -> String {
     match url::Url::parse(u) {
         Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
+            if parsed.set_password(Some("***")).is_ok() {
+                parsed.to_string()
+            } else {
+                // URLs without a host cannot carry a password: hide everything after the scheme.
+                format!("{}:***", parsed.scheme())
+            }
         }
         _ => u.to_string(),
     }
@@ -108,6 +173,8 @@ impl DbArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// Address to listen on.
     #[arg(long, env = "ATRIUM_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
@@ -201,4 +268,74 @@ pub struct CreateOwnerArgs {
     pub password: String,
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("atrium").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn storage_url_on_serve_demo_and_the_admin_commands() {
+        let Command::Serve(serve) = parse(&["serve", "--storage-url", "s3://atrium-files/prod"]).unwrap().command
+        else {
+            panic!("serve")
+        };
+        assert_eq!(serve.storage.storage_url.map(|u| u.0).as_deref(), Some("s3://atrium-files/prod"));
+        let Command::Demo(demo) = parse(&["demo", "--storage-url", "s3://atrium-files"]).unwrap().command else {
+            panic!("demo")
+        };
+        assert!(demo.serve.storage.storage_url.is_some());
+        let cli = parse(&["admin", "backup", "--to", "/b", "--storage-url", "s3://atrium-files"]).unwrap();
+        let Command::Admin(AdminCommand::Backup(b)) = cli.command else { panic!("backup") };
+        assert!(b.storage.storage_url.is_some() && !b.database_only);
+        let cli = parse(&["admin", "purge-client", "--id", "x", "--storage-url", "s3://atrium-files"]).unwrap();
+        let Command::Admin(AdminCommand::PurgeClient(p)) = cli.command else { panic!("purge-client") };
+        assert!(p.storage.storage_url.is_some());
+        // Absent: the local directory in the data dir.
+        let Command::Serve(serve) = parse(&["serve", "--data-dir", "/srv/atrium"]).unwrap().command else {
+            panic!("serve")
+        };
+        assert!(serve.storage.storage_url.is_none());
+        let blobs = serve.storage.blobs(&std::env::temp_dir().join(format!("atrium-cfg-{}", std::process::id())));
+        let blobs = blobs.unwrap();
+        assert!(blobs.location().ends_with("files"), "{}", blobs.location());
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("atrium-cfg-{}", std::process::id())));
+    }
+
+    #[test]
+    fn other_storage_schemes_are_a_startup_error() {
+        for (url, says) in [
+            ("gs://bucket/files", "unsupported storage URL scheme \"gs\""),
+            ("file:///srv/files", "unsupported storage URL scheme \"file\""),
+            ("./files", "must be s3://bucket[/prefix]"),
+            ("s3://AKIAEXAMPLE:topsecret@bucket", "must not contain credentials"),
+        ] {
+            let err = parse(&["serve", "--storage-url", url]).unwrap_err().to_string();
+            assert!(err.contains("--storage-url") && err.contains(says), "{url}: {err}");
+            assert!(!err.contains("topsecret"), "{url}: the error repeats a secret: {err}");
+        }
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let shown = format!("{:?}", StorageUrl("s3://AKIAEXAMPLE:topsecret@bucket/prefix".into()));
+        assert!(!shown.contains("topsecret") && shown.contains("bucket/prefix"), "{shown}");
+        let cli = parse(&[
+            "serve",
+            "--database-url",
+            "postgres://atrium:dbsecret@db.internal/atrium",
+            "--smtp-url",
+            "smtps://mailer:smtpsecret@mail.example.com",
+            "--storage-url",
+            "s3://atrium-files/prod",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("dbsecret") && !shown.contains("smtpsecret"), "{shown}");
+        assert!(shown.contains("s3://atrium-files/prod") && shown.contains("atrium:***@db.internal"), "{shown}");
+    }
 }

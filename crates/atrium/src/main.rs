@@ -12,7 +12,7 @@ use atrium_store::people::NewUser;
 use atrium_web::{AppState, WebConfig};
 use clap::Parser;
 
-use config::{AdminCommand, Cli, Command, DbArgs, DemoArgs, Scale, ServeArgs, redact_url};
+use config::{AdminCommand, BackupArgs, Cli, Command, DbArgs, DemoArgs, Scale, ServeArgs, redact_url};
 
 /// mimalloc instead of the system allocator: request handling allocates many small, short-lived
 /// buffers across threads; see docs/benchmarks.md for the measured difference.
@@ -58,23 +58,17 @@ async fn main() -> Result<()> {
             println!("owner {email} created");
             Ok(())
         }
-        Command::Admin(AdminCommand::Backup(b)) => {
-            let store = open(&b.db).await?;
-            store.backup_to(&b.to).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            store.close().await;
-            println!("database copied to {}", b.to.display());
-            Ok(())
-        }
+        Command::Admin(AdminCommand::Backup(b)) => backup(b).await,
         Command::Admin(AdminCommand::PurgeClient(p)) => {
             let id: atrium_core::ids::ClientId =
                 p.id.parse().map_err(|_| anyhow::anyhow!("--id: not a client id: {:?}", p.id))?;
+            // Storage first: a storage that cannot be opened stops the purge before it starts.
+            let blobs = p.storage.blobs(&p.db.data_dir).map_err(cli_error)?;
             let store = open(&p.db).await?;
             let purged = store.purge_client(id).await.map_err(|e| anyhow::anyhow!("{e}"));
             store.close().await;
             let purged = purged?;
             // Its files' contents go too (those no other file shares), SEC-DATA-2.
-            let blobs =
-                atrium_store::blobs::Blobs::local(&p.db.data_dir.join("files")).map_err(|e| anyhow::anyhow!("{e}"))?;
             for h in &purged.unreferenced_blobs {
                 blobs.delete(h).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             }
@@ -86,6 +80,46 @@ async fn main() -> Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// `admin backup`: the database, then every file content it references (SEC-DATA-3).
+async fn backup(b: BackupArgs) -> Result<()> {
+    if b.database_only {
+        let store = open(&b.db).await?;
+        let done = store.backup_to(&b.to).await.map_err(cli_error);
+        store.close().await;
+        done?;
+        println!("database copied to {} (file contents not included)", b.to.display());
+        return Ok(());
+    }
+    if b.to.extension().is_some_and(|e| e == "db" || e == "sqlite") {
+        bail!(
+            "--to names a directory now (it gets atrium.db and files/); to copy only the database to a file, \
+             add --database-only"
+        );
+    }
+    // Storage first: a wrong --storage-url fails before anything is written.
+    let blobs = b.storage.blobs(&b.db.data_dir).map_err(cli_error)?;
+    let store = open(&b.db).await?;
+    let done = atrium_store::backup::backup(&store, &blobs, &b.to).await.map_err(cli_error);
+    store.close().await;
+    let report = done?;
+    println!(
+        "backup written to {}: the database and {} stored file(s), {} bytes, each checked against its SHA-256",
+        b.to.display(),
+        report.blobs,
+        report.bytes
+    );
+    Ok(())
+}
+
+/// An error for the operator at the terminal: the detail of an internal error is shown (the
+/// web layer only logs it).
+fn cli_error(e: atrium_core::Error) -> anyhow::Error {
+    match e {
+        atrium_core::Error::Internal(detail) => anyhow::anyhow!(detail),
+        e => anyhow::anyhow!("{e}"),
     }
 }
 
@@ -147,8 +181,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
         None => atrium_mail::Mailer::outbox(&args.mail_from, args.db.data_dir.join("outbox")),
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let blobs =
-        atrium_store::blobs::Blobs::local(&args.db.data_dir.join("files")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let blobs = args.storage.blobs(&args.db.data_dir).map_err(cli_error)?;
+    if let Some(max) = blobs.max_blob()
+        && web.max_upload > max
+    {
+        tracing::warn!(
+            max_upload_mib = max / (1024 * 1024),
+            "--max-upload-mib lowered to what this storage holds in one file"
+        );
+        web.max_upload = max;
+    }
+    tracing::info!(storage = %blobs.location(), "file storage ready");
     // Uploads cut off by a crash leave temporary objects; sweep those older than an hour, hourly.
     let sweeper = blobs.clone();
     tokio::spawn(async move {

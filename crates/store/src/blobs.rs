@@ -1,6 +1,12 @@
 //! Content-addressed file storage on [`object_store`]: each blob is stored once under its
 //! SHA-256, at `blobs/<aa>/<bb>/<sha256>` under the root, and never modified. Uploads are
 //! streamed to `tmp/<uuid>` and moved into place only when complete.
+//!
+//! The root is a local directory ([`Blobs::local`], the default `<data-dir>/files`) or an
+//! S3-compatible bucket, optionally under a prefix ([`Blobs::s3`], `s3://bucket[/prefix]`).
+//! On S3 an upload is a multipart upload of [`S3_PART_SIZE`] parts to `tmp/<uuid>`, then a
+//! server-side copy into place (a conditional copy where the bucket is configured for one,
+//! otherwise check-then-copy: racing uploads of the same content write the same bytes).
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -11,8 +17,10 @@ use atrium_core::{Error, Result};
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 
@@ -24,6 +32,13 @@ const TMP: &str = "tmp";
 const HEAD_LEN: u64 = 8 * 1024;
 /// Parts being written concurrently while another fills (bounds upload memory).
 const PARTS_IN_FLIGHT: usize = 2;
+/// Upload part size in a local directory.
+const LOCAL_PART_SIZE: usize = 1024 * 1024;
+/// Upload part size on S3, whose parts (all but the last) must be at least 5 MiB.
+pub const S3_PART_SIZE: usize = 5 * 1024 * 1024;
+/// The largest blob S3 can hold here: a finished upload is moved into place by a single
+/// server-side copy, which S3 allows up to 5 GiB.
+pub const S3_MAX_BLOB: u64 = 5 * 1024 * 1024 * 1024;
 
 /// Where file contents live: `blobs/<aa>/<bb>/<sha256>` under a root, written once, never modified.
 #[derive(Clone)]
@@ -33,11 +48,18 @@ pub struct Blobs {
     part_size: usize,
     /// The local `tmp` directory, whose half-written staging files a listing does not show.
     local_tmp: Option<PathBuf>,
+    /// Where the blobs are, for logs (never a credential).
+    location: String,
+    /// The largest blob this storage can take, if it has a limit.
+    max_blob: Option<u64>,
 }
 
 impl std::fmt::Debug for Blobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Blobs").field("store", &format_args!("{}", self.store)).finish_non_exhaustive()
+        // A store's own Debug may include its credentials: a local one shows its Display
+        // (`LocalFileSystem(file:///…/)`, as tests rely on), S3 its location only.
+        let store = if self.local_tmp.is_some() { self.store.to_string() } else { self.location.clone() };
+        f.debug_struct("Blobs").field("store", &format_args!("{store}")).finish_non_exhaustive()
     }
 }
 
@@ -74,7 +96,54 @@ impl Blobs {
             .map_err(|e| Error::Internal(format!("cannot create the blob directory {}: {e}", dir.display())))?;
         let fs = LocalFileSystem::new_with_prefix(dir).map_err(storage)?.with_fsync(true);
         let local_tmp = fs.path_to_filesystem(&Path::from(TMP)).map_err(storage)?;
-        Ok(Blobs { store: Arc::new(fs), part_size: 1024 * 1024, local_tmp: Some(local_tmp) })
+        let location = dir.display().to_string();
+        Ok(Blobs {
+            store: Arc::new(fs),
+            part_size: LOCAL_PART_SIZE,
+            local_tmp: Some(local_tmp),
+            location,
+            max_blob: None,
+        })
+    }
+
+    /// The configured storage: `storage_url` (`s3://bucket[/prefix]`, see [`Blobs::s3`]), or
+    /// the local directory `default_dir` when there is none. Any other URL → [`Error::Invalid`]
+    /// on `storage_url`.
+    pub fn open(storage_url: Option<&str>, default_dir: &std::path::Path) -> Result<Blobs> {
+        match storage_url {
+            None => Blobs::local(default_dir),
+            Some(url) => Blobs::s3(url, []),
+        }
+    }
+
+    /// Blobs in an S3-compatible bucket, `s3://bucket[/prefix]`. Credentials, region and
+    /// endpoint come from the standard variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT` or `AWS_ENDPOINT_URL` for MinIO-like
+    /// servers, `AWS_ALLOW_HTTP=true` for a plain-http one), then `options` (tests); nothing
+    /// is contacted until the first operation.
+    pub fn s3(url: &str, options: impl IntoIterator<Item = (AmazonS3ConfigKey, String)>) -> Result<Blobs> {
+        let S3Url { bucket, prefix } = parse_storage_url(url)?;
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(&bucket);
+        for (key, value) in options {
+            builder = builder.with_config(key, value);
+        }
+        let s3 =
+            builder.build().map_err(|e| Error::invalid("storage_url", format!("cannot configure S3 storage: {e}")))?;
+        let (store, location): (Arc<dyn ObjectStore>, String) = match prefix {
+            Some(prefix) => (Arc::new(PrefixStore::new(s3, prefix.clone())), format!("s3://{bucket}/{prefix}")),
+            None => (Arc::new(s3), format!("s3://{bucket}")),
+        };
+        Ok(Blobs { store, part_size: S3_PART_SIZE, local_tmp: None, location, max_blob: Some(S3_MAX_BLOB) })
+    }
+
+    /// Where the blobs are (a directory or `s3://bucket/prefix`; no credentials), for logs.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The largest blob this storage takes, if it has a limit (S3: [`S3_MAX_BLOB`]).
+    pub fn max_blob(&self) -> Option<u64> {
+        self.max_blob
     }
 
     /// Streams `body` into storage while hashing it (SHA-256), never holding the whole file in memory.
@@ -266,6 +335,63 @@ fn sweep_local_staging(dir: &std::path::Path, age: Duration) -> Result<usize> {
         }
     }
     Ok(removed)
+}
+
+/// A checked `s3://bucket[/prefix]` URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Url {
+    /// The bucket name.
+    pub bucket: String,
+    /// The key prefix everything is stored under, without leading or trailing `/`.
+    pub prefix: Option<Path>,
+}
+
+/// Checks a storage URL: `s3://bucket[/prefix]` with no credentials, port, query or fragment
+/// (credentials come from the environment). Errors never repeat the URL (it may hold a secret).
+pub fn parse_storage_url(url: &str) -> Result<S3Url> {
+    let invalid = |message: &str| Error::invalid("storage_url", message.to_string());
+    let parsed = url::Url::parse(url)
+        .map_err(|_| invalid("must be s3://bucket[/prefix] (leave it unset for <data-dir>/files)"))?;
+    if parsed.scheme() != "s3" {
+        return Err(Error::invalid(
+            "storage_url",
+            format!(
+                "unsupported storage URL scheme {:?}: use s3://bucket[/prefix] (leave it unset for <data-dir>/files)",
+                parsed.scheme()
+            ),
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            "must not contain credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment",
+        ));
+    }
+    if parsed.port().is_some() || parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid(
+            "must be s3://bucket[/prefix] without port, query or fragment (set AWS_ENDPOINT for another server)",
+        ));
+    }
+    let bucket = parsed.host_str().unwrap_or_default().to_string();
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-'))
+        && !bucket.starts_with(['.', '-'])
+        && !bucket.ends_with(['.', '-']);
+    if !bucket_ok {
+        return Err(invalid("the bucket name must be 3–63 lowercase letters, digits, dots or hyphens"));
+    }
+    let raw_prefix = parsed.path().trim_matches('/');
+    let prefix = if raw_prefix.is_empty() {
+        None
+    } else {
+        let decoded = percent_encoding::percent_decode_str(raw_prefix)
+            .decode_utf8()
+            .map_err(|_| invalid("the prefix must be valid UTF-8"))?;
+        Some(
+            Path::parse(&decoded)
+                .map_err(|_| invalid("the prefix must be path segments without empty, . or .. parts"))?,
+        )
+    };
+    Ok(S3Url { bucket, prefix })
 }
 
 /// The location of a blob; anything but 64 lowercase hex digits is [`Error::NotFound`].
@@ -479,5 +605,59 @@ mod tests {
         assert_eq!(left, vec![HELLO, "fresh-complete", "fresh-staged#1"]);
         assert_eq!(blobs.sweep_temporary(Duration::ZERO).await.unwrap(), 2);
         assert_eq!(files(&dir.0).len(), 1);
+    }
+
+    #[test]
+    fn storage_urls() {
+        let parsed = parse_storage_url("s3://atrium-files").unwrap();
+        assert_eq!(parsed, S3Url { bucket: "atrium-files".into(), prefix: None });
+        let parsed = parse_storage_url("s3://my.bucket/portal/prod/").unwrap();
+        assert_eq!(parsed.bucket, "my.bucket");
+        assert_eq!(parsed.prefix.unwrap().as_ref(), "portal/prod");
+        for (bad, says) in [
+            ("gs://bucket/x", "unsupported storage URL scheme \"gs\""),
+            ("file:///srv/files", "unsupported storage URL scheme \"file\""),
+            ("https://s3.example.com/bucket", "unsupported storage URL scheme \"https\""),
+            ("/srv/files", "must be s3://bucket[/prefix]"),
+            ("s3://AKIAEXAMPLE:hunter2secret@bucket/x", "must not contain credentials"),
+            ("s3://bucket:9000/x", "without port"),
+            ("s3://bucket/x?region=eu", "without port, query"),
+            ("s3://Upper_Case/x", "bucket name"),
+            ("s3://ab", "bucket name"),
+            ("s3://bucket/a//b", "the prefix"),
+            ("s3://", "bucket name"),
+        ] {
+            match Blobs::open(Some(bad), std::path::Path::new("/nonexistent")) {
+                Err(Error::Invalid { field, message }) => {
+                    assert_eq!(field, "storage_url", "{bad}");
+                    assert!(message.contains(says), "{bad}: {message}");
+                    assert!(!message.contains("hunter2"), "{bad}: the error repeats a secret: {message}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn s3_blobs_never_show_credentials() {
+        // Building the client contacts nothing; its Debug names the bucket and prefix only.
+        let blobs = Blobs::s3(
+            "s3://atrium-files/prod",
+            [
+                (AmazonS3ConfigKey::AccessKeyId, "AKIAEXAMPLEKEYID".to_string()),
+                (AmazonS3ConfigKey::SecretAccessKey, "wJalrXUtnFEMI-very-secret".to_string()),
+                (AmazonS3ConfigKey::Region, "eu-west-1".to_string()),
+            ],
+        )
+        .unwrap();
+        let shown = format!("{blobs:?}");
+        assert!(shown.contains("s3://atrium-files/prod"), "{shown}");
+        assert!(!shown.contains("very-secret") && !shown.contains("AKIAEXAMPLEKEYID"), "{shown}");
+        assert_eq!(blobs.location(), "s3://atrium-files/prod");
+        assert_eq!((blobs.part_size, blobs.max_blob()), (S3_PART_SIZE, Some(S3_MAX_BLOB)));
+        // A local directory is unchanged by the option.
+        let (dir, local) = setup();
+        let opened = Blobs::open(None, &dir.0).unwrap();
+        assert_eq!((opened.location(), opened.part_size, opened.max_blob()), (local.location(), 1024 * 1024, None));
     }
 }
