@@ -7,6 +7,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod blobs;
 pub mod bulk;
 pub mod client_lifecycle;

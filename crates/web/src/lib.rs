@@ -13,6 +13,7 @@ pub mod flows;
 pub mod headers;
 pub mod jobs;
 pub mod pages;
+pub mod pdf;
 pub mod routes;
 pub mod state;
 
