@@ -129,14 +129,15 @@ fn number(prefix: &str, padding: i32, seq: i64) -> String {
     format!("{prefix}{seq:0width$}")
 }
 
-/// Sums the balance of open invoices per currency (the staff list's "outstanding").
+/// Sums the balance of open invoices per currency (the staff list's "outstanding"), as
+/// (code, amount for people such as `EUR 1,234.50`).
 pub fn outstanding_by_currency(list: &[Invoice]) -> Vec<(String, String)> {
     let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
     for i in list.iter().filter(|i| i.status.is_open()) {
         let Ok(b) = money::stored(&i.balance) else { continue };
         *sums.entry(i.currency.clone()).or_insert(Decimal::ZERO) += b;
     }
-    sums.into_iter().filter_map(|(c, d)| Currency::parse("currency", &c).ok().map(|cur| (c, cur.format(d)))).collect()
+    sums.into_iter().filter_map(|(c, d)| Currency::parse("currency", &c).ok().map(|cur| (c, cur.display(d)))).collect()
 }
 
 /// Checks the optional text fields of an invoice.

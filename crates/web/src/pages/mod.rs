@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activity;
 pub mod approvals;
+pub mod billing;
 pub mod collab;
 pub mod files;
 pub mod portal;
@@ -64,16 +65,26 @@ impl Chrome {
     pub fn signed_in(st: &AppState, auth: &Authed, csrf: &CsrfToken, title: impl Into<String>, active: &str) -> Self {
         let a = &auth.actor;
         let nav: Vec<(&'static str, &'static str)> = if a.is_staff() {
-            let mut v = vec![("/staff", "My work"), ("/staff/clients", "Clients"), ("/staff/team", "Team")];
+            let mut v = vec![
+                ("/staff", "My work"),
+                ("/staff/clients", "Clients"),
+                ("/staff/invoices", "Invoices"),
+                ("/staff/team", "Team"),
+            ];
             if a.may_read_audit().is_ok() {
                 v.push(("/staff/activity", "Activity"));
                 v.push(("/staff/outbox", "Mail"));
             }
             v
         } else if a.role() == atrium_core::model::Role::ClientFinance {
-            vec![("/portal", "Home")]
+            vec![("/portal", "Home"), ("/portal/billing", "Billing")]
         } else {
-            vec![("/portal", "Home"), ("/portal/projects", "Projects"), ("/portal/tasks", "My tasks")]
+            let mut v = vec![("/portal", "Home"), ("/portal/projects", "Projects"), ("/portal/tasks", "My tasks")];
+            // Billing only for those the policy lets see it (client admins; never viewers).
+            if a.sees_billing() {
+                v.push(("/portal/billing", "Billing"));
+            }
+            v
         };
         Chrome {
             agency: st.config.agency_name.clone(),
