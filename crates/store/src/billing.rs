@@ -707,7 +707,7 @@ impl Store {
                     .map(|l| InvoiceLine {
                         description: l.description.clone(),
                         quantity: l.quantity.normalize().to_string(),
-                        unit_price: l.unit_price.normalize().to_string(),
+                        unit_price: price_text(currency, l.unit_price),
                         tax_rate: l.tax_rate.normalize().to_string(),
                         discount: l.discount.normalize().to_string(),
                         net: currency.format(l.net),
@@ -722,6 +722,16 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// A unit price as shown: at least the currency's decimals (`3000.00`), more when entered
+/// (`33.333`).
+fn price_text(currency: Currency, price: Decimal) -> String {
+    let mut p = price.normalize();
+    if p.scale() < currency.exponent() {
+        p.rescale(currency.exponent());
+    }
+    p.to_string()
 }
 
 fn line_input(l: &invoice_line::Model) -> LineInput {
@@ -864,5 +874,14 @@ mod tests {
         assert_eq!(number("INV-", 4, 7), "INV-0007");
         assert_eq!(number("", 1, 12345), "12345");
         assert_eq!(number("A/", 2, 123), "A/123");
+    }
+
+    #[test]
+    fn prices_show_at_least_the_minor_unit() {
+        let eur = Currency::parse("currency", "EUR").unwrap();
+        let jpy = Currency::parse("currency", "JPY").unwrap();
+        assert_eq!(price_text(eur, Decimal::from(3000)), "3000.00");
+        assert_eq!(price_text(eur, "33.333".parse().unwrap()), "33.333");
+        assert_eq!(price_text(jpy, "1200".parse().unwrap()), "1200");
     }
 }

@@ -162,7 +162,8 @@ pub fn invoice_pdf(agency: &str, inv: &Invoice) -> Result<Vec<u8>> {
             y += 22.0;
             pen.right(RIGHT, y, 11.0, true, INK, &inv.number);
             y += 16.0;
-            pen.right(RIGHT, y, 9.5, false, MUTED, &format!("Status: {}", inv.status.label()));
+            let status = if inv.overdue { "Overdue" } else { inv.status.label() };
+            pen.right(RIGHT, y, 9.5, false, MUTED, &format!("Status: {status}"));
             y += 30.0;
             pen.text(LEFT, y, 8.5, true, MUTED, "BILL TO");
             pen.text(330.0, y, 8.5, true, MUTED, "ISSUED");

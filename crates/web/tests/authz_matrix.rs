@@ -376,7 +376,7 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("notifications", "id") => t.notification_id.clone(),
             ("files", "id") => t.file_id.clone(),
             ("approvals", "id") => t.side.approval.to_string(),
-            ("invoices", "id") => t.invoice_id.clone(),
+            ("invoices" | "billing", "id") => t.invoice_id.clone(),
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
