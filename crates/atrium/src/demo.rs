@@ -201,7 +201,7 @@ async fn billing(store: &Store) -> Result<()> {
     let acme = client_of(CLIENT_EMAIL).await?;
     let globex = client_of("admin@globex.test").await?;
     // (client, days ago issued, lines, payments as fractions: paid in full / part / none, send?)
-    let plan: Vec<(atrium_core::ids::ClientId, i64, Vec<LineInput>, Option<&str>, bool)> = vec![
+    let plan = vec![
         (
             acme,
             75,

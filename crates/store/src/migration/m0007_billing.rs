@@ -92,8 +92,8 @@ impl MigrationTrait for Migration {
         m.create_index(index("invoices", &["replaces_id"], false)).await?;
         m.create_index(index("invoice_lines", &["invoice_id", "position"], true)).await?;
         m.create_index(index("payments", &["invoice_id"], false)).await?;
-        let row = Query::insert()
-            .into_table(id("invoice_settings"))
+        let mut row = Query::insert();
+        row.into_table(id("invoice_settings"))
             .columns([
                 id("id"),
                 id("prefix"),
@@ -102,15 +102,8 @@ impl MigrationTrait for Migration {
                 id("payment_instructions"),
                 id("updated_at"),
             ])
-            .values_panic([
-                "default".into(),
-                "INV-".into(),
-                4i32.into(),
-                1i64.into(),
-                "".into(),
-                Expr::current_timestamp().into(),
-            ])
-            .to_owned();
+            .values(["default".into(), "INV-".into(), 4i32.into(), 1i64.into(), "".into(), Expr::current_timestamp()])
+            .map_err(|e| DbErr::Custom(format!("invoice settings row: {e}")))?;
         m.exec_stmt(row).await
     }
 
