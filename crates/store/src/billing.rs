@@ -28,14 +28,14 @@ use atrium_core::{Error, Result};
 use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::audit::{self, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, invoice, invoice_line, invoice_settings, payment, project};
-use crate::work::deleted_clients;
+use crate::work::{Page, PageRequest, deleted_clients, page};
 
 /// Longest payment reference.
 pub const REFERENCE_MAX: usize = 200;
@@ -506,6 +506,29 @@ impl Store {
     /// The invoices the actor can see, newest first (by number), filtered. A `client_id` outside
     /// the caller's billing scope is 404; viewers get 404 for the list itself.
     pub async fn invoices(&self, actor: &Actor, f: &InvoiceFilter) -> Result<Vec<Invoice>> {
+        let rows =
+            self.invoice_query(actor, f)?.order_by_desc(invoice::Column::Seq).all(&self.db).await.map_err(db_err)?;
+        self.build_invoices(rows).await
+    }
+
+    /// One page of [`Store::invoices`]: at most `req.limit`, after the invoice `req.cursor`.
+    pub async fn invoices_page(&self, actor: &Actor, f: &InvoiceFilter, req: PageRequest) -> Result<Page<Invoice>> {
+        let mut q = self.invoice_query(actor, f)?;
+        if let Some(c) = req.cursor {
+            let seq = invoice::Entity::find_by_id(c)
+                .one(&self.db)
+                .await
+                .map_err(db_err)?
+                .map(|r| r.seq)
+                .ok_or_else(|| Error::invalid("cursor", "is not a cursor from this API"))?;
+            q = q.filter(invoice::Column::Seq.lt(seq));
+        }
+        let rows = q.order_by_desc(invoice::Column::Seq).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let items = self.build_invoices(rows).await?;
+        Ok(page(items, req, |i| i.id.0))
+    }
+
+    fn invoice_query(&self, actor: &Actor, f: &InvoiceFilter) -> Result<sea_orm::Select<invoice::Entity>> {
         let scope = actor.billing_scope();
         let mut q = invoice::Entity::find().filter(invoice::Column::ClientId.not_in_subquery(deleted_clients()));
         match scope.clients() {
@@ -538,8 +561,7 @@ impl Store {
             }
             None => {}
         }
-        let rows = q.order_by_desc(invoice::Column::Seq).all(&self.db).await.map_err(db_err)?;
-        self.build_invoices(rows).await
+        Ok(q)
     }
 
     /// The numbering and default payment instructions (staff).

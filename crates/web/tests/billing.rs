@@ -498,3 +498,28 @@ async fn billing_pages_for_staff_and_portal() {
     assert_eq!(b.get(app.url(&format!("/portal/billing/{id}"))).send().await.unwrap().status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_invoice_list_pages_with_limit_and_cursor() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    for _ in 0..3 {
+        create(&app, &staff, three_lines(&w.a.id.to_string())).await;
+    }
+    let numbers = |v: &Value| -> Vec<String> {
+        v["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap().to_string()).collect()
+    };
+    let (s, first) = call(&app, &staff, "GET", "/invoices?limit=2", None).await;
+    assert_eq!((s, numbers(&first)), (200, vec!["INV-0005".to_string(), "INV-0004".to_string()]));
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let (_, second) = call(&app, &staff, "GET", &format!("/invoices?limit=2&cursor={cursor}"), None).await;
+    assert_eq!(numbers(&second), ["INV-0003", "INV-0002"]);
+    let cursor = second["next_cursor"].as_str().unwrap().to_string();
+    let (_, last) = call(&app, &staff, "GET", &format!("/invoices?limit=2&cursor={cursor}"), None).await;
+    assert_eq!((numbers(&last), last["next_cursor"].is_null()), (vec!["INV-0001".to_string()], true));
+    assert_eq!(call(&app, &staff, "GET", "/invoices?limit=0", None).await.0, 422);
+    assert_eq!(call(&app, &staff, "GET", "/invoices?limit=201", None).await.0, 422);
+    assert_eq!(call(&app, &staff, "GET", "/invoices?cursor=nope", None).await.0, 422);
+    app.stop().await;
+}

@@ -110,6 +110,12 @@ pub struct InvoicesQuery {
     /// `true`: only overdue invoices; `false`: only those not overdue.
     #[serde(default, deserialize_with = "empty_none")]
     pub overdue: Option<bool>,
+    /// Page size, 1..=200 (default 50; the list only).
+    #[serde(default)]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page (the list only).
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 impl InvoicesQuery {
@@ -175,8 +181,8 @@ pub async fn list_invoices(
     auth: Authed,
     Q(q): Q<InvoicesQuery>,
 ) -> AppResult<Json<List<Invoice>>> {
-    let items = st.store.invoices(&auth.actor, &q.filter()?).await?;
-    Ok(Json(List { items, next_cursor: None }))
+    let req = crate::extract::Paging { limit: q.limit.clone(), cursor: q.cursor.clone() }.request()?;
+    Ok(Json(st.store.invoices_page(&auth.actor, &q.filter()?, req).await?.into()))
 }
 
 /// One invoice with its lines, taxes and payment history.
