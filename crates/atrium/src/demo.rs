@@ -159,7 +159,111 @@ pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
     let (bulk, logins) = generate(scale, &hash, Utc::now().date_naive())?;
     store.load_bulk(bulk).await.map_err(|e| anyhow::anyhow!("{e}")).context("loading demo data")?;
     conversation(store, &logins).await.context("demo conversation")?;
+    billing(store).await.context("demo invoices")?;
     Ok(logins)
+}
+
+/// A few invoices in every state for the first two clients, through the real store functions
+/// (numbers from the sequence, totals computed exactly, audit entries as in use).
+async fn billing(store: &Store) -> Result<()> {
+    use atrium_core::model::PaymentMethod;
+    use atrium_core::money::LineInput;
+    use atrium_store::billing::{NewInvoice, NewPayment, SettingsPatch};
+    let err = |e: atrium_core::Error| anyhow::anyhow!("{e}");
+    let ana = store.account_by_email(STAFF_EMAIL).await.map_err(err)?.context("demo staff")?;
+    let ana = store.actor(ana.user.id).await.map_err(err)?.context("demo actor")?;
+    store
+        .update_invoice_settings(
+            &ana,
+            SettingsPatch {
+                prefix: Some("NW-".into()),
+                padding: Some(4),
+                payment_instructions: Some(
+                    "Northwind Studio · IBAN DE89 3704 0044 0532 0130 00 · BIC COBADEFFXXX\nPlease quote the invoice number."
+                        .into(),
+                ),
+            },
+            None,
+        )
+        .await
+        .map_err(err)?;
+    let today = Utc::now().date_naive();
+    let line = |d: &str, q: &str, p: &str, t: &str| LineInput {
+        description: d.into(),
+        quantity: q.into(),
+        unit_price: p.into(),
+        tax_rate: t.into(),
+        discount: String::new(),
+    };
+    let client_of = |email: &'static str| async move {
+        store.account_by_email(email).await.map_err(err)?.and_then(|a| a.user.client_id).context("demo client")
+    };
+    let acme = client_of(CLIENT_EMAIL).await?;
+    let globex = client_of("admin@globex.test").await?;
+    // (client, days ago issued, lines, payments as fractions: paid in full / part / none, send?)
+    let plan = vec![
+        (
+            acme,
+            75,
+            vec![line("Discovery workshop", "1", "2400.00", "19"), line("Brand audit", "12", "95.00", "19")],
+            Some("all"),
+            true,
+        ),
+        (
+            acme,
+            45,
+            vec![line("Homepage design", "1", "4800.00", "19"), line("Stock photography licences", "6", "49.90", "7")],
+            Some("1500.00"),
+            true,
+        ),
+        (
+            acme,
+            10,
+            vec![
+                line("Development sprint 1", "38.5", "110.00", "19"),
+                line("Hosting (annual)", "1", "240.00", "19"),
+                line("Printed style guide", "2", "35.00", "7"),
+            ],
+            None,
+            true,
+        ),
+        (acme, 0, vec![line("Development sprint 2", "40", "110.00", "19")], None, false),
+        (globex, 20, vec![line("Campaign concept", "1", "3200.00", "20")], None, true),
+    ];
+    for (client, ago, lines, paid, send) in plan {
+        let issue = today - chrono::Duration::days(ago);
+        let inv = store
+            .create_invoice(
+                &ana,
+                NewInvoice {
+                    client_id: client,
+                    project_id: None,
+                    currency: "EUR".into(),
+                    issue_date: issue,
+                    due_date: issue + chrono::Duration::days(30),
+                    lines,
+                    notes: "Thank you for working with us.".into(),
+                    payment_instructions: None,
+                },
+                None,
+            )
+            .await
+            .map_err(err)?;
+        if send {
+            store.send_invoice(&ana, inv.id, None).await.map_err(err)?;
+        }
+        if let Some(amount) = paid {
+            let amount = if amount == "all" { inv.total.clone() } else { amount.to_string() };
+            let p = NewPayment {
+                amount,
+                date: issue + chrono::Duration::days(20),
+                method: PaymentMethod::BankTransfer,
+                reference: format!("Transfer {}", inv.number),
+            };
+            store.record_payment(&ana, inv.id, p, None).await.map_err(err)?;
+        }
+    }
+    Ok(())
 }
 
 /// A short conversation on the printed client's project, through the real store functions (so

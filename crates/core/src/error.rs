@@ -29,6 +29,10 @@ pub enum Error {
     /// The write conflicts with existing data (e.g. an email already in use).
     #[error("{0}")]
     Conflict(String),
+    /// A payment larger than the invoice's balance (422, code `overpayment`); the message
+    /// names the balance.
+    #[error("amount: overpayment: {0}")]
+    Overpayment(String),
     /// Too many attempts; retry after this many seconds.
     #[error("too many attempts; try again later")]
     RateLimited {
@@ -62,6 +66,7 @@ impl Error {
             Error::Invalid { .. } => "invalid",
             Error::Gone => "gone",
             Error::Conflict(_) => "conflict",
+            Error::Overpayment(_) => "overpayment",
             Error::RateLimited { .. } => "rate_limited",
             Error::TooLarge => "too_large",
             Error::QuotaExceeded => "quota_exceeded",

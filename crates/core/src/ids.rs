@@ -80,4 +80,10 @@ id_type!(
     ApprovalId,
     /// One entry of an approval's history (request, decision, reopening).
     ApprovalEventId,
+    /// An invoice (numbered separately; the id is never shown as its number).
+    InvoiceId,
+    /// One line of an invoice.
+    InvoiceLineId,
+    /// A payment recorded against an invoice.
+    PaymentId,
 );

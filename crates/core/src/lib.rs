@@ -7,6 +7,7 @@ pub mod live;
 pub mod markdown;
 pub mod mention;
 pub mod model;
+pub mod money;
 pub mod password;
 pub mod policy;
 pub mod token;

@@ -321,6 +321,41 @@ impl Actor {
         Ok(())
     }
 
+    /// What billing (invoices, payments, their PDFs) this actor can read: staff everything
+    /// (drafts included: `includes_notes()` is true only for staff), a client admin or finance
+    /// user their own client's issued invoices, anyone else (viewers) nothing — every billing
+    /// route is 404 for them.
+    pub fn billing_scope(&self) -> Scope {
+        match (self.role, self.client_id) {
+            (r, _) if r.is_staff() => Scope { clients: ClientFilter::All, notes: true },
+            (Role::ClientAdmin | Role::ClientFinance, Some(c)) => {
+                Scope { clients: ClientFilter::Only(c), notes: false }
+            }
+            _ => Scope { clients: ClientFilter::Nothing, notes: false },
+        }
+    }
+
+    /// Whether the portal shows this actor a Billing section at all.
+    pub fn sees_billing(&self) -> bool {
+        !matches!(self.billing_scope().clients, ClientFilter::Nothing)
+    }
+
+    /// Create, edit, send, void and re-issue invoices, record payments, export: staff. Client
+    /// users (and "View as client") never manage billing. Callers load the target through
+    /// [`Actor::billing_scope`] first, so what a client cannot see is 404 before this 403.
+    pub fn may_manage_invoices(&self) -> Result<()> {
+        self.staff_or(Error::Forbidden("only staff can manage invoices"))
+    }
+
+    /// Change the invoice numbering and default payment instructions: owners and admins.
+    pub fn may_configure_billing(&self) -> Result<()> {
+        self.staff_or(Error::NotFound)?;
+        match self.role {
+            Role::Owner | Role::Admin => Ok(()),
+            _ => Err(Error::Forbidden("only owners and admins can change invoice settings")),
+        }
+    }
+
     /// See failed background jobs (undelivered mail) and retry them: owners and admins.
     pub fn may_manage_jobs(&self) -> Result<()> {
         self.may_read_audit()
@@ -605,6 +640,29 @@ mod tests {
         assert!(check_approver(c, Role::ClientFinance, Some(c)).is_err());
         assert!(check_approver(c, Role::ClientAdmin, Some(ClientId::new())).is_err());
         assert!(check_approver(c, Role::Staff, None).is_err());
+    }
+
+    #[test]
+    fn billing_is_for_staff_client_admins_and_finance_only() {
+        let c = ClientId::new();
+        let other = ClientId::new();
+        let staff = actor(Role::Staff, None);
+        assert!(staff.billing_scope().allows(other) && staff.billing_scope().includes_notes(), "staff see drafts");
+        for role in [Role::ClientAdmin, Role::ClientFinance] {
+            let a = actor(role, Some(c));
+            assert!(a.billing_scope().allows(c) && !a.billing_scope().allows(other));
+            assert!(!a.billing_scope().includes_notes(), "clients never see drafts");
+            assert!(a.sees_billing());
+            assert!(matches!(a.may_manage_invoices(), Err(Error::Forbidden(_))));
+        }
+        let viewer = actor(Role::ClientViewer, Some(c));
+        assert!(!viewer.billing_scope().allows(c) && !viewer.sees_billing());
+        assert!(staff.may_manage_invoices().is_ok());
+        let viewing = actor(Role::ClientFinance, Some(c)).viewed_by(staff.user_id());
+        assert!(viewing.may_manage_invoices().is_err(), "view-as is read-only");
+        assert!(actor(Role::Admin, None).may_configure_billing().is_ok());
+        assert!(matches!(staff.may_configure_billing(), Err(Error::Forbidden(_))));
+        assert!(matches!(actor(Role::ClientAdmin, Some(c)).may_configure_billing(), Err(Error::NotFound)));
     }
 
     #[test]

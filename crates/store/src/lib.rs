@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod billing;
 pub mod blobs;
 pub mod bulk;
 pub mod client_lifecycle;

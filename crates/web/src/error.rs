@@ -30,7 +30,7 @@ pub fn status(e: &Error) -> StatusCode {
         Error::Unauthorized | Error::BadCredentials => StatusCode::UNAUTHORIZED,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Invalid { .. } | Error::Overpayment(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Gone => StatusCode::GONE,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -14,6 +14,7 @@ pub mod headers;
 pub mod jobs;
 pub mod pages;
 pub mod preview;
+pub mod pdf;
 pub mod routes;
 pub mod state;
 

@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::pages::{account, activity, approvals, collab, files, portal, public, staff};
+use crate::pages::{account, activity, approvals, billing, collab, files, portal, public, staff};
 use crate::state::AppState;
 use crate::{api, auth, csrf, headers, pages};
 
@@ -116,7 +116,18 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/approvals", Staff, post(approvals::request)),
         r(Method::GET, "/staff/approvals", Staff, get(approvals::staff_list)),
         r(Method::GET, "/staff/approvals/{id}", Staff, get(approvals::staff_approval)),
+        r(Method::GET, "/staff/invoices", Staff, get(billing::staff_list)),
+        r(Method::POST, "/staff/invoices", Staff, post(billing::staff_create)),
+        r(Method::GET, "/staff/invoices/new", Staff, get(billing::staff_new)),
+        r(Method::GET, "/staff/invoices/{id}", Staff, get(billing::staff_show)),
+        r(Method::POST, "/staff/invoices/{id}", Staff, post(billing::staff_update)),
+        r(Method::POST, "/staff/invoices/{id}/send", Staff, post(billing::staff_send)),
+        r(Method::POST, "/staff/invoices/{id}/void", Staff, post(billing::staff_void)),
+        r(Method::POST, "/staff/invoices/{id}/reissue", Staff, post(billing::staff_reissue)),
+        r(Method::POST, "/staff/invoices/{id}/payments", Staff, post(billing::staff_payment)),
         r(Method::GET, "/portal", Portal, get(portal::home)),
+        r(Method::GET, "/portal/billing", Portal, get(billing::portal_list)),
+        r(Method::GET, "/portal/billing/{id}", Portal, get(billing::portal_show)),
         r(Method::GET, "/portal/projects", Portal, get(portal::projects)),
         r(Method::GET, "/portal/projects/{id}", Portal, get(portal::project)),
         r(Method::GET, "/portal/tasks", Portal, get(portal::my_tasks)),

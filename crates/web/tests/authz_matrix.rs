@@ -121,6 +121,9 @@ struct Target<'a> {
     notification_id: String,
     /// A file of the side's project (controls delete the one they are given).
     file_id: String,
+    /// An invoice of the side's client (the seeded sent one; controls that change an
+    /// invoice's state get a fresh one in the state they need).
+    invoice_id: String,
 }
 
 impl<'a> Target<'a> {
@@ -134,6 +137,7 @@ impl<'a> Target<'a> {
             job_id: String::new(),
             notification_id: String::new(),
             file_id: side.file.to_string(),
+            invoice_id: side.invoice.to_string(),
         }
     }
 
@@ -169,7 +173,13 @@ impl<'a> Target<'a> {
             job_id: self.job_id.clone(),
             notification_id: self.notification_id.clone(),
             file_id: self.file_id.clone(),
+            invoice_id: self.invoice_id.clone(),
         }
+    }
+
+    /// The same target with another invoice.
+    fn with_invoice(&self, invoice_id: String) -> Target<'a> {
+        Target { invoice_id, ..self.clone_parts() }
     }
 
     /// The same target with another file.
@@ -273,6 +283,54 @@ async fn add_file(app: &TestApp, w: &World, side: &ClientSide) -> String {
     upload(app, &owner, side.project, None, &name, b"control").await.to_string()
 }
 
+/// The state an invoice route needs its invoice in for a control to succeed (`None`: the
+/// seeded sent invoice will do, e.g. for reads and small payments).
+fn invoice_state_for(template: &str) -> Option<&'static str> {
+    if !template.contains("/invoices/{id}") {
+        return None;
+    }
+    if template.ends_with("/reissue") {
+        Some("void")
+    } else if template.ends_with("/send") || template.ends_with("/void") || template.ends_with("/invoices/{id}") {
+        Some("draft")
+    } else {
+        None
+    }
+}
+
+/// Creates an invoice of the side's client as the owner, in `state` (`draft` or `void`).
+async fn fresh_invoice(app: &TestApp, w: &World, side: &ClientSide, state: &str) -> String {
+    let owner = app.actor(w.owner).await;
+    let inv = app
+        .store
+        .create_invoice(
+            &owner,
+            atrium_store::billing::NewInvoice {
+                client_id: side.id,
+                project_id: None,
+                currency: "EUR".into(),
+                issue_date: chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+                due_date: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                lines: vec![atrium_core::money::LineInput {
+                    description: "Control line".into(),
+                    quantity: "1".into(),
+                    unit_price: "10".into(),
+                    tax_rate: "0".into(),
+                    discount: String::new(),
+                }],
+                notes: String::new(),
+                payment_instructions: None,
+            },
+            None,
+        )
+        .await
+        .expect("control invoice");
+    if state == "void" {
+        app.store.void_invoice(&owner, inv.id, None).await.expect("void");
+    }
+    inv.id.to_string()
+}
+
 /// Whether a route deletes the file it is given.
 fn consumes_file(method: &str, template: &str) -> bool {
     method.eq_ignore_ascii_case("delete") && template == "/api/v1/files/{id}"
@@ -318,6 +376,7 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("notifications", "id") => t.notification_id.clone(),
             ("files", "id") => t.file_id.clone(),
             ("approvals", "id") => t.side.approval.to_string(),
+            ("invoices" | "billing", "id") => t.invoice_id.clone(),
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
@@ -505,6 +564,28 @@ fn api_rules() -> Vec<ApiRule> {
             )
         }),
         r("get", "/api/v1/approvals/{id}", Refused, no_query, no_body),
+        // Billing: B's invoices are invisible to A's users (404); writes are staff-only.
+        r("get", "/api/v1/invoices", Refused, |s| format!("client_id={}", s.id), no_body),
+        r("post", "/api/v1/invoices", Refused, no_query, |s| {
+            Payload::Json(json!({
+                "client_id": s.id.to_string(), "currency": "EUR", "issue_date": "2026-01-01", "due_date": "2026-02-01",
+                "lines": [{"description": "Intruder line", "quantity": "1", "unit_price": "1.00", "tax_rate": "0"}],
+            }))
+        }),
+        r("get", "/api/v1/invoices/export.csv", Refused, no_query, no_body),
+        r("get", "/api/v1/invoices/{id}", Refused, no_query, no_body),
+        r("patch", "/api/v1/invoices/{id}", Refused, no_query, |_| Payload::Json(json!({"notes": "Intruder note"}))),
+        r("post", "/api/v1/invoices/{id}/send", Refused, no_query, no_body),
+        r("post", "/api/v1/invoices/{id}/void", Refused, no_query, no_body),
+        r("post", "/api/v1/invoices/{id}/reissue", Refused, no_query, no_body),
+        r("post", "/api/v1/invoices/{id}/payments", Refused, no_query, |_| {
+            Payload::Json(json!({"amount": "1.00", "date": "2026-02-02", "method": "bank_transfer"}))
+        }),
+        r("get", "/api/v1/invoices/{id}/pdf", Refused, no_query, no_body),
+        r("get", "/api/v1/invoice-settings", Refused, no_query, no_body),
+        r("put", "/api/v1/invoice-settings", Refused, no_query, |_| {
+            Payload::Json(json!({"prefix": "INV-", "padding": 4}))
+        }),
         // Only a named approver decides: the control is B's admin on B's approval.
         r("post", "/api/v1/approvals/{id}/decision", OwnOnly, no_query, |_| {
             Payload::Json(json!({"decision": "changes_requested", "comment": "Intruder decision"}))
@@ -646,6 +727,11 @@ async fn every_api_operation_refuses_other_clients_data() {
                 }
                 fresh = target.with_file(id);
                 &fresh
+            } else if let Some(state) = invoice_state_for(&op.path)
+                && op.method != "get"
+            {
+                fresh = target.with_invoice(fresh_invoice(&app, &w, &w.b, state).await);
+                &fresh
             } else if rule.kind == Kind::OwnOnly {
                 fresh = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, target.contact_id.clone());
                 &fresh
@@ -784,6 +870,22 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         }
         ("POST", "/files/{id}/delete") | ("POST", "/staff/files/{id}/restore") => form(vec![]),
         ("POST", "/files/{id}/update") => form(vec![("name", format!("Renamed by {key}.txt"))]),
+        ("POST", "/staff/invoices") | ("POST", "/staff/invoices/{id}") => form(vec![
+            ("client_id", s.id.to_string()),
+            ("currency", "EUR".into()),
+            ("issue_date", "2026-01-01".into()),
+            ("due_date", "2026-02-01".into()),
+            ("line_description", "Intruder line".into()),
+            ("line_quantity", "1".into()),
+            ("line_unit_price", "1.00".into()),
+            ("line_tax_rate", "0".into()),
+        ]),
+        ("POST", "/staff/invoices/{id}/send")
+        | ("POST", "/staff/invoices/{id}/void")
+        | ("POST", "/staff/invoices/{id}/reissue") => form(vec![]),
+        ("POST", "/staff/invoices/{id}/payments") => {
+            form(vec![("amount", "1.00".into()), ("date", "2026-02-02".into()), ("method", "bank_transfer".into())])
+        }
         ("POST", "/portal/approvals/{id}/decision") => {
             form(vec![("decision", "changes_requested".into()), ("comment", "Intruder decision".into())])
         }
@@ -850,6 +952,9 @@ fn probe_side() -> ClientSide {
         staff_message: MessageId::new(),
         staff_message_text: String::new(),
         approval: ApprovalId::new(),
+        invoice: InvoiceId::new(),
+        invoice_notes: String::new(),
+        invoice_line: String::new(),
     }
 }
 
@@ -969,6 +1074,14 @@ async fn every_page_enforces_its_audience() {
     }
     for case in cases.iter().filter(|c| c.audience == Audience::Staff) {
         for t in [&tb, &ta] {
+            let fresh;
+            let t = match invoice_state_for(case.template) {
+                Some(state) if case.method == "POST" => {
+                    fresh = t.with_invoice(fresh_invoice(&app, &w, t.side, state).await);
+                    &fresh
+                }
+                _ => t,
+            };
             let path = substitute(case.template, t);
             before_control(&app, &w, case.template, t.side).await;
             if restores_file(case.template) {
@@ -1255,5 +1368,78 @@ async fn the_event_stream_carries_nothing_of_other_clients_and_no_notes() {
     }
     let work: Vec<&SseEvent> = finance.seen.iter().filter(|e| e.kind != "ready").collect();
     assert!(work.is_empty(), "finance sees no project work: {work:?}");
+    app.stop().await;
+}
+
+// ----- billing by role -----------------------------------------------------------------------
+
+#[tokio::test]
+async fn billing_by_role_finance_yes_viewer_never() {
+    // SEC-AC-1, SEC-AC-2: with their *own* client's invoice, client admins and finance users
+    // read billing (and may not change it: 403), viewers get 404 on every billing route; finance
+    // users get 404 on project work. Staff control every route.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let own = Target::new(&w.a, String::new(), String::new());
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (op, rule) in classified_operations() {
+        if !op.path.contains("/invoice") {
+            continue;
+        }
+        let path = with_query(substitute(&op.path, &own), (rule.query)(&w.a));
+        let payload = (rule.body)(&w.a);
+        for caller in [Caller::ClientAdmin, Caller::ClientFinance, Caller::ClientViewer] {
+            let a = send(&app, caller.user(&w), Via::Bearer, &op.method, &path, &payload).await;
+            checked += 1;
+            let read = op.method == "get" && !op.path.contains("export") && !op.path.contains("settings");
+            let expected: &[u16] = match caller {
+                Caller::ClientViewer => &[404],
+                _ if read => &[200],
+                // Settings do not exist for client users; every other write is forbidden.
+                _ if op.path.contains("settings") => &[404],
+                _ => &[403],
+            };
+            if !expected.contains(&a.status) {
+                failures.push(format!(
+                    "{} {path} as {caller:?} → {} (expected {expected:?}): {}",
+                    op.method, a.status, a.body
+                ));
+            }
+        }
+    }
+    for case in page_cases() {
+        if !case.template.contains("/billing") {
+            continue;
+        }
+        let path = substitute(case.template, &own);
+        for caller in [Caller::ClientAdmin, Caller::ClientFinance, Caller::ClientViewer] {
+            let a = send(&app, caller.user(&w), Via::Cookie, &case.method, &path, &Payload::Empty).await;
+            checked += 1;
+            let expected = if caller == Caller::ClientViewer { 404 } else { 200 };
+            if a.status != expected {
+                failures.push(format!("GET {path} as {caller:?} → {} (expected {expected})", a.status));
+            }
+        }
+    }
+    // Finance users: no project work at all.
+    for path in [
+        format!("/api/v1/projects/{}", w.a.project),
+        format!("/api/v1/tasks/{}", w.a.task),
+        format!("/api/v1/projects/{}/files", w.a.project),
+    ] {
+        let a = send(&app, Some(w.a.finance), Via::Bearer, "get", &path, &Payload::Empty).await;
+        if a.status != 404 {
+            failures.push(format!("finance GET {path} → {}", a.status));
+        }
+    }
+    for path in [format!("/portal/projects/{}", w.a.project), "/portal/projects".to_string()] {
+        let a = send(&app, Some(w.a.finance), Via::Cookie, "GET", &path, &Payload::Empty).await;
+        if a.status == 200 && a.body.contains(&w.a.project_name) {
+            failures.push(format!("finance sees project work at {path}"));
+        }
+    }
+    assert!(checked >= 35, "billing routes were exercised ({checked})");
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     app.stop().await;
 }

@@ -983,3 +983,165 @@ async fn markup_in_names_and_comments_is_rendered_inert() {
     assert!(entities_normalized(&r.body).contains("\"&gt;&lt;script&gt;alert(1)&lt;/script&gt;@x.test"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn bad_billing_input_is_a_clear_4xx() {
+    // Money input: every mistake is a 4xx naming the field, never a 500 (overflow included).
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let client = w.a.id.to_string();
+    let line =
+        |q: &str, p: &str, t: &str| json!({"description": "Work", "quantity": q, "unit_price": p, "tax_rate": t});
+    let invoice = |currency: &str, lines: Value| json!({"client_id": client, "currency": currency, "issue_date": "2026-03-01", "due_date": "2026-03-31", "lines": lines});
+    let many: Vec<Value> = (0..201).map(|_| line("1", "1", "0")).collect();
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("negative quantity", invoice("EUR", json!([line("-2", "10", "0")])), "lines[0].quantity"),
+        ("zero quantity", invoice("EUR", json!([line("0", "10", "0")])), "lines[0].quantity"),
+        ("negative price", invoice("EUR", json!([line("1", "-10", "0")])), "lines[0].unit_price"),
+        (
+            "price overflow",
+            invoice("EUR", json!([line("1", "79228162514264337593543950335", "0")])),
+            "lines[0].unit_price",
+        ),
+        ("quantity too precise", invoice("EUR", json!([line("1.00001", "1", "0")])), "lines[0].quantity"),
+        ("quantity as a float", invoice("EUR", json!([line("1e3", "1", "0")])), "lines[0].quantity"),
+        ("tax over 100", invoice("EUR", json!([line("1", "1", "101")])), "lines[0].tax_rate"),
+        (
+            "discount over 100",
+            invoice(
+                "EUR",
+                json!([{"description": "W", "quantity": "1", "unit_price": "1", "tax_rate": "0", "discount": "150"}]),
+            ),
+            "lines[0].discount",
+        ),
+        (
+            "empty description",
+            invoice("EUR", json!([{"description": " ", "quantity": "1", "unit_price": "1", "tax_rate": "0"}])),
+            "lines[0].description",
+        ),
+        (
+            "long description",
+            invoice(
+                "EUR",
+                json!([{"description": "x".repeat(501), "quantity": "1", "unit_price": "1", "tax_rate": "0"}]),
+            ),
+            "lines[0].description",
+        ),
+        ("no lines", invoice("EUR", json!([])), "lines"),
+        ("too many lines", invoice("EUR", json!(many)), "lines"),
+        ("unknown currency", invoice("ABC", json!([line("1", "1", "0")])), "currency"),
+        ("currency without minor unit", invoice("XAU", json!([line("1", "1", "0")])), "currency"),
+        (
+            "number instead of string",
+            invoice("EUR", json!([{"description": "W", "quantity": 1.5, "unit_price": "1", "tax_rate": "0"}])),
+            "quantity",
+        ),
+        (
+            "unknown line field",
+            invoice(
+                "EUR",
+                json!([{"description": "W", "quantity": "1", "unit_price": "1", "tax_rate": "0", "net": "999"}]),
+            ),
+            "net",
+        ),
+        (
+            "due before issue",
+            json!({"client_id": client, "currency": "EUR", "issue_date": "2026-03-31", "due_date": "2026-03-01", "lines": [line("1", "1", "0")]}),
+            "due_date",
+        ),
+        (
+            "far date",
+            json!({"client_id": client, "currency": "EUR", "issue_date": "2026-03-01", "due_date": "+12026-03-01", "lines": [line("1", "1", "0")]}),
+            "due_date",
+        ),
+        (
+            "client not an id",
+            json!({"client_id": "nope", "currency": "EUR", "issue_date": "2026-03-01", "due_date": "2026-03-31", "lines": [line("1", "1", "0")]}),
+            "client_id",
+        ),
+        (
+            "status smuggled in",
+            json!({"client_id": client, "currency": "EUR", "issue_date": "2026-03-01", "due_date": "2026-03-31", "lines": [line("1", "1", "0")], "status": "paid"}),
+            "status",
+        ),
+        (
+            "project of another client",
+            json!({"client_id": client, "project_id": w.b.project.to_string(), "currency": "EUR", "issue_date": "2026-03-01", "due_date": "2026-03-31", "lines": [line("1", "1", "0")]}),
+            "project_id",
+        ),
+        (
+            "long notes",
+            json!({"client_id": client, "currency": "EUR", "issue_date": "2026-03-01", "due_date": "2026-03-31", "lines": [line("1", "1", "0")], "notes": "n".repeat(BODY_MAX + 1)}),
+            "notes",
+        ),
+    ];
+    for (what, body, field) in cases {
+        let a = send_json(&app, &staff, "POST", "/api/v1/invoices", &body).await;
+        assert_api_error(&a, 422, Some(field), what);
+    }
+    // The largest allowed invoice still computes exactly (no overflow, no 500).
+    let max: Vec<Value> = (0..200).map(|_| line("1000000", "1000000000", "100")).collect();
+    let a = send_json(&app, &staff, "POST", "/api/v1/invoices", &invoice("EUR", json!(max))).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.json()["total"], "400000000000000000.00");
+
+    // Payments.
+    let id = w.a.invoice.to_string();
+    let pay = |amount: Value| json!({"amount": amount, "date": "2026-03-02", "method": "bank_transfer"});
+    let path = format!("/api/v1/invoices/{id}/payments");
+    for (what, body, field) in [
+        ("zero", pay(json!("0")), "amount"),
+        ("negative", pay(json!("-5")), "amount"),
+        ("too precise for EUR", pay(json!("1.001")), "amount"),
+        ("not a number", pay(json!("ten")), "amount"),
+        ("unknown method", json!({"amount": "1", "date": "2026-03-02", "method": "barter"}), "method"),
+        (
+            "long reference",
+            json!({"amount": "1", "date": "2026-03-02", "method": "cash", "reference": "r".repeat(201)}),
+            "reference",
+        ),
+    ] {
+        let a = send_json(&app, &staff, "POST", &path, &body).await;
+        assert_api_error(&a, 422, Some(field), what);
+    }
+    let a = send_json(&app, &staff, "POST", &path, &pay(json!("12000.01"))).await;
+    assert_api_error(&a, 422, Some("12,000.00"), "payment above the balance names the balance");
+    assert_eq!(a.json()["error"]["code"], "overpayment");
+    // Editing a sent invoice.
+    let a = send_json(&app, &staff, "PATCH", &format!("/api/v1/invoices/{id}"), &json!({"notes": "x"})).await;
+    assert_api_error(&a, 409, None, "editing a sent invoice");
+    // Garbage ids.
+    for p in
+        ["/api/v1/invoices/nope", "/api/v1/invoices/nope/pdf", "/api/v1/invoices/00000000-0000-0000-0000-000000000000"]
+    {
+        assert_api_error(&get(&app, &staff, p).await, 404, None, p);
+    }
+    let a = get(&app, &staff, "/api/v1/invoices?client_id=nope").await;
+    assert_eq!(a.status, 404);
+    let a = get(&app, &staff, "/api/v1/invoices?overdue=maybe").await;
+    assert_api_error(&a, 422, Some("overdue"), "overdue not a boolean");
+    // The HTML form: a bad amount is a 4xx page, never a 500.
+    let (c, csrf) = sign_in(&app, "staff@agency.test", PASSWORD).await;
+    let res = c
+        .post(app.url(&format!("/staff/invoices/{id}/payments")))
+        .form(&[("_csrf", csrf.as_str()), ("amount", "1e99"), ("date", "2026-03-02"), ("method", "cash")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = c
+        .post(app.url("/staff/invoices"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("client_id", client.as_str()),
+            ("currency", "EUR"),
+            ("issue_date", "x"),
+            ("due_date", "2026-03-01"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    app.stop().await;
+}

@@ -8,6 +8,7 @@ mod m0003_collaboration;
 mod m0004_jobs;
 mod m0005_files;
 mod m0006_approvals;
+mod m0007_billing;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_jobs::Migration),
             Box::new(m0005_files::Migration),
             Box::new(m0006_approvals::Migration),
+            Box::new(m0007_billing::Migration),
         ]
     }
 }

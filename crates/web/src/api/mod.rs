@@ -4,6 +4,7 @@
 
 mod account;
 mod approvals;
+pub mod billing;
 mod collab;
 mod contacts;
 pub mod files;
@@ -99,6 +100,15 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(approvals::list_approvals, approvals::create_approval))
         .routes(routes!(approvals::get_approval))
         .routes(routes!(approvals::decide))
+        .routes(routes!(billing::list_invoices, billing::create_invoice))
+        .routes(routes!(billing::export_csv))
+        .routes(routes!(billing::get_invoice, billing::update_invoice))
+        .routes(routes!(billing::send_invoice))
+        .routes(routes!(billing::void_invoice))
+        .routes(routes!(billing::reissue_invoice))
+        .routes(routes!(billing::record_payment))
+        .routes(routes!(billing::invoice_pdf))
+        .routes(routes!(billing::get_settings, billing::put_settings))
         .merge(uploads())
 }
 

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activity;
 pub mod approvals;
+pub mod billing;
 pub mod collab;
 pub mod files;
 pub mod portal;
@@ -68,6 +69,7 @@ impl Chrome {
                 ("/staff", "My work"),
                 ("/staff/clients", "Clients"),
                 ("/staff/approvals", "Approvals"),
+                ("/staff/invoices", "Invoices"),
                 ("/staff/team", "Team"),
             ];
             if a.may_read_audit().is_ok() {
@@ -76,14 +78,19 @@ impl Chrome {
             }
             v
         } else if a.role() == atrium_core::model::Role::ClientFinance {
-            vec![("/portal", "Home")]
+            vec![("/portal", "Home"), ("/portal/billing", "Billing")]
         } else {
-            vec![
+            let mut v = vec![
                 ("/portal", "Home"),
                 ("/portal/projects", "Projects"),
                 ("/portal/tasks", "My tasks"),
                 ("/portal/approvals", "Approvals"),
-            ]
+            ];
+            // Billing only for those the policy lets see it (client admins; never viewers).
+            if a.sees_billing() {
+                v.push(("/portal/billing", "Billing"));
+            }
+            v
         };
         Chrome {
             agency: st.config.agency_name.clone(),

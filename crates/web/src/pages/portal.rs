@@ -56,6 +56,9 @@ struct HomePage {
     unread: Vec<(String, String, u64)>,
     /// Open approvals naming me.
     approvals: Vec<super::approvals::ApprovalRow>,
+    /// Finance users: all their invoices; client admins: the ones still to pay.
+    rows: Vec<super::billing::InvoiceRow>,
+    show_client: bool,
 }
 
 fn greeting() -> &'static str {
@@ -86,6 +89,14 @@ pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> 
     let projects = st.store.projects(&scope, None, PageRequest { limit: 50, cursor: None }).await?;
     let recent = st.store.recent_comments(&scope, 8).await?;
     let approvals = super::approvals::rows(&st.store.approvals_for_user_open(a).await?, false);
+    let invoices = if a.sees_billing() {
+        let list = st.store.invoices(a, &Default::default()).await?;
+        let finance = a.role() == Role::ClientFinance;
+        let list: Vec<_> = list.into_iter().filter(|i| finance || i.status.is_open()).collect();
+        super::billing::rows(&list, false)
+    } else {
+        vec![]
+    };
     let ids: Vec<_> = projects.items.iter().map(|p| p.id).collect();
     let unread_counts = st.store.unread_by_project(a, &ids).await?;
     let unread = projects
@@ -115,6 +126,8 @@ pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> 
         projects: projects.items.iter().map(|p| project_card(p, &client)).collect(),
         activity,
         approvals,
+        rows: invoices,
+        show_client: false,
         finance: a.role() == Role::ClientFinance,
         can_act: a.may_complete_own_tasks(),
         unread,

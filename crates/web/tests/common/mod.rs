@@ -285,6 +285,11 @@ pub struct ClientSide {
     pub staff_file_name: String,
     /// An open approval of `file`, requested by the owner from the client's admin.
     pub approval: ApprovalId,
+    /// A sent (unpaid) invoice of the client, by the owner, for `project`.
+    pub invoice: atrium_core::ids::InvoiceId,
+    /// Its notes and its line's description.
+    pub invoice_notes: String,
+    pub invoice_line: String,
 }
 
 impl ClientSide {
@@ -315,6 +320,9 @@ impl ClientSide {
             self.staff_file.to_string(),
             self.staff_file_name.clone(),
             self.approval.to_string(),
+            self.invoice.to_string(),
+            self.invoice_notes.clone(),
+            self.invoice_line.clone(),
             self.admin.to_string(),
             self.finance.to_string(),
             self.viewer.to_string(),
@@ -466,7 +474,37 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
         .await
         .expect("approval")
         .id;
+    let invoice_notes = format!("InvoiceNote{key} thanks for the secret launch");
+    let invoice_line = format!("InvoiceLine{key} retainer");
+    let invoice = s
+        .create_invoice(
+            owner,
+            atrium_store::billing::NewInvoice {
+                client_id: c.id,
+                project_id: Some(p.id),
+                currency: "EUR".into(),
+                issue_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).expect("date"),
+                due_date: chrono::NaiveDate::from_ymd_opt(2099, 1, 5).expect("date"),
+                lines: vec![atrium_core::money::LineInput {
+                    description: invoice_line.clone(),
+                    quantity: "10".into(),
+                    unit_price: "1000.00".into(),
+                    tax_rate: "20".into(),
+                    discount: String::new(),
+                }],
+                notes: invoice_notes.clone(),
+                payment_instructions: None,
+            },
+            None,
+        )
+        .await
+        .expect("invoice")
+        .id;
+    s.send_invoice(owner, invoice, None).await.expect("send invoice");
     ClientSide {
+        invoice,
+        invoice_notes,
+        invoice_line,
         approval,
         file,
         file_name,
