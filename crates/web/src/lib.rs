@@ -13,8 +13,8 @@ pub mod flows;
 pub mod headers;
 pub mod jobs;
 pub mod pages;
-pub mod preview;
 pub mod pdf;
+pub mod preview;
 pub mod routes;
 pub mod state;
 
