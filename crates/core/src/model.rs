@@ -166,6 +166,8 @@ string_enum!(
         ApprovalRequested = "approval_requested",
         /// A client decided on an approval I requested (staff).
         ApprovalDecided = "approval_decided",
+        /// An invoice was sent to my client (client admins and finance users).
+        InvoiceSent = "invoice_sent",
     }
 );
 
@@ -180,6 +182,7 @@ impl NotificationKind {
             NotificationKind::Message => "new messages",
             NotificationKind::ApprovalRequested => "approvals requested from you",
             NotificationKind::ApprovalDecided => "decisions on approvals you requested",
+            NotificationKind::InvoiceSent => "invoices sent to you",
         }
     }
 

@@ -79,6 +79,11 @@ impl Currency {
 
     /// An amount for people: `EUR 1,234.50`.
     pub fn display(self, d: Decimal) -> String {
+        format!("{} {}", self.code(), self.grouped(d))
+    }
+
+    /// An amount for people without its currency, in the currency's decimals: `1,234.50`.
+    pub fn grouped(self, d: Decimal) -> String {
         let s = self.format(d);
         let (neg, s) = s.strip_prefix('-').map_or((false, s.as_str()), |r| (true, r));
         let (int, frac) = s.split_once('.').map_or((s, None), |(i, f)| (i, Some(f)));
@@ -91,8 +96,8 @@ impl Currency {
         }
         let sign = if neg { "-" } else { "" };
         match frac {
-            Some(f) => format!("{} {sign}{grouped}.{f}", self.code()),
-            None => format!("{} {sign}{grouped}", self.code()),
+            Some(f) => format!("{sign}{grouped}.{f}"),
+            None => format!("{sign}{grouped}"),
         }
     }
 

@@ -378,6 +378,12 @@ pub fn person_sees_work(role: Role, client: Option<ClientId>, work_client: Clien
     role != Role::ClientFinance && client == Some(work_client) && !internal
 }
 
+/// Whether a person is told about a client's issued invoices: that client's admins and finance
+/// users, the people whose billing scope shows them (staff are not notified of their own work).
+pub fn person_receives_invoices(role: Role, client: Option<ClientId>, invoice_client: ClientId) -> bool {
+    matches!(role, Role::ClientAdmin | Role::ClientFinance) && client == Some(invoice_client)
+}
+
 /// Whether a task change touches only its status (what a client assignee may do).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskChange {
@@ -671,5 +677,15 @@ mod tests {
         assert!(check_assignee(c, Role::Staff, None).is_ok());
         assert!(check_assignee(c, Role::ClientViewer, Some(c)).is_ok());
         assert!(check_assignee(c, Role::ClientAdmin, Some(ClientId::new())).is_err());
+    }
+
+    #[test]
+    fn invoices_are_announced_to_the_clients_admins_and_finance_users_only() {
+        let (a, b) = (ClientId::new(), ClientId::new());
+        assert!(person_receives_invoices(Role::ClientAdmin, Some(a), a));
+        assert!(person_receives_invoices(Role::ClientFinance, Some(a), a));
+        assert!(!person_receives_invoices(Role::ClientViewer, Some(a), a));
+        assert!(!person_receives_invoices(Role::ClientFinance, Some(b), a));
+        assert!(!person_receives_invoices(Role::Owner, None, a));
     }
 }

@@ -20,7 +20,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use atrium_core::ids::{ClientId, InvoiceId, InvoiceLineId, PaymentId, ProjectId};
-use atrium_core::model::{Invoice, InvoiceLine, InvoiceSettings, InvoiceStatus, InvoiceTax, Payment, PaymentMethod};
+use atrium_core::model::{
+    Invoice, InvoiceLine, InvoiceSettings, InvoiceStatus, InvoiceTax, NotificationKind, Payment, PaymentMethod,
+};
 use atrium_core::money::{self, Currency, Decimal, LineInput, Totals};
 use atrium_core::policy::{Actor, ClientFilter, Scope};
 use atrium_core::validate::BODY_MAX;
@@ -35,6 +37,7 @@ use crate::audit::{self, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, invoice, invoice_line, invoice_settings, payment, project};
+use crate::notifications::{Notice, Target, invoice_recipients, notify};
 use crate::work::{Page, PageRequest, deleted_clients, page};
 
 /// Longest payment reference.
@@ -323,7 +326,18 @@ impl Store {
         }
         let detail = serde_json::json!({ "number": row.number, "total": row.total, "currency": row.currency });
         audit::write(&tx, Some(actor), entry("invoice.send", id, ClientId(row.client_id), detail, ip)).await?;
+        // The client's admins and finance users hear of it, by their own notification settings.
+        let client = ClientId(row.client_id);
+        let total = match (Currency::parse("currency", &row.currency), money::stored(&row.total)) {
+            (Ok(c), Ok(t)) => c.display(t),
+            _ => format!("{} {}", row.currency, row.total),
+        };
+        let text = format!("Invoice {} for {total} is due {}", row.number, row.due_date.format("%b %-d, %Y"));
+        let recipients = invoice_recipients(&tx, client).await?;
+        let notice = Notice { kind: NotificationKind::InvoiceSent, client, target: Target::Invoice(id), text };
+        let created = notify(&tx, &notice, &recipients.iter().collect::<Vec<_>>()).await?;
         tx.commit().await.map_err(db_err)?;
+        self.announce(created).await;
         self.invoice(actor, id).await
     }
 

@@ -5,10 +5,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use atrium_core::ids::{ApprovalId, ClientId, NotificationId, ProjectId, TaskId, UserId};
+use atrium_core::ids::{ApprovalId, ClientId, InvoiceId, NotificationId, ProjectId, TaskId, UserId};
 use atrium_core::live::LiveEvent;
 use atrium_core::model::{Channel, Delivery, Notification, NotificationKind, Role};
-use atrium_core::policy::{Actor, person_sees_work};
+use atrium_core::policy::{Actor, person_receives_invoices, person_sees_work};
 use atrium_core::{Error, Result};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
@@ -41,6 +41,21 @@ pub struct Person {
 
 /// Active people who can see project work of `client` (`internal`: staff only), by name.
 pub(crate) async fn people_seeing<C: ConnectionTrait>(c: &C, client: ClientId, internal: bool) -> Result<Vec<Person>> {
+    let mut out = active_people(c, client, !internal).await?;
+    out.retain(|p| person_sees_work(p.role, p.client_id, client, internal));
+    out.sort_by_key(|p| p.name.to_lowercase());
+    Ok(out)
+}
+
+/// Active people who are told about `client`'s issued invoices (`policy::person_receives_invoices`).
+pub(crate) async fn invoice_recipients<C: ConnectionTrait>(c: &C, client: ClientId) -> Result<Vec<Person>> {
+    let mut out = active_people(c, client, true).await?;
+    out.retain(|p| person_receives_invoices(p.role, p.client_id, client));
+    Ok(out)
+}
+
+/// Active staff, and with `with_client_users` the active users of `client`, unfiltered.
+async fn active_people<C: ConnectionTrait>(c: &C, client: ClientId, with_client_users: bool) -> Result<Vec<Person>> {
     let mut out = Vec::new();
     let staff = user::Entity::find()
         .filter(user::Column::StaffRole.is_not_null())
@@ -52,7 +67,7 @@ pub(crate) async fn people_seeing<C: ConnectionTrait>(c: &C, client: ClientId, i
         let role = parse::<Role>("staff role", u.staff_role.as_deref().unwrap_or(""))?;
         out.push(Person { id: u.id.into(), name: u.name, email: u.email, role, client_id: None });
     }
-    if !internal {
+    if with_client_users {
         let members = membership::Entity::find()
             .filter(membership::Column::ClientId.eq(client.0))
             .all(c)
@@ -70,8 +85,6 @@ pub(crate) async fn people_seeing<C: ConnectionTrait>(c: &C, client: ClientId, i
             out.push(Person { id: u.id.into(), name: u.name, email: u.email, role, client_id: Some(client) });
         }
     }
-    out.retain(|p| person_sees_work(p.role, p.client_id, client, internal));
-    out.sort_by_key(|p| p.name.to_lowercase());
     Ok(out)
 }
 
@@ -133,6 +146,8 @@ pub enum Target {
     Messages(ProjectId, Channel),
     /// An approval request (its pages may not exist yet on every side).
     Approval(ApprovalId),
+    /// An issued invoice.
+    Invoice(InvoiceId),
 }
 
 impl Target {
@@ -141,6 +156,7 @@ impl Target {
             Target::Task(t) => ("task", t.to_string()),
             Target::Messages(p, _) => ("project", p.to_string()),
             Target::Approval(a) => ("approval", a.to_string()),
+            Target::Invoice(i) => ("invoice", i.to_string()),
         }
     }
 
@@ -154,6 +170,8 @@ impl Target {
             (Target::Messages(p, Channel::Client), false) => format!("/portal/projects/{p}/messages"),
             (Target::Approval(a), true) => format!("/staff/approvals/{a}"),
             (Target::Approval(a), false) => format!("/portal/approvals/{a}"),
+            (Target::Invoice(i), true) => format!("/staff/invoices/{i}"),
+            (Target::Invoice(i), false) => format!("/portal/billing/{i}"),
         }
     }
 }

@@ -76,6 +76,36 @@ async fn an_invoice_from_draft_to_paid_as_staff_and_client_see_it() {
     let (s, _) = call(&app, &staff, "POST", &format!("/invoices/{id}/send"), None).await;
     assert_eq!(s, 409, "sending twice");
 
+    // The client's admin and finance user are told (in the app and by mail), once; nobody else.
+    app.run_jobs().await;
+    let told = |user| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let notes = app
+                .store
+                .notifications(&app.actor(user).await, atrium_store::work::PageRequest { limit: 50, cursor: None })
+                .await
+                .unwrap();
+            notes.items.into_iter().filter(|n| n.subject_id == id).collect::<Vec<_>>()
+        }
+    };
+    for user in [w.a.admin, w.a.finance] {
+        let n = told(user).await;
+        assert_eq!(n.len(), 1, "one notification");
+        assert_eq!(n[0].kind.as_str(), "invoice_sent");
+        assert_eq!(n[0].url, format!("/portal/billing/{id}"));
+        assert_eq!(n[0].text, "Invoice INV-0003 for EUR 2,276.63 is due Mar 31, 2099");
+    }
+    for user in [w.a.viewer, w.b.admin, w.b.finance, w.staff, w.owner] {
+        assert!(told(user).await.is_empty(), "{user} is not told");
+    }
+    let mails: Vec<_> = app.mails().await.into_iter().filter(|m| m.text.contains("INV-0003")).collect();
+    let mut to: Vec<&str> = mails.iter().map(|m| m.to.as_str()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!((mails.len(), to.len()), (2, 2), "one mail each to the admin and the finance user: {to:?}");
+
     // Client admin and finance see it; viewer and another client's users do not.
     for t in [&admin, &finance] {
         let (s, got) = call(&app, t, "GET", &format!("/invoices/{id}"), None).await;

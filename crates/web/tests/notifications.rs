@@ -305,6 +305,7 @@ async fn delivery_settings_decide_between_off_in_app_email_and_digest() {
         ("message", "email"),
         ("approval_requested", "email"),
         ("approval_decided", "email"),
+        ("invoice_sent", "email"),
     ]
     .iter()
     .map(|(k, d)| (k.to_string(), d.to_string()))

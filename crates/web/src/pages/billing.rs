@@ -49,6 +49,14 @@ fn money(currency: &str, amount: &str) -> String {
     }
 }
 
+/// An amount without its currency (line amounts, where the currency heads the column).
+fn grouped(currency: &str, amount: &str) -> String {
+    match (Currency::parse("currency", currency), stored(amount)) {
+        (Ok(c), Ok(d)) => c.grouped(d),
+        _ => amount.to_string(),
+    }
+}
+
 fn date(d: NaiveDate) -> String {
     d.format("%b %-d, %Y").to_string()
 }
@@ -136,11 +144,15 @@ fn doc(st: &AppState, i: &Invoice) -> DocView {
                 unit_price: l.unit_price.clone(),
                 tax_rate: format!("{}%", l.tax_rate),
                 discount: if l.discount == "0" { String::new() } else { format!("{}%", l.discount) },
-                net: l.net.clone(),
+                net: grouped(&i.currency, &l.net),
             })
             .collect(),
         subtotal: m(&i.subtotal),
-        taxes: i.taxes.iter().map(|t| (format!("Tax {}% on {}", t.rate, t.base), m(&t.amount))).collect(),
+        taxes: i
+            .taxes
+            .iter()
+            .map(|t| (format!("Tax {}% on {}", t.rate, grouped(&i.currency, &t.base)), m(&t.amount)))
+            .collect(),
         total: m(&i.total),
         paid: m(&i.paid),
         balance: m(&i.balance),
