@@ -202,7 +202,7 @@ pub fn invoice_pdf(agency: &str, inv: &Invoice) -> Result<Vec<u8>> {
             pen.right(COL_TAX, y, 9.5, false, INK, &format!("{}%", l.tax_rate));
             let disc = if l.discount == "0" { String::new() } else { format!("{}%", l.discount) };
             pen.right(COL_DISC, y, 9.5, false, INK, &disc);
-            pen.right(RIGHT - 4.0, y, 9.5, false, INK, &l.net);
+            pen.right(RIGHT - 4.0, y, 9.5, false, INK, &currency.grouped(stored(&l.net)?));
             y += h - 8.0;
             pen.rule(y - 6.0, 0.5, (0xe5, 0xe7, 0xeb));
             y += 8.0;
