@@ -201,6 +201,18 @@ impl Store {
         self.build(actor, rows).await
     }
 
+    /// The approvals of one file the actor can see, newest first.
+    pub async fn approvals_of_file(&self, actor: &Actor, file: FileId) -> Result<Vec<Approval>> {
+        let f = self.file(actor, file).await?;
+        let rows = approval::Entity::find()
+            .filter(approval::Column::FileId.eq(f.id.0))
+            .order_by_desc(approval::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        self.build(actor, rows).await
+    }
+
     /// What is waiting on the actor: for a client user the open approvals naming them (their
     /// Home's outstanding tasks); for staff the open approvals they requested (My work).
     pub async fn approvals_for_user_open(&self, actor: &Actor) -> Result<Vec<Approval>> {

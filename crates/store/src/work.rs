@@ -436,6 +436,17 @@ impl Store {
         v.pop().ok_or(Error::NotFound)
     }
 
+    /// The names of those of `ids` that are visible in `scope`, in one query.
+    pub async fn project_names(&self, scope: &Scope, ids: &[ProjectId]) -> Result<HashMap<ProjectId, String>> {
+        let Some(q) = scoped_projects(scope, project::Entity::find()) else { return Ok(HashMap::new()) };
+        let rows = q
+            .filter(project::Column::Id.is_in(ids.iter().map(|p| p.0).collect::<Vec<_>>()))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(|p| (ProjectId(p.id), p.name)).collect())
+    }
+
     /// Creates a project for a client.
     pub async fn create_project(&self, actor: &Actor, n: NewProject, ip: Option<&str>) -> Result<Project> {
         actor.may_manage_work()?;

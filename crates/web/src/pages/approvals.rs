@@ -259,12 +259,8 @@ async fn list(st: &AppState, auth: &Authed, csrf: &CsrfToken, staff: bool, q: Li
     };
     let a = &auth.actor;
     let list = st.store.approvals(a, status).await?;
-    let mut projects = std::collections::HashMap::new();
-    for ap in &list {
-        if let std::collections::hash_map::Entry::Vacant(e) = projects.entry(ap.project_id) {
-            e.insert(st.store.project(&a.work_scope(), ap.project_id).await.map(|p| p.name).unwrap_or_default());
-        }
-    }
+    let ids: Vec<_> = list.iter().map(|ap| ap.project_id).collect();
+    let projects = st.store.project_names(&a.work_scope(), &ids).await?;
     let prefix = if staff { "/staff" } else { "/portal" };
     let today = chrono::Utc::now().date_naive();
     let rows = list

@@ -102,19 +102,21 @@ async fn files_page(
     // Without ?folder= the page shows the project's top folder.
     let current = q.folder.or_else(|| folders.iter().find(|f| f.parent_id.is_none()).map(|f| f.id));
     let files = match current {
-        Some(f) => st.store.files(a, pid, Some(f), false).await?,
+        Some(f) => st.store.files_with_versions(a, pid, Some(f), false).await?,
         None => vec![],
     };
     let deleted = if staff { st.store.files(a, pid, None, true).await? } else { vec![] };
     let mut views = Vec::with_capacity(files.len());
-    for f in &files {
-        let versions = st
-            .store
-            .file_versions(a, f.id)
-            .await?
-            .into_iter()
+    for (f, versions) in &files {
+        let versions = versions
+            .iter()
             .map(|v| {
-                (v.version, v.uploaded_by_name, v.created_at.format("%b %-d, %H:%M").to_string(), human_size(v.size))
+                (
+                    v.version,
+                    v.uploaded_by_name.clone(),
+                    v.created_at.format("%b %-d, %H:%M").to_string(),
+                    human_size(v.size),
+                )
             })
             .collect();
         views.push(FileView {
@@ -378,10 +380,9 @@ async fn file_page(
     let fid = id.to_string();
     let approvals = st
         .store
-        .approvals(a, None)
+        .approvals_of_file(a, id)
         .await?
         .into_iter()
-        .filter(|ap| ap.subject_id == fid)
         .map(|ap| {
             let label = match ap.version {
                 Some(n) => format!("Approval of v{n}"),
@@ -440,17 +441,12 @@ async fn file_page(
             })
             .collect(),
         approvals,
-        can_upload: a.may_upload().is_ok() && chrome_can_write(auth),
-        can_change: a.may_change_file(f.uploaded_by).is_ok() && chrome_can_write(auth),
+        can_upload: a.may_upload().is_ok(),
+        can_change: a.may_change_file(f.uploaded_by).is_ok(),
         folders: folders.iter().map(|x| (x.id.to_string(), x.name.clone(), x.id == f.folder_id)).collect(),
         name: f.name,
     })
     .map(IntoResponse::into_response)
-}
-
-/// Nothing is offered for change while staff view the portal as a client.
-fn chrome_can_write(auth: &Authed) -> bool {
-    auth.actor.viewing_staff().is_none()
 }
 
 /// A file's page, staff side: preview, versions, approvals, rename and move.
