@@ -347,6 +347,15 @@ impl Actor {
         self.staff_or(Error::Forbidden("only staff can manage invoices"))
     }
 
+    /// Export invoices for accounting: staff. Someone who sees no billing at all gets 404 (it
+    /// does not exist for them); a client's billing users 403.
+    pub fn may_export_invoices(&self) -> Result<()> {
+        if !self.sees_billing() {
+            return Err(Error::NotFound);
+        }
+        self.may_manage_invoices()
+    }
+
     /// Change the invoice numbering and default payment instructions: owners and admins.
     pub fn may_configure_billing(&self) -> Result<()> {
         self.staff_or(Error::NotFound)?;
@@ -687,5 +696,15 @@ mod tests {
         assert!(!person_receives_invoices(Role::ClientViewer, Some(a), a));
         assert!(!person_receives_invoices(Role::ClientFinance, Some(b), a));
         assert!(!person_receives_invoices(Role::Owner, None, a));
+    }
+
+    #[test]
+    fn invoice_exports_are_for_staff_and_invisible_to_those_without_billing() {
+        let c = ClientId::new();
+        let actor = |role, client| Actor::new(UserId::new(), "A".into(), "a@x.test".into(), role, client).unwrap();
+        assert!(actor(Role::Staff, None).may_export_invoices().is_ok());
+        assert!(matches!(actor(Role::ClientFinance, Some(c)).may_export_invoices(), Err(Error::Forbidden(_))));
+        assert!(matches!(actor(Role::ClientAdmin, Some(c)).may_export_invoices(), Err(Error::Forbidden(_))));
+        assert!(matches!(actor(Role::ClientViewer, Some(c)).may_export_invoices(), Err(Error::NotFound)));
     }
 }

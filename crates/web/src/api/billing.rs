@@ -303,11 +303,7 @@ pub fn cell(s: &str) -> String {
     responses((status = 200, content_type = "text/csv", body = String), (status = 403), (status = 404)))]
 pub async fn export_csv(State(st): State<AppState>, auth: Authed, Q(q): Q<InvoicesQuery>) -> AppResult<Response> {
     let filter = q.filter()?;
-    // Viewers see no billing at all (404); other client users may not export (403).
-    if !auth.actor.sees_billing() && !auth.actor.is_staff() {
-        return Err(Error::NotFound.into());
-    }
-    auth.actor.may_manage_invoices()?;
+    auth.actor.may_export_invoices()?;
     let list = st.store.invoices(&auth.actor, &filter).await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [

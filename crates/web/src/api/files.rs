@@ -321,12 +321,17 @@ pub async fn download(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let id: FileId = id.parse()?;
-    let version = match q.version.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(s.parse::<u32>().map_err(|_| Error::invalid("version", "must be a version number"))?),
-    };
+    let version = version_param(q.version.as_deref())?;
     let (file, v) = st.store.file_download(&auth.actor, id, version).await?;
     serve_blob(&st, &file.name, &v.sha256, &v.content_type, v.size, q.inline.unwrap_or(false), &headers).await
+}
+
+/// `?version=`: a version number, or the current version when absent or empty.
+fn version_param(v: Option<&str>) -> Result<Option<u32>, Error> {
+    match v {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse::<u32>().map(Some).map_err(|_| Error::invalid("version", "must be a version number")),
+    }
 }
 
 /// `?version=&size=` of a thumbnail.
@@ -352,10 +357,7 @@ pub async fn thumbnail(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let id: FileId = id.parse()?;
-    let version = match q.version.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(s.parse::<u32>().map_err(|_| Error::invalid("version", "must be a version number"))?),
-    };
+    let version = version_param(q.version.as_deref())?;
     let size = match q.size.as_deref() {
         None | Some("") | Some("small") => preview::THUMB_SIZE,
         Some("large") => preview::LARGE_SIZE,
