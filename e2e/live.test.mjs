@@ -140,6 +140,11 @@ test("a client message appears on staff's open conversation without a reload", (
   await client.waitForLoadState("networkidle");
   await staff.waitForFunction((t) => document.getElementById("messages")?.textContent.includes(t), text, { timeout: 5000 });
   assert.equal(await staff.evaluate(() => window.__noReload), true, "updated without a reload");
+  // Staff's open page recorded reading it with a POST (opening a page changes nothing by
+  // itself); the client's page shows the receipt live.
+  await client.waitForFunction((t) => [...document.querySelectorAll("#messages > li")]
+    .some((li) => li.textContent.includes(t) && /Seen by/.test(li.querySelector(".seen")?.textContent || "")),
+  text, { timeout: 5000 });
   await staff.screenshot({ path: join(SCREENSHOTS, "staff-messages-desktop.png"), fullPage: false });
   await client.goto(`${server.base}/notifications`);
   await client.screenshot({ path: join(SCREENSHOTS, "portal-notifications-desktop.png"), fullPage: false });

@@ -121,6 +121,7 @@ impl Store {
     ) -> Result<Message> {
         let p = self.conversation(actor, project, channel).await?;
         actor.may_post_message(channel)?;
+        self.hit_post_limit(actor).await?;
         let client = ClientId(p.client_id);
         let internal = channel == Channel::Staff;
         let mentioned = resolve_mentions(&self.db, actor, client, internal, &body).await?;
@@ -225,6 +226,7 @@ impl Store {
     pub async fn edit_message(&self, actor: &Actor, id: MessageId, body: String, ip: Option<&str>) -> Result<Message> {
         let (row, channel, p) = self.message_row(actor, id).await?;
         actor.may_change_message(UserId(row.author_id), row.created_at, Utc::now())?;
+        self.hit_post_limit(actor).await?;
         let client = ClientId(p.client_id);
         resolve_mentions(&self.db, actor, client, channel == Channel::Staff, &body).await?;
         let tx = self.write_tx().await?;

@@ -7,7 +7,20 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::db::{Store, db_err};
 
+/// How many comments and messages (new or edited) one user may post per [`POST_WINDOW_SECS`]
+/// (SEC-IO-7), on every path that posts: pages, API, and later mail-in.
+pub const POSTS_PER_WINDOW: u32 = 30;
+/// The window of [`POSTS_PER_WINDOW`], in seconds.
+pub const POST_WINDOW_SECS: i64 = 60;
+
 impl Store {
+    /// Counts one post (comment or message, new or edited) by `actor`; past
+    /// [`POSTS_PER_WINDOW`] in the window it fails with [`Error::RateLimited`].
+    pub(crate) async fn hit_post_limit(&self, actor: &atrium_core::policy::Actor) -> Result<()> {
+        let key = format!("post:user:{}", actor.user_id());
+        self.hit_rate_limit(&key, POSTS_PER_WINDOW, Duration::seconds(POST_WINDOW_SECS)).await
+    }
+
     /// Counts one attempt against `key`; fails with [`Error::RateLimited`] past `limit` attempts
     /// in `window`.
     pub async fn hit_rate_limit(&self, key: &str, limit: u32, window: Duration) -> Result<()> {

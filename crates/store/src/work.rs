@@ -903,6 +903,7 @@ impl Store {
     ) -> Result<Comment> {
         let t = self.task(&actor.work_scope(), task).await?;
         actor.may_comment(visibility)?;
+        self.hit_post_limit(actor).await?;
         let internal = visibility == Visibility::Note;
         let mentioned = resolve_mentions(&self.db, actor, t.client_id, internal, &body).await?;
         let creator = task::Entity::find_by_id(task.0).one(&self.db).await.map_err(db_err)?.map(|r| r.created_by);

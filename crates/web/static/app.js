@@ -12,6 +12,30 @@
   }, true);
 })();
 
+// Reading a conversation: once its page is shown, the script tells the server with a POST
+// (opening, prefetching or embedding a page never changes anything on the server).
+(function () {
+  "use strict";
+  var sent = {};
+  function markRead() {
+    if (document.visibilityState !== "visible") { return; }
+    var el = document.querySelector("[data-read-url]");
+    if (!el) { return; }
+    var url = el.getAttribute("data-read-url"), upTo = el.getAttribute("data-read-up-to");
+    if (!upTo || sent[url] === upTo) { return; }
+    sent[url] = upTo;
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": document.body.getAttribute("data-csrf") || "" },
+      body: JSON.stringify({ up_to: upTo })
+    }).then(function (r) { if (!r.ok) { sent[url] = null; } }).catch(function () { sent[url] = null; });
+  }
+  document.addEventListener("DOMContentLoaded", markRead);
+  document.addEventListener("visibilitychange", markRead);
+  document.body.addEventListener("atrium:refreshed", markRead);
+})();
+
 // @mention autocomplete for textareas with data-mention-src (the people who can see the
 // thing, from the API). Picking someone inserts "@[Name]", which the server resolves.
 (function () {

@@ -47,7 +47,8 @@ async fn posting_and_listing_renders_sanitized_markdown() {
     let html = m["body_html"].as_str().expect("body_html");
     assert!(html.contains("<strong>great</strong>"), "markdown is rendered: {html}");
     assert!(!html.to_lowercase().contains("<script"), "no script element survives: {html}");
-    assert!(!html.to_lowercase().contains("onerror"), "no event handler survives: {html}");
+    assert!(!html.to_lowercase().contains("<img"), "no element with an event handler survives: {html}");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "raw HTML is shown as text: {html}");
     assert!(m["edited_at"].is_null());
 
     // Both sides see it in the client channel, newest first, after the seeded message.
@@ -305,8 +306,21 @@ async fn portal_home_lists_projects_with_unread_messages() {
     }
     let home = c.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains(r#"<span class="count">3</span>"#), "three unread: {home}");
-    // Opening the conversation reads it; Home no longer lists it.
-    c.get(app.url(&format!("/portal/projects/{}/messages", w.a.project))).send().await.unwrap();
+    // Opening the conversation reads nothing by itself (SEC-IO-6) …
+    let page = c.get(app.url(&format!("/portal/projects/{}/messages", w.a.project))).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let home = c.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains(r#"<span class="count">3</span>"#), "still three unread: {home}");
+    // … the page's script then POSTs that it was read; Home no longer lists it.
+    let up_to = page.split("data-read-up-to=\"").nth(1).and_then(|r| r.split('"').next()).expect("data-read-up-to");
+    let r = c
+        .post(app.url(&format!("/api/v1/projects/{}/messages/read", w.a.project)))
+        .header("x-csrf-token", csrf_from(&page))
+        .json(&json!({"up_to": up_to}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
     let home = c.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
     assert!(!home.contains("New messages"), "{home}");
     // The staff channel never counts for a client.

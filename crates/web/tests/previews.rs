@@ -134,7 +134,9 @@ async fn text_and_markdown_are_rendered_safely_and_long_text_is_cut() {
     let p = page(&app, w.a.admin, &format!("/portal/files/{md}")).await;
     assert_eq!(p.status, 200);
     assert!(p.body.contains("<h1>Kick-off</h1>") && p.body.contains("<strong>Budget</strong>"), "{}", p.body);
-    assert!(!p.body.contains("alert('md')") && !p.body.contains("javascript:alert"), "{}", p.body);
+    // Raw HTML in markdown is shown as text, never as an element.
+    assert!(!p.body.contains("<script>alert") && !p.body.contains("javascript:alert"), "{}", p.body);
+    assert!(p.body.contains("&lt;script&gt;alert("), "{}", p.body);
 
     let txt = upload_as(&app, &staff, w.a.project, "log.txt", b"Use <b>not bold</b> & <script>x()</script>").await;
     let p = page(&app, w.a.admin, &format!("/portal/files/{txt}")).await;

@@ -71,6 +71,8 @@ struct MessagesPage {
     messages: Vec<MessageView>,
     can_post: bool,
     mention_src: String,
+    /// The newest message shown, for the script to mark read (empty: nothing to mark).
+    read_up_to: String,
 }
 
 /// `?channel=` of the staff conversation page.
@@ -96,12 +98,11 @@ async fn conversation(
     let p = st.store.project(&a.work_scope(), pid).await?;
     let mut list = st.store.messages(a, pid, channel, PageRequest { limit: PAGE_MESSAGES, cursor: None }).await?;
     list.items.reverse();
-    // Opening the conversation reads it (never under "View as client": no false receipts).
-    if let Some(last) = list.items.last()
-        && a.may_change_own_settings().is_ok()
-    {
-        st.store.mark_messages_read(a, pid, last.id).await?;
-    }
+    // Reading is recorded by a POST the page's script sends once the page is shown (SEC-IO-6:
+    // opening, prefetching or embedding this URL changes nothing); never under "View as
+    // client" (no false receipts).
+    let read_up_to =
+        list.items.last().filter(|_| a.may_change_own_settings().is_ok()).map(|m| m.id.to_string()).unwrap_or_default();
     let unread = st.store.unread_messages(a, pid).await?;
     let now = chrono::Utc::now();
     let messages = list
@@ -146,6 +147,7 @@ async fn conversation(
         messages,
         can_post: a.may_post_message(channel).is_ok(),
         mention_src: format!("/api/v1/projects/{pid}/people?internal={}", channel == Channel::Staff),
+        read_up_to,
     })
 }
 

@@ -371,7 +371,12 @@ async fn file_page(
             let range = 0..v.size.min(crate::preview::TEXT_MAX_BYTES);
             let read = st.blobs.get(&v.sha256, Some(range)).await?;
             let parts: Vec<bytes::Bytes> = futures_util::TryStreamExt::try_collect(read.stream).await?;
-            let html = crate::preview::text_html(&parts.concat(), kind == crate::preview::Kind::Markdown);
+            let markdown = kind == crate::preview::Kind::Markdown;
+            // Bounded (SEC-IO-7), but up to 256 KiB of markdown is still real work: off the
+            // async workers.
+            let html = tokio::task::spawn_blocking(move || crate::preview::text_html(&parts.concat(), markdown))
+                .await
+                .map_err(|e| atrium_core::Error::Internal(format!("text preview: {e}")))?;
             (html, v.size > crate::preview::TEXT_MAX_BYTES)
         }
         _ => (None, false),
