@@ -1,8 +1,10 @@
-//! CSRF protection (SEC-IO-6): a double-submit token. Every response to a browser without the
-//! token cookie sets one; every state-changing request that could ride on the browser's cookies
-//! must echo it, as the `_csrf` form field or the `X-CSRF-Token` header, and a present `Origin`
-//! header must be the public origin. Bearer-token API calls carry no ambient credentials and
-//! are exempt.
+//! CSRF protection (SEC-IO-6). A signed-in browser's token is derived from its session secret
+//! (`SHA-256("atrium-csrf\0" ‖ secret)`): bound to that session, new at every sign-in (a new
+//! session), and useless without the `HttpOnly` session cookie it came from. A browser without a
+//! session (sign-in, reset and invitation forms) gets a random double-submit token in a cookie.
+//! Every state-changing request that could ride on the browser's cookies must echo its token, as
+//! the `_csrf` form field or the `X-CSRF-Token` header, and a present `Origin` header must be the
+//! public origin. Bearer-token API calls carry no ambient credentials and are exempt.
 
 use atrium_core::{Error, token};
 use axum::body::Body;
@@ -36,11 +38,17 @@ pub const HEADER: &str = "x-csrf-token";
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let jar = CookieJar::from_headers(req.headers());
     let existing = jar.get(state.config.csrf_cookie()).map(|c| c.value().to_string()).filter(|v| token::well_formed(v));
-    let (value, fresh) = match existing {
+    let session = jar.get(state.config.session_cookie()).map(|c| c.value()).filter(|v| token::well_formed(v));
+    let (cookie_value, fresh) = match existing {
         Some(v) => (v, false),
         None => (token::generate().secret, true),
     };
-    let req = match check(&state, req, &value).await {
+    let expected = match session {
+        Some(secret) => Expected::Session(session_token(secret)),
+        None => Expected::Cookie(cookie_value.clone()),
+    };
+    let value = expected.token().to_string();
+    let req = match check(&state, req, &expected).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -48,7 +56,7 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     req.extensions_mut().insert(CsrfToken(value.clone()));
     let mut res = next.run(req).await;
     if fresh {
-        let mut c = Cookie::new(state.config.csrf_cookie(), value);
+        let mut c = Cookie::new(state.config.csrf_cookie(), cookie_value);
         c.set_http_only(true);
         c.set_same_site(SameSite::Strict);
         c.set_secure(state.config.https());
@@ -60,7 +68,28 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     res
 }
 
-async fn check(state: &AppState, req: Request, expected: &str) -> Result<Request, AppError> {
+/// The token a signed-in browser must echo: derived from its session secret.
+pub fn session_token(session_secret: &str) -> String {
+    token::hash(&format!("atrium-csrf\0{session_secret}"))
+}
+
+/// What a write must echo, and what it is bound to.
+enum Expected {
+    /// Derived from the session cookie sent with the request.
+    Session(String),
+    /// The double-submit cookie sent with the request (no session).
+    Cookie(String),
+}
+
+impl Expected {
+    fn token(&self) -> &str {
+        match self {
+            Expected::Session(t) | Expected::Cookie(t) => t,
+        }
+    }
+}
+
+async fn check(state: &AppState, req: Request, expected: &Expected) -> Result<Request, AppError> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || bearer(req.headers()).is_some() {
         return Ok(req);
@@ -84,10 +113,13 @@ async fn check(state: &AppState, req: Request, expected: &str) -> Result<Request
         tracing::info!(origin, "cross-origin write refused");
         return Err(denied());
     }
-    // The cookie must have come with the request (a fresh one proves nothing).
-    if jar.get(state.config.csrf_cookie()).map(|c| c.value()) != Some(expected) {
+    // Without a session, the cookie must have come with the request (a fresh one proves nothing).
+    if let Expected::Cookie(v) = expected
+        && jar.get(state.config.csrf_cookie()).map(|c| c.value()) != Some(v.as_str())
+    {
         return Err(denied());
     }
+    let expected = expected.token();
     if let Some(h) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         return if token::same(h, expected) { Ok(req) } else { Err(denied()) };
     }

@@ -15,14 +15,31 @@ fn window(st: &AppState) -> chrono::Duration {
     chrono::Duration::from_std(st.config.rate_window).unwrap_or(chrono::Duration::minutes(15))
 }
 
+/// One account's password sign-in from all addresses together may be tried this many times
+/// `login_per_account` in a window before it is refused from everywhere.
+pub const LOGIN_ACCOUNT_ALL_ADDRESSES: u32 = 10;
+
 /// Counts an attempt of `kind` from `ip` and for `email` (SEC-AUTH-4).
+///
+/// Password sign-in (`login`) is limited per address, per account *from that address*
+/// (`login_per_account`, 10 per 15 minutes), and per account from all addresses together (ten
+/// times that): a stranger guessing from one address locks out only that address, never the
+/// account's owner elsewhere, while a guess spread over many addresses is still bounded. Sign-in
+/// by email link has counters of its own, so it keeps working while password sign-in is limited.
+/// Links and resets are limited per address and per account (each request sends a mail).
 pub async fn rate_limit(st: &AppState, kind: &str, ip: &str, email: &str) -> Result<()> {
     let w = window(st);
     st.store.hit_rate_limit(&format!("{kind}:ip:{ip}"), st.config.login_per_ip, w).await?;
     // Keyed by a hash of what was typed: any input (however long, or with bytes a database
     // rejects) becomes a key of fixed length.
     let account = atrium_core::token::hash(&email.trim().to_lowercase());
-    st.store.hit_rate_limit(&format!("{kind}:account:{account}"), st.config.login_per_account, w).await
+    if kind != "login" {
+        return st.store.hit_rate_limit(&format!("{kind}:account:{account}"), st.config.login_per_account, w).await;
+    }
+    let here = atrium_core::token::hash(&format!("{account}\0{ip}"));
+    st.store.hit_rate_limit(&format!("login:account-ip:{here}"), st.config.login_per_account, w).await?;
+    let everywhere = st.config.login_per_account.saturating_mul(LOGIN_ACCOUNT_ALL_ADDRESSES);
+    st.store.hit_rate_limit(&format!("login:account:{account}"), everywhere, w).await
 }
 
 fn entry<'a>(action: &'static str, user: &User, ip: &'a str) -> Entry<'a> {

@@ -128,7 +128,11 @@ async fn magic_link_is_single_use_and_built_from_public_url() {
     let r = b.post(app.url(&path)).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/portal");
-    let again = b.post(app.url(&path)).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    // Signing in rotated the CSRF token (it is bound to the new session): take the page's.
+    let page = b.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let fresh = csrf_from(&page);
+    assert_ne!(fresh, csrf);
+    let again = b.post(app.url(&path)).form(&[("_csrf", fresh.as_str())]).send().await.unwrap();
     assert_eq!(again.status(), 410, "single use");
     app.stop().await;
 }

@@ -417,6 +417,14 @@ async fn content_types_are_sniffed_from_the_bytes_and_html_is_always_an_attachme
     assert_eq!(g.header("content-type"), "application/octet-stream");
     assert_eq!(g.header("x-content-type-options"), "nosniff");
     assert_eq!(g.bytes, html);
+
+    // Plain text is shown inline with its charset named, so a browser never guesses another.
+    let text = "Grüße, notes in UTF-8".as_bytes();
+    let a = post_form(&app, &client, w.a.project, claimed_png(text, "notes.txt")).await;
+    assert_eq!((a.status, a.json()["content_type"].clone()), (201, json!("text/plain")), "{}", a.body);
+    let g = get_bytes(&app, &client, &format!("/files/{}/download?inline=true", id_of(&a.json())), None).await;
+    assert!(g.header("content-disposition").starts_with("inline;"), "{}", g.header("content-disposition"));
+    assert_eq!(g.header("content-type"), "text/plain; charset=utf-8");
 }
 
 /// A client that sends half its upload and hangs up leaves no row and no blob (not even a

@@ -69,6 +69,9 @@ async fn sec_io_4_security_headers_on_every_response() {
         }
         assert_eq!(get("frame-ancestors"), Some(vec!["'none'".to_string()]), "{what}: {csp}");
         assert_eq!(get("object-src"), Some(vec!["'none'".to_string()]), "{what}: {csp}");
+        // No `data:` images: nothing of the app uses them, and they would let injected markup
+        // show pictures that were never uploaded.
+        assert_eq!(get("img-src"), Some(vec!["'self'".to_string()]), "{what}: {csp}");
         assert_eq!(header(&a, "x-content-type-options"), Some("nosniff"), "{what}");
         assert_eq!(header(&a, "referrer-policy"), Some("same-origin"), "{what}");
         assert_eq!(header(&a, "x-frame-options"), Some("DENY"), "{what}");
@@ -288,11 +291,14 @@ async fn sec_sess_1_new_session_on_every_login() {
     let planted = atrium_core::token::generate().secret;
     let b = app.browser_creds(None).await;
     let cookie = format!("atrium_session={planted}; {}", b.cookie);
+    // The sign-in page's token (bound to whatever session cookie the browser sent).
+    let login = api().get(app.url("/login")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_from(&login);
     let a = Answer::of(
         api()
             .post(app.url("/login"))
             .header("cookie", &cookie)
-            .form(&[("_csrf", b.csrf.as_str()), ("email", "viewer@a.test"), ("password", PASSWORD)])
+            .form(&[("_csrf", csrf.as_str()), ("email", "viewer@a.test"), ("password", PASSWORD)])
             .send()
             .await
             .unwrap(),
@@ -518,12 +524,16 @@ async fn sec_io_6_csrf_refuses_forms_without_token_or_from_another_origin() {
         r.send()
     };
     let body = || ("body", "Hello from a form".to_string());
-    let session_only = format!("atrium_session={}", me.session.as_deref().unwrap());
+    // Signed in, the token is bound to the session: neither another session's token nor the
+    // anonymous double-submit cookie's value will do.
+    let other = app.browser_creds(Some(w.a.admin)).await;
+    let cookie_token = me.cookie.split("; ").find_map(|c| c.strip_prefix("atrium_csrf=")).unwrap().to_string();
     let refused: Vec<(&str, String, Form, Option<&'static str>)> = vec![
         ("no token", me.cookie.clone(), vec![body()], None),
         ("wrong token", me.cookie.clone(), vec![body(), ("_csrf", atrium_core::token::generate().secret)], None),
         ("empty token", me.cookie.clone(), vec![body(), ("_csrf", String::new())], None),
-        ("token without its cookie", session_only.clone(), vec![body(), ("_csrf", me.csrf.clone())], None),
+        ("another session's token", me.cookie.clone(), vec![body(), ("_csrf", other.csrf.clone())], None),
+        ("the double-submit cookie's token", me.cookie.clone(), vec![body(), ("_csrf", cookie_token.clone())], None),
         ("foreign origin", me.cookie.clone(), vec![body(), ("_csrf", me.csrf.clone())], Some("https://evil.example")),
         ("null origin", me.cookie.clone(), vec![body(), ("_csrf", me.csrf.clone())], Some("null")),
         (

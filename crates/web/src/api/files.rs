@@ -443,7 +443,13 @@ pub async fn serve_blob(
     let show = inline && inline_safe(content_type);
     let mut res = Response::new(Body::from_stream(read.stream));
     let h = res.headers_mut();
-    let ct = if show { content_type } else { "application/octet-stream" };
+    // Bytes are only sniffed as text/plain when they decode as UTF-8, so say so: a browser
+    // never guesses another charset (or a type) for them.
+    let ct = match (show, content_type) {
+        (true, "text/plain") => "text/plain; charset=utf-8",
+        (true, ct) => ct,
+        (false, _) => "application/octet-stream",
+    };
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),

@@ -592,7 +592,7 @@ pub fn csrf_from(html: &str) -> String {
 pub struct BrowserCreds {
     /// The `Cookie` header value.
     pub cookie: String,
-    /// The CSRF token matching the CSRF cookie.
+    /// The CSRF token to echo: derived from the session when signed in, else the CSRF cookie's.
     pub csrf: String,
     /// The session secret, if signed in.
     pub session: Option<String>,
@@ -610,6 +610,8 @@ impl TestApp {
         if let Some(s) = &session {
             cookie = format!("{}={s}; {cookie}", self.config.session_cookie());
         }
+        // A signed-in browser's token is bound to its session (SEC-IO-6).
+        let csrf = session.as_deref().map(atrium_web::csrf::session_token).unwrap_or(csrf);
         BrowserCreds { cookie, csrf, session }
     }
 
