@@ -56,6 +56,30 @@ pub(crate) fn task(m: task::Model) -> Result<Task> {
     })
 }
 
+/// A list whose markdown adds up to more than this many bytes is rendered on a blocking thread:
+/// rendering is bounded per text (SEC-IO-7), but a long thread of long comments is still work
+/// the async workers should not do.
+pub(crate) const RENDER_INLINE_MAX: usize = 32 * 1024;
+
+/// Converts `rows` with `f` (which renders markdown), off the async workers when the markdown
+/// (`size` of each row) adds up to more than [`RENDER_INLINE_MAX`].
+pub(crate) async fn render_all<R, T>(
+    rows: Vec<R>,
+    size: impl Fn(&R) -> usize,
+    f: impl Fn(R) -> Result<T> + Send + 'static,
+) -> Result<Vec<T>>
+where
+    R: Send + 'static,
+    T: Send + 'static,
+{
+    if rows.iter().map(size).sum::<usize>() <= RENDER_INLINE_MAX {
+        return rows.into_iter().map(f).collect();
+    }
+    tokio::task::spawn_blocking(move || rows.into_iter().map(f).collect())
+        .await
+        .map_err(|e| Error::Internal(format!("rendering markdown: {e}")))?
+}
+
 pub(crate) fn comment(m: comment::Model) -> Result<Comment> {
     Ok(Comment {
         id: m.id.into(),
@@ -66,4 +90,20 @@ pub(crate) fn comment(m: comment::Model) -> Result<Comment> {
         visibility: parse("visibility", &m.visibility)?,
         created_at: m.created_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn long_lists_render_off_the_async_thread() {
+        let here = std::thread::current().id();
+        let on = |rows: Vec<String>| async move {
+            render_all(rows, |r| r.len(), |_| Ok(std::thread::current().id())).await.expect("rendered")
+        };
+        assert_eq!(on(vec!["short".into(); 3]).await, vec![here; 3], "short lists render in place");
+        let long = vec!["x".repeat(RENDER_INLINE_MAX / 2 + 1); 2];
+        assert!(on(long).await.iter().all(|t| *t != here), "long lists render on a blocking thread");
+    }
 }

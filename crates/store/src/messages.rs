@@ -75,7 +75,7 @@ impl Store {
         ids.sort();
         ids.dedup();
         let names = self.user_names(&ids).await?;
-        let items = rows.into_iter().map(|r| to_message(r, &reads, &names)).collect::<Result<Vec<_>>>()?;
+        let items = crate::conv::render_all(rows, |r| r.body.len(), move |r| to_message(r, &reads, &names)).await?;
         Ok(page(items, req, |m| m.id.0))
     }
 

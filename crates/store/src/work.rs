@@ -889,7 +889,7 @@ impl Store {
             q = q.filter(comment::Column::Visibility.eq(Visibility::Reply.as_str()));
         }
         let rows = q.order_by_asc(comment::Column::Id).all(&self.db).await.map_err(db_err)?;
-        rows.into_iter().map(conv::comment).collect()
+        conv::render_all(rows, |r| r.body.len(), conv::comment).await
     }
 
     /// Posts a comment on a visible task.
