@@ -97,6 +97,7 @@ pub async fn restore_client(
 
 /// Filter for the project list.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectQuery {
     /// Only this client's projects.
@@ -201,6 +202,7 @@ pub async fn create_milestone(
 
 /// Filters for a project's tasks.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TaskQuery {
     #[serde(default, deserialize_with = "empty_none")]
@@ -251,6 +253,7 @@ pub async fn create_task(
 
 /// `GET /tasks?assignee=me`.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MyTasksQuery {
     /// Must be `me`.
