@@ -441,7 +441,7 @@ impl Store {
         let currency = Currency::parse("currency", &row.currency)?;
         let amount = currency.amount("amount", &p.amount)?;
         check_date("date", p.date)?;
-        let reference = atrium_core::validate::optional_text("reference", &p.reference, REFERENCE_MAX)?;
+        let reference = atrium_core::validate::optional_line("reference", &p.reference, REFERENCE_MAX)?;
         let tx = self.write_tx().await?;
         let now = Utc::now();
         // Lock the invoice row first (PostgreSQL row lock; SQLite holds the write lock already):
@@ -594,7 +594,7 @@ impl Store {
         let mut prefix = row.prefix;
         let mut padding = row.padding;
         if let Some(p) = p.prefix {
-            let p = atrium_core::validate::optional_text("prefix", &p, PREFIX_MAX)?;
+            let p = atrium_core::validate::optional_line("prefix", &p, PREFIX_MAX)?;
             if !p.chars().all(|c| c.is_ascii_alphanumeric() || "-_/.#".contains(c)) {
                 return Err(Error::invalid("prefix", "may contain letters, digits and - _ / . # only"));
             }

@@ -24,6 +24,9 @@ struct Extra {
     a_audit: String,
 }
 
+/// A caller, a list URL and a cursor to try with it.
+type Try = (UserId, String, String);
+
 /// One cursor-paged list.
 struct Case {
     /// The OpenAPI path.
@@ -34,12 +37,12 @@ struct Case {
     foreign: fn(&World, &Extra, UserId) -> Vec<String>,
     /// Extra callers (besides client A's users) with the url and ids that must answer like a
     /// random id for them too.
-    staff_foreign: fn(&World, &Extra) -> Vec<(UserId, String, String)>,
+    staff_foreign: fn(&World, &Extra) -> Vec<Try>,
     /// Someone who may page this list, with a cursor that is one of its items: must be 200.
     control: fn(&World, &Extra) -> (UserId, String),
 }
 
-fn none(_: &World, _: &Extra) -> Vec<(UserId, String, String)> {
+fn none(_: &World, _: &Extra) -> Vec<Try> {
     Vec::new()
 }
 
@@ -177,7 +180,7 @@ async fn a_cursor_outside_the_callers_list_answers_like_a_random_id() {
         let (who, cursor) = (case.control)(&w, &x);
         let ok = get(&app, who, &url, &cursor).await;
         assert_eq!(ok.status, 200, "{}: the control cursor {cursor}: {}", case.path, ok.body);
-        let mut checks: Vec<(UserId, String, String)> = Vec::new();
+        let mut checks: Vec<Try> = Vec::new();
         for user in [w.a.admin, w.a.finance, w.a.viewer] {
             for id in (case.foreign)(&w, &x, user) {
                 checks.push((user, url.clone(), id));

@@ -194,7 +194,7 @@ pub async fn create_milestone(
 ) -> AppResult<(StatusCode, Json<Milestone>)> {
     let pid = id::<ProjectId>(&pid)?;
     st.store.project(&auth.actor.work_scope(), pid).await?;
-    let n = validate::text("name", &b.name, validate::TITLE_MAX)?;
+    let n = validate::line("name", &b.name, validate::TITLE_MAX)?;
     Ok((StatusCode::CREATED, Json(st.store.create_milestone(&auth.actor, pid, n, b.due_date, Some(&ip)).await?)))
 }
 
