@@ -209,3 +209,14 @@ pub async fn static_file(Path(path): Path<String>) -> Response {
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     res
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn see_other_never_panics_on_a_header_value() {
+        let res = super::see_other("/portal\r\nSet-Cookie: x=1 \u{202E}");
+        assert_eq!(res.status(), axum::http::StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], "/portal%0D%0ASet-Cookie:%20x=1%20%E2%80%AE");
+        assert!(res.headers().get("set-cookie").is_none());
+    }
+}
