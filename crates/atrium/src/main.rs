@@ -41,7 +41,7 @@ async fn main() -> Result<()> {
         Command::Admin(AdminCommand::CreateOwner(a)) => {
             let store = open(&a.db).await?;
             let email = validate::email("email", &a.email).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let name = validate::text("name", &a.name, validate::NAME_MAX).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let name = validate::line("name", &a.name, validate::NAME_MAX).map_err(|e| anyhow::anyhow!("{e}"))?;
             password::check("password", &a.password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let hash = password::hash(&a.password).map_err(|e| anyhow::anyhow!("{e}"))?;
             store

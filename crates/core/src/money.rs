@@ -230,7 +230,7 @@ pub fn compute(currency: Currency, input: &[LineInput]) -> Result<Totals> {
     let overflow = |i: usize| Error::invalid(indexed("quantity", i), "the line amount is too large");
     let mut lines = Vec::with_capacity(input.len());
     for (i, l) in input.iter().enumerate() {
-        let description = crate::validate::text("description", &l.description, DESCRIPTION_MAX)
+        let description = crate::validate::line("description", &l.description, DESCRIPTION_MAX)
             .map_err(|e| retarget(e, indexed("description", i)))?;
         let quantity = bounded(
             indexed("quantity", i),

@@ -238,10 +238,7 @@ impl Store {
     ) -> Result<Approval> {
         let current = self.approval(actor, id).await?;
         actor.may_decide(&current.approver_ids)?;
-        let comment = comment.unwrap_or_default().trim().to_string();
-        if comment.chars().count() > BODY_MAX {
-            return Err(Error::invalid("comment", format!("must be at most {BODY_MAX} characters")));
-        }
+        let comment = atrium_core::validate::optional_text("comment", &comment.unwrap_or_default(), BODY_MAX)?;
         if decision == Decision::ChangesRequested && comment.is_empty() {
             return Err(Error::invalid("comment", "say what should change"));
         }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db::{Store, db_err};
 use crate::entity::audit;
-use crate::work::{Page, PageRequest, page};
+use crate::work::{Page, PageRequest, page, page_rows};
 
 /// One thing that happened.
 #[derive(Clone, Debug)]
@@ -103,10 +103,7 @@ impl Store {
         if let Some(c) = client {
             q = q.filter(audit::Column::ClientId.eq(c.0));
         }
-        if let Some(c) = req.cursor {
-            q = q.filter(audit::Column::Id.lt(c));
-        }
-        let rows = q.order_by_desc(audit::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let rows = page_rows(&self.db, q, req, audit::Column::Id, audit::Column::Id).await?;
         Ok(page(rows.into_iter().map(Record::from).collect(), req, |r| r.id))
     }
 }

@@ -30,7 +30,7 @@ use atrium_core::{Error, Result};
 use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::audit::{self, Entry};
@@ -38,7 +38,7 @@ use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, invoice, invoice_line, invoice_settings, payment, project};
 use crate::notifications::{Notice, Target, invoice_recipients, notify};
-use crate::work::{Page, PageRequest, deleted_clients, page};
+use crate::work::{Page, PageRequest, deleted_clients, page, page_rows};
 
 /// Longest payment reference.
 pub const REFERENCE_MAX: usize = 200;
@@ -441,7 +441,7 @@ impl Store {
         let currency = Currency::parse("currency", &row.currency)?;
         let amount = currency.amount("amount", &p.amount)?;
         check_date("date", p.date)?;
-        let reference = atrium_core::validate::optional_text("reference", &p.reference, REFERENCE_MAX)?;
+        let reference = atrium_core::validate::optional_line("reference", &p.reference, REFERENCE_MAX)?;
         let tx = self.write_tx().await?;
         let now = Utc::now();
         // Lock the invoice row first (PostgreSQL row lock; SQLite holds the write lock already):
@@ -525,19 +525,10 @@ impl Store {
         self.build_invoices(rows).await
     }
 
-    /// One page of [`Store::invoices`]: at most `req.limit`, after the invoice `req.cursor`.
+    /// One page of [`Store::invoices`]: at most `req.limit`, after its cursor (an invoice of this list).
     pub async fn invoices_page(&self, actor: &Actor, f: &InvoiceFilter, req: PageRequest) -> Result<Page<Invoice>> {
-        let mut q = self.invoice_query(actor, f)?;
-        if let Some(c) = req.cursor {
-            let seq = invoice::Entity::find_by_id(c)
-                .one(&self.db)
-                .await
-                .map_err(db_err)?
-                .map(|r| r.seq)
-                .ok_or_else(|| Error::invalid("cursor", "is not a cursor from this API"))?;
-            q = q.filter(invoice::Column::Seq.lt(seq));
-        }
-        let rows = q.order_by_desc(invoice::Column::Seq).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let q = self.invoice_query(actor, f)?;
+        let rows = page_rows(&self.db, q, req, invoice::Column::Id, invoice::Column::Seq).await?;
         let items = self.build_invoices(rows).await?;
         Ok(page(items, req, |i| i.id.0))
     }
@@ -603,7 +594,7 @@ impl Store {
         let mut prefix = row.prefix;
         let mut padding = row.padding;
         if let Some(p) = p.prefix {
-            let p = atrium_core::validate::optional_text("prefix", &p, PREFIX_MAX)?;
+            let p = atrium_core::validate::optional_line("prefix", &p, PREFIX_MAX)?;
             if !p.chars().all(|c| c.is_ascii_alphanumeric() || "-_/.#".contains(c)) {
                 return Err(Error::invalid("prefix", "may contain letters, digits and - _ / . # only"));
             }

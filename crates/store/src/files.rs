@@ -20,7 +20,8 @@ use crate::entity::{file, file_version, folder, project};
 /// Longest file or folder name.
 pub const NAME_MAX: usize = 255;
 
-/// Checks a file or folder name: 1–255 characters, no control characters, no path separators,
+/// Checks a file or folder name: 1–255 characters of one line (no control, bidi or invisible
+/// characters: `validate::line_chars`, SEC-IO-9), no path separators,
 /// not `.` or `..` (names are labels; storage paths never come from them).
 pub fn check_name(field: &'static str, name: &str) -> Result<String> {
     let n = name.trim();
@@ -30,9 +31,7 @@ pub fn check_name(field: &'static str, name: &str) -> Result<String> {
     if n.chars().count() > NAME_MAX {
         return Err(Error::invalid(field, format!("must be at most {NAME_MAX} characters")));
     }
-    if n.chars().any(|c| c.is_control()) {
-        return Err(Error::invalid(field, "must not contain control characters"));
-    }
+    atrium_core::validate::line_chars(field, n)?;
     if n.contains('/') || n.contains('\\') {
         return Err(Error::invalid(field, "must not contain / or \\"));
     }

@@ -10,8 +10,7 @@ use atrium_core::policy::Actor;
 use atrium_core::{Error, Result, markdown};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -20,7 +19,7 @@ use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{message, message_read, project, task};
 use crate::notifications::{Notice, Person, Target, excerpt, notify, people_seeing, resolve_mentions};
-use crate::work::{Page, PageRequest, page};
+use crate::work::{Page, PageRequest, page, page_rows};
 
 /// Unread messages of one project for one person, per channel they can read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,14 +55,11 @@ impl Store {
         req: PageRequest,
     ) -> Result<Page<Message>> {
         self.conversation(actor, project, channel).await?;
-        let mut q = message::Entity::find()
+        let q = message::Entity::find()
             .filter(message::Column::ProjectId.eq(project.0))
             .filter(message::Column::Channel.eq(channel.as_str()))
             .filter(message::Column::DeletedAt.is_null());
-        if let Some(c) = req.cursor {
-            q = q.filter(message::Column::Id.lt(c));
-        }
-        let rows = q.order_by_desc(message::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let rows = page_rows(&self.db, q, req, message::Column::Id, message::Column::Id).await?;
         let reads = message_read::Entity::find()
             .filter(message_read::Column::ProjectId.eq(project.0))
             .filter(message_read::Column::Channel.eq(channel.as_str()))

@@ -22,7 +22,7 @@ use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{instance_secret, membership, notification, notification_pref, user};
 use crate::jobs::{NewJob, enqueue};
-use crate::work::{Page, PageRequest, deleted_clients, page};
+use crate::work::{Page, PageRequest, deleted_clients, page, page_rows};
 
 /// The job kind that emails one notification.
 pub const NOTIFY_JOB: &str = "notify";
@@ -290,14 +290,10 @@ impl Store {
 
     /// The caller's notifications, newest first (none about a deleted client's work).
     pub async fn notifications(&self, actor: &Actor, req: PageRequest) -> Result<Page<Notification>> {
-        let mut q = notification::Entity::find()
+        let q = notification::Entity::find()
             .filter(notification::Column::UserId.eq(actor.user_id().0))
             .filter(notification::Column::ClientId.not_in_subquery(deleted_clients()));
-        if let Some(c) = req.cursor {
-            q = q.filter(notification::Column::Id.lt(c));
-        }
-        let rows =
-            q.order_by_desc(notification::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let rows = page_rows(&self.db, q, req, notification::Column::Id, notification::Column::Id).await?;
         let items = rows.into_iter().map(to_notification).collect::<Result<Vec<_>>>()?;
         Ok(page(items, req, |n| n.id.0))
     }

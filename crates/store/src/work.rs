@@ -78,6 +78,35 @@ impl PageRequest {
     }
 }
 
+/// The one answer to a cursor that is not an item of the list it is used with: a random id,
+/// another client's item, a note or staff-only item the caller cannot see, an item of another
+/// list, or one that has since left this list (all alike, so a cursor confirms nothing).
+pub fn bad_cursor() -> Error {
+    Error::invalid("cursor", "is not a cursor from this API")
+}
+
+/// The rows of one page of a list: `q` is the list's own query (its scope and filters already
+/// applied), newest first by `key`, at most `req.limit + 1` rows (for [`page`] to tell whether
+/// there is more). The cursor is resolved *through `q` itself* — its `key` is read from the row
+/// `q` returns for `id = cursor` — so a cursor that is not an item of this very list is
+/// [`bad_cursor`]. Every cursor-paged list reads its rows here.
+pub(crate) async fn page_rows<E: EntityTrait>(
+    db: &impl sea_orm::ConnectionTrait,
+    q: Select<E>,
+    req: PageRequest,
+    id: E::Column,
+    key: E::Column,
+) -> Result<Vec<E::Model>> {
+    let q = match req.cursor {
+        None => q,
+        Some(c) => {
+            let at = q.clone().filter(id.eq(c)).one(db).await.map_err(db_err)?.ok_or_else(bad_cursor)?;
+            q.filter(key.lt(sea_orm::ModelTrait::get(&at, key)))
+        }
+    };
+    q.order_by_desc(key).limit(req.limit + 1).all(db).await.map_err(db_err)
+}
+
 pub(crate) fn page<T>(mut items: Vec<T>, req: PageRequest, id: impl Fn(&T) -> Uuid) -> Page<T> {
     let more = items.len() as u64 > req.limit;
     if more {
@@ -228,10 +257,7 @@ impl Store {
                 return Ok(Page { items: vec![], next_cursor: None });
             }
         }
-        if let Some(c) = req.cursor {
-            q = q.filter(client::Column::Id.lt(c));
-        }
-        let rows = q.order_by_desc(client::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let rows = page_rows(&self.db, q, req, client::Column::Id, client::Column::Id).await?;
         let items = rows.into_iter().map(conv::client).collect::<Result<Vec<_>>>()?;
         Ok(page(items, req, |c| c.id.0))
     }
@@ -363,10 +389,7 @@ impl Store {
         if let Some(c) = of_client {
             q = q.filter(project::Column::ClientId.eq(c.0));
         }
-        if let Some(c) = req.cursor {
-            q = q.filter(project::Column::Id.lt(c));
-        }
-        let rows = q.order_by_desc(project::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let rows = page_rows(&self.db, q, req, project::Column::Id, project::Column::Id).await?;
         let items = self.projects_from_rows(rows).await?;
         Ok(page(items, req, |p| p.id.0))
     }
@@ -636,10 +659,7 @@ impl Store {
         if let Some(a) = filter.assignee {
             q = q.filter(task::Column::AssigneeId.eq(a.0));
         }
-        if let Some(c) = req.cursor {
-            q = q.filter(task::Column::Id.lt(c));
-        }
-        let rows = q.order_by_desc(task::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let rows = page_rows(&self.db, q, req, task::Column::Id, task::Column::Id).await?;
         if rows.is_empty() {
             self.visible_project_row(scope, project).await?;
         }
@@ -662,10 +682,7 @@ impl Store {
         if !include_done {
             q = q.filter(task::Column::Status.ne(TaskStatus::Done.as_str()));
         }
-        if let Some(c) = req.cursor {
-            q = q.filter(task::Column::Id.lt(c));
-        }
-        let rows = q.order_by_desc(task::Column::Id).limit(req.limit + 1).all(&self.db).await.map_err(db_err)?;
+        let rows = page_rows(&self.db, q, req, task::Column::Id, task::Column::Id).await?;
         let pids: Vec<Uuid> = rows.iter().map(|t| t.project_id).collect();
         let projects: HashMap<Uuid, project::Model> = project::Entity::find()
             .filter(project::Column::Id.is_in(pids))
@@ -1042,5 +1059,35 @@ impl Store {
             .await
             .map_err(db_err)?;
         Ok(rows.into_iter().map(|(c, n)| (ClientId(c), u64::try_from(n).unwrap_or(0))).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every cursor-paged list resolves its cursor in [`super::page_rows`]: no other code of the
+    /// store reads a page request's cursor, so a new list cannot position itself after an id it
+    /// has not checked against its own scope (a foreign id would then confirm it exists).
+    #[test]
+    fn only_page_rows_reads_a_cursor() {
+        let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+        let mut readers = Vec::new();
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).expect("src dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).expect("source");
+                    // Code only: up to the file's tests, without comments.
+                    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                    for line in code.lines().map(|l| l.split("//").next().unwrap_or_default()) {
+                        if line.contains(".cursor") {
+                            readers.push((path.file_name().unwrap_or_default().to_owned(), line.trim().to_owned()));
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(readers, [("work.rs".into(), "let q = match req.cursor {".to_owned())]);
     }
 }

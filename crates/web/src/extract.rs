@@ -109,6 +109,7 @@ impl ClientIp {
 
 /// `?limit=&cursor=` paging parameters.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Paging {
     /// Page size, 1..=200 (default 50).
@@ -134,9 +135,7 @@ impl Paging {
         };
         let cursor = match self.cursor.as_deref() {
             None | Some("") => None,
-            Some(s) => {
-                Some(uuid::Uuid::parse_str(s).map_err(|_| Error::invalid("cursor", "is not a cursor from this API"))?)
-            }
+            Some(s) => Some(uuid::Uuid::parse_str(s).map_err(|_| atrium_store::work::bad_cursor())?),
         };
         Ok(PageRequest { limit, cursor })
     }
@@ -149,14 +148,36 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        query(parts.uri.query().unwrap_or("")).map(Q)
+    }
+}
+
+/// Parses a query string into `T`, naming the field on error.
+fn query<T: DeserializeOwned>(q: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        AppError(Error::invalid(
+            if field == "." { "query".into() } else { field },
+            clean_serde_message(&e.inner().to_string()),
+        ))
+    })
+}
+
+/// A list's filters `T` (its own query struct, unknown fields refused) and its [`Paging`]
+/// (`limit`, `cursor`), from one query string; document it with `params(T, Paging)`.
+pub struct Paged<T>(pub T, pub PageRequest);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Paged<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de).map(Q).map_err(|e| {
-            let field = e.path().to_string();
-            AppError(Error::invalid(
-                if field == "." { "query".into() } else { field },
-                clean_serde_message(&e.inner().to_string()),
-            ))
-        })
+        let part = |paging: bool| {
+            let pairs = form_urlencoded::parse(q.as_bytes()).filter(|(k, _)| (k == "limit" || k == "cursor") == paging);
+            form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+        };
+        let page: Paging = query(&part(true))?;
+        Ok(Paged(query(&part(false))?, page.request()?))
     }
 }

@@ -301,34 +301,11 @@ fn invoice_state_for(template: &str) -> Option<&'static str> {
 /// Creates an invoice of the side's client as the owner, in `state` (`draft` or `void`).
 async fn fresh_invoice(app: &TestApp, w: &World, side: &ClientSide, state: &str) -> String {
     let owner = app.actor(w.owner).await;
-    let inv = app
-        .store
-        .create_invoice(
-            &owner,
-            atrium_store::billing::NewInvoice {
-                client_id: side.id,
-                project_id: None,
-                currency: "EUR".into(),
-                issue_date: chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
-                due_date: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-                lines: vec![atrium_core::money::LineInput {
-                    description: "Control line".into(),
-                    quantity: "1".into(),
-                    unit_price: "10".into(),
-                    tax_rate: "0".into(),
-                    discount: String::new(),
-                }],
-                notes: String::new(),
-                payment_instructions: None,
-            },
-            None,
-        )
-        .await
-        .expect("control invoice");
+    let inv = draft_invoice(app, &owner, side.id).await;
     if state == "void" {
-        app.store.void_invoice(&owner, inv.id, None).await.expect("void");
+        app.store.void_invoice(&owner, inv, None).await.expect("void");
     }
-    inv.id.to_string()
+    inv.to_string()
 }
 
 /// Whether a route deletes the file it is given.

@@ -1145,3 +1145,169 @@ async fn bad_billing_input_is_a_clear_4xx() {
     assert_eq!(res.status(), 422);
     app.stop().await;
 }
+
+// ----- control and bidi characters; `next` ---------------------------------------------------
+
+/// Strings no single-line field may hold (SEC-IO-9): CR/LF, a C1 control, a bidi override, a
+/// bidi isolate, a bidi mark and a zero-width space, each between ordinary letters.
+const NOT_ONE_LINE: [&str; 6] =
+    ["Evil\r\nBcc: all@x.test", "Evil\u{9b}Corp", "invoice\u{202E}fdp.exe", "a\u{2066}b", "a\u{200F}b", "a\u{200B}b"];
+
+#[tokio::test]
+async fn control_and_bidi_characters_in_single_line_text_are_422_naming_the_field() {
+    // SEC-IO-9
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let owner = app.token_for(w.owner).await;
+    let client_id = w.a.id.to_string();
+    let p = w.a.project;
+    let invoice = |line: &str| json!({"client_id": client_id, "currency": "EUR", "issue_date": "2026-03-01", "due_date": "2026-03-31", "lines": [{"description": line, "quantity": "1", "unit_price": "1", "tax_rate": "0"}]});
+    for bad in NOT_ONE_LINE {
+        // (method, path, body, field)
+        let cases: Vec<(&str, String, Value, &str)> = vec![
+            ("POST", "/api/v1/clients".into(), json!({"name": bad}), "name"),
+            ("PATCH", format!("/api/v1/clients/{}", w.a.id), json!({"name": bad}), "name"),
+            ("POST", "/api/v1/projects".into(), json!({"client_id": client_id, "name": bad}), "name"),
+            ("PATCH", format!("/api/v1/projects/{p}"), json!({"name": bad}), "name"),
+            ("POST", format!("/api/v1/projects/{p}/tasks"), json!({"title": bad}), "title"),
+            ("PATCH", format!("/api/v1/tasks/{}", w.a.task), json!({"title": bad}), "title"),
+            ("POST", format!("/api/v1/projects/{p}/milestones"), json!({"name": bad}), "name"),
+            ("POST", format!("/api/v1/projects/{p}/folders"), json!({"name": bad}), "name"),
+            ("PATCH", format!("/api/v1/files/{}", w.a.file), json!({"name": bad}), "name"),
+            (
+                "POST",
+                "/api/v1/invitations".into(),
+                json!({"email": "new@a.test", "name": bad, "role": "client_viewer", "client_id": client_id}),
+                "name",
+            ),
+            ("POST", format!("/api/v1/clients/{}/contacts", w.a.id), json!({"name": bad}), "name"),
+            ("POST", format!("/api/v1/clients/{}/contacts", w.a.id), json!({"name": "N", "phone": bad}), "phone"),
+            ("POST", format!("/api/v1/clients/{}/contacts", w.a.id), json!({"name": "N", "title": bad}), "title"),
+            ("POST", "/api/v1/invoices".into(), invoice(bad), "lines[0].description"),
+            (
+                "POST",
+                format!("/api/v1/invoices/{}/payments", w.a.invoice),
+                json!({"amount": "1.00", "date": "2026-03-02", "method": "bank_transfer", "reference": bad}),
+                "reference",
+            ),
+        ];
+        for (method, path, body, field) in cases {
+            let a = send_json(&app, &owner, method, &path, &body).await;
+            assert_api_error(&a, 422, Some(field), &format!("{method} {path} with {bad:?}"));
+        }
+        // File names: the multipart file name and the `name` part of an upload.
+        let part = || reqwest::multipart::Part::bytes(b"%PDF-1.4".to_vec());
+        for (form, field) in [
+            (reqwest::multipart::Form::new().part("file", part().file_name(bad.to_string())), "file"),
+            (
+                reqwest::multipart::Form::new().text("name", bad.to_string()).part("file", part().file_name("ok.pdf")),
+                "name",
+            ),
+        ] {
+            let res = api().post(app.url(&format!("/api/v1/projects/{p}/files"))).bearer_auth(&owner).multipart(form);
+            let a = Answer::of(res.send().await.expect("upload")).await;
+            assert_api_error(&a, 422, Some(field), &format!("upload named {bad:?}"));
+        }
+    }
+    // Nothing above was stored: the names are still the seeded ones.
+    let (_, c) = call(&app, &owner, "GET", &format!("/clients/{}", w.a.id), None).await;
+    assert_eq!(c["name"], w.a.name.as_str());
+    // Emails never hold them either.
+    let body = json!({"email": "ne\u{202E}w@a.test", "name": "N", "role": "client_viewer", "client_id": client_id});
+    let a = send_json(&app, &owner, "POST", "/api/v1/invitations", &body).await;
+    assert_api_error(&a, 422, Some("email"), "email with a bidi override");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn multi_line_text_keeps_newlines_but_refuses_controls_and_bidi_overrides() {
+    // SEC-IO-9 (multi-line text: descriptions, comments, messages, approval comments).
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let owner = app.token_for(w.owner).await;
+    let admin = app.token_for(w.a.admin).await;
+    let p = w.a.project;
+    for bad in ["Pay \u{202E}gnp.exe now", "a\u{2067}b", "colour \u{1b}[31mred", "a\u{0}b", "a\u{9b}b"] {
+        let cases: Vec<(&str, &str, String, Value, &str)> = vec![
+            (&owner, "POST", format!("/api/v1/tasks/{}/comments", w.a.task), json!({"body": bad}), "body"),
+            (&owner, "POST", format!("/api/v1/projects/{p}/messages"), json!({"body": bad}), "body"),
+            (&owner, "PATCH", format!("/api/v1/messages/{}", w.a.message), json!({"body": bad}), "body"),
+            (&owner, "PATCH", format!("/api/v1/projects/{p}"), json!({"description": bad}), "description"),
+            (&owner, "PATCH", format!("/api/v1/tasks/{}", w.a.task), json!({"description": bad}), "description"),
+            (
+                &admin,
+                "POST",
+                format!("/api/v1/approvals/{}/decision", w.a.approval),
+                json!({"decision": "changes_requested", "comment": bad}),
+                "comment",
+            ),
+        ];
+        for (token, method, path, body, field) in cases {
+            let a = send_json(&app, token, method, &path, &body).await;
+            assert_api_error(&a, 422, Some(field), &format!("{method} {path} with {bad:?}"));
+        }
+    }
+    // Newlines, tabs and the bidi marks right-to-left writers use stay.
+    let body = "Line one\n\tLine two \u{200F}שלום\u{200F}";
+    let (s, c) =
+        call(&app, &owner, "POST", &format!("/tasks/{}/comments", w.a.task), Some(json!({"body": body}))).await;
+    assert_eq!(s, 201, "{c}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn forms_refuse_control_characters_in_names() {
+    // SEC-IO-9, through the HTML forms (the same validation).
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.browser_creds(Some(w.staff)).await;
+    for bad in NOT_ONE_LINE {
+        for (path, fields) in [
+            ("/staff/clients".to_string(), vec![("name", bad)]),
+            (format!("/staff/clients/{}", w.a.id), vec![("name", bad)]),
+            (format!("/staff/clients/{}/contacts", w.a.id), vec![("name", bad)]),
+            (format!("/staff/clients/{}/projects", w.a.id), vec![("name", bad)]),
+            (format!("/staff/projects/{}/folders", w.a.project), vec![("name", bad)]),
+        ] {
+            let a = page_post(&app, &staff, &path, &fields).await;
+            assert_eq!(a.status, 422, "POST {path} with {bad:?}: {}", a.body);
+            assert!(a.body.contains("name"), "POST {path}: the page names the field");
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_next_on_the_status_form_is_422_and_changes_nothing() {
+    // `next` is checked before the change, and no header is built from it: never a 500.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let me = app.browser_creds(Some(w.a.admin)).await;
+    let token = app.token_for(w.a.admin).await;
+    let form = format!("/portal/tasks/{}/status", w.a.task);
+    let path = format!("/tasks/{}", w.a.task);
+    let status =
+        || async { call(&app, &token, "GET", &path, None).await.1["status"].as_str().unwrap_or_default().to_string() };
+    let long = format!("/portal/{}", "a".repeat(atrium_core::validate::NEXT_MAX));
+    for bad in [
+        "/portal\r\nSet-Cookie: atrium=x",
+        "/portal/tasks\n",
+        "//evil.test/portal",
+        "/\\evil.test",
+        "https://evil.test/portal",
+        "/staff/clients",
+        "/portal\u{202E}",
+        long.as_str(),
+    ] {
+        let a = page_post(&app, &me, &form, &[("status", "done"), ("next", bad)]).await;
+        assert_eq!(a.status, 422, "next {bad:?}: {}", a.body);
+        assert!(a.body.contains("next"), "next {bad:?}: the page names the field");
+        assert!(a.location().is_none(), "next {bad:?}: no redirect");
+        assert_eq!(status().await, "todo", "next {bad:?} changed the task");
+    }
+    let good = format!("/portal/tasks/{}?notice=saved#status", w.a.task);
+    let a = page_post(&app, &me, &form, &[("status", "done"), ("next", good.as_str())]).await;
+    assert_eq!((a.status, a.location()), (303, Some(good.as_str())), "{}", a.body);
+    assert_eq!(status().await, "done");
+    app.stop().await;
+}

@@ -96,6 +96,7 @@ pub struct AuditEntry {
 
 /// Filter of the activity log.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only entries about this client.

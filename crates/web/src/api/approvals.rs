@@ -44,6 +44,7 @@ pub struct DecisionBody {
 
 /// `?status=`.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalsQuery {
     /// `open`, `approved`, `changes_requested` or `rejected`.

@@ -20,7 +20,7 @@ use super::List;
 use super::input::{empty_none, patch_field};
 use crate::auth::Authed;
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ClientIp, Q};
+use crate::extract::{ApiJson, ClientIp, Paged, Q};
 use crate::state::AppState;
 
 /// One line of `POST /invoices` and `PATCH /invoices/{id}`; numbers are decimal strings.
@@ -97,10 +97,11 @@ pub struct PaymentBody {
     pub reference: Option<String>,
 }
 
-/// `?client_id=&status=&overdue=`.
+/// `?client_id=&status=&overdue=`: the filters of the invoice list, its export and the staff page.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct InvoicesQuery {
+pub struct InvoiceFilterQuery {
     #[serde(default, deserialize_with = "empty_none")]
     pub client_id: Option<String>,
     /// `draft`, `sent`, `partially_paid`, `paid` or `void`.
@@ -110,15 +111,9 @@ pub struct InvoicesQuery {
     /// `true`: only overdue invoices; `false`: only those not overdue.
     #[serde(default, deserialize_with = "empty_none")]
     pub overdue: Option<bool>,
-    /// Page size, 1..=200 (default 50; the list only).
-    #[serde(default)]
-    pub limit: Option<String>,
-    /// The `next_cursor` of the previous page (the list only).
-    #[serde(default)]
-    pub cursor: Option<String>,
 }
 
-impl InvoicesQuery {
+impl InvoiceFilterQuery {
     /// The store filter; an unparsable client id names no visible client (404).
     pub fn filter(&self) -> Result<InvoiceFilter, Error> {
         let client_id = match &self.client_id {
@@ -174,14 +169,13 @@ pub async fn create_invoice(
 
 /// The invoices the caller can see, newest first: staff all (filters: client, status,
 /// overdue), client admins and finance users their client's issued ones; others 404.
-#[utoipa::path(get, path = "/api/v1/invoices", tag = "billing", params(InvoicesQuery),
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "billing", params(InvoiceFilterQuery, crate::extract::Paging),
     responses((status = 200, body = List<Invoice>), (status = 404)))]
 pub async fn list_invoices(
     State(st): State<AppState>,
     auth: Authed,
-    Q(q): Q<InvoicesQuery>,
+    Paged(q, req): Paged<InvoiceFilterQuery>,
 ) -> AppResult<Json<List<Invoice>>> {
-    let req = crate::extract::Paging { limit: q.limit.clone(), cursor: q.cursor.clone() }.request()?;
     Ok(Json(st.store.invoices_page(&auth.actor, &q.filter()?, req).await?.into()))
 }
 
@@ -299,9 +293,9 @@ pub fn cell(s: &str) -> String {
 }
 
 /// Invoices as CSV for accounting (staff), with the list's filters: one row per invoice.
-#[utoipa::path(get, path = "/api/v1/invoices/export.csv", tag = "billing", params(InvoicesQuery),
+#[utoipa::path(get, path = "/api/v1/invoices/export.csv", tag = "billing", params(InvoiceFilterQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403), (status = 404)))]
-pub async fn export_csv(State(st): State<AppState>, auth: Authed, Q(q): Q<InvoicesQuery>) -> AppResult<Response> {
+pub async fn export_csv(State(st): State<AppState>, auth: Authed, Q(q): Q<InvoiceFilterQuery>) -> AppResult<Response> {
     let filter = q.filter()?;
     auth.actor.may_export_invoices()?;
     let list = st.store.invoices(&auth.actor, &filter).await?;

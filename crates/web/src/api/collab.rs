@@ -26,6 +26,7 @@ use crate::state::AppState;
 
 /// `?channel=&limit=&cursor=` of a conversation.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MessagesQuery {
     /// `client` (default) or `staff` (staff only).
@@ -141,6 +142,7 @@ pub async fn read_messages(
 
 /// `?internal=` of the people picker.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PeopleQuery {
     /// `true` for a staff-only place (a note, the staff channel): staff only.

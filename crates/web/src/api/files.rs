@@ -203,6 +203,7 @@ fn inline_safe(content_type: &str) -> bool {
 
 /// `?folder_id=&deleted=`.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FilesQuery {
     /// Only this folder's files.
@@ -301,6 +302,7 @@ pub async fn list_versions(
 
 /// `?version=&inline=`.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DownloadQuery {
     /// A version number (default: the current one).
@@ -336,6 +338,7 @@ fn version_param(v: Option<&str>) -> Result<Option<u32>, Error> {
 
 /// `?version=&size=` of a thumbnail.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ThumbnailQuery {
     /// A version number (default: the current one).

@@ -106,7 +106,7 @@ impl ProjectBody {
     pub fn validate(self) -> Result<NewProject> {
         Ok(NewProject {
             client_id: self.client_id,
-            name: validate::text("name", &self.name, TITLE_MAX)?,
+            name: validate::line("name", &self.name, TITLE_MAX)?,
             description: validate::optional_text("description", self.description.as_deref().unwrap_or(""), BODY_MAX)?,
             status: self.status.unwrap_or(ProjectStatus::Active),
             start_date: self.start_date,
@@ -137,7 +137,7 @@ impl ProjectPatchBody {
     /// Validates lengths.
     pub fn validate(self) -> Result<ProjectPatch> {
         Ok(ProjectPatch {
-            name: self.name.map(|n| validate::text("name", &n, TITLE_MAX)).transpose()?,
+            name: self.name.map(|n| validate::line("name", &n, TITLE_MAX)).transpose()?,
             description: self.description.map(|d| validate::optional_text("description", &d, BODY_MAX)).transpose()?,
             status: self.status,
             start_date: self.start_date,
@@ -180,7 +180,7 @@ impl TaskBody {
     /// Validates lengths and defaults.
     pub fn validate(self) -> Result<NewTask> {
         Ok(NewTask {
-            title: validate::text("title", &self.title, TITLE_MAX)?,
+            title: validate::line("title", &self.title, TITLE_MAX)?,
             description: validate::optional_text("description", self.description.as_deref().unwrap_or(""), BODY_MAX)?,
             status: self.status.unwrap_or(TaskStatus::Todo),
             priority: self.priority.unwrap_or(Priority::Normal),
@@ -218,7 +218,7 @@ impl TaskPatchBody {
     /// Validates lengths.
     pub fn validate(self) -> Result<TaskPatch> {
         Ok(TaskPatch {
-            title: self.title.map(|t| validate::text("title", &t, TITLE_MAX)).transpose()?,
+            title: self.title.map(|t| validate::line("title", &t, TITLE_MAX)).transpose()?,
             description: self.description.map(|d| validate::optional_text("description", &d, BODY_MAX)).transpose()?,
             status: self.status,
             priority: self.priority,
@@ -247,7 +247,7 @@ impl CommentBody {
 
 /// Validates a person's name.
 pub fn name(field: &'static str, v: &str) -> Result<String> {
-    validate::text(field, v, NAME_MAX)
+    validate::line(field, v, NAME_MAX)
 }
 
 /// Longest phone number accepted for a contact.
@@ -271,10 +271,10 @@ impl ContactBody {
     pub fn validate(self) -> Result<NewContact> {
         let email = self.email.trim();
         Ok(NewContact {
-            name: validate::text("name", &self.name, NAME_MAX)?,
+            name: validate::line("name", &self.name, NAME_MAX)?,
             email: if email.is_empty() { String::new() } else { validate::email("email", email)? },
-            phone: validate::optional_text("phone", &self.phone, PHONE_MAX)?,
-            title: validate::optional_text("title", &self.title, NAME_MAX)?,
+            phone: validate::optional_line("phone", &self.phone, PHONE_MAX)?,
+            title: validate::optional_line("title", &self.title, NAME_MAX)?,
         })
     }
 }

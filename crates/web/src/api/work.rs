@@ -97,6 +97,7 @@ pub async fn restore_client(
 
 /// Filter for the project list.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectQuery {
     /// Only this client's projects.
@@ -193,7 +194,7 @@ pub async fn create_milestone(
 ) -> AppResult<(StatusCode, Json<Milestone>)> {
     let pid = id::<ProjectId>(&pid)?;
     st.store.project(&auth.actor.work_scope(), pid).await?;
-    let n = validate::text("name", &b.name, validate::TITLE_MAX)?;
+    let n = validate::line("name", &b.name, validate::TITLE_MAX)?;
     Ok((StatusCode::CREATED, Json(st.store.create_milestone(&auth.actor, pid, n, b.due_date, Some(&ip)).await?)))
 }
 
@@ -201,6 +202,7 @@ pub async fn create_milestone(
 
 /// Filters for a project's tasks.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TaskQuery {
     #[serde(default, deserialize_with = "empty_none")]
@@ -251,6 +253,7 @@ pub async fn create_task(
 
 /// `GET /tasks?assignee=me`.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MyTasksQuery {
     /// Must be `me`.

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 
 use super::{Chrome, render, require_side, see_other};
-use crate::api::billing::InvoicesQuery;
+use crate::api::billing::InvoiceFilterQuery;
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
@@ -194,7 +194,7 @@ pub async fn staff_list(
     State(st): State<AppState>,
     auth: Authed,
     csrf: CsrfToken,
-    Q(q): Q<InvoicesQuery>,
+    Q(q): Q<InvoiceFilterQuery>,
 ) -> AppResult<Response> {
     require_side(&auth, true)?;
     let list = st.store.invoices(&auth.actor, &q.filter()?).await?;

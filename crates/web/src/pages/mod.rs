@@ -123,9 +123,16 @@ pub fn render<T: Template>(t: &T) -> AppResult<Html<String>> {
     t.render().map(Html).map_err(|e| AppError(atrium_core::Error::Internal(format!("template: {e}"))))
 }
 
-/// A redirect after a successful form post (303 See Other).
+/// A redirect after a successful form post (303 See Other). `to` is a path the server built or
+/// one checked by `validate::local_path`; whatever it holds, any byte that is not visible ASCII is
+/// percent-encoded, so the `Location` header is always valid (never a panic or a 500).
 pub fn see_other(to: &str) -> Response {
-    Redirect::to(to).into_response()
+    const NOT_VISIBLE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'\\');
+    let to = percent_encoding::utf8_percent_encode(to, NOT_VISIBLE).to_string();
+    match axum::http::HeaderValue::try_from(to) {
+        Ok(v) => (axum::http::StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, v)]).into_response(),
+        Err(_) => Redirect::to("/").into_response(),
+    }
 }
 
 #[derive(Template)]
@@ -201,4 +208,15 @@ pub async fn static_file(Path(path): Path<String>) -> Response {
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn see_other_never_panics_on_a_header_value() {
+        let res = super::see_other("/portal\r\nSet-Cookie: x=1 \u{202E}");
+        assert_eq!(res.status(), axum::http::StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], "/portal%0D%0ASet-Cookie:%20x=1%20%E2%80%AE");
+        assert!(res.headers().get("set-cookie").is_none());
+    }
 }

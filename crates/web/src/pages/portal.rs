@@ -316,6 +316,12 @@ pub async fn set_status(
     let tid: TaskId = id.parse()?;
     let status = f.status.ok_or_else(|| Error::invalid("status", "is required"))?;
     let patch = TaskPatchBody { status: Some(status), ..Default::default() }.validate()?;
+    // Checked before the change: only a portal path is followed (no open redirect, no header
+    // from raw input); anything else is a 422 naming `next` and changes nothing.
+    let next = match f.next.as_deref() {
+        None | Some("") => format!("/portal/tasks/{tid}"),
+        Some(n) => portal_path(n)?,
+    };
     let t = st.store.update_task(&auth.actor, tid, patch, Some(&ip)).await?;
     if headers.contains_key("hx-request") {
         let project_name = if f.in_project {
@@ -331,12 +337,17 @@ pub async fn set_status(
             can_act: true,
         });
     }
-    // Only local paths are followed (no open redirect).
-    let next = f
-        .next
-        .filter(|n| n.starts_with("/portal") && !n.starts_with("//"))
-        .unwrap_or_else(|| format!("/portal/tasks/{tid}"));
     Ok(see_other(&next))
+}
+
+/// A `next` of the portal: a same-site path ([`atrium_core::validate::local_path`]) under `/portal`.
+fn portal_path(n: &str) -> Result<String, Error> {
+    let p = atrium_core::validate::local_path("next", n)?;
+    if p == "/portal" || ["/portal/", "/portal?", "/portal#"].iter().any(|s| p.starts_with(s)) {
+        Ok(p)
+    } else {
+        Err(Error::invalid("next", "must be a page of the portal"))
+    }
 }
 
 /// Posts a reply.

@@ -722,7 +722,7 @@ pub async fn create_milestone(
 ) -> AppResult<Response> {
     auth.actor.may_manage_clients()?;
     let pid: ProjectId = id.parse()?;
-    let n = atrium_core::validate::text("name", &f.name, atrium_core::validate::TITLE_MAX)?;
+    let n = atrium_core::validate::line("name", &f.name, atrium_core::validate::TITLE_MAX)?;
     st.store.create_milestone(&auth.actor, pid, n, f.due_date, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{pid}")))
 }

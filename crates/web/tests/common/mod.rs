@@ -718,3 +718,24 @@ pub async fn upload(
     };
     app.store.add_upload(actor, &target, name, blob, None).await.expect("upload").id
 }
+
+/// A one-line draft invoice of `client` (10 EUR, no tax), created by `owner`.
+pub async fn draft_invoice(app: &TestApp, owner: &Actor, client: ClientId) -> atrium_core::ids::InvoiceId {
+    let new = atrium_store::billing::NewInvoice {
+        client_id: client,
+        project_id: None,
+        currency: "EUR".into(),
+        issue_date: chrono::NaiveDate::from_ymd_opt(2026, 2, 1).expect("date"),
+        due_date: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"),
+        lines: vec![atrium_core::money::LineInput {
+            description: "Control line".into(),
+            quantity: "1".into(),
+            unit_price: "10".into(),
+            tax_rate: "0".into(),
+            discount: String::new(),
+        }],
+        notes: String::new(),
+        payment_instructions: None,
+    };
+    app.store.create_invoice(owner, new, None).await.expect("draft invoice").id
+}
