@@ -175,6 +175,7 @@ async fn a_stalled_upload_gets_408_and_stores_nothing() {
     let addr = app.base.trim_start_matches("http://").to_string();
     let (head, body) = upload_request(&addr, w.a.project, &token, 64 * 1024);
     let got = stall_halfway(&app, &head, &body).await;
+    assert!(got.contains(r#""code":"timeout""#), "the JSON error body: {got}");
     let (s, v) = call(&app, &token, "GET", &format!("/projects/{}/files", w.a.project), None).await;
     assert_eq!(s, 200);
     assert!(!v.to_string().contains("slow.txt"), "no file was recorded: {v}");
