@@ -207,6 +207,13 @@ pub struct ServeArgs {
     /// Storage each client's files may use in all (every version counts), in GiB.
     #[arg(long, env = "ATRIUM_CLIENT_QUOTA_GIB", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub client_quota_gib: u64,
+    /// Seconds a request's head may take to arrive (also how long an idle keep-alive
+    /// connection stays open); then the connection is closed.
+    #[arg(long, env = "ATRIUM_HEADER_READ_TIMEOUT_SECS", default_value_t = atrium_web::config::HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may go without sending a byte; then it is answered 408.
+    #[arg(long, env = "ATRIUM_BODY_READ_TIMEOUT_SECS", default_value_t = atrium_web::config::BODY_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_read_timeout_secs: u64,
 }
 
 /// An SMTP server URL; its password never reaches Debug output or logs.
@@ -304,6 +311,18 @@ mod tests {
         let blobs = blobs.unwrap();
         assert!(blobs.location().ends_with("files"), "{}", blobs.location());
         let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("atrium-cfg-{}", std::process::id())));
+    }
+
+    #[test]
+    fn connection_timeouts_default_and_refuse_zero() {
+        let Command::Serve(serve) = parse(&["serve"]).unwrap().command else { panic!("serve") };
+        assert_eq!((serve.header_read_timeout_secs, serve.body_read_timeout_secs), (30, 30));
+        let cli = parse(&["serve", "--header-read-timeout-secs", "5", "--body-read-timeout-secs", "60"]).unwrap();
+        let Command::Serve(serve) = cli.command else { panic!("serve") };
+        assert_eq!((serve.header_read_timeout_secs, serve.body_read_timeout_secs), (5, 60));
+        for flag in ["--header-read-timeout-secs", "--body-read-timeout-secs"] {
+            assert!(parse(&["serve", flag, "0"]).is_err(), "{flag} 0 would mean no timeout");
+        }
     }
 
     #[test]

@@ -176,6 +176,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
     web.max_streams_per_user = usize::try_from(args.max_streams_per_user).unwrap_or(20);
     web.max_upload = args.max_upload_mib.saturating_mul(1024 * 1024);
     web.client_quota = args.client_quota_gib.saturating_mul(1024 * 1024 * 1024);
+    web.header_read_timeout = Duration::from_secs(args.header_read_timeout_secs);
+    web.body_read_timeout = Duration::from_secs(args.body_read_timeout_secs);
     let mailer = match &args.smtp_url {
         Some(u) => atrium_mail::Mailer::smtp(&args.mail_from, &u.0),
         None => atrium_mail::Mailer::outbox(&args.mail_from, args.db.data_dir.join("outbox")),

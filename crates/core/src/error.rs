@@ -42,6 +42,9 @@ pub enum Error {
     /// The request body is larger than allowed.
     #[error("request body too large")]
     TooLarge,
+    /// The request body stopped arriving (no new bytes within the body-read timeout).
+    #[error("the request body stopped arriving; send it again")]
+    BodyTimeout,
     /// The upload would take the client past its storage quota.
     #[error("this client's storage quota is used up: delete files or ask the agency for more space")]
     QuotaExceeded,
@@ -69,6 +72,7 @@ impl Error {
             Error::Overpayment(_) => "overpayment",
             Error::RateLimited { .. } => "rate_limited",
             Error::TooLarge => "too_large",
+            Error::BodyTimeout => "timeout",
             Error::QuotaExceeded => "quota_exceeded",
             Error::Internal(_) => "internal",
         }

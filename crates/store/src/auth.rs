@@ -18,6 +18,7 @@ use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, invitation, login_token, membership, session, user};
 use crate::people::{NewUser, account_by_id, insert_user};
+use crate::revocations::{self, Recorded, Revocation};
 
 /// The row `session_actor` reads: a session joined with its user and membership.
 #[derive(Debug, FromQueryResult)]
@@ -225,8 +226,12 @@ impl Store {
                 ip,
             };
             audit::write(&tx, Some(actor), e).await?;
+            let rec = revocations::record(&tx, Revocation::Session(id)).await?;
+            tx.commit().await.map_err(db_err)?;
+            self.announce_revocation(rec);
+        } else {
+            tx.commit().await.map_err(db_err)?;
         }
-        tx.commit().await.map_err(db_err)?;
         Ok(revoked)
     }
 
@@ -266,14 +271,18 @@ impl Store {
 
     /// Revokes every session and outstanding one-time token of a user.
     pub async fn revoke_user_access(&self, user: UserId) -> Result<()> {
-        revoke_user_access(&self.db, user).await
+        let tx = self.write_tx().await?;
+        let rec = revoke_user_access(&tx, user).await?;
+        tx.commit().await.map_err(db_err)?;
+        self.announce_revocation(rec);
+        Ok(())
     }
 
     /// Revokes every session, link and pending invitation of a client's users (SEC-SESS-3).
     pub async fn revoke_client_access(&self, actor: &Actor, client: ClientId, ip: Option<&str>) -> Result<u64> {
         actor.may_revoke_client_access()?;
         let tx = self.write_tx().await?;
-        let members = revoke_client_access_in(&tx, client).await?;
+        let (members, rec) = revoke_client_access_in(&tx, client).await?;
         audit::write(
             &tx,
             Some(actor),
@@ -288,6 +297,7 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
+        self.announce_revocation(rec);
         Ok(members)
     }
 
@@ -355,8 +365,9 @@ impl Store {
             .exec(&tx)
             .await
             .map_err(db_err)?;
-        revoke_user_access(&tx, user).await?;
+        let rec = revoke_user_access(&tx, user).await?;
         tx.commit().await.map_err(db_err)?;
+        self.announce_revocation(rec);
         Ok(())
     }
 
@@ -508,8 +519,9 @@ impl Store {
 }
 
 /// Ends every session and one-time link of a client's users and cancels its pending
-/// invitations; returns how many users it concerned.
-pub(crate) async fn revoke_client_access_in<C: ConnectionTrait>(c: &C, client: ClientId) -> Result<u64> {
+/// invitations; returns how many users it concerned and the revocation to announce once
+/// committed.
+pub(crate) async fn revoke_client_access_in<C: ConnectionTrait>(c: &C, client: ClientId) -> Result<(u64, Recorded)> {
     let members: Vec<UserId> = membership::Entity::find()
         .filter(membership::Column::ClientId.eq(client.0))
         .all(c)
@@ -527,12 +539,15 @@ pub(crate) async fn revoke_client_access_in<C: ConnectionTrait>(c: &C, client: C
         .exec(c)
         .await
         .map_err(db_err)?;
-    Ok(members.len() as u64)
+    let rec = revocations::record(c, Revocation::Client(client)).await?;
+    Ok((members.len() as u64, rec))
 }
 
-/// Ends every session and one-time link of one user.
-pub(crate) async fn revoke_user_access<C: ConnectionTrait>(c: &C, user: UserId) -> Result<()> {
-    revoke_access_of(c, &[user]).await
+/// Ends every session and one-time link of one user; returns the revocation to announce once
+/// committed.
+pub(crate) async fn revoke_user_access<C: ConnectionTrait>(c: &C, user: UserId) -> Result<Recorded> {
+    revoke_access_of(c, &[user]).await?;
+    revocations::record(c, Revocation::User(user)).await
 }
 
 /// Ends every session and one-time link of these users (two statements, however many users).

@@ -148,13 +148,14 @@ impl Blobs {
 
     /// Streams `body` into storage while hashing it (SHA-256), never holding the whole file in memory.
     ///
-    /// More than `max` bytes → [`Error::TooLarge`]; an error from the stream → "the upload was
-    /// interrupted"; an empty body → "is empty". On any failure nothing is left behind. A blob
+    /// More than `max` bytes → [`Error::TooLarge`]; an [`Error`] from the stream is returned as
+    /// it is (the caller decided what it means), any other error → "the upload was interrupted";
+    /// an empty body → "is empty". On any failure nothing is left behind. A blob
     /// that already exists is not written again (the new copy is discarded).
     pub async fn put_stream<S, E>(&self, body: S, max: u64) -> Result<StoredBlob>
     where
         S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
-        E: std::fmt::Display,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let temp = Path::from(format!("{TMP}/{}", uuid::Uuid::now_v7()));
         let upload = self.store.put_multipart(&temp).await.map_err(storage)?;
@@ -295,14 +296,17 @@ impl Blobs {
 async fn write_body<S, E>(writer: &mut WriteMultipart, mut body: S, max: u64) -> Result<(String, u64)>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
-    E: std::fmt::Display,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            tracing::debug!(error = %e, "upload stream failed");
-            Error::invalid("file", "the upload was interrupted")
+        let chunk = chunk.map_err(|e| match e.into().downcast::<Error>() {
+            Ok(e) => *e,
+            Err(e) => {
+                tracing::debug!(error = %e, "upload stream failed");
+                Error::invalid("file", "the upload was interrupted")
+            }
         })?;
         size = size.saturating_add(chunk.len() as u64);
         if size > max {

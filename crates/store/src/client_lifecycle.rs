@@ -51,9 +51,10 @@ impl Store {
             .exec(&tx)
             .await
             .map_err(db_err)?;
-        crate::auth::revoke_client_access_in(&tx, id).await?;
+        let (_, revoked) = crate::auth::revoke_client_access_in(&tx, id).await?;
         audit::write(&tx, Some(actor), entry("client.delete", id, ip)).await?;
         tx.commit().await.map_err(db_err)?;
+        self.announce_revocation(revoked);
         Ok(())
     }
 

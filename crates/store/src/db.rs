@@ -13,6 +13,7 @@ use crate::migration::Migrator;
 pub struct Store {
     pub(crate) db: DatabaseConnection,
     pub(crate) events: crate::events::EventBus,
+    pub(crate) revocations: crate::revocations::Revocations,
 }
 
 /// Connects to `url` (`sqlite://…` or `postgres://…`) with the default pool size; any other
@@ -56,7 +57,7 @@ pub async fn connect_with(url: &str, pool: Option<u32>) -> Result<Store> {
     }
     let db =
         Database::connect(opts).await.map_err(|e| Error::Internal(format!("cannot connect to the database: {e}")))?;
-    Ok(Store { db, events: Default::default() })
+    Ok(Store { db, events: Default::default(), revocations: Default::default() })
 }
 
 impl Store {

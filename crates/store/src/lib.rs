@@ -24,6 +24,7 @@ pub mod migration;
 pub mod notifications;
 pub mod people;
 pub mod rate_limit;
+pub mod revocations;
 pub mod work;
 
 pub use db::{Store, connect, connect_with};

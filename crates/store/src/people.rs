@@ -223,9 +223,7 @@ impl Store {
             .exec(&tx)
             .await
             .map_err(db_err)?;
-        if !active {
-            crate::auth::revoke_user_access(&tx, id).await?;
-        }
+        let revoked = if active { None } else { Some(crate::auth::revoke_user_access(&tx, id).await?) };
         crate::audit::write(
             &tx,
             Some(actor),
@@ -240,6 +238,9 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
+        if let Some(rec) = revoked {
+            self.announce_revocation(rec);
+        }
         Ok(User { active, ..account.user })
     }
 }

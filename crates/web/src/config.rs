@@ -2,6 +2,14 @@
 
 use std::time::Duration;
 
+/// A request's head (request line and headers) must arrive within this long of the server
+/// starting to wait for it; an idle keep-alive connection is closed after it too.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A request body must keep arriving: no new bytes for this long answers 408. There is no limit
+/// on a body's total time, so a large upload over a slow link works while it keeps sending.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Web settings. Holds no secrets.
 #[derive(Clone, Debug)]
 pub struct WebConfig {
@@ -31,6 +39,10 @@ pub struct WebConfig {
     /// Event streams one user may hold open on one server process (a browser opens one per
     /// tab); more is 429.
     pub max_streams_per_user: usize,
+    /// See [`HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
+    /// See [`BODY_READ_TIMEOUT`].
+    pub body_read_timeout: Duration,
     /// Largest file one upload may store (bytes).
     pub max_upload: u64,
     /// Storage each client's files may use in all (bytes, every version counted).
@@ -53,6 +65,8 @@ impl WebConfig {
             jobs_inline: false,
             stream_recheck: Duration::from_secs(30),
             max_streams_per_user: 20,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
             max_upload: 2 * 1024 * 1024 * 1024,
             client_quota: 10 * 1024 * 1024 * 1024,
         }

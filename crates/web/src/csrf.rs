@@ -139,7 +139,7 @@ async fn check(state: &AppState, req: Request, expected: &Expected) -> Result<Re
         return Err(denied());
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, state.config.body_limit).await.map_err(|_| AppError(Error::TooLarge))?;
+    let bytes = crate::extract::read_body(body, state.config.body_limit).await?;
     let sent = form_urlencoded::parse(&bytes).find(|(k, _)| k == "_csrf").map(|(_, v)| v.into_owned());
     match sent {
         Some(s) if token::same(&s, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),

@@ -35,6 +35,7 @@ pub fn status(e: &Error) -> StatusCode {
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::TooLarge | Error::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -55,6 +56,10 @@ impl IntoResponse for AppError {
             && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if matches!(e, Error::BodyTimeout) {
+            // The rest of the body is not read: this connection cannot carry another request.
+            res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         res.extensions_mut().insert(ErrorInfo { status, message });
         res
@@ -83,6 +88,7 @@ pub async fn normalize_rejection(res: Response) -> Response {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNPROCESSABLE_ENTITY => "invalid",
         _ => "bad_request",

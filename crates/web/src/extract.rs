@@ -61,7 +61,27 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormBody<T> {
 }
 
 async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, AppError> {
-    axum::body::to_bytes(req.into_body(), state.config.body_limit).await.map_err(|_| AppError(Error::TooLarge))
+    read_body(req.into_body(), state.config.body_limit).await
+}
+
+/// Reads a whole body of at most `limit` bytes: more is 413, a body that stops arriving 408.
+pub(crate) async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, AppError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|e| AppError(if stalled(&e) { Error::BodyTimeout } else { Error::TooLarge }))
+}
+
+/// Whether a body read failed because the body stopped arriving (the body-read timeout of
+/// `routes::router`), wherever in the error's chain that is.
+pub(crate) fn stalled(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(e) = cur {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 fn clean_serde_message(m: &str) -> String {

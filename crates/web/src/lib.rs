@@ -16,27 +16,9 @@ pub mod pages;
 pub mod pdf;
 pub mod preview;
 pub mod routes;
+mod server;
 pub mod state;
 
-use std::future::Future;
-use std::net::SocketAddr;
-
 pub use config::WebConfig;
+pub use server::serve;
 pub use state::AppState;
-
-/// Serves the app on `listener` until `shutdown` resolves; in-flight requests then finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let streams = state.clone();
-    let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Event streams never finish on their own: end them so in-flight requests can.
-            streams.stop_streams();
-        })
-        .await
-}

@@ -3,11 +3,13 @@
 //! [`crate::api::router`] (walked through its OpenAPI document).
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, Request, StatusCode};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
@@ -204,6 +206,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        // A body that stops arriving fails its read (answered 408 by the extractors).
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(RequestBodyTimeoutLayer::new(state.config.body_read_timeout))
+                .map_request(|r: Request<TimeoutBody<Body>>| r.map(Body::new)),
+        )
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
         .with_state(state)

@@ -130,3 +130,137 @@ async fn a_stream_sees_nothing_until_something_happens() {
     }
     app.stop().await;
 }
+
+// ----- revocations end streams within 2 s (SEC-SESS-1) -----------------------------------------
+// These servers keep the default periodic re-check (30 s, first one after 15–45 s), so only
+// the revocation path can end a stream in time.
+
+/// How soon a revoked stream must end: the promise (2 s) plus a margin for a loaded machine.
+const REVOKED_WITHIN: Duration = Duration::from_millis(2500);
+
+async fn sign_out(app: &TestApp, token: &str) {
+    let r = api().delete(app.url("/api/v1/session")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+}
+
+async fn deactivate(app: &TestApp, owner: &str, user: impl std::fmt::Display) {
+    let (st, v) = call(app, owner, "PATCH", &format!("/users/{user}"), Some(json!({"active": false}))).await;
+    assert_eq!(st, 200, "{v}");
+}
+
+fn assert_default_recheck(app: &TestApp) {
+    assert!(app.config.stream_recheck >= Duration::from_secs(30), "the test relies on the slow backstop");
+}
+
+// SEC-SESS-1
+#[tokio::test]
+async fn signing_out_ends_the_stream_within_two_seconds() {
+    let app = TestApp::spawn().await;
+    assert_default_recheck(&app);
+    let w = seed(&app).await;
+    let token = app.token_for(w.a.admin).await;
+    let other = app.token_for(w.a.admin).await;
+    let mut s = Sse::ready(&app.url("/api/v1/events"), &token).await;
+    let mut kept = Sse::ready(&app.url("/api/v1/events"), &other).await;
+    sign_out(&app, &token).await;
+    assert!(s.ends_within(REVOKED_WITHIN).await, "the signed-out session's stream ends at once");
+    assert!(!kept.ends_within(REVOKED_WITHIN).await, "the user's other session keeps its stream");
+    drop(kept);
+    app.stop().await;
+}
+
+// SEC-SESS-1
+#[tokio::test]
+async fn deactivating_the_user_ends_their_streams_within_two_seconds() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let viewer = app.token_for(w.a.viewer).await;
+    let admin = app.token_for(w.a.admin).await;
+    let owner = app.token_for(w.owner).await;
+    let mut s = Sse::ready(&app.url("/api/v1/events"), &viewer).await;
+    let mut kept = Sse::ready(&app.url("/api/v1/events"), &admin).await;
+    deactivate(&app, &owner, w.a.viewer).await;
+    assert!(s.ends_within(REVOKED_WITHIN).await, "a deactivated user's stream ends at once");
+    assert!(!kept.ends_within(REVOKED_WITHIN).await, "a colleague's stream goes on");
+    drop(kept);
+    app.stop().await;
+}
+
+// SEC-SESS-1, SEC-SESS-3
+#[tokio::test]
+async fn revoking_a_clients_access_ends_its_users_streams_only() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let a_admin = app.token_for(w.a.admin).await;
+    let a_viewer = app.token_for(w.a.viewer).await;
+    let b_admin = app.token_for(w.b.admin).await;
+    let staff = app.token_for(w.staff).await;
+    let mut ended = [
+        Sse::ready(&app.url("/api/v1/events"), &a_admin).await,
+        Sse::ready(&app.url("/api/v1/events"), &a_viewer).await,
+    ];
+    let mut kept =
+        [Sse::ready(&app.url("/api/v1/events"), &b_admin).await, Sse::ready(&app.url("/api/v1/events"), &staff).await];
+    let owner = app.actor(w.owner).await;
+    assert_eq!(app.store.revoke_client_access(&owner, w.a.id, None).await.unwrap(), 3);
+    for s in &mut ended {
+        assert!(s.ends_within(REVOKED_WITHIN).await, "client A's streams end");
+    }
+    for s in &mut kept {
+        assert!(!s.ends_within(Duration::from_millis(500)).await, "client B's and staff streams go on");
+    }
+    drop(kept);
+    app.stop().await;
+}
+
+// SEC-SESS-1
+#[tokio::test]
+async fn deleting_a_client_or_changing_a_password_ends_streams_within_two_seconds() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let owner = app.token_for(w.owner).await;
+    let mut b = Sse::ready(&app.url("/api/v1/events"), &app.token_for(w.b.admin).await).await;
+    let mut a = Sse::ready(&app.url("/api/v1/events"), &app.token_for(w.a.finance).await).await;
+    let r = api().delete(app.url(&format!("/api/v1/clients/{}", w.b.id))).bearer_auth(&owner).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(b.ends_within(REVOKED_WITHIN).await, "a deleted client's streams end");
+    app.store.set_password(w.a.finance, "not-a-real-hash".into()).await.unwrap();
+    assert!(a.ends_within(REVOKED_WITHIN).await, "a password change ends the user's streams");
+    app.stop().await;
+}
+
+// SEC-SESS-1: several server processes over one database (SQLite file or PostgreSQL).
+#[tokio::test]
+async fn a_revocation_through_one_server_ends_a_stream_on_another() {
+    let a = TestApp::spawn().await;
+    let w = seed(&a).await;
+    let b = TestApp::spawn_beside(&a).await;
+    assert_default_recheck(&b);
+    let token = a.token_for(w.a.admin).await;
+    let other = a.token_for(w.a.admin).await;
+    let viewer = a.token_for(w.a.viewer).await;
+    let owner = a.token_for(w.owner).await;
+    let mut s = Sse::ready(&b.url("/api/v1/events"), &token).await;
+    let mut v = Sse::ready(&b.url("/api/v1/events"), &viewer).await;
+    let mut kept = Sse::ready(&b.url("/api/v1/events"), &other).await;
+    sign_out(&a, &token).await;
+    assert!(s.ends_within(REVOKED_WITHIN).await, "the stream on the other server ends");
+    deactivate(&a, &owner, w.a.viewer).await;
+    assert!(v.ends_within(REVOKED_WITHIN).await, "a deactivation on one server ends streams on the other");
+    assert!(!kept.ends_within(REVOKED_WITHIN).await, "a session nobody revoked keeps its stream");
+    drop(kept);
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn old_revocations_are_pruned_and_recent_ones_kept() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    app.store.revoke_user_access(w.a.viewer).await.unwrap();
+    let retention = atrium_store::revocations::RETENTION;
+    assert_eq!(app.store.prune_revocations(retention).await.unwrap(), 0, "a fresh row is kept");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(app.store.prune_revocations(Duration::from_millis(10)).await.unwrap(), 1, "an old row goes");
+    app.stop().await;
+}

@@ -27,6 +27,7 @@ pub mod notification_pref;
 pub mod payment;
 pub mod project;
 pub mod rate_limit;
+pub mod revocation;
 pub mod session;
 pub mod task;
 pub mod user;

@@ -9,6 +9,7 @@ mod m0004_jobs;
 mod m0005_files;
 mod m0006_approvals;
 mod m0007_billing;
+mod m0008_revocations;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_files::Migration),
             Box::new(m0006_approvals::Migration),
             Box::new(m0007_billing::Migration),
+            Box::new(m0008_revocations::Migration),
         ]
     }
 }

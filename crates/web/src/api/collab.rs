@@ -273,59 +273,102 @@ pub async fn events(
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let slot = st.open_stream(auth.actor.user_id())?;
     let rx = st.store.subscribe().await;
+    let revocations = st.store.revocations().await;
     let recheck = st.config.stream_recheck;
-    let stream = live_stream(st, auth.actor, auth.session.id, rx, recheck, slot);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
+    // A first check now: a revocation committed while this stream was being set up has been
+    // passed on already.
+    if !st.store.session_alive(auth.session.id).await? {
+        return Err(Error::Unauthorized.into());
+    }
+    let mut users = vec![auth.session.user_id, auth.actor.user_id()];
+    users.dedup();
+    let live = Live {
+        client: auth.actor.client_id(),
+        st,
+        actor: auth.actor,
+        session: auth.session.id,
+        users,
+        rx,
+        revocations,
+        ticker: recheck_ticker(recheck),
+    };
+    Ok(Sse::new(live_stream(live, slot)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
 }
 
 type Rx = tokio::sync::broadcast::Receiver<std::sync::Arc<atrium_core::live::LiveEvent>>;
 
-fn live_stream(
+/// An open stream's state.
+struct Live {
     st: AppState,
     actor: Actor,
     session: atrium_core::ids::SessionId,
+    /// The session's owner and (for "view as client") the viewed user.
+    users: Vec<atrium_core::ids::UserId>,
+    client: Option<atrium_core::ids::ClientId>,
     rx: Rx,
-    recheck: Duration,
-    slot: crate::state::StreamSlot,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    use tokio::sync::broadcast::error::RecvError;
-    // Streams opened together (a deploy, a benchmark) re-check at spread-out moments rather
-    // than all at once.
+    revocations: tokio::sync::broadcast::Receiver<atrium_store::revocations::Revocation>,
+    ticker: tokio::time::Interval,
+}
+
+/// The backstop re-check of the session, in case a revocation was not heard of. Streams opened
+/// together (a deploy, a benchmark) re-check at spread-out moments rather than all at once.
+fn recheck_ticker(recheck: Duration) -> tokio::time::Interval {
     let first_check = recheck.mul_f64(rand::random_range(0.5..1.5));
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + first_check, recheck);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let first = Event::default().event("ready").data("{}");
-    let events = futures_util::stream::unfold(
-        (st, actor, rx, ticker, Some(first)),
-        move |(st, actor, mut rx, mut ticker, first)| async move {
-            if let Some(ev) = first {
-                return Some((Ok(ev), (st, actor, rx, ticker, None)));
-            }
-            loop {
-                tokio::select! {
-                    () = st.stopped() => return None,
-                    got = rx.recv() => match got {
-                        Ok(ev) if actor.may_receive(&ev) => {
-                            let out = Event::default().event(ev.kind.as_str()).data(ev.data.to_string());
-                            return Some((Ok(out), (st, actor, rx, ticker, None)));
-                        }
-                        Ok(_) => continue,
-                        Err(RecvError::Lagged(_)) => {
-                            let out = Event::default().event("reload").data("{}");
-                            return Some((Ok(out), (st, actor, rx, ticker, None)));
-                        }
-                        Err(RecvError::Closed) => return None,
-                    },
-                    _ = ticker.tick() => {
-                        // A revoked session, a deactivated user or a deleted client ends the stream.
-                        if !st.store.session_alive(session).await.unwrap_or(false) {
-                            return None;
-                        }
+    ticker
+}
+
+/// What ended a wait of [`Live::next`].
+enum Step {
+    Send(Event),
+    End,
+}
+
+impl Live {
+    /// Waits for the next event to send, or the end: shutdown, or a session that no longer
+    /// grants access — told by a revocation (within about a second, from any process) or found
+    /// by the periodic re-check.
+    async fn next(&mut self) -> Step {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            let check = tokio::select! {
+                () = self.st.stopped() => return Step::End,
+                got = self.rx.recv() => match got {
+                    Ok(ev) if self.actor.may_receive(&ev) => {
+                        return Step::Send(Event::default().event(ev.kind.as_str()).data(ev.data.to_string()));
                     }
-                }
+                    Ok(_) => false,
+                    Err(RecvError::Lagged(_)) => return Step::Send(Event::default().event("reload").data("{}")),
+                    Err(RecvError::Closed) => return Step::End,
+                },
+                got = self.revocations.recv() => match got {
+                    Ok(r) => r.concerns(self.session, &self.users, self.client),
+                    // Revocations were missed: one of them may have been ours.
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => return Step::End,
+                },
+                _ = self.ticker.tick() => true,
+            };
+            // A revoked session, a deactivated user or a deleted client ends the stream.
+            if check && !self.st.store.session_alive(self.session).await.unwrap_or(false) {
+                return Step::End;
             }
-        },
-    );
+        }
+    }
+}
+
+fn live_stream(live: Live, slot: crate::state::StreamSlot) -> impl Stream<Item = Result<Event, Infallible>> {
+    let first = Event::default().event("ready").data("{}");
+    let events = futures_util::stream::unfold((live, Some(first)), |(mut live, first)| async move {
+        if let Some(ev) = first {
+            return Some((Ok(ev), (live, None)));
+        }
+        match live.next().await {
+            Step::Send(ev) => Some((Ok(ev), (live, None))),
+            Step::End => None,
+        }
+    });
     // The slot is released when the stream is dropped (the client went away or it ended).
     futures_util::StreamExt::map(events, move |item| {
         let _held = &slot;

@@ -8,6 +8,7 @@ use atrium_core::model::{File, FileVersion, Folder};
 use atrium_store::files::{NewFolder, UploadedBlob, check_name};
 use axum::Json;
 use axum::body::Body;
+use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -101,8 +102,7 @@ pub async fn receive(st: &AppState, auth: &Authed, ip: &str, pid: ProjectId, mut
     // `name`, when sent before the file, names the upload instead of the file's own name
     // ("upload a new version" of a file whose copy on disk is called something else).
     let mut named: Option<String> = None;
-    let bad_form =
-        |e: axum::extract::multipart::MultipartError| Error::invalid("file", format!("bad upload form: {e}"));
+    let bad_form = |e: MultipartError| form_error("file", e);
     while let Some(field) = form.next_field().await.map_err(bad_form)? {
         match field.name() {
             Some("folder_id") => {
@@ -126,7 +126,15 @@ pub async fn receive(st: &AppState, auth: &Authed, ip: &str, pid: ProjectId, mut
                 };
                 let limit = st.config.max_upload.min(target.quota_left);
                 let quota_bound = target.quota_left < st.config.max_upload;
-                let stored = match st.blobs.put_stream(field, limit).await {
+                // A stalled body is 408; anything else the store calls an interrupted upload.
+                let body = futures_util::TryStreamExt::map_err(field, |e| {
+                    if crate::extract::stalled(&e) {
+                        Error::BodyTimeout
+                    } else {
+                        Error::invalid("file", "the upload was interrupted")
+                    }
+                });
+                let stored = match st.blobs.put_stream(body, limit).await {
                     Err(Error::TooLarge) if quota_bound => return Err(Error::QuotaExceeded.into()),
                     other => other?,
                 };
@@ -160,13 +168,22 @@ pub async fn receive(st: &AppState, auth: &Authed, ip: &str, pid: ProjectId, mut
 async fn small_text(name: &'static str, mut field: axum::extract::multipart::Field<'_>) -> Result<String, Error> {
     const MAX: usize = 4096;
     let mut buf = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| Error::invalid(name, format!("bad upload form: {e}")))? {
+    while let Some(chunk) = field.chunk().await.map_err(|e| form_error(name, e))? {
         if buf.len() + chunk.len() > MAX {
             return Err(Error::invalid(name, "is too long"));
         }
         buf.extend_from_slice(&chunk);
     }
     String::from_utf8(buf).map_err(|_| Error::invalid(name, "must be UTF-8 text"))
+}
+
+/// A failed read of an upload form: 408 when the body stopped arriving, else 422 naming `field`.
+fn form_error(field: &'static str, e: MultipartError) -> Error {
+    if crate::extract::stalled(&e) {
+        Error::BodyTimeout
+    } else {
+        Error::invalid(field, format!("bad upload form: {e}"))
+    }
 }
 
 /// The content type of stored bytes, from the bytes themselves (never the uploader's claim).
