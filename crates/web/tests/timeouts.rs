@@ -189,9 +189,10 @@ async fn a_stalled_upload_from_the_portal_page_gets_an_html_408() {
     let w = seed(&app).await;
     let session = app.token_for(w.a.admin).await;
     let addr = app.base.trim_start_matches("http://").to_string();
-    let csrf = atrium_core::token::generate().secret;
+    // A signed-in browser's CSRF token is derived from its session.
+    let csrf = atrium_web::csrf::session_token(&session);
     let path = format!("/portal/projects/{}/files?_csrf={csrf}", w.a.project);
-    let cookies = format!("Cookie: atrium_session={session}; atrium_csrf={csrf}\r\n");
+    let cookies = format!("Cookie: atrium_session={session}\r\n");
     let (head, body) = multipart_request(&addr, &path, &cookies, 64 * 1024);
     let got = stall_halfway(&app, &head, &body).await;
     assert!(got.to_ascii_lowercase().contains("content-type: text/html"), "a page: {got}");
