@@ -357,6 +357,22 @@ fn hanging_worker(pids: &std::path::Path) -> Vec<std::ffi::OsString> {
     vec!["/bin/sh".into(), "-c".into(), script.into(), "worker".into()]
 }
 
+/// An app whose worker is [`hanging_worker`], with this time limit and slots; its seeded world,
+/// a staff token and the file the hanging workers' pids go to.
+async fn hanging_app(time: std::time::Duration, slots: usize) -> (TestApp, World, String, std::path::PathBuf) {
+    let pid_file = std::env::temp_dir().join(format!("atrium-hang-{}", uuid::Uuid::now_v7().simple()));
+    let worker = hanging_worker(&pid_file);
+    let app = TestApp::spawn_with(|c| {
+        c.preview_worker = worker;
+        c.preview_time = time;
+        c.preview_slots = slots;
+    })
+    .await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    (app, w, staff, pid_file)
+}
+
 fn pids(path: &std::path::Path) -> Vec<i32> {
     std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()).collect()
 }
@@ -369,16 +385,7 @@ fn alive(pid: i32) -> bool {
 // SEC-IO-7
 #[tokio::test]
 async fn a_render_past_its_time_limit_is_killed_and_its_slot_freed_at_once() {
-    let pid_file = std::env::temp_dir().join(format!("atrium-hang-{}", uuid::Uuid::now_v7().simple()));
-    let worker = hanging_worker(&pid_file);
-    let app = TestApp::spawn_with(|c| {
-        c.preview_worker = worker;
-        c.preview_time = std::time::Duration::from_millis(500);
-        c.preview_slots = 1;
-    })
-    .await;
-    let w = seed(&app).await;
-    let staff = app.token_for(w.staff).await;
+    let (app, w, staff, pid_file) = hanging_app(std::time::Duration::from_millis(500), 1).await;
     let admin = app.token_for(w.a.admin).await;
     let stuck = upload_as(&app, &staff, w.a.project, "stuck.png", &png(8, 8, b"ATRIUM-HANG")).await;
     let started = std::time::Instant::now();
@@ -401,16 +408,7 @@ async fn a_render_past_its_time_limit_is_killed_and_its_slot_freed_at_once() {
 #[tokio::test]
 async fn one_clients_stuck_renders_do_not_hold_up_another_clients_previews() {
     use std::sync::atomic::Ordering::Relaxed;
-    let pid_file = std::env::temp_dir().join(format!("atrium-hang-{}", uuid::Uuid::now_v7().simple()));
-    let worker = hanging_worker(&pid_file);
-    let app = TestApp::spawn_with(|c| {
-        c.preview_worker = worker;
-        c.preview_time = std::time::Duration::from_secs(60);
-        c.preview_slots = 2;
-    })
-    .await;
-    let w = seed(&app).await;
-    let staff = app.token_for(w.staff).await;
+    let (app, w, staff, pid_file) = hanging_app(std::time::Duration::from_secs(60), 2).await;
     let (a_admin, b_admin) = (app.token_for(w.a.admin).await, app.token_for(w.b.admin).await);
     // Client A's two files hang their workers; A asks for both at once.
     let mut stuck = Vec::new();
