@@ -97,16 +97,18 @@ round() {
   echo 5 >"/proc/$SERVER/clear_refs" 2>/dev/null || true
   local before; before=$(status $SERVER VmRSS)
   sampler "$stop" & local spid=$!
-  local t0; t0=$(date +%s.%N)
+  local t0; t0=$(date +%s.%N) reqs=()
   for f in lines.pdf huge.pdf; do
     for _ in 1 2 3 4; do
       curl -s -o /dev/null -w "%{http_code} $f %{time_total}s\n" -H "$auth" "$BASE/api/v1/files/${id[$f]}/thumbnail?size=large" >>"$WORK/$label.codes" &
+      reqs+=($!)
     done
   done
   for f in normal.pdf small.png; do
     curl -s -o /dev/null -w "%{http_code} $f %{time_total}s\n" -H "$auth" "$BASE/api/v1/files/${id[$f]}/thumbnail" >>"$WORK/$label.codes" &
+    reqs+=($!)
   done
-  wait $(jobs -p | grep -v "^$spid$") 2>/dev/null || true
+  wait "${reqs[@]}"
   local t1; t1=$(date +%s.%N)
   touch "$stop"; wait $spid
   read -r server worker nworkers <"$stop.out"
@@ -118,5 +120,5 @@ round() {
 round first
 round again
 echo "== server log (no preview lines):"
-grep -a "no preview" "$data/server.log" | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-220 | sed 's/^/   /' | head -8
+grep -a "no preview" "$data/server.log" | sed 's/\x1b\[[0-9;]*m//g' | sed -E "s/.*(sha256=\"[0-9a-f]{8})[0-9a-f]*/\1…/" | sed 's/^/   /' | head -8
 echo; echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB"
