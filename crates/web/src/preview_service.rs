@@ -22,9 +22,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::config::WebConfig;
 use crate::preview::Kind;
 
-/// Address space one preview worker may map (`RLIMIT_AS`): the fixture PDF renders in ~20 MiB
-/// and a 40 MP image inside a PDF in ~350 MiB; a render that needs more fails its allocation and
-/// the worker dies.
+/// Address space one preview worker may map (`RLIMIT_AS`): the fixture PDF renders within 96 MiB
+/// (tested), the pre-check of the 42 MB content stream peaked at 137 MiB RSS
+/// (`bench/previews.sh`); a render that needs more fails its allocation and the worker dies.
 pub const PREVIEW_MEMORY_LIMIT: u64 = 512 * 1024 * 1024;
 /// CPU seconds one preview worker may use (`RLIMIT_CPU`; the kernel kills it after).
 pub const PREVIEW_CPU_SECONDS: u64 = 10;
