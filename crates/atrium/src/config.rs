@@ -25,6 +25,14 @@ pub enum Command {
     /// Administrative commands.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Renders one thumbnail (started by the server, within its limits): the file on stdin,
+    /// the PNG on stdout.
+    #[command(hide = true)]
+    PreviewWorker {
+        /// `pdf` or `image`, then the size in pixels.
+        #[arg(num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Administrative commands.

@@ -19,8 +19,21 @@ use config::{AdminCommand, BackupArgs, Cli, Command, DbArgs, DemoArgs, Scale, Se
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<std::process::ExitCode> {
+    let cli = Cli::parse();
+    // The preview worker renders one thumbnail and exits: no runtime, no threads, no logging.
+    if let Command::PreviewWorker { args } = &cli.command {
+        return Ok(atrium_web::preview::worker_main(args));
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(run(cli))
+        .map(|()| std::process::ExitCode::SUCCESS)
+}
+
+async fn run(cli: Cli) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -28,8 +41,8 @@ async fn main() -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match cli.command {
+        Command::PreviewWorker { .. } => Ok(()),
         Command::Serve(args) => serve(args).await,
         Command::Demo(args) => demo(args).await,
         Command::Migrate(db) => {

@@ -7,6 +7,9 @@
 //! On S3 an upload is a multipart upload of [`S3_PART_SIZE`] parts to `tmp/<uuid>`, then a
 //! server-side copy into place (a conditional copy where the bucket is configured for one,
 //! otherwise check-then-copy: racing uploads of the same content write the same bytes).
+//!
+//! Rendered previews are stored beside the blobs, at `previews/<sha256>/<size>.png`: derived
+//! data, shared by every server, deleted with their blob and not part of backups.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -28,6 +31,9 @@ use sha2::{Digest, Sha256};
 const BLOBS: &str = "blobs";
 /// Prefix of uploads in progress.
 const TMP: &str = "tmp";
+/// Prefix of rendered previews: `previews/<sha256>/<size>.png`, derived from a blob (not part
+/// of backups; deleted with the blob).
+const PREVIEWS: &str = "previews";
 /// How many bytes [`Blobs::head_bytes`] returns at most.
 const HEAD_LEN: u64 = 8 * 1024;
 /// Parts being written concurrently while another fills (bounds upload memory).
@@ -208,12 +214,39 @@ impl Blobs {
         result.bytes().await.map_err(storage)
     }
 
-    /// Deletes a blob (purges); a missing blob is not an error.
+    /// Deletes a blob and the previews rendered from it (purges); a missing blob is not an error.
     pub async fn delete(&self, sha256: &str) -> Result<()> {
-        match self.store.delete(&blob_path(sha256)?).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        let previews: Vec<Path> = self
+            .store
+            .list(Some(&preview_dir(sha256)?))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await
+            .or_else(|e| if matches!(e, object_store::Error::NotFound { .. }) { Ok(Vec::new()) } else { Err(e) })
+            .map_err(storage)?;
+        for location in previews.iter().chain(std::iter::once(&blob_path(sha256)?)) {
+            match self.store.delete(location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(storage(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The stored preview of a blob at `size` pixels, if one was stored ([`Blobs::put_preview`];
+    /// its bytes may be empty: "this blob has no preview").
+    pub async fn preview(&self, sha256: &str, size: u32) -> Result<Option<Bytes>> {
+        match self.store.get(&preview_path(sha256, size)?).await {
+            Ok(found) => found.bytes().await.map(Some).map_err(storage),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(storage(e)),
         }
+    }
+
+    /// Stores the preview of a blob at `size` pixels (empty: it has none), keyed only by the
+    /// blob's SHA-256 and the size, so every server of the instance shares it.
+    pub async fn put_preview(&self, sha256: &str, size: u32, bytes: Bytes) -> Result<()> {
+        self.store.put(&preview_path(sha256, size)?, bytes.into()).await.map(|_| ()).map_err(storage)
     }
 
     /// Whether a blob exists.
@@ -404,6 +437,17 @@ fn blob_path(sha256: &str) -> Result<Path> {
         return Err(Error::NotFound);
     }
     Ok(Path::from(format!("{BLOBS}/{}/{}/{sha256}", &sha256[..2], &sha256[2..4])))
+}
+
+/// `previews/<sha256>`: the previews rendered from one blob.
+fn preview_dir(sha256: &str) -> Result<Path> {
+    blob_path(sha256)?;
+    Ok(Path::from(format!("{PREVIEWS}/{sha256}")))
+}
+
+fn preview_path(sha256: &str, size: u32) -> Result<Path> {
+    blob_path(sha256)?;
+    Ok(Path::from(format!("{PREVIEWS}/{sha256}/{size}.png")))
 }
 
 fn storage(e: object_store::Error) -> Error {

@@ -163,8 +163,23 @@ async fn check(blobs: &Blobs, target: &Target) {
     assert_eq!(target.keys().await, expected, "an interrupted upload leaves nothing");
     assert_eq!(target.open_uploads().await, 0);
 
-    // Delete (twice is fine).
+    // Previews, keyed by the blob's hash and the size; an empty one means "no preview".
+    assert_eq!(blobs.preview(&big_sha, 320).await.unwrap(), None);
+    blobs.put_preview(&big_sha, 320, Bytes::from_static(b"png")).await.unwrap();
+    blobs.put_preview(&big_sha, 1200, Bytes::new()).await.unwrap();
+    blobs.put_preview(&small, 320, Bytes::from_static(b"small")).await.unwrap();
+    assert_eq!(blobs.preview(&big_sha, 320).await.unwrap(), Some(Bytes::from_static(b"png")));
+    assert_eq!(blobs.preview(&big_sha, 1200).await.unwrap(), Some(Bytes::new()));
+    assert!(matches!(blobs.put_preview("../x", 320, Bytes::new()).await, Err(Error::NotFound)));
+
+    // Delete (twice is fine); the blob's previews go with it, another blob's stay.
     blobs.delete(&big_sha).await.unwrap();
+    assert_eq!(blobs.preview(&big_sha, 320).await.unwrap(), None);
+    assert_eq!(blobs.preview(&big_sha, 1200).await.unwrap(), None);
+    assert_eq!(target.keys().await, vec![key_of(&small), format!("previews/{small}/320.png")]);
+    blobs.delete(&small).await.unwrap();
+    assert_eq!(target.keys().await, Vec::<String>::new(), "a purged blob leaves no preview behind");
+    let small = blobs.put_stream(stream(vec![Bytes::from_static(b"0123456789")]), 100).await.unwrap().sha256;
     blobs.delete(&big_sha).await.unwrap();
     assert!(!blobs.exists(&big_sha).await.unwrap());
     assert!(matches!(blobs.get(&big_sha, None).await, Err(Error::NotFound)));

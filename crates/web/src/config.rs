@@ -47,6 +47,19 @@ pub struct WebConfig {
     pub max_upload: u64,
     /// Storage each client's files may use in all (bytes, every version counted).
     pub client_quota: u64,
+    /// The preview worker's program and first arguments (`<pdf|image> <size>` are appended);
+    /// the default is this executable's `preview-worker` subcommand.
+    pub preview_worker: Vec<std::ffi::OsString>,
+    /// Address space one preview worker may use (bytes, `RLIMIT_AS`).
+    pub preview_memory: u64,
+    /// CPU time one preview worker may use (whole seconds, `RLIMIT_CPU`).
+    pub preview_cpu_seconds: u64,
+    /// Wall-clock time one preview may take before its worker is killed.
+    pub preview_time: Duration,
+    /// Previews rendered at once by this process (default: one per core).
+    pub preview_slots: usize,
+    /// Longest a thumbnail request waits for its client's turn and a slot (then 429).
+    pub preview_queue_wait: Duration,
 }
 
 impl WebConfig {
@@ -69,6 +82,15 @@ impl WebConfig {
             body_read_timeout: BODY_READ_TIMEOUT,
             max_upload: 2 * 1024 * 1024 * 1024,
             client_quota: 10 * 1024 * 1024 * 1024,
+            preview_worker: vec![
+                std::env::current_exe().map_or_else(|_| "atrium".into(), |p| p.into_os_string()),
+                "preview-worker".into(),
+            ],
+            preview_memory: crate::preview_service::PREVIEW_MEMORY_LIMIT,
+            preview_cpu_seconds: crate::preview_service::PREVIEW_CPU_SECONDS,
+            preview_time: crate::preview_service::PREVIEW_TIME_LIMIT,
+            preview_slots: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            preview_queue_wait: crate::preview_service::PREVIEW_QUEUE_WAIT,
         }
     }
 

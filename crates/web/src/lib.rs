@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod pages;
 pub mod pdf;
 pub mod preview;
+pub mod preview_service;
 pub mod routes;
 mod server;
 pub mod state;

@@ -25,9 +25,9 @@ pub struct AppState {
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Open event streams per user in this process.
     streams: Arc<std::sync::Mutex<std::collections::HashMap<atrium_core::ids::UserId, usize>>>,
-    /// Previews rendered at once in this process (decoding images and PDFs is CPU-bound): one
-    /// per core, so a burst of thumbnails cannot starve requests.
-    pub previews: Arc<tokio::sync::Semaphore>,
+    /// Thumbnails: rendered by worker processes within limits, a few at once, one client's at
+    /// a time, and cached beside the blobs.
+    pub previews: Arc<crate::preview_service::Previews>,
 }
 
 /// One open event stream, counted until dropped.
@@ -61,8 +61,8 @@ impl AppState {
         let config = Arc::new(config);
         let handler = Arc::new(crate::jobs::MailJobs::new(store.clone(), mailer, config.clone()));
         let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         AppState {
+            previews: Arc::new(crate::preview_service::Previews::new(&config)),
             store,
             blobs,
             config,
@@ -70,7 +70,6 @@ impl AppState {
             wake: QueueHandle::default(),
             stopping,
             streams: Default::default(),
-            previews: Arc::new(tokio::sync::Semaphore::new(cores)),
         }
     }
 

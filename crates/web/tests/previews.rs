@@ -246,3 +246,195 @@ async fn each_side_lists_its_own_approvals() {
     assert!(!finance.body.contains(&a_ap));
     assert_eq!(page(&app, w.a.admin, "/staff/approvals").await.status, 404);
 }
+
+include!("fixtures/hostile_pdf.rs");
+
+/// What the previews did so far, as (workers started, rendered, refused, died, timed out).
+fn stats(app: &TestApp) -> (u64, u64, u64, u64, u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let s = &app.state.previews.stats;
+    (
+        s.spawned.load(Relaxed),
+        s.rendered.load(Relaxed),
+        s.refused.load(Relaxed),
+        s.died.load(Relaxed),
+        s.timed_out.load(Relaxed),
+    )
+}
+
+/// A PNG of `width` × `height` grey pixels (small on disk, `width × height × 3` bytes decoded),
+/// with `trailer` after its end.
+fn png(width: u32, height: u32, trailer: &[u8]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(width, height, image::Rgb([128, 128, 128]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).expect("png");
+    let mut out = out.into_inner();
+    out.extend_from_slice(trailer);
+    out
+}
+
+/// Polls `cond` (at most 20 s): for a state another task reaches, not a fixed sleep.
+async fn until(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+// SEC-IO-7
+#[tokio::test]
+async fn hostile_pdfs_are_refused_before_rendering_and_each_version_is_rendered_once() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let admin = app.token_for(w.a.admin).await;
+    // The issue's files: 3,000,000 line operations in ~131 KB, and a 30000 × 30000 image.
+    let lines = upload_as(&app, &staff, w.a.project, "lines.pdf", &many_lines_pdf(3_000_000)).await;
+    let huge = upload_as(&app, &staff, w.a.project, "huge.pdf", &big_image_pdf(30_000, 30_000)).await;
+    for file in [lines, huge] {
+        assert_eq!(thumbnail(&app, &admin, file, "").await.status(), 404);
+    }
+    // Each was refused by the worker's pre-check: none was rendered, no worker died of it.
+    assert_eq!(stats(&app), (2, 0, 2, 0, 0));
+    // Asked again (any number of times), the stored outcome answers: no worker starts.
+    for file in [lines, huge, lines] {
+        assert_eq!(thumbnail(&app, &admin, file, "").await.status(), 404);
+    }
+    assert_eq!(stats(&app), (2, 0, 2, 0, 0));
+
+    // A real PDF is rendered once per size; the stored PNG answers afterwards, also to others.
+    let file = upload_as(&app, &staff, w.a.project, "Proposal.pdf", PDF).await;
+    let first = thumbnail(&app, &admin, file, "").await.bytes().await.unwrap();
+    assert_eq!(stats(&app), (3, 1, 2, 0, 0));
+    for token in [&admin, &staff] {
+        let again = thumbnail(&app, token, file, "").await;
+        assert_eq!(again.status(), 200);
+        assert_eq!(again.bytes().await.unwrap(), first, "the same PNG");
+    }
+    assert_eq!(stats(&app), (3, 1, 2, 0, 0), "not rendered again");
+    assert_eq!(thumbnail(&app, &admin, file, "?size=large").await.status(), 200);
+    assert_eq!(stats(&app), (4, 2, 2, 0, 0), "another size is another render");
+}
+
+// SEC-IO-7
+#[tokio::test]
+async fn a_render_over_the_memory_limit_kills_only_its_worker_and_frees_the_slot() {
+    // A small limit so that a 6000 × 6000 image (108 MB decoded) cannot fit but a PDF page can.
+    let app = TestApp::spawn_with(|c| {
+        c.preview_memory = 96 * 1024 * 1024;
+        c.preview_slots = 1;
+    })
+    .await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let admin = app.token_for(w.a.admin).await;
+    let big = upload_as(&app, &staff, w.a.project, "big.png", &png(6000, 6000, b"")).await;
+    let started = std::time::Instant::now();
+    assert_eq!(thumbnail(&app, &admin, big, "").await.status(), 404);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    assert_eq!(stats(&app), (1, 0, 0, 1, 0), "the worker died of its limit");
+    // The one slot is free again: the next render runs within the same limit.
+    let file = upload_as(&app, &staff, w.a.project, "Proposal.pdf", PDF).await;
+    assert_eq!(thumbnail(&app, &admin, file, "").await.status(), 200);
+    let small = upload_as(&app, &staff, w.a.project, "small.png", &png(600, 400, b"")).await;
+    assert_eq!(thumbnail(&app, &admin, small, "").await.status(), 200);
+    assert_eq!(stats(&app), (3, 2, 0, 1, 0));
+    // The death is the version's outcome: not tried again.
+    assert_eq!(thumbnail(&app, &admin, big, "").await.status(), 404);
+    assert_eq!(stats(&app).0, 3);
+}
+
+/// A worker that records its pid in `pids` and hangs when its input contains `ATRIUM-HANG`,
+/// and otherwise is the real worker.
+fn hanging_worker(pids: &std::path::Path) -> Vec<std::ffi::OsString> {
+    let script = format!(
+        "f=$(mktemp); cat >\"$f\"; if grep -q ATRIUM-HANG \"$f\"; then rm -f \"$f\"; echo $$ >>'{}'; exec sleep 60; fi; \
+         exec '{}' \"$@\" <\"$f\"",
+        pids.display(),
+        env!("CARGO_BIN_EXE_atrium-preview-worker")
+    );
+    vec!["/bin/sh".into(), "-c".into(), script.into(), "worker".into()]
+}
+
+/// An app whose worker is [`hanging_worker`], with this time limit and slots; its seeded world,
+/// a staff token and the file the hanging workers' pids go to.
+async fn hanging_app(time: std::time::Duration, slots: usize) -> (TestApp, World, String, std::path::PathBuf) {
+    let pid_file = std::env::temp_dir().join(format!("atrium-hang-{}", uuid::Uuid::now_v7().simple()));
+    let worker = hanging_worker(&pid_file);
+    let app = TestApp::spawn_with(|c| {
+        c.preview_worker = worker;
+        c.preview_time = time;
+        c.preview_slots = slots;
+    })
+    .await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    (app, w, staff, pid_file)
+}
+
+fn pids(path: &std::path::Path) -> Vec<i32> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()).collect()
+}
+
+/// Whether the process `pid` still exists (a zombie counts: it was not reaped).
+fn alive(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+// SEC-IO-7
+#[tokio::test]
+async fn a_render_past_its_time_limit_is_killed_and_its_slot_freed_at_once() {
+    let (app, w, staff, pid_file) = hanging_app(std::time::Duration::from_millis(500), 1).await;
+    let admin = app.token_for(w.a.admin).await;
+    let stuck = upload_as(&app, &staff, w.a.project, "stuck.png", &png(8, 8, b"ATRIUM-HANG")).await;
+    let started = std::time::Instant::now();
+    assert_eq!(thumbnail(&app, &admin, stuck, "").await.status(), 404);
+    let hung = pids(&pid_file);
+    assert_eq!(hung.len(), 1);
+    assert!(!alive(hung[0]), "the worker was killed and reaped before the answer");
+    assert_eq!(stats(&app), (1, 0, 0, 0, 1));
+    // With the only slot free again, the next thumbnail renders at once (not after 60 s).
+    let fine = upload_as(&app, &staff, w.a.project, "fine.png", &png(64, 64, b"")).await;
+    assert_eq!(thumbnail(&app, &admin, fine, "").await.status(), 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    // A time-out may be the server's fault (load): it is not stored, the next request tries again.
+    assert_eq!(thumbnail(&app, &admin, stuck, "").await.status(), 404);
+    assert_eq!(stats(&app), (3, 1, 0, 0, 2));
+    let _ = std::fs::remove_file(pid_file);
+}
+
+// SEC-IO-7
+#[tokio::test]
+async fn one_clients_stuck_renders_do_not_hold_up_another_clients_previews() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (app, w, staff, pid_file) = hanging_app(std::time::Duration::from_secs(60), 2).await;
+    let (a_admin, b_admin) = (app.token_for(w.a.admin).await, app.token_for(w.b.admin).await);
+    // Client A's two files hang their workers; A asks for both at once.
+    let mut stuck = Vec::new();
+    for (name, side) in [("one.png", 9), ("two.png", 10)] {
+        stuck.push(upload_as(&app, &staff, w.a.project, name, &png(side, side, b"ATRIUM-HANG")).await);
+    }
+    let mut waiting = Vec::new();
+    for file in stuck.clone() {
+        let (url, token) = (app.url(&format!("/api/v1/files/{file}/thumbnail")), a_admin.clone());
+        waiting.push(tokio::spawn(async move { api().get(url).bearer_auth(token).send().await.map(|r| r.status()) }));
+    }
+    // One of A's renders runs, the other waits for A's turn and holds no slot.
+    let s = app.state.previews.stats.clone();
+    until("one of A's renders runs and the other waits", || {
+        s.running.load(Relaxed) == 1 && s.queued.load(Relaxed) == 1
+    })
+    .await;
+    until("A's stuck worker hangs", || pids(&pid_file).len() == 1).await;
+    // B's preview renders now, beside A's stuck one.
+    let b_file = upload_as(&app, &staff, w.b.project, "b.png", &png(64, 64, b"")).await;
+    let b = tokio::time::timeout(std::time::Duration::from_secs(15), thumbnail(&app, &b_admin, b_file, "")).await;
+    assert_eq!(b.expect("B is not held up by A").status(), 200);
+    for t in waiting {
+        t.abort();
+    }
+    let _ = std::fs::remove_file(pid_file);
+}

@@ -366,7 +366,9 @@ pub struct ThumbnailQuery {
 
 /// A thumbnail (PNG) of an image, or of a PDF's first page, made by decoding and re-encoding it:
 /// no metadata of the original (EXIF: camera, location) survives. Other types, images over
-/// 40 MiB or 8,000 px and PDFs over 64 MiB or that cannot be rendered have none (404).
+/// 40 MiB or 8,000 px and PDFs over 64 MiB, over the pre-check's limits or that cannot be
+/// rendered within the worker's limits have none (404). Each version's outcome is rendered once
+/// and stored; a request that waits too long for its client's turn or a slot gets 429.
 #[utoipa::path(get, path = "/api/v1/files/{id}/thumbnail", tag = "files", params(("id" = String, Path), ThumbnailQuery),
     responses((status = 200, content_type = "image/png", description = "the thumbnail"), (status = 304), (status = 404)))]
 pub async fn thumbnail(
@@ -395,22 +397,15 @@ pub async fn thumbnail(
     let body = if fresh {
         None
     } else {
-        // The permit lives as long as the render, even one that outlives its request.
-        let permit =
-            st.previews.clone().acquire_owned().await.map_err(|e| Error::Internal(format!("previews: {e}")))?;
-        let read = st.blobs.get(&v.sha256, None).await?;
-        let parts: Vec<bytes::Bytes> = futures_util::TryStreamExt::try_collect(read.stream).await?;
-        let task = tokio::task::spawn_blocking(move || {
-            let png = preview::thumbnail(kind, parts.concat(), size);
-            drop(permit);
-            png
-        });
-        // A file that takes too long to render has no preview (the thread finishes on its own).
-        let png = match tokio::time::timeout(PREVIEW_TIME_LIMIT, task).await {
-            Ok(Ok(png)) => png?,
-            Ok(Err(_)) | Err(_) => return Err(Error::NotFound.into()),
+        // Renders queue per client owning the file, so one client's uploads wait for each other.
+        let owner = match auth.actor.client_id() {
+            Some(c) => c,
+            None => st.store.project(&auth.actor.work_scope(), file.project_id).await?.client_id,
         };
-        Some(png)
+        match st.previews.thumbnail(&st.blobs, owner, kind, &v.sha256, size).await? {
+            Some(png) => Some(png),
+            None => return Err(Error::NotFound.into()),
+        }
     };
     let mut res = match body {
         Some(png) => Response::new(Body::from(png)),
@@ -432,9 +427,6 @@ pub async fn thumbnail(
     );
     Ok(res)
 }
-
-/// Longest a preview may take to render.
-const PREVIEW_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Streams a stored blob as a download (shared with the HTML download route).
 pub async fn serve_blob(

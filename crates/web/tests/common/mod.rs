@@ -165,6 +165,8 @@ impl TestApp {
         let mut config = WebConfig::new(url::Url::parse(PUBLIC_URL).expect("url"));
         config.agency_name = "Northwind Studio".into();
         config.jobs_inline = true;
+        // The test binary is not `atrium`: thumbnails are made by the web crate's own worker.
+        config.preview_worker = vec![env!("CARGO_BIN_EXE_atrium-preview-worker").into()];
         tweak(&mut config);
         let blobs_dir = std::env::temp_dir().join(format!("atrium-blobs-{}", uuid::Uuid::now_v7().simple()));
         let blobs = atrium_store::blobs::Blobs::local(&blobs_dir).expect("blobs");
