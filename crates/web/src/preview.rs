@@ -349,23 +349,8 @@ pub fn text_html(bytes: &[u8], markdown: bool) -> Option<String> {
     Some(if markdown {
         atrium_core::markdown::to_html(text)
     } else {
-        format!("<pre class=\"text-preview\">{}</pre>", escape(text))
+        format!("<pre class=\"text-preview\">{}</pre>", atrium_core::markdown::escape(text))
     })
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
