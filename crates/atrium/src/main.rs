@@ -208,7 +208,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     tracing::info!(storage = %blobs.location(), "file storage ready");
     // Uploads cut off by a crash leave temporary objects; sweep those older than an hour, hourly.
+    // Rate-limit counters of windows that ended a day ago go in the same sweep.
     let sweeper = blobs.clone();
+    let counters = store.clone();
+    let counters_kept = chrono::Duration::days(1).max(chrono::Duration::from_std(web.rate_window).unwrap_or_default());
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -217,6 +220,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "swept abandoned uploads"),
                 Err(e) => tracing::warn!(error = %e, "sweeping abandoned uploads failed"),
+            }
+            if let Err(e) = counters.prune_rate_limits(counters_kept).await {
+                tracing::warn!(error = %e, "pruning rate-limit counters failed");
             }
         }
     });

@@ -57,4 +57,19 @@ impl Store {
         }
         Ok(())
     }
+
+    /// Deletes the counters whose window began more than `age` ago (they count nothing any
+    /// more; a new attempt starts a new window anyway); returns how many. `atrium serve` runs
+    /// this hourly with a day, longer than any window, so the table holds about one day of keys.
+    pub async fn prune_rate_limits(&self, age: Duration) -> Result<u64> {
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => "DELETE FROM rate_limits WHERE window_start < $1",
+            _ => "DELETE FROM rate_limits WHERE window_start < ?1",
+        };
+        let cutoff = Utc::now() - age;
+        let r =
+            self.db.execute_raw(Statement::from_sql_and_values(backend, sql, [cutoff.into()])).await.map_err(db_err)?;
+        Ok(r.rows_affected())
+    }
 }

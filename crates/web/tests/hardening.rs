@@ -264,3 +264,25 @@ async fn sec_auth_4_a_stranger_cannot_lock_an_account_out() {
     assert_eq!(link.status(), 202, "an email link can still be asked for");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn rate_limit_counters_of_old_windows_are_pruned() {
+    // The per-user and per-account-and-address keys must not pile up for ever.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let admin = app.token_for(w.a.admin).await;
+    let (s, _) = comment(&app, &admin, &w.a.task.to_string(), "counted").await;
+    assert_eq!(s, 201);
+    let key = format!("post:user:{}", w.a.admin);
+    let count = |key: String| {
+        let app = &app;
+        async move { app.query_strings("SELECT key FROM rate_limits WHERE key = ?", vec![key.into()], &["key"]).await.len() }
+    };
+    assert_eq!(count(key.clone()).await, 1);
+    assert_eq!(app.store.prune_rate_limits(chrono::Duration::days(1)).await.unwrap(), 0, "a current window stays");
+    let old = chrono::Utc::now() - chrono::Duration::days(2);
+    app.exec_sql("UPDATE rate_limits SET window_start = ? WHERE key = ?", vec![old.into(), key.clone().into()]).await;
+    assert_eq!(app.store.prune_rate_limits(chrono::Duration::days(1)).await.unwrap(), 1);
+    assert_eq!(count(key).await, 0);
+    app.stop().await;
+}
