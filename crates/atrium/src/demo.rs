@@ -575,7 +575,7 @@ mod tests {
 
     #[tokio::test]
     async fn demo_loads_once_and_its_client_sees_only_its_own_projects() {
-        use atrium_store::work::PageRequest;
+        use atrium_store::paging::PageRequest;
         let (store, dir) = fresh_store().await;
         store.migrate().await.unwrap();
         let logins = seed(&store, &DemoScale::small()).await.unwrap();

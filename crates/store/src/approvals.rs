@@ -28,7 +28,7 @@ use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{approval, approval_approver, approval_event, file, file_version, task};
 use crate::notifications::{Created, Notice, Target, notify, people_seeing};
-use crate::work::deleted_clients;
+use crate::scoping::deleted_clients;
 
 /// Most approvers one request may name.
 pub const MAX_APPROVERS: usize = 20;

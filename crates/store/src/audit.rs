@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db::{Store, db_err};
 use crate::entity::audit;
-use crate::work::{Page, PageRequest, page, page_rows};
+use crate::paging::{Page, PageRequest, page, page_rows};
 
 /// One thing that happened.
 #[derive(Clone, Debug)]

@@ -38,7 +38,8 @@ use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, invoice, invoice_line, invoice_settings, payment, project};
 use crate::notifications::{Notice, Target, invoice_recipients, notify};
-use crate::work::{Page, PageRequest, deleted_clients, page, page_rows};
+use crate::paging::{Page, PageRequest, page, page_rows};
+use crate::scoping::deleted_clients;
 
 /// Longest payment reference.
 pub const REFERENCE_MAX: usize = 200;

@@ -22,9 +22,11 @@ pub mod jobs;
 pub mod messages;
 pub mod migration;
 pub mod notifications;
+pub mod paging;
 pub mod people;
 pub mod rate_limit;
 pub mod revocations;
+mod scoping;
 pub mod work;
 
 pub use db::{Store, connect, connect_with};

@@ -19,7 +19,7 @@ use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{message, message_read, project, task};
 use crate::notifications::{Notice, Person, Target, excerpt, notify, people_seeing, resolve_mentions};
-use crate::work::{Page, PageRequest, page, page_rows};
+use crate::paging::{Page, PageRequest, page, page_rows};
 
 /// Unread messages of one project for one person, per channel they can read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -276,7 +276,7 @@ impl Store {
         use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query};
         let scope = actor.work_scope();
         let visible: Vec<Uuid> = projects.iter().map(|p| p.0).collect();
-        let Some(scoped) = crate::work::scoped_project_ids(&scope, visible) else { return Ok(HashMap::new()) };
+        let Some(scoped) = crate::scoping::scoped_project_ids(&scope, visible) else { return Ok(HashMap::new()) };
         let me = actor.user_id().0;
         let (m, r) = (message::Entity, message_read::Entity);
         let q = Query::select()

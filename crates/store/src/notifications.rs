@@ -22,7 +22,8 @@ use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{instance_secret, membership, notification, notification_pref, user};
 use crate::jobs::{NewJob, enqueue};
-use crate::work::{Page, PageRequest, deleted_clients, page, page_rows};
+use crate::paging::{Page, PageRequest, page, page_rows};
+use crate::scoping::deleted_clients;
 
 /// The job kind that emails one notification.
 pub const NOTIFY_JOB: &str = "notify";

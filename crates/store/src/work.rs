@@ -14,8 +14,8 @@ use atrium_core::{Error, Result};
 use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, Iterable, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, Iterable, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -24,6 +24,8 @@ use crate::conv;
 use crate::db::{Store, db_err};
 use crate::entity::{client, comment, milestone, project, task, user};
 use crate::notifications::{Created, Notice, Person, Target, excerpt, notify, people_seeing, resolve_mentions};
+use crate::paging::{Page, PageRequest, page, page_rows};
+use crate::scoping::{scoped_projects, scoped_task_condition};
 
 /// A project with everything its page shows.
 #[derive(Clone, Debug)]
@@ -52,112 +54,6 @@ struct TaskWithAssignee {
     #[sea_orm(nested)]
     task: task::Model,
     assignee_name: Option<String>,
-}
-
-/// A page of results, newest first, with the cursor for the next page.
-#[derive(Clone, Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
-/// Paging input: at most `limit` items strictly after `cursor` (an item id).
-#[derive(Clone, Copy, Debug)]
-pub struct PageRequest {
-    pub limit: u64,
-    pub cursor: Option<Uuid>,
-}
-
-impl PageRequest {
-    /// The largest page the API serves.
-    pub const MAX: u64 = 200;
-
-    /// Everything (internal use: pages render full lists of one project).
-    pub fn all() -> Self {
-        PageRequest { limit: 10_000, cursor: None }
-    }
-}
-
-/// The one answer to a cursor that is not an item of the list it is used with: a random id,
-/// another client's item, a note or staff-only item the caller cannot see, an item of another
-/// list, or one that has since left this list (all alike, so a cursor confirms nothing).
-pub fn bad_cursor() -> Error {
-    Error::invalid("cursor", "is not a cursor from this API")
-}
-
-/// The rows of one page of a list: `q` is the list's own query (its scope and filters already
-/// applied), newest first by `key`, at most `req.limit + 1` rows (for [`page`] to tell whether
-/// there is more). The cursor is resolved *through `q` itself* — its `key` is read from the row
-/// `q` returns for `id = cursor` — so a cursor that is not an item of this very list is
-/// [`bad_cursor`]. Every cursor-paged list reads its rows here.
-pub(crate) async fn page_rows<E: EntityTrait>(
-    db: &impl sea_orm::ConnectionTrait,
-    q: Select<E>,
-    req: PageRequest,
-    id: E::Column,
-    key: E::Column,
-) -> Result<Vec<E::Model>> {
-    let q = match req.cursor {
-        None => q,
-        Some(c) => {
-            let at = q.clone().filter(id.eq(c)).one(db).await.map_err(db_err)?.ok_or_else(bad_cursor)?;
-            q.filter(key.lt(sea_orm::ModelTrait::get(&at, key)))
-        }
-    };
-    q.order_by_desc(key).limit(req.limit + 1).all(db).await.map_err(db_err)
-}
-
-pub(crate) fn page<T>(mut items: Vec<T>, req: PageRequest, id: impl Fn(&T) -> Uuid) -> Page<T> {
-    let more = items.len() as u64 > req.limit;
-    if more {
-        items.truncate(usize::try_from(req.limit).unwrap_or(usize::MAX));
-    }
-    let next_cursor = if more { items.last().map(|i| id(i).to_string()) } else { None };
-    Page { items, next_cursor }
-}
-
-/// The ids among `ids` of projects the scope can see, as a subquery; `None` when it sees none.
-pub(crate) fn scoped_project_ids(scope: &Scope, ids: Vec<Uuid>) -> Option<sea_orm::sea_query::SelectStatement> {
-    let q = scoped_projects(scope, project::Entity::find().filter(project::Column::Id.is_in(ids)))?;
-    Some(sea_orm::QueryTrait::into_query(q.select_only().column(project::Column::Id)))
-}
-
-/// Restricts a project query to the scope's clients; `None` means the scope sees nothing.
-fn scoped_projects(scope: &Scope, q: Select<project::Entity>) -> Option<Select<project::Entity>> {
-    // A deleted client's projects are gone for everyone, staff included, until it is restored.
-    let q = q.filter(project::Column::ClientId.not_in_subquery(deleted_clients()));
-    match scope.clients() {
-        ClientFilter::All => Some(q),
-        ClientFilter::Only(c) => Some(q.filter(project::Column::ClientId.eq(c.0))),
-        ClientFilter::Nothing => None,
-    }
-}
-
-/// The ids of soft-deleted clients.
-pub(crate) fn deleted_clients() -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(client::Column::Id)
-        .from(client::Entity)
-        .and_where(client::Column::DeletedAt.is_not_null())
-        .to_owned()
-}
-
-/// A condition on `tasks.project_id` limiting tasks to the scope's projects (never those of a
-/// deleted client).
-fn scoped_task_condition(scope: &Scope) -> Option<Condition> {
-    let mut projects = Query::select()
-        .column(project::Column::Id)
-        .from(project::Entity)
-        .and_where(project::Column::ClientId.not_in_subquery(deleted_clients()))
-        .to_owned();
-    match scope.clients() {
-        ClientFilter::All => {}
-        ClientFilter::Only(c) => {
-            projects.and_where(project::Column::ClientId.eq(c.0));
-        }
-        ClientFilter::Nothing => return None,
-    }
-    Some(Condition::all().add(task::Column::ProjectId.in_subquery(projects)))
 }
 
 /// Filters for a project's task list.
@@ -1059,35 +955,5 @@ impl Store {
             .await
             .map_err(db_err)?;
         Ok(rows.into_iter().map(|(c, n)| (ClientId(c), u64::try_from(n).unwrap_or(0))).collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    /// Every cursor-paged list resolves its cursor in [`super::page_rows`]: no other code of the
-    /// store reads a page request's cursor, so a new list cannot position itself after an id it
-    /// has not checked against its own scope (a foreign id would then confirm it exists).
-    #[test]
-    fn only_page_rows_reads_a_cursor() {
-        let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-        let mut readers = Vec::new();
-        while let Some(d) = stack.pop() {
-            for entry in std::fs::read_dir(&d).expect("src dir") {
-                let path = entry.expect("entry").path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).expect("source");
-                    // Code only: up to the file's tests, without comments.
-                    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-                    for line in code.lines().map(|l| l.split("//").next().unwrap_or_default()) {
-                        if line.contains(".cursor") {
-                            readers.push((path.file_name().unwrap_or_default().to_owned(), line.trim().to_owned()));
-                        }
-                    }
-                }
-            }
-        }
-        assert_eq!(readers, [("work.rs".into(), "let q = match req.cursor {".to_owned())]);
     }
 }

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use atrium_core::Error;
-use atrium_store::work::PageRequest;
+use atrium_store::paging::PageRequest;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
@@ -155,7 +155,7 @@ impl Paging {
         };
         let cursor = match self.cursor.as_deref() {
             None | Some("") => None,
-            Some(s) => Some(uuid::Uuid::parse_str(s).map_err(|_| atrium_store::work::bad_cursor())?),
+            Some(s) => Some(uuid::Uuid::parse_str(s).map_err(|_| atrium_store::paging::bad_cursor())?),
         };
         Ok(PageRequest { limit, cursor })
     }

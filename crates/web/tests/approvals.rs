@@ -93,7 +93,7 @@ async fn an_approved_file_version_has_a_sign_off_that_never_changes() {
     // The approver is told, with a link to the approval on their side.
     let notes = app
         .store
-        .notifications(&app.actor(w.a.admin).await, atrium_store::work::PageRequest { limit: 50, cursor: None })
+        .notifications(&app.actor(w.a.admin).await, atrium_store::paging::PageRequest { limit: 50, cursor: None })
         .await
         .unwrap();
     let n = notes.items.iter().find(|n| n.subject_id == id).expect("notified");
@@ -116,7 +116,7 @@ async fn an_approved_file_version_has_a_sign_off_that_never_changes() {
     // The staff member who asked is told of the decision, with a link on the staff side.
     let notes = app
         .store
-        .notifications(&app.actor(w.staff).await, atrium_store::work::PageRequest { limit: 50, cursor: None })
+        .notifications(&app.actor(w.staff).await, atrium_store::paging::PageRequest { limit: 50, cursor: None })
         .await
         .unwrap();
     let n = notes.items.iter().find(|n| n.subject_id == id && n.kind.as_str() == "approval_decided").expect("told");
@@ -125,7 +125,7 @@ async fn an_approved_file_version_has_a_sign_off_that_never_changes() {
     // Nobody else on staff is told.
     let owner_notes = app
         .store
-        .notifications(&app.actor(w.owner).await, atrium_store::work::PageRequest { limit: 50, cursor: None })
+        .notifications(&app.actor(w.owner).await, atrium_store::paging::PageRequest { limit: 50, cursor: None })
         .await
         .unwrap();
     assert!(!owner_notes.items.iter().any(|n| n.kind.as_str() == "approval_decided"));

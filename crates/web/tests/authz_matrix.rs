@@ -146,7 +146,7 @@ impl<'a> Target<'a> {
         let admin = app.actor(self.side.admin).await;
         let list = app
             .store
-            .notifications(&admin, atrium_store::work::PageRequest { limit: 1, cursor: None })
+            .notifications(&admin, atrium_store::paging::PageRequest { limit: 1, cursor: None })
             .await
             .expect("notifications");
         self.notification_id = list.items[0].id.to_string();

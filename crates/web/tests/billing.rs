@@ -84,7 +84,7 @@ async fn an_invoice_from_draft_to_paid_as_staff_and_client_see_it() {
         async move {
             let notes = app
                 .store
-                .notifications(&app.actor(user).await, atrium_store::work::PageRequest { limit: 50, cursor: None })
+                .notifications(&app.actor(user).await, atrium_store::paging::PageRequest { limit: 50, cursor: None })
                 .await
                 .unwrap();
             notes.items.into_iter().filter(|n| n.subject_id == id).collect::<Vec<_>>()

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use atrium_core::ids::UserId;
-use atrium_store::work::PageRequest;
+use atrium_store::paging::PageRequest;
 use common::*;
 
 /// The ids a case needs besides the seeded world.

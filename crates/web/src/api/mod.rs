@@ -28,8 +28,8 @@ pub struct List<T: utoipa::ToSchema> {
     pub next_cursor: Option<String>,
 }
 
-impl<T: utoipa::ToSchema> From<atrium_store::work::Page<T>> for List<T> {
-    fn from(p: atrium_store::work::Page<T>) -> Self {
+impl<T: utoipa::ToSchema> From<atrium_store::paging::Page<T>> for List<T> {
+    fn from(p: atrium_store::paging::Page<T>) -> Self {
         List { items: p.items, next_cursor: p.next_cursor }
     }
 }

@@ -53,7 +53,7 @@ pub async fn page(
     csrf: CsrfToken,
     Q(q): Q<ActivityQuery>,
 ) -> AppResult<Response> {
-    let req = atrium_store::work::PageRequest { limit: SHOWN, cursor: None };
+    let req = atrium_store::paging::PageRequest { limit: SHOWN, cursor: None };
     let records = st.store.audit_log(&auth.actor, q.client_id, req).await?.items;
     let client_name = match q.client_id {
         Some(c) => Some(st.store.client(&auth.actor.client_scope(), c).await?.name),

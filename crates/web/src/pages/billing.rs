@@ -10,7 +10,7 @@ use atrium_core::ids::{ClientId, InvoiceId};
 use atrium_core::model::{Invoice, InvoiceStatus, PaymentMethod};
 use atrium_core::money::{Currency, LineInput, stored};
 use atrium_store::billing::{InvoicePatch, NewInvoice, NewPayment, outstanding_by_currency};
-use atrium_store::work::PageRequest;
+use atrium_store::paging::PageRequest;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};

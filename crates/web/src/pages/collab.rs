@@ -7,7 +7,7 @@ use atrium_core::Error;
 use atrium_core::ids::{JobId, MessageId, NotificationId, ProjectId, UserId};
 use atrium_core::model::{Channel, Delivery, NotificationKind};
 use atrium_core::validate::{self, BODY_MAX};
-use atrium_store::work::PageRequest;
+use atrium_store::paging::PageRequest;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;

@@ -7,7 +7,8 @@ use atrium_core::ids::{ClientId, ContactId, MilestoneId, ProjectId, TaskId, User
 use atrium_core::model::{ClientStatus, Contact, Priority, ProjectStatus, Role, TaskStatus, User};
 use atrium_core::{Error, markdown};
 use atrium_store::audit::Entry;
-use atrium_store::work::{PageRequest, TaskFilter};
+use atrium_store::paging::PageRequest;
+use atrium_store::work::TaskFilter;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
