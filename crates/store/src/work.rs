@@ -1,18 +1,19 @@
-//! Clients, projects, milestones, tasks and comments. Every read takes a policy [`Scope`];
-//! every write takes the [`Actor`] and asks the policy first, then audits.
+//! Clients, projects and tasks (milestones are in `milestones.rs`, comments in `comments.rs`).
+//! Every read takes a policy [`Scope`]; every write takes the [`Actor`] and asks the policy
+//! first, then audits.
 
 use std::collections::HashMap;
 
 use atrium_core::ids::{ClientId, MilestoneId, ProjectId, TaskId, UserId};
 use atrium_core::live::LiveEvent;
 use atrium_core::model::{
-    Client, ClientStatus, Comment, Milestone, NotificationKind, Priority, Project, ProjectStatus, Role, Task,
-    TaskStatus, Visibility, progress,
+    Client, ClientStatus, Milestone, NotificationKind, Priority, Project, ProjectStatus, Role, Task, TaskStatus,
+    progress,
 };
 use atrium_core::policy::{Actor, ClientFilter, Scope, TaskChange, check_assignee};
 use atrium_core::{Error, Result};
 use chrono::{Datelike, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, Iterable, JoinType, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -22,8 +23,8 @@ use uuid::Uuid;
 use crate::audit::{self, Entry};
 use crate::conv;
 use crate::db::{Store, db_err};
-use crate::entity::{client, comment, milestone, project, task, user};
-use crate::notifications::{Created, Notice, Person, Target, excerpt, notify, people_seeing, resolve_mentions};
+use crate::entity::{client, milestone, project, task, user};
+use crate::notifications::{Created, Notice, Person, Target, notify, people_seeing};
 use crate::paging::{Page, PageRequest, page, page_rows};
 use crate::scoping::{scoped_projects, scoped_task_condition};
 
@@ -129,7 +130,7 @@ pub struct TaskInProject {
     pub project_name: String,
 }
 
-fn entry<'a>(
+pub(crate) fn entry<'a>(
     action: &'static str,
     subject_type: &'static str,
     id: impl ToString,
@@ -447,91 +448,6 @@ impl Store {
         self.project(&actor.work_scope(), id).await
     }
 
-    // ----- milestones ------------------------------------------------------------------------
-
-    /// A visible project's milestones, in timeline order.
-    pub async fn milestones(&self, scope: &Scope, project: ProjectId) -> Result<Vec<Milestone>> {
-        self.visible_project_row(scope, project).await?;
-        self.milestone_rows(project).await
-    }
-
-    async fn milestone_rows(&self, project: ProjectId) -> Result<Vec<Milestone>> {
-        let rows = milestone::Entity::find()
-            .filter(milestone::Column::ProjectId.eq(project.0))
-            .order_by_asc(milestone::Column::DueDate)
-            .order_by_asc(milestone::Column::Position)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(rows.into_iter().map(conv::milestone).collect())
-    }
-
-    /// Adds a milestone to a project.
-    pub async fn create_milestone(
-        &self,
-        actor: &Actor,
-        project: ProjectId,
-        name: String,
-        due_date: Option<NaiveDate>,
-        ip: Option<&str>,
-    ) -> Result<Milestone> {
-        let p = self.project(&actor.work_scope(), project).await?;
-        actor.may_manage_work()?;
-        check_date("due_date", due_date)?;
-        let tx = self.write_tx().await?;
-        let position = milestone::Entity::find()
-            .filter(milestone::Column::ProjectId.eq(project.0))
-            .count(&tx)
-            .await
-            .map_err(db_err)?;
-        let row = milestone::ActiveModel {
-            id: Set(MilestoneId::new().0),
-            project_id: Set(project.0),
-            name: Set(name),
-            due_date: Set(due_date),
-            completed_at: Set(None),
-            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&tx)
-        .await
-        .map_err(db_err)?;
-        let m = conv::milestone(row);
-        audit::write(
-            &tx,
-            Some(actor),
-            entry("milestone.create", "milestone", m.id, p.client_id, serde_json::json!({ "name": m.name }), ip),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(m)
-    }
-
-    /// Marks a milestone complete or not; returns it.
-    pub async fn set_milestone_done(
-        &self,
-        actor: &Actor,
-        id: MilestoneId,
-        done: bool,
-        ip: Option<&str>,
-    ) -> Result<Milestone> {
-        let row = milestone::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-        let p = self.visible_project_row(&actor.work_scope(), ProjectId(row.project_id)).await?;
-        actor.may_manage_work()?;
-        let tx = self.write_tx().await?;
-        let mut am: milestone::ActiveModel = row.into();
-        am.completed_at = Set(done.then(Utc::now));
-        let m = am.update(&tx).await.map_err(db_err)?;
-        audit::write(
-            &tx,
-            Some(actor),
-            entry("milestone.update", "milestone", id, p.client_id.into(), serde_json::json!({ "done": done }), ip),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(conv::milestone(m))
-    }
-
     // ----- tasks -----------------------------------------------------------------------------
 
     /// A visible project's tasks, newest first, filtered.
@@ -792,119 +708,6 @@ impl Store {
             .map_err(db_err)
     }
 
-    // ----- comments --------------------------------------------------------------------------
-
-    /// Comments on a visible task, oldest first; notes only when the scope includes them.
-    pub async fn comments(&self, scope: &Scope, task: TaskId) -> Result<Vec<Comment>> {
-        self.task(scope, task).await?;
-        let mut q = comment::Entity::find().filter(comment::Column::TaskId.eq(task.0));
-        if !scope.includes_notes() {
-            q = q.filter(comment::Column::Visibility.eq(Visibility::Reply.as_str()));
-        }
-        let rows = q.order_by_asc(comment::Column::Id).all(&self.db).await.map_err(db_err)?;
-        conv::render_all(rows, |r| r.body.len(), conv::comment).await
-    }
-
-    /// Posts a comment on a visible task.
-    pub async fn create_comment(
-        &self,
-        actor: &Actor,
-        task: TaskId,
-        body: String,
-        visibility: Visibility,
-        ip: Option<&str>,
-    ) -> Result<Comment> {
-        let t = self.task(&actor.work_scope(), task).await?;
-        actor.may_comment(visibility)?;
-        self.hit_post_limit(actor).await?;
-        let internal = visibility == Visibility::Note;
-        let mentioned = resolve_mentions(&self.db, actor, t.client_id, internal, &body).await?;
-        let creator = task::Entity::find_by_id(task.0).one(&self.db).await.map_err(db_err)?.map(|r| r.created_by);
-        let tx = self.write_tx().await?;
-        let row = comment::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            task_id: Set(task.0),
-            author_id: Set(actor.user_id().0),
-            body: Set(body),
-            visibility: Set(visibility.as_str().into()),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&tx)
-        .await
-        .map_err(db_err)?;
-        let c = conv::comment(row)?;
-        audit::write(
-            &tx,
-            Some(actor),
-            entry(
-                "comment.create",
-                "comment",
-                c.id,
-                t.client_id,
-                serde_json::json!({ "task_id": task, "visibility": visibility }),
-                ip,
-            ),
-        )
-        .await?;
-        let target = Target::Task(task);
-        let quote = excerpt(&c.body);
-        let title = &t.task.title;
-        let mention = Notice {
-            kind: NotificationKind::Mention,
-            client: t.client_id,
-            target,
-            text: format!("{} mentioned you on “{title}”: {quote}", actor.name()),
-        };
-        let mut created = notify(&tx, &mention, &mentioned.iter().collect::<Vec<_>>()).await?;
-        // The task's assignee and creator hear about replies (and, if staff, about notes).
-        let seeing = people_seeing(&tx, t.client_id, internal).await?;
-        let owners: Vec<&Person> = seeing
-            .iter()
-            .filter(|p| Some(p.id) == t.task.assignee_id || Some(p.id.0) == creator)
-            .filter(|p| p.id != actor.user_id() && !mentioned.iter().any(|m| m.id == p.id))
-            .collect();
-        let what = if internal { "added a note" } else { "replied" };
-        let reply = Notice {
-            kind: NotificationKind::TaskReply,
-            client: t.client_id,
-            target,
-            text: format!("{} {what} on “{title}”: {quote}", actor.name()),
-        };
-        created.extend(notify(&tx, &reply, &owners).await?);
-        tx.commit().await.map_err(db_err)?;
-        self.publish(LiveEvent::comment_created(t.client_id, t.task.project_id, task, c.id, visibility)).await;
-        self.announce(created).await;
-        Ok(c)
-    }
-
-    /// Recent replies and task completions in the scope's projects (the portal's activity feed).
-    pub async fn recent_comments(&self, scope: &Scope, limit: u64) -> Result<Vec<(Comment, TaskId, String)>> {
-        let Some(cond) = scoped_task_condition(scope) else {
-            return Ok(vec![]);
-        };
-        let task_ids = Query::select().column(task::Column::Id).from(task::Entity).cond_where(cond).to_owned();
-        let mut q = comment::Entity::find().filter(comment::Column::TaskId.in_subquery(task_ids));
-        if !scope.includes_notes() {
-            q = q.filter(comment::Column::Visibility.eq(Visibility::Reply.as_str()));
-        }
-        let rows = q.order_by_desc(comment::Column::Id).limit(limit).all(&self.db).await.map_err(db_err)?;
-        let titles: HashMap<Uuid, String> = task::Entity::find()
-            .filter(task::Column::Id.is_in(rows.iter().map(|r| r.task_id).collect::<Vec<_>>()))
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(|t| (t.id, t.title))
-            .collect();
-        rows.into_iter()
-            .map(|r| {
-                let t = TaskId(r.task_id);
-                let title = titles.get(&r.task_id).cloned().unwrap_or_default();
-                conv::comment(r).map(|c| (c, t, title))
-            })
-            .collect()
-    }
-
     /// Whether a user (by role) could be assigned work of this client: staff or that client's users.
     pub fn assignable(role: Role, user_client: Option<ClientId>, project_client: ClientId) -> bool {
         check_assignee(project_client, role, user_client).is_ok()
@@ -913,7 +716,7 @@ impl Store {
 
 /// Dates are `YYYY-MM-DD`: years 1 to 9999, which every backend stores and reads back
 /// (PostgreSQL refuses dates before 4714 BC, SQLite would keep any text).
-fn check_date(field: &'static str, d: Option<NaiveDate>) -> Result<()> {
+pub(crate) fn check_date(field: &'static str, d: Option<NaiveDate>) -> Result<()> {
     match d {
         Some(d) if !(1..=9999).contains(&d.year()) => {
             Err(Error::invalid(field, "must be a date from 0001-01-01 to 9999-12-31"))
