@@ -12,6 +12,37 @@ use crate::live::{Audience, LiveEvent};
 use crate::model::{Channel, Role, Visibility};
 use crate::{Error, Result};
 
+/// The two sides of Atrium: the staff area (every client) and the client portal (one client).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    Staff,
+    Portal,
+}
+
+impl Side {
+    /// The side an actor belongs on: staff acting as themselves on the staff side, everyone
+    /// else (client users, staff viewing as one) in the portal.
+    pub fn of(actor: &Actor) -> Side {
+        if actor.is_staff() { Side::Staff } else { Side::Portal }
+    }
+}
+
+/// The pages of the client portal's navigation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PortalPage {
+    Home,
+    Projects,
+    MyTasks,
+    Approvals,
+    Billing,
+}
+
+impl PortalPage {
+    /// Every portal page, in navigation order.
+    pub const ALL: [PortalPage; 5] =
+        [PortalPage::Home, PortalPage::Projects, PortalPage::MyTasks, PortalPage::Approvals, PortalPage::Billing];
+}
+
 /// The authenticated person a request acts for.
 #[derive(Clone, Debug)]
 pub struct Actor {
@@ -107,6 +138,17 @@ impl Actor {
         if self.is_staff() { Ok(()) } else { Err(denial) }
     }
 
+    /// Enter one side of Atrium at all; every route of that side is behind this check (the
+    /// router's audience layer asks it before any handler runs). The staff area is for staff
+    /// acting as themselves, the portal for client users and staff viewing as one; the other side
+    /// is 404.
+    pub fn may_enter(&self, side: Side) -> Result<()> {
+        match side {
+            Side::Staff => self.may_manage_clients(),
+            Side::Portal => self.may_use_portal(),
+        }
+    }
+
     /// Use the client portal: client users, and staff viewing as one. Staff acting as themselves
     /// have no portal (404).
     pub fn may_use_portal(&self) -> Result<()> {
@@ -121,6 +163,11 @@ impl Actor {
     /// Create, rename or archive clients, and see the staff area. Invisible to client users.
     pub fn may_manage_clients(&self) -> Result<()> {
         self.staff_or(Error::NotFound)
+    }
+
+    /// See the agency's team (every staff member): staff; client users get 404.
+    pub fn may_see_team(&self) -> Result<()> {
+        if self.is_staff() { Ok(()) } else { Err(Error::NotFound) }
     }
 
     /// Create or change projects, milestones and tasks (beyond a client's own task status).
@@ -269,6 +316,12 @@ impl Actor {
         self.writable()
     }
 
+    /// Change one's own password (not while viewing as a client: that would change the client
+    /// user's password).
+    pub fn may_change_own_password(&self) -> Result<()> {
+        self.writable()
+    }
+
     /// Upload a file (or a new version) into a visible folder: staff, or a client user who may
     /// write (not a viewer, not "View as client"); staff-only folders are not visible to clients.
     pub fn may_upload(&self) -> Result<()> {
@@ -338,6 +391,29 @@ impl Actor {
     /// Whether the portal shows this actor a Billing section at all.
     pub fn sees_billing(&self) -> bool {
         !matches!(self.billing_scope().clients, ClientFilter::Nothing)
+    }
+
+    /// Whether the portal shows this actor `page`: everyone has Home, the work pages need
+    /// project work in scope (finance users have none), Billing needs a billing scope.
+    pub fn sees_portal_page(&self, page: PortalPage) -> bool {
+        match page {
+            PortalPage::Home => true,
+            PortalPage::Projects | PortalPage::MyTasks | PortalPage::Approvals => {
+                !matches!(self.work_scope().clients, ClientFilter::Nothing)
+            }
+            PortalPage::Billing => self.sees_billing(),
+        }
+    }
+
+    /// The portal pages this actor sees, in navigation order.
+    pub fn portal_pages(&self) -> Vec<PortalPage> {
+        PortalPage::ALL.into_iter().filter(|p| self.sees_portal_page(*p)).collect()
+    }
+
+    /// Whether the portal is only billing for this actor (a finance user): Home then shows
+    /// every invoice, not only the open ones.
+    pub fn portal_is_billing_only(&self) -> bool {
+        self.sees_billing() && !self.sees_portal_page(PortalPage::Projects)
     }
 
     /// Create, edit, send, void and re-issue invoices, record payments, export: staff. Client
@@ -468,6 +544,35 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn portal_pages_follow_the_role() {
+        let c = ClientId::new();
+        let pages = |r| actor(r, Some(c)).portal_pages();
+        use PortalPage::*;
+        assert_eq!(pages(Role::ClientAdmin), vec![Home, Projects, MyTasks, Approvals, Billing]);
+        assert_eq!(pages(Role::ClientViewer), vec![Home, Projects, MyTasks, Approvals]);
+        assert_eq!(pages(Role::ClientFinance), vec![Home, Billing]);
+        assert!(actor(Role::ClientFinance, Some(c)).portal_is_billing_only());
+        assert!(!actor(Role::ClientAdmin, Some(c)).portal_is_billing_only());
+        assert!(!actor(Role::ClientViewer, Some(c)).portal_is_billing_only());
+    }
+
+    #[test]
+    fn each_side_admits_only_its_own() {
+        let c = ClientId::new();
+        let staff = actor(Role::Staff, None);
+        let client = actor(Role::ClientAdmin, Some(c));
+        let viewing = actor(Role::ClientViewer, Some(c)).viewed_by(staff.user_id());
+        assert!(staff.may_enter(Side::Staff).is_ok());
+        assert!(matches!(staff.may_enter(Side::Portal), Err(Error::NotFound)));
+        assert!(matches!(client.may_enter(Side::Staff), Err(Error::NotFound)));
+        assert!(client.may_enter(Side::Portal).is_ok());
+        assert!(viewing.may_enter(Side::Portal).is_ok());
+        assert!(viewing.may_enter(Side::Staff).is_err());
+        assert_eq!(Side::of(&staff), Side::Staff);
+        assert_eq!(Side::of(&viewing), Side::Portal);
+    }
 
     #[test]
     fn live_events_reach_only_their_audience() {

@@ -11,6 +11,7 @@ pub mod backup;
 pub mod billing;
 pub mod blobs;
 pub mod bulk;
+mod candidates;
 pub mod client_lifecycle;
 mod comments;
 pub mod contacts;

@@ -146,7 +146,8 @@ impl Store {
     }
 
     /// Staff members (for assignee pickers), by name.
-    pub async fn staff_users(&self) -> Result<Vec<User>> {
+    pub async fn staff_users(&self, actor: &Actor) -> Result<Vec<User>> {
+        actor.may_see_team()?;
         let rows = user::Entity::find()
             .filter(user::Column::StaffRole.is_not_null())
             .order_by_asc(user::Column::Name)

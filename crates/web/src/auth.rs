@@ -23,20 +23,13 @@ pub enum Via {
     Cookie,
 }
 
-/// An authenticated request: the policy actor, its session, and how it authenticated.
+/// An authenticated request: the policy actor, its session, and how it authenticated. Handlers
+/// extract it only behind an audience layer (see [`crate::audience`]).
 #[derive(Clone, Debug)]
 pub struct Authed {
     pub actor: Actor,
     pub session: SessionInfo,
     pub via: Via,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Authed {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Authed>().cloned().ok_or(AppError(atrium_core::Error::Unauthorized))
-    }
 }
 
 /// The authenticated request if there is one.

@@ -184,9 +184,7 @@ pub async fn accept_invitation(
 
 /// Changes the signed-in user's password; needs the current one (SEC-AUTH-3).
 pub async fn change_password(st: &AppState, actor: &Actor, ip: &str, current: &str, new: &str) -> Result<()> {
-    if actor.viewing_staff().is_some() {
-        return Err(Error::Forbidden("View as client is read-only"));
-    }
+    actor.may_change_own_password()?;
     rate_limit(st, "login", ip, actor.email()).await?;
     let acc = st.store.account(actor.user_id()).await?.ok_or(Error::Unauthorized)?;
     if !password::verify(current, acc.password_hash.as_deref()) {

@@ -4,6 +4,7 @@
 //! [`atrium_core::policy`], every scoped read goes through [`atrium_store`].
 
 pub mod api;
+pub mod audience;
 pub mod auth;
 pub mod config;
 pub mod csrf;

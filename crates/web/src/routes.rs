@@ -15,20 +15,9 @@ use tower_http::trace::TraceLayer;
 use crate::error::AppError;
 use crate::pages::{account, activity, approvals, billing, collab, files, portal, public, staff};
 use crate::state::AppState;
-use crate::{api, auth, csrf, headers, pages};
+use crate::{api, audience, auth, csrf, headers, pages};
 
-/// Who a page is for; the matrix test checks each audience is enforced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Audience {
-    /// Anyone, signed in or not (sign-in pages, health).
-    Public,
-    /// Any signed-in user.
-    SignedIn,
-    /// Staff only: client users get 404.
-    Staff,
-    /// The client portal: client users (and staff viewing as a client).
-    Portal,
-}
+pub use crate::audience::Audience;
 
 /// One HTML route.
 pub struct PageRoute {
@@ -188,12 +177,33 @@ pub fn redacted_path(path: &str) -> String {
         .join("/")
 }
 
+/// The page routes grouped by audience, each group behind its audience's [`audience::admit`]
+/// layer, so no page is reachable outside the audience it is registered for.
+fn audience_routers(routes: Vec<PageRoute>) -> Router<AppState> {
+    let mut merged: Router<AppState> = Router::new();
+    for audience in [Audience::Public, Audience::SignedIn, Audience::Staff, Audience::Portal] {
+        let mut group: Router<AppState> = Router::new();
+        let mut any = false;
+        for p in routes.iter().filter(|p| p.audience == audience) {
+            group = group.route(p.path, p.handler.clone());
+            any = true;
+        }
+        if any {
+            merged = merged.merge(group.route_layer(middleware::from_fn_with_state(audience, audience::admit)));
+        }
+    }
+    merged
+}
+
 /// The whole application router with its layers.
 pub fn router(state: AppState) -> Router {
-    let mut pages_router: Router<AppState> = Router::new();
-    for p in page_routes() {
-        pages_router = pages_router.route(p.path, p.handler);
-    }
+    router_from(state, page_routes())
+}
+
+/// The application router with `pages` as its page table (tests register deliberately wrong
+/// tables with it to show the structure refuses them).
+pub fn router_from(state: AppState, pages: Vec<PageRoute>) -> Router {
+    let pages_router = audience_routers(pages);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -19,6 +19,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::audience::{Audience, admit};
 use crate::state::AppState;
 
 /// A page of items, newest first unless stated.
@@ -55,18 +56,38 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The API: each operation registered under one audience, behind that audience's layer.
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(session::login, session::logout))
+        .merge(behind(Audience::Public, public()))
+        .merge(behind(Audience::SignedIn, signed_in()))
+        .merge(behind(Audience::SignedIn, uploads()))
+}
+
+/// `routes` behind the [`admit`] layer of `audience`.
+fn behind(audience: Audience, routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    routes.route_layer(axum::middleware::from_fn_with_state(audience, admit))
+}
+
+/// Operations for anyone: signing in, magic links, accepting an invitation.
+fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(session::login))
+        .routes(routes!(session::magic_link))
+        .routes(routes!(session::accept_invitation))
+}
+
+/// Operations for any signed-in user; each is scoped by the store and asks the policy.
+fn signed_in() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(session::logout))
         .routes(routes!(session::me))
         .routes(routes!(account::change_password))
         .routes(routes!(account::list_sessions))
         .routes(routes!(account::revoke_session))
         .routes(routes!(account::audit))
         .routes(routes!(users::update_user))
-        .routes(routes!(session::magic_link))
         .routes(routes!(session::invite))
-        .routes(routes!(session::accept_invitation))
         .routes(routes!(work::list_clients, work::create_client))
         .routes(routes!(work::get_client, work::update_client, work::delete_client))
         .routes(routes!(work::restore_client))
@@ -109,7 +130,6 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(billing::record_payment))
         .routes(routes!(billing::invoice_pdf))
         .routes(routes!(billing::get_settings, billing::put_settings))
-        .merge(uploads())
 }
 
 /// The upload route: its body is streamed to storage with the upload limit enforced there, so

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{Chrome, render};
 use crate::api::input::empty_none;
-use crate::auth::Authed;
+use crate::audience::StaffAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::Q;
@@ -49,7 +49,7 @@ struct ActivityPage {
 /// The newest entries of the activity log, optionally of one client.
 pub async fn page(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Q(q): Q<ActivityQuery>,
 ) -> AppResult<Response> {

@@ -5,13 +5,14 @@
 use askama::Template;
 use atrium_core::ids::ApprovalId;
 use atrium_core::model::{Approval, ApprovalStatus, ApprovalSubject, Decision};
+use atrium_core::policy::Side;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{Chrome, render, see_other};
 use crate::api::input::empty_none;
-use crate::auth::Authed;
+use crate::audience::{PortalAuth, SideAuth, StaffAuth};
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody};
@@ -79,7 +80,8 @@ fn version_label(v: Option<u32>) -> String {
     v.map(|v| format!("v{v}")).unwrap_or_default()
 }
 
-async fn show(st: &AppState, auth: &Authed, csrf: &CsrfToken, id: String, staff: bool) -> AppResult<Response> {
+async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: String) -> AppResult<Response> {
+    let staff = auth.side() == Side::Staff;
     let a = st.store.approval(&auth.actor, id.parse::<ApprovalId>()?).await?;
     let prefix = if staff { "/staff" } else { "/portal" };
     let version = a.version.map(|v| format!("?version={v}")).unwrap_or_default();
@@ -139,23 +141,21 @@ async fn show(st: &AppState, auth: &Authed, csrf: &CsrfToken, id: String, staff:
 /// `GET /staff/approvals/{id}`.
 pub async fn staff_approval(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
-    show(&st, &auth, &csrf, id, true).await
+    show(&st, &auth.into(), &csrf, id).await
 }
 
 /// `GET /portal/approvals/{id}`.
 pub async fn portal_approval(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    auth.actor.may_use_portal()?;
-    show(&st, &auth, &csrf, id, false).await
+    show(&st, &auth.into(), &csrf, id).await
 }
 
 /// The decision form.
@@ -171,12 +171,11 @@ pub struct DecisionForm {
 /// `POST /portal/approvals/{id}/decision`: a named approver decides.
 pub async fn portal_decide(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<DecisionForm>,
 ) -> AppResult<Response> {
-    auth.actor.may_use_portal()?;
     let id: ApprovalId = id.parse()?;
     let decision = f.decision.ok_or_else(|| atrium_core::Error::invalid("decision", "is required"))?;
     st.store.decide(&auth.actor, id, decision, f.comment, Some(&ip)).await?;
@@ -188,11 +187,10 @@ pub async fn portal_decide(
 /// repeats `approver_id`.
 pub async fn request(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     crate::extract::ClientIp(ip): crate::extract::ClientIp,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let (mut file_id, mut approver_ids, mut due_date) = (String::new(), Vec::new(), None);
     for (k, v) in form_urlencoded::parse(&body) {
         match k.as_ref() {
@@ -250,8 +248,8 @@ pub struct ListQuery {
     status: Option<String>,
 }
 
-async fn list(st: &AppState, auth: &Authed, csrf: &CsrfToken, staff: bool, q: ListQuery) -> AppResult<Response> {
-    super::require_side(auth, staff)?;
+async fn list(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, q: ListQuery) -> AppResult<Response> {
+    let staff = auth.side() == Side::Staff;
     let (filter, status) = match q.status.as_deref() {
         None | Some("") | Some("open") => ("open", Some(ApprovalStatus::Open)),
         Some("all") => ("all", None),
@@ -285,19 +283,19 @@ async fn list(st: &AppState, auth: &Authed, csrf: &CsrfToken, staff: bool, q: Li
 /// `GET /staff/approvals`: every approval of every client, open first by default.
 pub async fn staff_list(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     crate::extract::Q(q): crate::extract::Q<ListQuery>,
 ) -> AppResult<Response> {
-    list(&st, &auth, &csrf, true, q).await
+    list(&st, &auth.into(), &csrf, q).await
 }
 
 /// `GET /portal/approvals`: the client's approvals.
 pub async fn portal_list(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     csrf: CsrfToken,
     crate::extract::Q(q): crate::extract::Q<ListQuery>,
 ) -> AppResult<Response> {
-    list(&st, &auth, &csrf, false, q).await
+    list(&st, &auth.into(), &csrf, q).await
 }

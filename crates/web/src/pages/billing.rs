@@ -15,8 +15,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 
-use super::{Chrome, render, require_side, see_other};
+use super::{Chrome, render, see_other};
 use crate::api::billing::InvoiceFilterQuery;
+use crate::audience::{PortalAuth, StaffAuth};
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
@@ -192,11 +193,10 @@ struct StaffList {
 /// `GET /staff/invoices`.
 pub async fn staff_list(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Q(q): Q<InvoiceFilterQuery>,
 ) -> AppResult<Response> {
-    require_side(&auth, true)?;
     let list = st.store.invoices(&auth.actor, &q.filter()?).await?;
     let all = st.store.invoices(&auth.actor, &Default::default()).await?;
     let clients = st
@@ -286,11 +286,10 @@ pub struct NewQuery {
 /// `GET /staff/invoices/new`.
 pub async fn staff_new(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Q(q): Q<NewQuery>,
 ) -> AppResult<Response> {
-    require_side(&auth, true)?;
     auth.actor.may_manage_invoices()?;
     let (clients, projects) = pickers(&st, &auth).await?;
     let today = Utc::now().date_naive();
@@ -388,11 +387,10 @@ fn form_date(field: &'static str, v: &str) -> Result<NaiveDate, Error> {
 /// `POST /staff/invoices`: creates a draft.
 pub async fn staff_create(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    require_side(&auth, true)?;
     let p = posted(&body);
     let client_id: ClientId = p.client_id.parse().map_err(|_| Error::invalid("client_id", "choose a client"))?;
     let n = NewInvoice {
@@ -437,11 +435,10 @@ struct StaffInvoice {
 /// `GET /staff/invoices/{id}`.
 pub async fn staff_show(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    require_side(&auth, true)?;
     let i = st.store.invoice(&auth.actor, id.parse::<InvoiceId>()?).await?;
     let draft = i.status == InvoiceStatus::Draft;
     let (clients, projects) = if draft { pickers(&st, &auth).await? } else { (vec![], vec![]) };
@@ -487,12 +484,11 @@ pub async fn staff_show(
 /// `POST /staff/invoices/{id}`: changes a draft (a sent invoice: 409).
 pub async fn staff_update(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    require_side(&auth, true)?;
     let id: InvoiceId = id.parse()?;
     let p = posted(&body);
     let patch = InvoicePatch {
@@ -515,11 +511,10 @@ pub async fn staff_update(
 /// `POST /staff/invoices/{id}/send`.
 pub async fn staff_send(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    require_side(&auth, true)?;
     let id: InvoiceId = id.parse()?;
     st.store.send_invoice(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/invoices/{id}")))
@@ -528,11 +523,10 @@ pub async fn staff_send(
 /// `POST /staff/invoices/{id}/void`.
 pub async fn staff_void(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    require_side(&auth, true)?;
     let id: InvoiceId = id.parse()?;
     st.store.void_invoice(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/invoices/{id}")))
@@ -541,11 +535,10 @@ pub async fn staff_void(
 /// `POST /staff/invoices/{id}/reissue`: goes to the new draft.
 pub async fn staff_reissue(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    require_side(&auth, true)?;
     let inv = st.store.reissue_invoice(&auth.actor, id.parse()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/invoices/{}", inv.id)))
 }
@@ -564,12 +557,11 @@ pub struct PaymentForm {
 /// `POST /staff/invoices/{id}/payments`.
 pub async fn staff_payment(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     crate::extract::FormBody(f): crate::extract::FormBody<PaymentForm>,
 ) -> AppResult<Response> {
-    require_side(&auth, true)?;
     let id: InvoiceId = id.parse()?;
     let p = NewPayment {
         amount: f.amount,
@@ -593,8 +585,7 @@ struct PortalList {
 }
 
 /// `GET /portal/billing`: the client's invoices (admins and finance users; others 404).
-pub async fn portal_list(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
-    require_side(&auth, false)?;
+pub async fn portal_list(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
     let list = st.store.invoices(&auth.actor, &Default::default()).await?;
     let page = PortalList {
         chrome: Chrome::signed_in(&st, &auth, &csrf, "Billing", "/portal/billing"),
@@ -615,11 +606,10 @@ struct PortalInvoice {
 /// `GET /portal/billing/{id}`.
 pub async fn portal_show(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    require_side(&auth, false)?;
     let i = st.store.invoice(&auth.actor, id.parse::<InvoiceId>()?).await?;
     let page = PortalInvoice {
         chrome: Chrome::signed_in(&st, &auth, &csrf, format!("Invoice {}", i.number), "/portal/billing"),

@@ -6,6 +6,7 @@ use askama::Template;
 use atrium_core::Error;
 use atrium_core::ids::{JobId, MessageId, NotificationId, ProjectId, UserId};
 use atrium_core::model::{Channel, Delivery, NotificationKind};
+use atrium_core::policy::Side;
 use atrium_core::validate::{self, BODY_MAX};
 use atrium_store::paging::PageRequest;
 use axum::extract::{Path, State};
@@ -14,6 +15,7 @@ use serde::Deserialize;
 
 use super::{Chrome, render, see_other};
 use crate::api::input::empty_none;
+use crate::audience::{PortalAuth, SideAuth, StaffAuth};
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
@@ -22,26 +24,6 @@ use crate::state::AppState;
 
 fn page(t: &impl Template) -> AppResult<Response> {
     Ok(render(t)?.into_response())
-}
-
-/// Which side of the portal a page is rendered for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Side {
-    Staff,
-    Portal,
-}
-
-impl Side {
-    fn prefix(self) -> &'static str {
-        match self {
-            Side::Staff => "/staff",
-            Side::Portal => "/portal",
-        }
-    }
-}
-
-fn side_of(auth: &Authed, wanted: Side) -> AppResult<()> {
-    super::require_side(auth, wanted == Side::Staff)
 }
 
 // ----- conversations -------------------------------------------------------------------------
@@ -87,13 +69,12 @@ const PAGE_MESSAGES: u64 = 100;
 
 async fn conversation(
     st: &AppState,
-    auth: &Authed,
+    auth: &SideAuth,
     csrf: &CsrfToken,
-    side: Side,
     pid: ProjectId,
     channel: Channel,
 ) -> AppResult<Response> {
-    side_of(auth, side)?;
+    let side = auth.side();
     let a = &auth.actor;
     let p = st.store.project(&a.work_scope(), pid).await?;
     let mut list = st.store.messages(a, pid, channel, PageRequest { limit: PAGE_MESSAGES, cursor: None }).await?;
@@ -134,10 +115,10 @@ async fn conversation(
     chrome.live = format!("project:{pid}");
     page(&MessagesPage {
         chrome,
-        prefix: side.prefix(),
+        prefix: super::prefix(side),
         project_id: pid.to_string(),
         project_name: p.name,
-        project_href: format!("{}/projects/{pid}", side.prefix()),
+        project_href: format!("{}/projects/{pid}", super::prefix(side)),
         staff: side == Side::Staff,
         channel: channel.as_str(),
         unread_other: match channel {
@@ -154,22 +135,22 @@ async fn conversation(
 /// A project's conversation on the staff side (`?channel=staff` for the staff-only one).
 pub async fn staff_messages(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
     Q(q): Q<ChannelQuery>,
 ) -> AppResult<Response> {
-    conversation(&st, &auth, &csrf, Side::Staff, id.parse()?, q.channel.unwrap_or(Channel::Client)).await
+    conversation(&st, &auth.into(), &csrf, id.parse()?, q.channel.unwrap_or(Channel::Client)).await
 }
 
 /// A project's conversation in the portal.
 pub async fn portal_messages(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    conversation(&st, &auth, &csrf, Side::Portal, id.parse()?, Channel::Client).await
+    conversation(&st, &auth.into(), &csrf, id.parse()?, Channel::Client).await
 }
 
 /// The message composer.
@@ -180,8 +161,8 @@ pub struct MessageForm {
     channel: Option<Channel>,
 }
 
-async fn post(st: &AppState, auth: &Authed, ip: &str, side: Side, id: &str, f: MessageForm) -> AppResult<Response> {
-    side_of(auth, side)?;
+async fn post(st: &AppState, auth: &SideAuth, ip: &str, id: &str, f: MessageForm) -> AppResult<Response> {
+    let side = auth.side();
     let pid: ProjectId = id.parse()?;
     let channel = if side == Side::Staff { f.channel.unwrap_or(Channel::Client) } else { Channel::Client };
     let body = validate::text("body", &f.body, BODY_MAX)?;
@@ -192,29 +173,29 @@ async fn post(st: &AppState, auth: &Authed, ip: &str, side: Side, id: &str, f: M
 fn conversation_href(side: Side, pid: ProjectId, channel: Channel, anchor: Option<MessageId>) -> String {
     let q = if channel == Channel::Staff { "?channel=staff" } else { "" };
     let a = anchor.map(|m| format!("#m-{m}")).unwrap_or_default();
-    format!("{}/projects/{pid}/messages{q}{a}", side.prefix())
+    format!("{}/projects/{pid}/messages{q}{a}", super::prefix(side))
 }
 
 /// Posts a message (staff side, either channel).
 pub async fn staff_post_message(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<MessageForm>,
 ) -> AppResult<Response> {
-    post(&st, &auth, &ip, Side::Staff, &id, f).await
+    post(&st, &auth.into(), &ip, &id, f).await
 }
 
 /// Posts a message (portal, the client channel).
 pub async fn portal_post_message(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<MessageForm>,
 ) -> AppResult<Response> {
-    post(&st, &auth, &ip, Side::Portal, &id, f).await
+    post(&st, &auth.into(), &ip, &id, f).await
 }
 
 /// The edit form of one's own message.
@@ -224,8 +205,7 @@ pub struct EditForm {
 }
 
 fn back_to(auth: &Authed, m: &atrium_core::model::Message) -> String {
-    let side = if auth.actor.is_staff() { Side::Staff } else { Side::Portal };
-    conversation_href(side, m.project_id, m.channel, None)
+    conversation_href(Side::of(&auth.actor), m.project_id, m.channel, None)
 }
 
 /// Edits one's own message (within the edit window).
@@ -459,7 +439,7 @@ struct OutboxPage {
 }
 
 /// Mail that could not be delivered, with a retry button (owners and admins).
-pub async fn outbox(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
+pub async fn outbox(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfToken) -> AppResult<Response> {
     auth.actor.may_manage_jobs()?;
     let failed = st
         .store
@@ -485,7 +465,7 @@ pub async fn outbox(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -
 /// Retries a failed job (owners and admins).
 pub async fn retry(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> AppResult<Response> {

@@ -4,12 +4,14 @@
 use askama::Template;
 use atrium_core::ids::{FileId, FolderId, ProjectId};
 use atrium_core::model::File;
+use atrium_core::policy::Side;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{Chrome, render, see_other};
 use crate::api::input::empty_none;
+use crate::audience::{PortalAuth, SideAuth, StaffAuth};
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
@@ -89,13 +91,12 @@ fn preview_kind(f: &File) -> &'static str {
 
 async fn files_page(
     st: &AppState,
-    auth: &Authed,
+    auth: &SideAuth,
     csrf: &CsrfToken,
-    staff: bool,
     pid: ProjectId,
     q: FolderQuery,
 ) -> AppResult<Response> {
-    super::require_side(auth, staff)?;
+    let staff = auth.side() == Side::Staff;
     let a = &auth.actor;
     let p = st.store.project(&a.work_scope(), pid).await?;
     let folders = st.store.folders(a, pid).await?;
@@ -148,13 +149,7 @@ async fn files_page(
     chrome.live = format!("project:{pid}");
     let current_folder = folders.iter().find(|f| Some(f.id) == current);
     let approvers = if staff {
-        st.store
-            .client_users(&a.client_scope(), p.client_id)
-            .await?
-            .into_iter()
-            .filter(|u| u.active && u.role == atrium_core::model::Role::ClientAdmin)
-            .map(|u| (u.id.to_string(), u.name))
-            .collect()
+        st.store.approver_candidates(a, p.client_id).await?.into_iter().map(|u| (u.id.to_string(), u.name)).collect()
     } else {
         vec![]
     };
@@ -196,27 +191,27 @@ async fn files_page(
 /// The Files tab, staff side.
 pub async fn staff_files(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
     Q(q): Q<FolderQuery>,
 ) -> AppResult<Response> {
-    files_page(&st, &auth, &csrf, true, id.parse()?, q).await
+    files_page(&st, &auth.into(), &csrf, id.parse()?, q).await
 }
 
 /// The Files tab, portal.
 pub async fn portal_files(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
     Q(q): Q<FolderQuery>,
 ) -> AppResult<Response> {
-    files_page(&st, &auth, &csrf, false, id.parse()?, q).await
+    files_page(&st, &auth.into(), &csrf, id.parse()?, q).await
 }
 
-async fn upload(st: &AppState, auth: &Authed, ip: &str, staff: bool, id: &str, form: Multipart) -> AppResult<Response> {
-    super::require_side(auth, staff)?;
+async fn upload(st: &AppState, auth: &SideAuth, ip: &str, id: &str, form: Multipart) -> AppResult<Response> {
+    let staff = auth.side() == Side::Staff;
     let pid: ProjectId = id.parse()?;
     let f = crate::api::files::receive(st, auth, ip, pid, form).await?;
     let prefix = if staff { "/staff" } else { "/portal" };
@@ -226,23 +221,23 @@ async fn upload(st: &AppState, auth: &Authed, ip: &str, staff: bool, id: &str, f
 /// Upload without JavaScript (one file per submit; the script uploads several with progress).
 pub async fn staff_upload(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     form: Multipart,
 ) -> AppResult<Response> {
-    upload(&st, &auth, &ip, true, &id, form).await
+    upload(&st, &auth.into(), &ip, &id, form).await
 }
 
 /// Upload without JavaScript, portal.
 pub async fn portal_upload(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     form: Multipart,
 ) -> AppResult<Response> {
-    upload(&st, &auth, &ip, false, &id, form).await
+    upload(&st, &auth.into(), &ip, &id, form).await
 }
 
 /// The new-folder form.
@@ -258,12 +253,11 @@ pub struct FolderForm {
 /// Creates a folder (staff).
 pub async fn create_folder(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<FolderForm>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let pid: ProjectId = id.parse()?;
     let n = atrium_store::files::NewFolder { name: f.name, parent_id: f.parent_id, staff_only: f.staff_only.is_some() };
     let folder = st.store.create_folder(&auth.actor, pid, n, Some(&ip)).await?;
@@ -287,11 +281,10 @@ pub async fn delete_file(
 /// Restores a deleted file (staff).
 pub async fn restore_file(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let f = st.store.restore_file(&auth.actor, id.parse()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{}/files?folder={}&notice=restored", f.project_id, f.folder_id)))
 }
@@ -353,13 +346,12 @@ pub struct VersionQuery {
 
 async fn file_page(
     st: &AppState,
-    auth: &Authed,
+    auth: &SideAuth,
     csrf: &CsrfToken,
-    staff: bool,
     id: FileId,
     q: VersionQuery,
 ) -> AppResult<Response> {
-    super::require_side(auth, staff)?;
+    let staff = auth.side() == Side::Staff;
     let a = &auth.actor;
     let (f, v) = st.store.file_download(a, id, q.version).await?;
     let p = st.store.project(&a.work_scope(), f.project_id).await?;
@@ -457,23 +449,23 @@ async fn file_page(
 /// A file's page, staff side: preview, versions, approvals, rename and move.
 pub async fn staff_file(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
     Q(q): Q<VersionQuery>,
 ) -> AppResult<Response> {
-    file_page(&st, &auth, &csrf, true, id.parse()?, q).await
+    file_page(&st, &auth.into(), &csrf, id.parse()?, q).await
 }
 
 /// A file's page, portal.
 pub async fn portal_file(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
     Q(q): Q<VersionQuery>,
 ) -> AppResult<Response> {
-    file_page(&st, &auth, &csrf, false, id.parse()?, q).await
+    file_page(&st, &auth.into(), &csrf, id.parse()?, q).await
 }
 
 /// The rename-and-move form.

@@ -77,20 +77,18 @@ impl Chrome {
                 v.push(("/staff/outbox", "Mail"));
             }
             v
-        } else if a.role() == atrium_core::model::Role::ClientFinance {
-            vec![("/portal", "Home"), ("/portal/billing", "Billing")]
         } else {
-            let mut v = vec![
-                ("/portal", "Home"),
-                ("/portal/projects", "Projects"),
-                ("/portal/tasks", "My tasks"),
-                ("/portal/approvals", "Approvals"),
-            ];
-            // Billing only for those the policy lets see it (client admins; never viewers).
-            if a.sees_billing() {
-                v.push(("/portal/billing", "Billing"));
-            }
-            v
+            use atrium_core::policy::PortalPage;
+            a.portal_pages()
+                .into_iter()
+                .map(|p| match p {
+                    PortalPage::Home => ("/portal", "Home"),
+                    PortalPage::Projects => ("/portal/projects", "Projects"),
+                    PortalPage::MyTasks => ("/portal/tasks", "My tasks"),
+                    PortalPage::Approvals => ("/portal/approvals", "Approvals"),
+                    PortalPage::Billing => ("/portal/billing", "Billing"),
+                })
+                .collect()
         };
         Chrome {
             agency: st.config.agency_name.clone(),
@@ -107,15 +105,12 @@ impl Chrome {
     }
 }
 
-/// The side of the portal a page belongs to, through the policy: the staff side (client users
-/// get 404) or the portal (staff acting as themselves get 404).
-pub(crate) fn require_side(auth: &Authed, staff: bool) -> AppResult<()> {
-    if staff {
-        auth.actor.may_manage_clients()?
-    } else {
-        auth.actor.may_use_portal()?
+/// Where a side's pages live: `/staff` or `/portal`.
+pub(crate) fn prefix(side: atrium_core::policy::Side) -> &'static str {
+    match side {
+        atrium_core::policy::Side::Staff => "/staff",
+        atrium_core::policy::Side::Portal => "/portal",
     }
-    Ok(())
 }
 
 /// Renders a template into an HTML response.

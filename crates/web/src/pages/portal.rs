@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use atrium_core::ids::{ProjectId, TaskId, UserId};
-use atrium_core::model::{Role, TaskStatus};
+use atrium_core::model::TaskStatus;
 use atrium_core::{Error, markdown};
 use atrium_store::paging::PageRequest;
 use atrium_store::work::ProjectOverview;
@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::view::{ProjectCard, TaskRow, comment_views, due_label, project_card, task_row};
 use super::{Chrome, render, see_other};
 use crate::api::input::{CommentBody, TaskPatchBody, empty_none};
-use crate::auth::Authed;
+use crate::audience::PortalAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody};
@@ -27,11 +27,6 @@ use crate::state::AppState;
 
 fn page(t: &impl Template) -> AppResult<Response> {
     Ok(render(t)?.into_response())
-}
-
-/// The portal is for client users (and staff viewing as one); staff get sent to their side.
-fn portal_actor(auth: &Authed) -> AppResult<()> {
-    Ok(auth.actor.may_use_portal()?)
 }
 
 struct Activity {
@@ -76,8 +71,7 @@ fn excerpt(markdown_source: &str) -> String {
 }
 
 /// Home: greeting, my open tasks, project cards, recent activity.
-pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
-    portal_actor(&auth)?;
+pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
     let a = &auth.actor;
     let scope = a.work_scope();
     let me = a.user_id();
@@ -92,7 +86,7 @@ pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> 
     let approvals = super::approvals::rows(&st.store.approvals_for_user_open(a).await?, false);
     let invoices = if a.sees_billing() {
         let list = st.store.invoices(a, &Default::default()).await?;
-        let finance = a.role() == Role::ClientFinance;
+        let finance = a.portal_is_billing_only();
         let list: Vec<_> = list.into_iter().filter(|i| finance || i.status.is_open()).collect();
         super::billing::rows(&list, false)
     } else {
@@ -129,7 +123,7 @@ pub async fn home(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> 
         approvals,
         rows: invoices,
         show_client: false,
-        finance: a.role() == Role::ClientFinance,
+        finance: a.portal_is_billing_only(),
         can_act: a.may_complete_own_tasks(),
         unread,
     })
@@ -143,8 +137,7 @@ struct ProjectsPage {
 }
 
 /// All of the client's projects.
-pub async fn projects(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
-    portal_actor(&auth)?;
+pub async fn projects(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
     let ps = st.store.projects(&auth.actor.work_scope(), None, PageRequest::all()).await?;
     let client = match auth.actor.client_id() {
         Some(c) => st.store.client_name(&auth.actor.identity_scope(), c).await?,
@@ -180,11 +173,10 @@ struct ProjectPage {
 /// One project: timeline, milestones, every task, progress.
 pub async fn project(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    portal_actor(&auth)?;
     let scope = auth.actor.work_scope();
     let pid: ProjectId = id.parse()?;
     let ProjectOverview { project: p, client_name: client, tasks, assignee_names: names, milestones } =
@@ -228,8 +220,7 @@ struct TasksPage {
 }
 
 /// My tasks: open ones first, then recently done.
-pub async fn my_tasks(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
-    portal_actor(&auth)?;
+pub async fn my_tasks(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
     let me = auth.actor.user_id();
     let all =
         st.store.tasks_assigned(&auth.actor.work_scope(), me, true, PageRequest { limit: 200, cursor: None }).await?;
@@ -246,11 +237,10 @@ pub async fn my_tasks(State(st): State<AppState>, auth: Authed, csrf: CsrfToken)
 /// A task and its replies (never notes).
 pub async fn task(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    portal_actor(&auth)?;
     let scope = auth.actor.work_scope();
     let tid: TaskId = id.parse()?;
     let t = st.store.task(&scope, tid).await?;
@@ -306,14 +296,13 @@ struct TaskRowFragment {
 /// Sets the status of a task assigned to me; answers htmx with the updated row.
 pub async fn set_status(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     csrf: CsrfToken,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     FormBody(f): FormBody<StatusForm>,
 ) -> AppResult<Response> {
-    portal_actor(&auth)?;
     let tid: TaskId = id.parse()?;
     let status = f.status.ok_or_else(|| Error::invalid("status", "is required"))?;
     let patch = TaskPatchBody { status: Some(status), ..Default::default() }.validate()?;
@@ -354,12 +343,11 @@ fn portal_path(n: &str) -> Result<String, Error> {
 /// Posts a reply.
 pub async fn comment(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: PortalAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<CommentBody>,
 ) -> AppResult<Response> {
-    portal_actor(&auth)?;
     let tid: TaskId = id.parse()?;
     let (body, vis) = f.validate()?;
     st.store.create_comment(&auth.actor, tid, body, vis, Some(&ip)).await?;

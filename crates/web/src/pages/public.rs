@@ -3,6 +3,7 @@
 
 use askama::Template;
 use atrium_core::model::{Role, TokenPurpose};
+use atrium_core::policy::Side;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,15 +22,15 @@ fn ua(h: &HeaderMap) -> Option<&str> {
     h.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
 }
 
+/// Where a user lands after signing in.
 fn home_for(role: Role) -> &'static str {
-    if role.is_staff() { "/staff" } else { "/portal" }
+    super::prefix(if role.is_staff() { Side::Staff } else { Side::Portal })
 }
 
 /// `/`: signed-out visitors go to sign-in; staff to their dashboard; clients to their Home.
 pub async fn index(MaybeAuthed(auth): MaybeAuthed) -> Redirect {
     match auth {
-        Some(a) if a.actor.viewing_staff().is_some() => Redirect::to("/portal"),
-        Some(a) => Redirect::to(home_for(a.actor.role())),
+        Some(a) => Redirect::to(super::prefix(Side::of(&a.actor))),
         None => Redirect::to("/login"),
     }
 }
@@ -49,7 +50,7 @@ pub async fn login_page(
     MaybeAuthed(auth): MaybeAuthed,
 ) -> AppResult<Response> {
     if let Some(a) = auth {
-        return Ok(Redirect::to(home_for(a.actor.role())).into_response());
+        return Ok(Redirect::to(super::prefix(Side::of(&a.actor))).into_response());
     }
     Ok(render(&LoginPage { chrome: Chrome::public(&st, &csrf, "Sign in"), email: String::new(), error: None })?
         .into_response())

@@ -20,6 +20,7 @@ use crate::api::input::{
     ClientPatchBody, CommentBody, ContactBody, InvitationBody, MilestoneBody, ProjectBody, ProjectPatchBody, TaskBody,
     TaskPatchBody, empty_none, name,
 };
+use crate::audience::StaffAuth;
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
@@ -49,8 +50,7 @@ struct MyWorkPage {
 }
 
 /// Every open task assigned to me across all clients, grouped by due date.
-pub async fn my_work(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
+pub async fn my_work(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfToken) -> AppResult<Response> {
     let me = auth.actor.user_id();
     let tasks = st.store.tasks_assigned(&auth.actor.work_scope(), me, false, PageRequest::all()).await?;
     let names = HashMap::from([(me, auth.actor.name().to_string())]);
@@ -99,11 +99,10 @@ struct DeletedRow {
 /// All clients.
 pub async fn clients(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Q(n): Q<Notice>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let cs = st.store.clients(&auth.actor.client_scope(), PageRequest::all()).await?;
     let counts = st.store.project_counts(&auth.actor.work_scope()).await?;
     let mut clients: Vec<ClientRow> = cs
@@ -144,11 +143,10 @@ pub struct NameForm {
 /// Creates a client.
 pub async fn create_client(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     FormBody(f): FormBody<NameForm>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let c = st.store.create_client(&auth.actor, name("name", &f.name)?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/clients/{}", c.id)))
 }
@@ -202,12 +200,11 @@ struct ClientPage {
 /// One client: portal users, invitations, contacts, projects.
 pub async fn client(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
     Q(n): Q<Notice>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let cid: ClientId = id.parse()?;
     let c = st.store.client(&auth.actor.client_scope(), cid).await?;
     let people = st
@@ -255,12 +252,11 @@ pub async fn client(
 /// Adds a contact to a client.
 pub async fn add_contact(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<ContactBody>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let cid: ClientId = id.parse()?;
     st.store.create_contact(&auth.actor, cid, f.validate()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/clients/{cid}?notice=contact_added")))
@@ -269,7 +265,7 @@ pub async fn add_contact(
 /// Removes a contact.
 pub async fn remove_contact(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -281,12 +277,11 @@ pub async fn remove_contact(
 /// Renames a client, or archives / restores it.
 pub async fn update_client(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<ClientPatchBody>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let cid: ClientId = id.parse()?;
     let n = f.name.map(|n| name("name", &n)).transpose()?;
     st.store.update_client(&auth.actor, cid, n, f.status, Some(&ip)).await?;
@@ -296,7 +291,7 @@ pub async fn update_client(
 /// Deletes a client (soft; owners and admins).
 pub async fn delete_client(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -308,7 +303,7 @@ pub async fn delete_client(
 /// Restores a deleted client (owners and admins).
 pub async fn restore_client(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -330,12 +325,11 @@ pub struct InviteForm {
 /// Invites a client user.
 pub async fn invite(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<InviteForm>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let cid: ClientId = id.parse()?;
     st.store.client(&auth.actor.client_scope(), cid).await?;
     if f.role.is_staff() {
@@ -369,12 +363,11 @@ pub struct ProjectForm {
 /// Creates a project for the client.
 pub async fn create_project(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<ProjectForm>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let cid: ClientId = id.parse()?;
     st.store.client(&auth.actor.client_scope(), cid).await?;
     let body = ProjectBody {
@@ -392,7 +385,7 @@ pub async fn create_project(
 /// Revokes every session and link of the client's users.
 pub async fn revoke_access(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -412,7 +405,7 @@ pub struct ViewAsForm {
 /// Starts "View as client" (read-only, audited, banner on every page).
 pub async fn view_as(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<ViewAsForm>,
@@ -478,9 +471,13 @@ struct TeamPage {
 }
 
 /// The agency's staff, and inviting more.
-pub async fn team(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n): Q<Notice>) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
-    let staff = st.store.staff_users().await?.into_iter().map(|u| PersonRow::of(u, &auth.actor)).collect();
+pub async fn team(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    csrf: CsrfToken,
+    Q(n): Q<Notice>,
+) -> AppResult<Response> {
+    let staff = st.store.staff_users(&auth.actor).await?.into_iter().map(|u| PersonRow::of(u, &auth.actor)).collect();
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Team", "/staff/team");
     chrome.flash = notice_text(n.notice.as_deref());
     let staff_roles = [Role::Staff, Role::Admin, Role::Owner];
@@ -501,7 +498,7 @@ pub struct MilestoneDoneForm {
 /// Marks a milestone reached (or not) and returns to its project.
 pub async fn set_milestone_done(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<MilestoneDoneForm>,
@@ -520,7 +517,7 @@ pub struct ActiveForm {
 /// Deactivates or reactivates an account (client user or staff), as the policy allows.
 pub async fn set_user_active(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<ActiveForm>,
@@ -537,11 +534,10 @@ pub async fn set_user_active(
 /// Invites a staff member (owners and admins).
 pub async fn invite_staff(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     FormBody(f): FormBody<InviteForm>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     if !f.role.is_staff() {
         return Err(Error::invalid("role", "must be a staff role").into());
     }
@@ -599,14 +595,6 @@ pub struct ProjectFilter {
     notice: Option<String>,
 }
 
-/// People who may be assigned tasks of a client's project: staff and that client's users.
-async fn assignable(st: &AppState, auth: &Authed, client: ClientId) -> AppResult<Vec<User>> {
-    let mut people = st.store.staff_users().await?;
-    people.extend(st.store.client_users(&auth.actor.client_scope(), client).await?);
-    people.retain(|u| u.active);
-    Ok(people)
-}
-
 fn people_opts(people: &[User], selected: Option<UserId>, none_label: &str) -> Vec<Opt> {
     let mut v = vec![Opt { value: String::new(), label: none_label.into(), selected: selected.is_none() }];
     v.extend(people.iter().map(|u| Opt {
@@ -620,12 +608,11 @@ fn people_opts(people: &[User], selected: Option<UserId>, none_label: &str) -> V
 /// A project: overview, milestones, filtered tasks, forms.
 pub async fn project(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
     Q(f): Q<ProjectFilter>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let pid: ProjectId = id.parse()?;
     let scope = auth.actor.work_scope();
     let p = st.store.project(&scope, pid).await?;
@@ -637,7 +624,7 @@ pub async fn project(
     let filter = TaskFilter { status: f.status, assignee, priority: None };
     let tasks = st.store.tasks(&scope, pid, &filter, PageRequest::all()).await?.items;
     let shown_open = tasks.iter().filter(|t| t.status != TaskStatus::Done).count();
-    let people = assignable(&st, &auth, p.client_id).await?;
+    let people = st.store.assignee_candidates(&auth.actor, p.client_id).await?;
     let names: HashMap<UserId, String> = people.iter().map(|u| (u.id, u.name.clone())).collect();
     let milestones = st.store.milestones(&scope, pid).await?;
     let me = auth.actor.user_id();
@@ -688,12 +675,11 @@ pub async fn project(
 /// Updates a project from its edit form.
 pub async fn update_project(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<ProjectPatchBody>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let pid: ProjectId = id.parse()?;
     st.store.update_project(&auth.actor, pid, f.validate()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{pid}?notice=saved")))
@@ -702,12 +688,11 @@ pub async fn update_project(
 /// Adds a task from the project page.
 pub async fn create_task(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<TaskBody>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let pid: ProjectId = id.parse()?;
     st.store.create_task(&auth.actor, pid, f.validate()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{pid}")))
@@ -716,12 +701,11 @@ pub async fn create_task(
 /// Adds a milestone from the project page.
 pub async fn create_milestone(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<MilestoneBody>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let pid: ProjectId = id.parse()?;
     let n = atrium_core::validate::line("name", &f.name, atrium_core::validate::TITLE_MAX)?;
     st.store.create_milestone(&auth.actor, pid, n, f.due_date, Some(&ip)).await?;
@@ -733,17 +717,16 @@ pub async fn create_milestone(
 /// A task with its whole thread (replies and notes, each marked).
 pub async fn task(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     csrf: CsrfToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let tid: TaskId = id.parse()?;
     let scope = auth.actor.work_scope();
     let t = st.store.task(&scope, tid).await?;
     let client = st.store.client(&auth.actor.client_scope(), t.client_id).await?;
     let comments = st.store.comments(&scope, tid).await?;
-    let people = assignable(&st, &auth, t.client_id).await?;
+    let people = st.store.assignee_candidates(&auth.actor, t.client_id).await?;
     let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
     ids.extend(t.task.assignee_id);
     let names = st.store.user_names(&ids).await?;
@@ -772,12 +755,11 @@ pub async fn task(
 /// Updates a task from its edit form.
 pub async fn update_task(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<TaskPatchBody>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let tid: TaskId = id.parse()?;
     st.store.update_task(&auth.actor, tid, f.validate()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/tasks/{tid}")))
@@ -786,12 +768,11 @@ pub async fn update_task(
 /// Posts a reply or an internal note.
 pub async fn comment(
     State(st): State<AppState>,
-    auth: Authed,
+    auth: StaffAuth,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     FormBody(f): FormBody<CommentBody>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_clients()?;
     let tid: TaskId = id.parse()?;
     let (body, vis) = f.validate()?;
     st.store.create_comment(&auth.actor, tid, body, vis, Some(&ip)).await?;
