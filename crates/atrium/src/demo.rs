@@ -163,6 +163,17 @@ pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
     Ok(logins)
 }
 
+/// The demo acts as its people the way a request does: through a session, resolved like any
+/// other (an `Actor` is only ever made where a session is resolved). The session lasts a minute.
+async fn sign_in_as(store: &Store, email: &str) -> Result<atrium_core::policy::Actor> {
+    let err = |e: atrium_core::Error| anyhow::anyhow!("{e}");
+    let acc = store.account_by_email(email).await.map_err(err)?.context("demo user")?;
+    let minute = Duration::minutes(1);
+    let token = store.create_session(acc.user.id, minute, None, Some("atrium demo")).await.map_err(err)?;
+    let (_, actor) = store.session_actor(&token.secret, minute).await.map_err(err)?.context("demo session")?;
+    Ok(actor)
+}
+
 /// A few invoices in every state for the first two clients, through the real store functions
 /// (numbers from the sequence, totals computed exactly, audit entries as in use).
 async fn billing(store: &Store) -> Result<()> {
@@ -170,8 +181,7 @@ async fn billing(store: &Store) -> Result<()> {
     use atrium_core::money::LineInput;
     use atrium_store::billing::{NewInvoice, NewPayment, SettingsPatch};
     let err = |e: atrium_core::Error| anyhow::anyhow!("{e}");
-    let ana = store.account_by_email(STAFF_EMAIL).await.map_err(err)?.context("demo staff")?;
-    let ana = store.actor(ana.user.id).await.map_err(err)?.context("demo actor")?;
+    let ana = sign_in_as(store, STAFF_EMAIL).await?;
     store
         .update_invoice_settings(
             &ana,
@@ -271,13 +281,9 @@ async fn billing(store: &Store) -> Result<()> {
 async fn conversation(store: &Store, logins: &DemoLogins) -> Result<()> {
     use atrium_core::model::Channel;
     let err = |e: atrium_core::Error| anyhow::anyhow!("{e}");
-    let actor = |email: &'static str| async move {
-        let acc = store.account_by_email(email).await.map_err(err)?.context("demo user")?;
-        store.actor(acc.user.id).await.map_err(err)?.context("demo actor")
-    };
-    let ana = actor(STAFF_EMAIL).await?;
-    let chloe = actor("chloe@northwind.test").await?;
-    let dana = actor(CLIENT_EMAIL).await?;
+    let ana = sign_in_as(store, STAFF_EMAIL).await?;
+    let chloe = sign_in_as(store, "chloe@northwind.test").await?;
+    let dana = sign_in_as(store, CLIENT_EMAIL).await?;
     let p = logins.client_project_id;
     let say = |who: &atrium_core::policy::Actor, channel: Channel, text: &str| {
         let who = who.clone();
@@ -580,15 +586,13 @@ mod tests {
         store.migrate().await.unwrap();
         let logins = seed(&store, &DemoScale::small()).await.unwrap();
 
-        let client = store.actor(store.account_by_email(&logins.client_email).await.unwrap().unwrap().user.id);
-        let client = client.await.unwrap().unwrap();
+        let client = sign_in_as(&store, &logins.client_email).await.unwrap();
         let visible = store.projects(&client.work_scope(), None, PageRequest::all()).await.unwrap().items;
         assert_eq!(visible.len(), 2, "Acme owns two of the eight projects");
         assert!(visible.iter().all(|p| Some(p.client_id) == client.client_id()));
         assert!(visible.iter().any(|p| p.id == logins.client_project_id));
 
-        let staff = store.actor(store.account_by_email(&logins.staff_email).await.unwrap().unwrap().user.id);
-        let staff = staff.await.unwrap().unwrap();
+        let staff = sign_in_as(&store, &logins.staff_email).await.unwrap();
         assert_eq!(store.projects(&staff.work_scope(), None, PageRequest::all()).await.unwrap().items.len(), 8);
 
         // A second run never mixes invented data into a database that has users.
