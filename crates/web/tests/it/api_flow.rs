@@ -1,8 +1,6 @@
 //! The JSON API contract, end to end on a real server and database.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 async fn json_of(res: reqwest::Response) -> (u16, Value) {

@@ -3,12 +3,9 @@
 //! arriving is answered 408. A slow body that keeps coming, a slow upload and an open event
 //! stream are not affected. The server runs with 1 s timeouts; the assertions leave wide margins.
 
-mod common;
-mod sse;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -247,7 +244,7 @@ async fn an_event_stream_keeps_working_past_the_timeouts() {
     let w = seed(&app).await;
     let admin = app.token_for(w.a.admin).await;
     let staff = app.token_for(w.staff).await;
-    let mut s = sse::Sse::ready(&app.url("/api/v1/events"), &admin).await;
+    let mut s = crate::sse::Sse::ready(&app.url("/api/v1/events"), &admin).await;
     tokio::time::sleep(TIMEOUT * 3).await;
     let (st, v) =
         call(&app, &staff, "PATCH", &format!("/tasks/{}", w.a.task), Some(json!({"status": "in_progress"}))).await;

@@ -3,11 +3,9 @@
 //! immutability of sent invoices (void and re-issue), the numbering settings, and the pages.
 //! Every test runs on SQLite and, with `ATRIUM_TEST_DB=postgres`, on PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 fn three_lines(client: &str) -> Value {

@@ -1,9 +1,7 @@
 //! SEC-DATA-2: deleting a client is soft first (hidden from everyone, its people out, restorable),
 //! purging is explicit and removes every row of it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {

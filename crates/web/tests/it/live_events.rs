@@ -2,14 +2,11 @@
 //! people who may see them, refuses anonymous callers, ends when the session does, and reaches
 //! streams opened on another server process (PostgreSQL LISTEN/NOTIFY).
 
-mod common;
-mod sse;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
+use crate::sse::{Next, Sse};
 use serde_json::json;
-use sse::{Next, Sse};
 
 async fn set_status(app: &TestApp, token: &str, task: impl std::fmt::Display, status: &str) {
     let (s, v) = call(app, token, "PATCH", &format!("/tasks/{task}"), Some(json!({ "status": status }))).await;

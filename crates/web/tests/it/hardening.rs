@@ -3,9 +3,7 @@
 //! `GET` (SEC-IO-6), a CSRF token bound to the session, and a sign-in limit a stranger cannot use
 //! to lock someone out (SEC-AUTH-4).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 /// How deep `<blockquote>`, `<ol>`, `<ul>` and `<li>` nest in `html`.

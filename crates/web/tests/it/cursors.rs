@@ -4,13 +4,11 @@
 //! or staff-only item the caller cannot see, answers exactly like a random UUIDv7 (same status,
 //! same body). A control shows each list's cursor does work for someone who may use it.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::*;
 use atrium_core::ids::UserId;
 use atrium_store::paging::PageRequest;
-use common::*;
 
 /// The ids a case needs besides the seeded world.
 struct Extra {

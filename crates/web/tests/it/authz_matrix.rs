@@ -8,14 +8,11 @@
 //! bodies are valid, cookie requests carry a valid CSRF token, and each refused request is
 //! replayed by someone who *is* allowed (staff, or client B's own admin) and must succeed.
 
-mod common;
-mod sse;
-
 use std::collections::BTreeSet;
 
+use crate::common::*;
 use atrium_core::ids::UserId;
 use atrium_web::routes::{Audience, page_routes};
-use common::*;
 use serde_json::{Value, json};
 
 // ----- callers -------------------------------------------------------------------------------
@@ -362,7 +359,7 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("invitations" | "invite" | "magic" | "reset", "token") => t.bogus_token.clone(),
             _ => panic!(
                 "no substitution rule for {{{param}}} after /{prev}/ in {template}: \
-                 classify the new route in tests/authz_matrix.rs"
+                 classify the new route in tests/it/authz_matrix.rs"
             ),
         };
         out.push(value);
@@ -611,7 +608,7 @@ fn classified_operations() -> Vec<(Operation, ApiRule)> {
     }
     assert!(
         missing.is_empty(),
-        "API operations without an authorization rule in tests/authz_matrix.rs (classify them): {missing:?}"
+        "API operations without an authorization rule in tests/it/authz_matrix.rs (classify them): {missing:?}"
     );
     let stale: Vec<String> = rules.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     assert!(stale.is_empty(), "rules for operations that are not in the OpenAPI document: {stale:?}");
@@ -889,7 +886,7 @@ fn page_cases() -> Vec<PageCase> {
         .filter(|r| page_form(r.method.as_str(), r.path, &probe).is_none())
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
-    assert!(unclassified.is_empty(), "page routes without a rule in tests/authz_matrix.rs: {unclassified:?}");
+    assert!(unclassified.is_empty(), "page routes without a rule in tests/it/authz_matrix.rs: {unclassified:?}");
     assert!(routes.len() >= 40, "page_routes() lists the pages ({})", routes.len());
     routes
         .into_iter()
@@ -1256,7 +1253,7 @@ async fn view_as_client_is_read_only_and_audited() {
 #[tokio::test]
 async fn the_event_stream_carries_nothing_of_other_clients_and_no_notes() {
     // SEC-AC-3, SEC-AC-7 for `GET /api/v1/events` (classified `Stream` above).
-    use sse::{Sse, SseEvent};
+    use crate::sse::{Sse, SseEvent};
     use std::time::Duration;
 
     let app = TestApp::spawn().await;

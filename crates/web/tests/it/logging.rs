@@ -1,12 +1,16 @@
 //! SEC-AC-8: denied requests are logged with who and where; no token or password ever reaches a
 //! log — even with every Atrium and HTTP-layer event enabled at TRACE level.
+//!
+//! The other suites of this binary run in the same process, so the subscriber is not the global
+//! one (that would record, and slow down, every test running beside this one): it is the default
+//! subscriber of each thread of this test's own runtime — the test's thread, which runs the server
+//! and the requests, and the runtime's blocking threads — and of no other thread.
 
-mod common;
-
+use std::cell::RefCell;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 /// A log sink shared with the test.
@@ -30,16 +34,35 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Sink {
     }
 }
 
-#[tokio::test]
-async fn denials_are_logged_and_secrets_never_are() {
+thread_local! {
+    /// The test's subscriber as the default of a thread of the test's runtime, while it runs.
+    static ON_THIS_THREAD: RefCell<Option<tracing::dispatcher::DefaultGuard>> = const { RefCell::new(None) };
+}
+
+#[test]
+fn denials_are_logged_and_secrets_never_are() {
     let sink = Sink::default();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter("trace,sqlx=warn,sea_orm=warn,hyper=warn,hyper_util=warn,reqwest=warn,h2=warn")
         .with_ansi(false)
         .with_writer(sink.clone())
         .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber in this test binary");
+    let dispatch = tracing::Dispatch::new(subscriber);
+    // What `#[tokio::test]` builds, with the subscriber on every thread the runtime starts.
+    let for_threads = dispatch.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .on_thread_start(move || {
+            let guard = tracing::dispatcher::set_default(&for_threads);
+            ON_THIS_THREAD.with(|g| *g.borrow_mut() = Some(guard));
+        })
+        .on_thread_stop(|| drop(ON_THIS_THREAD.with(|g| g.borrow_mut().take())))
+        .build()
+        .expect("runtime");
+    tracing::dispatcher::with_default(&dispatch, || runtime.block_on(denials_and_secrets(sink)));
+}
 
+async fn denials_and_secrets(sink: Sink) {
     let app = TestApp::spawn().await;
     let w = seed(&app).await;
     let c = api();

@@ -3,11 +3,9 @@
 //! markup in user text. Every answer is a 4xx with a clear message (the JSON error body of the
 //! API contract for `/api`), never a 500.
 
-mod common;
-
+use crate::common::*;
 use atrium_core::model::TokenPurpose;
 use atrium_core::validate::{BODY_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX};
-use common::*;
 use serde_json::{Value, json};
 
 /// Sends `body` as raw bytes with a content type, authenticated by bearer token.

@@ -2,15 +2,13 @@
 //! file's page and on its approval), text and markdown rendered safely, a new version uploaded
 //! under the file's own name, rename and move from the page, and the approvals list on each side.
 
-mod common;
-
+use crate::common::*;
 use atrium_core::ids::{FileId, ProjectId, UserId};
-use common::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
 /// The one-page PDF fixture (A4, a red square and a line of text).
-const PDF: &[u8] = include_bytes!("fixtures/proposal.pdf");
+const PDF: &[u8] = include_bytes!("../fixtures/proposal.pdf");
 
 async fn upload_form(app: &TestApp, token: &str, project: ProjectId, form: Form) -> Answer {
     let url = app.url(&format!("/api/v1/projects/{project}/files"));
@@ -247,7 +245,7 @@ async fn each_side_lists_its_own_approvals() {
     assert_eq!(page(&app, w.a.admin, "/staff/approvals").await.status, 404);
 }
 
-include!("fixtures/hostile_pdf.rs");
+include!("../fixtures/hostile_pdf.rs");
 
 /// What the previews did so far, as (workers started, rendered, refused, died, timed out).
 fn stats(app: &TestApp) -> (u64, u64, u64, u64, u64) {

@@ -3,11 +3,9 @@
 //! (comment required) or rejects; a new file version reopens a review that is not approved; who
 //! may decide, who may see what (other clients, staff-only files, finance), and the open list.
 
-mod common;
-
+use crate::common::*;
 use atrium_core::ids::UserId;
 use atrium_core::model::Role;
-use common::*;
 use serde_json::{Value, json};
 
 /// Asserts a 422 naming `field`.

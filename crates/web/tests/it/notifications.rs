@@ -2,11 +2,9 @@
 //! client about a note), who may be mentioned, the people picker, marking read, per-kind
 //! delivery settings (off, in-app, email, daily digest) and signed unsubscribe links.
 
-mod common;
-
+use crate::common::*;
 use atrium_core::ids::UserId;
 use atrium_core::model::{Delivery, NotificationKind};
-use common::*;
 use serde_json::{Value, json};
 
 /// A user's notifications (newest first) through the API.

@@ -2,13 +2,11 @@
 //! public links and unsubscribe headers, notes never mail clients, and undeliverable mail is
 //! retried (temporary failure) or parked as a failed job an owner can retry (permanent failure).
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::*;
 use atrium_mail::sink::{Received, SmtpSink};
 use atrium_store::entity::job;
-use common::*;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 

@@ -4,14 +4,12 @@
 //! viewers, other clients), and safe downloads (SEC-IO-5: attachment, RFC 6266 names, nosniff,
 //! sandbox, ranges, ETag). Each test is named after what it proves.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use atrium_core::ids::{FileId, ProjectId};
-use common::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;

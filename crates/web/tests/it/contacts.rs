@@ -1,8 +1,6 @@
 //! Client contacts: staff keep an address book per client; client users never reach it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 async fn json_of(res: reqwest::Response) -> (u16, Value) {

@@ -1,8 +1,6 @@
 //! Deactivating and reactivating accounts (SEC-AUTH-6): who may, and that it bites at once.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 async fn patch_active(app: &TestApp, token: &str, user: impl std::fmt::Display, active: bool) -> (u16, Value) {

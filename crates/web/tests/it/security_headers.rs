@@ -2,11 +2,9 @@
 //! (SEC-IO-4), cookies and sessions (SEC-SESS-*), CSRF (SEC-IO-6), rate limits and identical
 //! answers (SEC-AUTH-*). Each test is named after the requirement it proves.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 /// A few responses of every kind: a page, a redirect, an API answer, API and page errors,

@@ -2,10 +2,8 @@
 //! staff-only channel, read receipts, editing and deleting within the window, validation and
 //! unread counts.
 
-mod common;
-
+use crate::common::*;
 use atrium_core::ids::UserId;
-use common::*;
 use serde_json::{Value, json};
 
 /// The ids of a message listing, newest first.

@@ -1,7 +1,6 @@
 //! Test harness: a fresh database per test (SQLite file, or a new PostgreSQL database when
 //! `ATRIUM_TEST_DB=postgres`), the real router served on port 0, and a seeded world with two
 //! clients and every role.
-#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 
@@ -345,20 +344,6 @@ pub struct World {
     pub staff: UserId,
     pub a: ClientSide,
     pub b: ClientSide,
-}
-
-impl World {
-    /// Every user with their role and client (None for staff).
-    pub fn users(&self) -> Vec<(Role, Option<&ClientSide>, UserId)> {
-        vec![
-            (Role::Owner, None, self.owner),
-            (Role::Admin, None, self.admin),
-            (Role::Staff, None, self.staff),
-            (Role::ClientAdmin, Some(&self.a), self.a.admin),
-            (Role::ClientFinance, Some(&self.a), self.a.finance),
-            (Role::ClientViewer, Some(&self.a), self.a.viewer),
-        ]
-    }
 }
 
 async fn user(store: &Store, email: &str, name: &str, role: Role, client: Option<ClientId>, hash: &str) -> UserId {

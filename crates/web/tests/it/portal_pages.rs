@@ -1,9 +1,7 @@
 //! What the client portal's pages show: the project page's tasks, assignees, progress and
 //! milestones come from one overview read and must match the data.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn project_page_shows_tasks_assignees_progress_and_milestones() {

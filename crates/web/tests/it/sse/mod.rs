@@ -1,6 +1,5 @@
 //! A small Server-Sent Events reader for `GET /api/v1/events` (shared by the live-event tests
 //! and the authorization matrix).
-#![allow(dead_code)]
 
 use std::time::Duration;
 

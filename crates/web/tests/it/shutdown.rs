@@ -1,11 +1,9 @@
 //! Graceful shutdown: a request in flight when the signal arrives still gets its answer; new
 //! connections are no longer accepted.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]

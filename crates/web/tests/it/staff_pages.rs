@@ -1,8 +1,6 @@
 //! Staff pages that change a client: rename, archive and restore.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn clients_can_be_renamed_archived_and_restored_from_their_page() {
