@@ -10,6 +10,7 @@ mod sse;
 mod accounts;
 mod api_flow;
 mod approvals;
+mod audiences;
 mod authz_matrix;
 mod bad_input;
 mod billing;
