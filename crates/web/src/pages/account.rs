@@ -2,7 +2,7 @@
 
 use askama::Template;
 use atrium_core::ids::SessionId;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -10,7 +10,7 @@ use super::{Chrome, render, see_other};
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::extract::{ClientIp, FormBody, Q};
+use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::flows;
 use crate::state::AppState;
 
@@ -108,9 +108,8 @@ pub async fn revoke_session(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(sid): Id<SessionId>,
 ) -> AppResult<Response> {
-    let sid: SessionId = id.parse()?;
     if !st.store.revoke_session(&auth.actor, auth.session.user_id, sid, Some(&ip)).await? {
         return Err(atrium_core::Error::NotFound.into());
     }

@@ -11,7 +11,7 @@ use atrium_core::model::{Invoice, InvoiceStatus, PaymentMethod};
 use atrium_core::money::{Currency, LineInput, stored};
 use atrium_store::billing::{InvoicePatch, NewInvoice, NewPayment, outstanding_by_currency};
 use atrium_store::paging::PageRequest;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 
@@ -21,7 +21,7 @@ use crate::audience::{PortalAuth, StaffAuth};
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::extract::{ClientIp, Q};
+use crate::extract::{ClientIp, Id, Q};
 use crate::state::AppState;
 
 /// Blank line rows offered by the invoice form.
@@ -437,9 +437,9 @@ pub async fn staff_show(
     State(st): State<AppState>,
     auth: StaffAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Response> {
-    let i = st.store.invoice(&auth.actor, id.parse::<InvoiceId>()?).await?;
+    let i = st.store.invoice(&auth.actor, id).await?;
     let draft = i.status == InvoiceStatus::Draft;
     let (clients, projects) = if draft { pickers(&st, &auth).await? } else { (vec![], vec![]) };
     let v = FormValues {
@@ -486,10 +486,9 @@ pub async fn staff_update(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let id: InvoiceId = id.parse()?;
     let p = posted(&body);
     let patch = InvoicePatch {
         project_id: Some(if p.project_id.is_empty() {
@@ -513,9 +512,8 @@ pub async fn staff_send(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Response> {
-    let id: InvoiceId = id.parse()?;
     st.store.send_invoice(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/invoices/{id}")))
 }
@@ -525,9 +523,8 @@ pub async fn staff_void(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Response> {
-    let id: InvoiceId = id.parse()?;
     st.store.void_invoice(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/invoices/{id}")))
 }
@@ -537,9 +534,9 @@ pub async fn staff_reissue(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Response> {
-    let inv = st.store.reissue_invoice(&auth.actor, id.parse()?, Some(&ip)).await?;
+    let inv = st.store.reissue_invoice(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/invoices/{}", inv.id)))
 }
 
@@ -559,10 +556,9 @@ pub async fn staff_payment(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
     crate::extract::FormBody(f): crate::extract::FormBody<PaymentForm>,
 ) -> AppResult<Response> {
-    let id: InvoiceId = id.parse()?;
     let p = NewPayment {
         amount: f.amount,
         date: form_date("date", &f.date)?,
@@ -608,9 +604,9 @@ pub async fn portal_show(
     State(st): State<AppState>,
     auth: PortalAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Response> {
-    let i = st.store.invoice(&auth.actor, id.parse::<InvoiceId>()?).await?;
+    let i = st.store.invoice(&auth.actor, id).await?;
     let page = PortalInvoice {
         chrome: Chrome::signed_in(&st, &auth, &csrf, format!("Invoice {}", i.number), "/portal/billing"),
         doc: doc(&st, &i),

@@ -10,7 +10,7 @@ use atrium_core::model::TaskStatus;
 use atrium_core::{Error, markdown};
 use atrium_store::paging::PageRequest;
 use atrium_store::work::ProjectOverview;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::Timelike;
@@ -22,7 +22,7 @@ use crate::api::input::{CommentBody, TaskPatchBody, empty_none};
 use crate::audience::PortalAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::extract::{ClientIp, FormBody};
+use crate::extract::{ClientIp, FormBody, Id};
 use crate::state::AppState;
 
 fn page(t: &impl Template) -> AppResult<Response> {
@@ -175,10 +175,9 @@ pub async fn project(
     State(st): State<AppState>,
     auth: PortalAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(pid): Id<ProjectId>,
 ) -> AppResult<Response> {
     let scope = auth.actor.work_scope();
-    let pid: ProjectId = id.parse()?;
     let ProjectOverview { project: p, client_name: client, tasks, assignee_names: names, milestones } =
         st.store.project_overview(&scope, pid).await?;
     let me = auth.actor.user_id();
@@ -239,10 +238,9 @@ pub async fn task(
     State(st): State<AppState>,
     auth: PortalAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(tid): Id<TaskId>,
 ) -> AppResult<Response> {
     let scope = auth.actor.work_scope();
-    let tid: TaskId = id.parse()?;
     let t = st.store.task(&scope, tid).await?;
     let comments = st.store.comments(&scope, tid).await?;
     let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
@@ -300,10 +298,9 @@ pub async fn set_status(
     csrf: CsrfToken,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(tid): Id<TaskId>,
     FormBody(f): FormBody<StatusForm>,
 ) -> AppResult<Response> {
-    let tid: TaskId = id.parse()?;
     let status = f.status.ok_or_else(|| Error::invalid("status", "is required"))?;
     let patch = TaskPatchBody { status: Some(status), ..Default::default() }.validate()?;
     // Checked before the change: only a portal path is followed (no open redirect, no header
@@ -345,10 +342,9 @@ pub async fn comment(
     State(st): State<AppState>,
     auth: PortalAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(tid): Id<TaskId>,
     FormBody(f): FormBody<CommentBody>,
 ) -> AppResult<Response> {
-    let tid: TaskId = id.parse()?;
     let (body, vis) = f.validate()?;
     st.store.create_comment(&auth.actor, tid, body, vis, Some(&ip)).await?;
     Ok(see_other(&format!("/portal/tasks/{tid}#comments")))

@@ -9,7 +9,7 @@ use atrium_core::{Error, markdown};
 use atrium_store::audit::Entry;
 use atrium_store::paging::PageRequest;
 use atrium_store::work::TaskFilter;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -24,7 +24,7 @@ use crate::audience::StaffAuth;
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::extract::{ClientIp, FormBody, Q};
+use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::flows;
 use crate::state::AppState;
 
@@ -202,10 +202,9 @@ pub async fn client(
     State(st): State<AppState>,
     auth: StaffAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(cid): Id<ClientId>,
     Q(n): Q<Notice>,
 ) -> AppResult<Response> {
-    let cid: ClientId = id.parse()?;
     let c = st.store.client(&auth.actor.client_scope(), cid).await?;
     let people = st
         .store
@@ -254,10 +253,9 @@ pub async fn add_contact(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(cid): Id<ClientId>,
     FormBody(f): FormBody<ContactBody>,
 ) -> AppResult<Response> {
-    let cid: ClientId = id.parse()?;
     st.store.create_contact(&auth.actor, cid, f.validate()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/clients/{cid}?notice=contact_added")))
 }
@@ -267,9 +265,8 @@ pub async fn remove_contact(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<ContactId>,
 ) -> AppResult<Response> {
-    let id: ContactId = id.parse()?;
     let cid = st.store.delete_contact(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/clients/{cid}?notice=contact_removed")))
 }
@@ -279,10 +276,9 @@ pub async fn update_client(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(cid): Id<ClientId>,
     FormBody(f): FormBody<ClientPatchBody>,
 ) -> AppResult<Response> {
-    let cid: ClientId = id.parse()?;
     let n = f.name.map(|n| name("name", &n)).transpose()?;
     st.store.update_client(&auth.actor, cid, n, f.status, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/clients/{cid}?notice=saved")))
@@ -293,9 +289,8 @@ pub async fn delete_client(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(cid): Id<ClientId>,
 ) -> AppResult<Response> {
-    let cid: ClientId = id.parse()?;
     st.store.delete_client(&auth.actor, cid, Some(&ip)).await?;
     Ok(see_other("/staff/clients?notice=client_deleted"))
 }
@@ -305,9 +300,8 @@ pub async fn restore_client(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(cid): Id<ClientId>,
 ) -> AppResult<Response> {
-    let cid: ClientId = id.parse()?;
     st.store.restore_client(&auth.actor, cid, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/clients/{cid}?notice=client_restored")))
 }
@@ -327,10 +321,9 @@ pub async fn invite(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(cid): Id<ClientId>,
     FormBody(f): FormBody<InviteForm>,
 ) -> AppResult<Response> {
-    let cid: ClientId = id.parse()?;
     st.store.client(&auth.actor.client_scope(), cid).await?;
     if f.role.is_staff() {
         return Err(Error::invalid("role", "must be a client role").into());
@@ -365,10 +358,9 @@ pub async fn create_project(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(cid): Id<ClientId>,
     FormBody(f): FormBody<ProjectForm>,
 ) -> AppResult<Response> {
-    let cid: ClientId = id.parse()?;
     st.store.client(&auth.actor.client_scope(), cid).await?;
     let body = ProjectBody {
         client_id: cid,
@@ -387,10 +379,9 @@ pub async fn revoke_access(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(cid): Id<ClientId>,
 ) -> AppResult<Response> {
     auth.actor.may_revoke_client_access()?;
-    let cid: ClientId = id.parse()?;
     st.store.client(&auth.actor.client_scope(), cid).await?;
     st.store.revoke_client_access(&auth.actor, cid, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/clients/{cid}?notice=access_revoked")))
@@ -407,11 +398,10 @@ pub async fn view_as(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(cid): Id<ClientId>,
     FormBody(f): FormBody<ViewAsForm>,
 ) -> AppResult<Response> {
     auth.actor.may_view_as_client()?;
-    let cid: ClientId = id.parse()?;
     let uid: UserId = f.user_id.parse().map_err(|_| Error::invalid("user_id", "no such user"))?;
     let users = st.store.client_users(&auth.actor.client_scope(), cid).await?;
     let viewed = users
@@ -500,10 +490,9 @@ pub async fn set_milestone_done(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<MilestoneId>,
     FormBody(f): FormBody<MilestoneDoneForm>,
 ) -> AppResult<Response> {
-    let id: MilestoneId = id.parse()?;
     let m = st.store.set_milestone_done(&auth.actor, id, f.done, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{}?notice=saved", m.project_id)))
 }
@@ -519,10 +508,9 @@ pub async fn set_user_active(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
     FormBody(f): FormBody<ActiveForm>,
 ) -> AppResult<Response> {
-    let id: UserId = id.parse()?;
     let u = st.store.set_user_active(&auth.actor, id, f.active, Some(&ip)).await?;
     let notice = if f.active { "reactivated" } else { "deactivated" };
     Ok(see_other(&match u.client_id {
@@ -610,10 +598,9 @@ pub async fn project(
     State(st): State<AppState>,
     auth: StaffAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(pid): Id<ProjectId>,
     Q(f): Q<ProjectFilter>,
 ) -> AppResult<Response> {
-    let pid: ProjectId = id.parse()?;
     let scope = auth.actor.work_scope();
     let p = st.store.project(&scope, pid).await?;
     let client = st.store.client(&auth.actor.client_scope(), p.client_id).await?;
@@ -677,10 +664,9 @@ pub async fn update_project(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(pid): Id<ProjectId>,
     FormBody(f): FormBody<ProjectPatchBody>,
 ) -> AppResult<Response> {
-    let pid: ProjectId = id.parse()?;
     st.store.update_project(&auth.actor, pid, f.validate()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{pid}?notice=saved")))
 }
@@ -690,10 +676,9 @@ pub async fn create_task(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(pid): Id<ProjectId>,
     FormBody(f): FormBody<TaskBody>,
 ) -> AppResult<Response> {
-    let pid: ProjectId = id.parse()?;
     st.store.create_task(&auth.actor, pid, f.validate()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{pid}")))
 }
@@ -703,10 +688,9 @@ pub async fn create_milestone(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(pid): Id<ProjectId>,
     FormBody(f): FormBody<MilestoneBody>,
 ) -> AppResult<Response> {
-    let pid: ProjectId = id.parse()?;
     let n = atrium_core::validate::line("name", &f.name, atrium_core::validate::TITLE_MAX)?;
     st.store.create_milestone(&auth.actor, pid, n, f.due_date, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{pid}")))
@@ -719,9 +703,8 @@ pub async fn task(
     State(st): State<AppState>,
     auth: StaffAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(tid): Id<TaskId>,
 ) -> AppResult<Response> {
-    let tid: TaskId = id.parse()?;
     let scope = auth.actor.work_scope();
     let t = st.store.task(&scope, tid).await?;
     let client = st.store.client(&auth.actor.client_scope(), t.client_id).await?;
@@ -757,10 +740,9 @@ pub async fn update_task(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(tid): Id<TaskId>,
     FormBody(f): FormBody<TaskPatchBody>,
 ) -> AppResult<Response> {
-    let tid: TaskId = id.parse()?;
     st.store.update_task(&auth.actor, tid, f.validate()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/tasks/{tid}")))
 }
@@ -770,10 +752,9 @@ pub async fn comment(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(tid): Id<TaskId>,
     FormBody(f): FormBody<CommentBody>,
 ) -> AppResult<Response> {
-    let tid: TaskId = id.parse()?;
     let (body, vis) = f.validate()?;
     st.store.create_comment(&auth.actor, tid, body, vis, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/tasks/{tid}#comments")))
