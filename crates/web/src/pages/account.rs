@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Chrome, render, see_other};
+use super::{Chrome, see_other};
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
@@ -76,11 +76,7 @@ pub async fn page(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n
         .collect();
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Account", "/account");
     chrome.flash = notice_text(n.notice.as_deref());
-    Ok(axum::response::IntoResponse::into_response(render(&AccountPage {
-        chrome,
-        email: auth.actor.email().to_string(),
-        sessions,
-    })?))
+    super::page(&AccountPage { chrome, email: auth.actor.email().to_string(), sessions })
 }
 
 /// Password change fields.

@@ -7,10 +7,10 @@ use atrium_core::ids::ApprovalId;
 use atrium_core::model::{Approval, ApprovalStatus, ApprovalSubject, Decision};
 use atrium_core::policy::Side;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Chrome, render, see_other};
+use super::{Chrome, page, see_other};
 use crate::api::input::empty_none;
 use crate::audience::{PortalAuth, SideAuth, StaffAuth};
 use crate::csrf::CsrfToken;
@@ -123,7 +123,7 @@ async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: ApprovalId) 
         })
         .unwrap_or_default();
     let can_decide = !staff && a.status != ApprovalStatus::Approved && auth.actor.may_decide(&a.approver_ids).is_ok();
-    let page = ApprovalPage {
+    let view = ApprovalPage {
         chrome: Chrome::signed_in(st, auth, csrf, "Approval", prefix),
         status_label: a.status.label(),
         subject_href,
@@ -135,7 +135,7 @@ async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: ApprovalId) 
         open_href,
         a,
     };
-    Ok(render(&page)?.into_response())
+    page(&view)
 }
 
 /// `GET /staff/approvals/{id}`.
@@ -276,7 +276,7 @@ async fn list(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, q: ListQuery) ->
         .collect();
     let chrome =
         Chrome::signed_in(st, auth, csrf, "Approvals", if staff { "/staff/approvals" } else { "/portal/approvals" });
-    Ok(render(&ListPage { chrome, prefix, filter, rows })?.into_response())
+    page(&ListPage { chrome, prefix, filter, rows })
 }
 
 /// `GET /staff/approvals`: every approval of every client, open first by default.

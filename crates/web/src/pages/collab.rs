@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Chrome, render, see_other};
+use super::{Chrome, page, see_other};
 use crate::api::input::empty_none;
 use crate::audience::{PortalAuth, SideAuth, StaffAuth};
 use crate::auth::Authed;
@@ -21,10 +21,6 @@ use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::state::AppState;
-
-fn page(t: &impl Template) -> AppResult<Response> {
-    Ok(render(t)?.into_response())
-}
 
 // ----- conversations -------------------------------------------------------------------------
 

@@ -6,10 +6,10 @@ use atrium_core::ids::{FileId, FolderId, ProjectId};
 use atrium_core::model::File;
 use atrium_core::policy::Side;
 use axum::extract::{Multipart, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Chrome, render, see_other};
+use super::{Chrome, page, see_other};
 use crate::api::input::empty_none;
 use crate::audience::{PortalAuth, SideAuth, StaffAuth};
 use crate::auth::Authed;
@@ -153,7 +153,7 @@ async fn files_page(
     } else {
         vec![]
     };
-    render(&FilesPage {
+    page(&FilesPage {
         chrome,
         prefix,
         staff,
@@ -185,7 +185,6 @@ async fn files_page(
         max_upload: human_size(st.config.max_upload),
         approvers,
     })
-    .map(IntoResponse::into_response)
 }
 
 /// The Files tab, staff side.
@@ -403,7 +402,7 @@ async fn file_page(
         _ => None,
     };
     chrome.live = format!("project:{}", f.project_id);
-    render(&FilePage {
+    page(&FilePage {
         chrome,
         prefix,
         id: fid.clone(),
@@ -440,7 +439,6 @@ async fn file_page(
         folders: folders.iter().map(|x| (x.id.to_string(), x.name.clone(), x.id == f.folder_id)).collect(),
         name: f.name,
     })
-    .map(IntoResponse::into_response)
 }
 
 /// A file's page, staff side: preview, versions, approvals, rename and move.

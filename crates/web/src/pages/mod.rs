@@ -118,6 +118,11 @@ pub fn render<T: Template>(t: &T) -> AppResult<Html<String>> {
     t.render().map(Html).map_err(|e| AppError(atrium_core::Error::Internal(format!("template: {e}"))))
 }
 
+/// Renders a template as a handler's response (a page, or an htmx fragment).
+pub fn page(t: &impl Template) -> AppResult<Response> {
+    Ok(render(t)?.into_response())
+}
+
 /// A redirect after a successful form post (303 See Other). `to` is a path the server built or
 /// one checked by `validate::local_path`; whatever it holds, any byte that is not visible ASCII is
 /// percent-encoded, so the `Location` header is always valid (never a panic or a 500).

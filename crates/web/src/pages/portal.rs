@@ -12,22 +12,18 @@ use atrium_store::paging::PageRequest;
 use atrium_store::work::ProjectOverview;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Timelike;
 use serde::Deserialize;
 
 use super::view::{ProjectCard, TaskRow, comment_views, due_label, project_card, task_row};
-use super::{Chrome, render, see_other};
+use super::{Chrome, page, see_other};
 use crate::api::input::{CommentBody, TaskPatchBody, empty_none};
 use crate::audience::PortalAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id};
 use crate::state::AppState;
-
-fn page(t: &impl Template) -> AppResult<Response> {
-    Ok(render(t)?.into_response())
-}
 
 struct Activity {
     who: String,

@@ -10,12 +10,12 @@ use atrium_store::audit::Entry;
 use atrium_store::paging::PageRequest;
 use atrium_store::work::TaskFilter;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::account::{Notice, notice_text};
 use super::view::{DueGroups, Opt, ProjectCard, TaskRow, comment_views, due_label, opts, project_card, task_row};
-use super::{Chrome, render, see_other};
+use super::{Chrome, page, see_other};
 use crate::api::input::{
     ClientPatchBody, CommentBody, ContactBody, InvitationBody, MilestoneBody, ProjectBody, ProjectPatchBody, TaskBody,
     TaskPatchBody, empty_none, name,
@@ -27,10 +27,6 @@ use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::flows;
 use crate::state::AppState;
-
-fn page(t: &impl Template) -> AppResult<Response> {
-    Ok(render(t)?.into_response())
-}
 
 pub(super) async fn client_names(st: &AppState, auth: &Authed) -> AppResult<HashMap<ClientId, String>> {
     let cs = st.store.clients(&auth.actor.client_scope(), PageRequest::all()).await?;
