@@ -9,6 +9,7 @@ pub mod files;
 pub mod portal;
 pub mod public;
 pub mod staff;
+pub mod task;
 pub mod view;
 
 use askama::Template;

@@ -16,7 +16,8 @@ use axum::response::Response;
 use chrono::Timelike;
 use serde::Deserialize;
 
-use super::view::{ProjectCard, TaskRow, comment_views, due_label, project_card, task_row};
+use super::task::task_page;
+use super::view::{ProjectCard, TaskRow, due_label, project_card, task_row};
 use super::{Chrome, page, see_other};
 use crate::api::input::{CommentBody, TaskPatchBody, empty_none};
 use crate::audience::PortalAuth;
@@ -236,35 +237,7 @@ pub async fn task(
     csrf: CsrfToken,
     Id(tid): Id<TaskId>,
 ) -> AppResult<Response> {
-    let scope = auth.actor.work_scope();
-    let t = st.store.task(&scope, tid).await?;
-    let comments = st.store.comments(&scope, tid).await?;
-    let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
-    ids.extend(t.task.assignee_id);
-    let names = st.store.user_names(&ids).await?;
-    let a = &auth.actor;
-    let can_reply = a.may_comment(atrium_core::model::Visibility::Reply).is_ok();
-    let can_complete = a.may_update_task(t.task.assignee_id, atrium_core::policy::TaskChange::StatusOnly).is_ok();
-    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, t.task.title.clone(), "/portal/projects");
-    chrome.live = format!("task:{tid}");
-    page(&super::view::TaskPage {
-        chrome,
-        mention_src: format!("/api/v1/projects/{}/people", t.task.project_id),
-        staff: false,
-        t: task_row(&t.task, &names, &t.project_name, a.user_id()),
-        project_href: format!("/portal/projects/{}", t.task.project_id),
-        client: String::new(),
-        title: t.task.title.clone(),
-        description: t.task.description.clone(),
-        description_html: markdown::to_html(&t.task.description),
-        due_date: String::new(),
-        comments: comment_views(&comments, &names),
-        statuses: vec![],
-        priorities: vec![],
-        people: vec![],
-        can_reply,
-        can_complete,
-    })
+    task_page(&st, &auth.into(), &csrf, tid).await
 }
 
 /// Status form (a client assignee marks their task done or reopens it).

@@ -13,12 +13,11 @@ pub use my_work::my_work;
 
 use std::collections::HashMap;
 
-use atrium_core::ids::{ClientId, UserId};
+use atrium_core::ids::ClientId;
 use atrium_core::model::{Role, User};
 use atrium_store::paging::PageRequest;
 use serde::Deserialize;
 
-use super::view::Opt;
 use crate::auth::Authed;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -61,15 +60,4 @@ pub struct InviteForm {
     #[serde(default)]
     name: String,
     role: Role,
-}
-
-/// The people a task can be assigned to, as options (`none_label` first, for nobody).
-fn people_opts(people: &[User], selected: Option<UserId>, none_label: &str) -> Vec<Opt> {
-    let mut v = vec![Opt { value: String::new(), label: none_label.into(), selected: selected.is_none() }];
-    v.extend(people.iter().map(|u| Opt {
-        value: u.id.to_string(),
-        label: if u.role.is_staff() { u.name.clone() } else { format!("{} (client)", u.name) },
-        selected: Some(u.id) == selected,
-    }));
-    v
 }

@@ -12,14 +12,13 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::people_opts;
 use crate::api::input::{MilestoneBody, ProjectBody, ProjectPatchBody, empty_none};
 use crate::audience::StaffAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::pages::account::notice_text;
-use crate::pages::view::{Opt, ProjectCard, TaskRow, due_label, opts, project_card, task_row};
+use crate::pages::view::{Opt, ProjectCard, TaskRow, due_label, opts, people_opts, project_card, task_row};
 use crate::pages::{Chrome, page, see_other};
 use crate::state::AppState;
 

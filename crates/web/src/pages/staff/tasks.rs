@@ -1,19 +1,16 @@
 //! Tasks: adding one to a project, its page with the whole thread, editing it, comments.
 
-use atrium_core::ids::{ProjectId, TaskId, UserId};
-use atrium_core::markdown;
-use atrium_core::model::{Priority, TaskStatus};
+use atrium_core::ids::{ProjectId, TaskId};
 use axum::extract::State;
 use axum::response::Response;
 
-use super::people_opts;
 use crate::api::input::{CommentBody, TaskBody, TaskPatchBody};
 use crate::audience::StaffAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id};
-use crate::pages::view::{comment_views, opts, task_row};
-use crate::pages::{Chrome, page, see_other};
+use crate::pages::see_other;
+use crate::pages::task::task_page;
 use crate::state::AppState;
 
 /// Adds a task from the project page.
@@ -35,34 +32,7 @@ pub async fn task(
     csrf: CsrfToken,
     Id(tid): Id<TaskId>,
 ) -> AppResult<Response> {
-    let scope = auth.actor.work_scope();
-    let t = st.store.task(&scope, tid).await?;
-    let client = st.store.client(&auth.actor.client_scope(), t.client_id).await?;
-    let comments = st.store.comments(&scope, tid).await?;
-    let people = st.store.assignee_candidates(&auth.actor, t.client_id).await?;
-    let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
-    ids.extend(t.task.assignee_id);
-    let names = st.store.user_names(&ids).await?;
-    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, t.task.title.clone(), "/staff/clients");
-    chrome.live = format!("task:{tid}");
-    page(&crate::pages::view::TaskPage {
-        chrome,
-        mention_src: format!("/api/v1/projects/{}/people", t.task.project_id),
-        staff: true,
-        t: task_row(&t.task, &names, &t.project_name, auth.actor.user_id()),
-        project_href: format!("/staff/projects/{}", t.task.project_id),
-        client: client.name,
-        title: t.task.title.clone(),
-        description: t.task.description.clone(),
-        description_html: markdown::to_html(&t.task.description),
-        due_date: t.task.due_date.map(|d| d.to_string()).unwrap_or_default(),
-        comments: comment_views(&comments, &names),
-        statuses: opts(TaskStatus::ALL, Some(t.task.status), TaskStatus::as_str, TaskStatus::label),
-        priorities: opts(Priority::ALL, Some(t.task.priority), Priority::as_str, Priority::label),
-        people: people_opts(&people, t.task.assignee_id, "Unassigned"),
-        can_reply: true,
-        can_complete: false,
-    })
+    task_page(&st, &auth.into(), &csrf, tid).await
 }
 
 /// Updates a task from its edit form.
