@@ -1,19 +1,105 @@
 //! Request extractors that turn every malformed input into Atrium's error (never a bare 400/500):
-//! JSON and form bodies with field-naming errors and the body limit, the client's IP address,
-//! and paging parameters.
+//! typed ids in the path, JSON and form bodies with field-naming errors and the body limit, the
+//! client's IP address, and paging parameters.
 
 use std::net::SocketAddr;
 
 use atrium_core::Error;
+use atrium_core::ids;
 use atrium_store::paging::PageRequest;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 use crate::state::AppState;
+
+/// Typed path parameters: `Id(pid): Id<ProjectId>` for a route's one `{id}`, a tuple such as
+/// `Id((user, kind, sig)): Id<(UserId, String, String)>` for several (in the route's order).
+///
+/// A segment that is not a well-formed id is an id that does not exist: [`Error::NotFound`], so
+/// the API answers its JSON 404 and a page the HTML 404 page, as when handlers parsed the id
+/// themselves. A path the framework cannot read at all (a segment that is not UTF-8) keeps
+/// axum's own rejection, which `error::normalize_rejection` gives Atrium's error format.
+/// Extractors run before the handler, so a request whose id is malformed and whose body or query
+/// is wrong too is now a 404 (it was the body's or the query's error when the handler parsed).
+#[derive(Clone, Copy, Debug)]
+pub struct Id<T>(pub T);
+
+/// What [`Id`] extracts: one [`Segment`], or a tuple of them.
+pub trait PathParams: Sized {
+    /// The raw path parameters as axum's [`Path`] reads them.
+    type Raw: DeserializeOwned + Send;
+
+    /// Parses the raw parameters.
+    fn parse(raw: Self::Raw) -> Result<Self, Error>;
+}
+
+/// One path segment: an entity id (malformed is [`Error::NotFound`]), or a `String` kept as sent.
+pub trait Segment: Sized {
+    /// Parses the segment.
+    fn segment(s: String) -> Result<Self, Error>;
+}
+
+impl Segment for String {
+    fn segment(s: String) -> Result<Self, Error> {
+        Ok(s)
+    }
+}
+
+macro_rules! id_segments {
+    ($($name:ident),* $(,)?) => {$(
+        impl Segment for ids::$name {
+            fn segment(s: String) -> Result<Self, Error> {
+                s.parse()
+            }
+        }
+
+        impl PathParams for ids::$name {
+            type Raw = String;
+
+            fn parse(raw: String) -> Result<Self, Error> {
+                Segment::segment(raw)
+            }
+        }
+    )*};
+}
+
+// Every entity id of `atrium_core::ids`.
+id_segments! {
+    UserId, ClientId, ProjectId, MilestoneId, TaskId, CommentId, ContactId, InvitationId, SessionId, MessageId,
+    NotificationId, JobId, FolderId, FileId, FileVersionId, ApprovalId, ApprovalEventId, InvoiceId, InvoiceLineId,
+    PaymentId,
+}
+
+macro_rules! tuple_params {
+    ($($t:ident),+) => {
+        impl<$($t: Segment),+> PathParams for ($($t,)+) {
+            type Raw = ($(tuple_params!(@string $t),)+);
+
+            #[allow(non_snake_case)]
+            fn parse(($($t,)+): Self::Raw) -> Result<Self, Error> {
+                Ok(($($t::segment($t)?,)+))
+            }
+        }
+    };
+    (@string $t:ident) => { String };
+}
+
+tuple_params!(A, B);
+tuple_params!(A, B, C);
+
+impl<T: PathParams, S: Send + Sync> FromRequestParts<S> for Id<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<T::Raw>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        T::parse(raw).map(Id).map_err(|e| AppError(e).into_response())
+    }
+}
 
 /// A JSON body; wrong content type, syntax, types or unknown fields are a 422 naming the field,
 /// an oversize body a 413.
@@ -199,5 +285,74 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Paged<T> {
         };
         let page: Paging = query(&part(true))?;
         Ok(Paged(query(&part(false))?, page.request()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use atrium_core::ids::{ProjectId, TaskId, UserId};
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::Id;
+
+    fn app() -> Router {
+        Router::new()
+            .route("/one/{id}", get(|Id(p): Id<ProjectId>| async move { p.to_string() }))
+            .route(
+                "/two/{project}/{task}",
+                get(|Id((p, t)): Id<(ProjectId, TaskId)>| async move { format!("{p} {t}") }),
+            )
+            .route(
+                "/three/{user}/{kind}/{sig}",
+                get(|Id((u, k, s)): Id<(UserId, String, String)>| async move { format!("{u} {k} {s}") }),
+            )
+    }
+
+    async fn get_path(path: &str) -> (StatusCode, String, String) {
+        let res = app().oneshot(Request::get(path).body(Body::empty()).expect("request")).await.expect("answer");
+        let status = res.status();
+        let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.expect("body");
+        (status, ct, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn well_formed_ids_are_parsed_in_route_order() {
+        let (p, t, u) = (ProjectId::new(), TaskId::new(), UserId::new());
+        assert_eq!(
+            get_path(&format!("/one/{p}")).await,
+            (StatusCode::OK, "text/plain; charset=utf-8".into(), p.to_string())
+        );
+        assert_eq!(get_path(&format!("/two/{p}/{t}")).await.2, format!("{p} {t}"));
+        assert_eq!(get_path(&format!("/three/{u}/mention/abc")).await.2, format!("{u} mention abc"));
+    }
+
+    #[tokio::test]
+    async fn a_malformed_id_is_atriums_not_found() {
+        let p = ProjectId::new();
+        for path in [
+            "/one/nope".to_string(),
+            format!("/two/{p}/nope"),
+            format!("/two/nope/{p}"),
+            "/three/nope/mention/abc".into(),
+        ] {
+            let (status, ct, body) = get_path(&path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(ct, "application/json", "{path}");
+            let v: serde_json::Value = serde_json::from_str(&body).expect("JSON error body");
+            assert_eq!(v["error"]["code"], "not_found", "{path}: {body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_segment_that_is_not_utf8_keeps_the_frameworks_rejection() {
+        // `error::normalize_rejection` turns this plain-text 400 into Atrium's format, as before.
+        let (status, ct, _) = get_path("/one/%FF%FE").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(ct.starts_with("text/plain"), "{ct}");
     }
 }

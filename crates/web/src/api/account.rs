@@ -3,7 +3,7 @@
 
 use atrium_core::ids::{ClientId, SessionId};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
@@ -11,7 +11,7 @@ use super::List;
 use super::input::{PasswordChangeBody, empty_none};
 use crate::auth::Authed;
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ClientIp, Paging, Q};
+use crate::extract::{ApiJson, ClientIp, Id, Paging, Q};
 use crate::flows;
 use crate::state::AppState;
 
@@ -48,15 +48,14 @@ pub async fn list_sessions(State(st): State<AppState>, auth: Authed) -> AppResul
 }
 
 /// End one of the caller's own sessions (another's is 404).
-#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "session", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "session", params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 404)))]
 pub async fn revoke_session(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(sid): Id<SessionId>,
 ) -> AppResult<StatusCode> {
-    let sid: SessionId = id.parse()?;
     if !st.store.revoke_session(&auth.actor, auth.session.user_id, sid, Some(&ip)).await? {
         return Err(atrium_core::Error::NotFound.into());
     }

@@ -3,11 +3,11 @@
 //! scopes every read and asks the policy before every write.
 
 use atrium_core::Error;
-use atrium_core::ids::UserId;
+use atrium_core::ids::{ApprovalId, UserId};
 use atrium_core::model::{Approval, ApprovalStatus, ApprovalSubject, Decision};
 use atrium_store::approvals::NewApproval;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use super::List;
 use super::input::empty_none;
 use crate::auth::Authed;
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ClientIp, Q};
+use crate::extract::{ApiJson, ClientIp, Id, Q};
 use crate::state::AppState;
 
 /// `POST /approvals`.
@@ -84,28 +84,28 @@ pub async fn list_approvals(
 }
 
 /// One approval with its history and sign-off.
-#[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "approvals", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "approvals", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = Approval), (status = 404)))]
 pub async fn get_approval(
     State(st): State<AppState>,
     auth: Authed,
-    Path(id): Path<String>,
+    Id(id): Id<ApprovalId>,
 ) -> AppResult<Json<Approval>> {
-    Ok(Json(st.store.approval(&auth.actor, id.parse()?).await?))
+    Ok(Json(st.store.approval(&auth.actor, id).await?))
 }
 
 /// Decide (a named approver): approve, request changes (comment required) or reject. An
 /// approved approval is final: 409.
-#[utoipa::path(post, path = "/api/v1/approvals/{id}/decision", tag = "approvals", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/decision", tag = "approvals", params(("id" = uuid::Uuid, Path)),
     request_body = DecisionBody,
     responses((status = 201, body = Approval), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn decide(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<ApprovalId>,
     ApiJson(b): ApiJson<DecisionBody>,
 ) -> AppResult<(StatusCode, Json<Approval>)> {
-    let a = st.store.decide(&auth.actor, id.parse()?, b.decision, b.comment, Some(&ip)).await?;
+    let a = st.store.decide(&auth.actor, id, b.decision, b.comment, Some(&ip)).await?;
     Ok((StatusCode::CREATED, Json(a)))
 }

@@ -10,7 +10,7 @@ use atrium_core::model::{Invoice, InvoiceSettings, InvoiceStatus, PaymentMethod}
 use atrium_core::money::LineInput;
 use atrium_store::billing::{InvoiceFilter, InvoicePatch, NewInvoice, NewPayment, SettingsPatch};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -20,7 +20,7 @@ use super::List;
 use super::input::{empty_none, patch_field};
 use crate::auth::Authed;
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ClientIp, Paged, Q};
+use crate::extract::{ApiJson, ClientIp, Id, Paged, Q};
 use crate::state::AppState;
 
 /// One line of `POST /invoices` and `PATCH /invoices/{id}`; numbers are decimal strings.
@@ -180,21 +180,21 @@ pub async fn list_invoices(
 }
 
 /// One invoice with its lines, taxes and payment history.
-#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "billing", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "billing", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = Invoice), (status = 404)))]
-pub async fn get_invoice(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Json<Invoice>> {
-    Ok(Json(st.store.invoice(&auth.actor, id.parse()?).await?))
+pub async fn get_invoice(State(st): State<AppState>, auth: Authed, Id(id): Id<InvoiceId>) -> AppResult<Json<Invoice>> {
+    Ok(Json(st.store.invoice(&auth.actor, id).await?))
 }
 
 /// Change a draft (staff). A sent invoice is immutable: 409 (void it and re-issue).
-#[utoipa::path(patch, path = "/api/v1/invoices/{id}", tag = "billing", params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/invoices/{id}", tag = "billing", params(("id" = uuid::Uuid, Path)),
     request_body = InvoicePatchBody,
     responses((status = 200, body = Invoice), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update_invoice(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
     ApiJson(b): ApiJson<InvoicePatchBody>,
 ) -> AppResult<Json<Invoice>> {
     let patch = InvoicePatch {
@@ -206,58 +206,58 @@ pub async fn update_invoice(
         notes: b.notes,
         payment_instructions: b.payment_instructions,
     };
-    Ok(Json(st.store.update_invoice(&auth.actor, id.parse()?, patch, Some(&ip)).await?))
+    Ok(Json(st.store.update_invoice(&auth.actor, id, patch, Some(&ip)).await?))
 }
 
 /// Send (issue) a draft (staff): it becomes visible to the client and immutable.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/send", tag = "billing", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/send", tag = "billing", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = Invoice), (status = 403), (status = 404), (status = 409)))]
 pub async fn send_invoice(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Json<Invoice>> {
-    Ok(Json(st.store.send_invoice(&auth.actor, id.parse()?, Some(&ip)).await?))
+    Ok(Json(st.store.send_invoice(&auth.actor, id, Some(&ip)).await?))
 }
 
 /// Void a draft or an unpaid invoice (staff); its number stays used.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/void", tag = "billing", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/void", tag = "billing", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = Invoice), (status = 403), (status = 404), (status = 409)))]
 pub async fn void_invoice(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Json<Invoice>> {
-    Ok(Json(st.store.void_invoice(&auth.actor, id.parse()?, Some(&ip)).await?))
+    Ok(Json(st.store.void_invoice(&auth.actor, id, Some(&ip)).await?))
 }
 
 /// Re-issue a void invoice (staff): a new draft copy with a new number, linked to it.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/reissue", tag = "billing", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/reissue", tag = "billing", params(("id" = uuid::Uuid, Path)),
     responses((status = 201, body = Invoice), (status = 403), (status = 404), (status = 409)))]
 pub async fn reissue_invoice(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<(StatusCode, Json<Invoice>)> {
-    Ok((StatusCode::CREATED, Json(st.store.reissue_invoice(&auth.actor, id.parse()?, Some(&ip)).await?)))
+    Ok((StatusCode::CREATED, Json(st.store.reissue_invoice(&auth.actor, id, Some(&ip)).await?)))
 }
 
 /// Record a payment (staff): more than zero and at most the balance (else 422 `overpayment`).
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/payments", tag = "billing", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/payments", tag = "billing", params(("id" = uuid::Uuid, Path)),
     request_body = PaymentBody,
     responses((status = 201, body = Invoice), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn record_payment(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
     ApiJson(b): ApiJson<PaymentBody>,
 ) -> AppResult<(StatusCode, Json<Invoice>)> {
     let p = NewPayment { amount: b.amount, date: b.date, method: b.method, reference: b.reference.unwrap_or_default() };
-    Ok((StatusCode::CREATED, Json(st.store.record_payment(&auth.actor, id.parse()?, p, Some(&ip)).await?)))
+    Ok((StatusCode::CREATED, Json(st.store.record_payment(&auth.actor, id, p, Some(&ip)).await?)))
 }
 
 /// A PDF response for an invoice the actor can see.
@@ -280,10 +280,10 @@ pub async fn pdf_response(st: &AppState, auth: &Authed, id: InvoiceId) -> AppRes
 }
 
 /// The invoice as a PDF (staff, and the client's admins and finance users for issued ones).
-#[utoipa::path(get, path = "/api/v1/invoices/{id}/pdf", tag = "billing", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/pdf", tag = "billing", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404)))]
-pub async fn invoice_pdf(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Response> {
-    pdf_response(&st, &auth, id.parse()?).await
+pub async fn invoice_pdf(State(st): State<AppState>, auth: Authed, Id(id): Id<InvoiceId>) -> AppResult<Response> {
+    pdf_response(&st, &auth, id).await
 }
 
 /// A spreadsheet cell that cannot be read as a formula: a leading `=`, `+`, `-`, `@`, tab or

@@ -9,7 +9,7 @@ use atrium_core::model::{Channel, Delivery, Message, Notification, NotificationK
 use atrium_core::validate::{self, BODY_MAX};
 use atrium_core::{Error, policy::Actor};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
@@ -19,7 +19,7 @@ use super::List;
 use super::input::empty_none;
 use crate::auth::Authed;
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ClientIp, Paging, Q};
+use crate::extract::{ApiJson, ClientIp, Id, Paging, Q};
 use crate::state::AppState;
 
 // ----- messages ------------------------------------------------------------------------------
@@ -66,75 +66,70 @@ pub struct ReadBody {
 }
 
 /// A project's conversation, newest first, with read receipts.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/messages", tag = "messages", params(("id" = String, Path), MessagesQuery),
+#[utoipa::path(get, path = "/api/v1/projects/{id}/messages", tag = "messages", params(("id" = uuid::Uuid, Path), MessagesQuery),
     responses((status = 200, body = List<Message>), (status = 404)))]
 pub async fn list_messages(
     State(st): State<AppState>,
     auth: Authed,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     Q(q): Q<MessagesQuery>,
 ) -> AppResult<Json<List<Message>>> {
-    let pid: ProjectId = pid.parse()?;
     let req = Paging { limit: q.limit, cursor: q.cursor }.request()?;
     let channel = q.channel.unwrap_or(Channel::Client);
     Ok(Json(st.store.messages(&auth.actor, pid, channel, req).await?.into()))
 }
 
 /// Post a message. Client users post only in the `client` channel.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/messages", tag = "messages", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/projects/{id}/messages", tag = "messages", params(("id" = uuid::Uuid, Path)),
     request_body = MessageBody, responses((status = 201, body = Message), (status = 403), (status = 404), (status = 422)))]
 pub async fn create_message(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     ApiJson(b): ApiJson<MessageBody>,
 ) -> AppResult<(StatusCode, Json<Message>)> {
-    let pid: ProjectId = pid.parse()?;
     let body = validate::text("body", &b.body, BODY_MAX)?;
     let channel = b.channel.unwrap_or(Channel::Client);
     Ok((StatusCode::CREATED, Json(st.store.create_message(&auth.actor, pid, channel, body, Some(&ip)).await?)))
 }
 
 /// Edit one's own message (within 15 minutes of posting).
-#[utoipa::path(patch, path = "/api/v1/messages/{id}", tag = "messages", params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/messages/{id}", tag = "messages", params(("id" = uuid::Uuid, Path)),
     request_body = MessagePatchBody, responses((status = 200, body = Message), (status = 403), (status = 404), (status = 422)))]
 pub async fn edit_message(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<MessageId>,
     ApiJson(b): ApiJson<MessagePatchBody>,
 ) -> AppResult<Json<Message>> {
-    let id: MessageId = id.parse()?;
     let body = validate::text("body", &b.body, BODY_MAX)?;
     Ok(Json(st.store.edit_message(&auth.actor, id, body, Some(&ip)).await?))
 }
 
 /// Delete one's own message (within 15 minutes of posting).
-#[utoipa::path(delete, path = "/api/v1/messages/{id}", tag = "messages", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/messages/{id}", tag = "messages", params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403), (status = 404)))]
 pub async fn delete_message(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<MessageId>,
 ) -> AppResult<StatusCode> {
-    let id: MessageId = id.parse()?;
     st.store.delete_message(&auth.actor, id, Some(&ip)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Mark a conversation read up to a message (read receipts).
-#[utoipa::path(post, path = "/api/v1/projects/{id}/messages/read", tag = "messages", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/projects/{id}/messages/read", tag = "messages", params(("id" = uuid::Uuid, Path)),
     request_body = ReadBody, responses((status = 204), (status = 403), (status = 404), (status = 422)))]
 pub async fn read_messages(
     State(st): State<AppState>,
     auth: Authed,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     ApiJson(b): ApiJson<ReadBody>,
 ) -> AppResult<StatusCode> {
-    let pid: ProjectId = pid.parse()?;
     let up_to: MessageId = b.up_to.parse().map_err(|_| Error::invalid("up_to", "is not a message id"))?;
     st.store.mark_messages_read(&auth.actor, pid, up_to).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -161,15 +156,14 @@ pub struct Mentionable {
 
 /// People who can see a project (or, `internal`, its staff-only places): the mention
 /// autocomplete. A client user only learns the people on their own project.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/people", tag = "messages", params(("id" = String, Path), PeopleQuery),
+#[utoipa::path(get, path = "/api/v1/projects/{id}/people", tag = "messages", params(("id" = uuid::Uuid, Path), PeopleQuery),
     responses((status = 200, body = List<Mentionable>), (status = 404)))]
 pub async fn mentionable(
     State(st): State<AppState>,
     auth: Authed,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     Q(q): Q<PeopleQuery>,
 ) -> AppResult<Json<List<Mentionable>>> {
-    let pid: ProjectId = pid.parse()?;
     let people = st.store.mentionable(&auth.actor, pid, q.internal.unwrap_or(false)).await?;
     let items = people.into_iter().map(|p| Mentionable { id: p.id, name: p.name, staff: p.role.is_staff() }).collect();
     Ok(Json(List { items, next_cursor: None }))
@@ -413,15 +407,14 @@ pub async fn failed_jobs(State(st): State<AppState>, auth: Authed) -> AppResult<
 }
 
 /// Try a failed job again (owners and admins).
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403), (status = 404)))]
 pub async fn retry_job(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<JobId>,
 ) -> AppResult<StatusCode> {
-    let id: JobId = id.parse()?;
     st.store.retry_failed_job(&auth.actor, id, Some(&ip)).await?;
     st.wake_worker();
     Ok(StatusCode::NO_CONTENT)

@@ -9,7 +9,7 @@ use atrium_store::files::{NewFolder, UploadedBlob, check_name};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::MultipartError;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::List;
 use crate::auth::Authed;
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ClientIp, Q};
+use crate::extract::{ApiJson, ClientIp, Id, Q};
 use crate::preview;
 use crate::state::AppState;
 
@@ -33,28 +33,27 @@ pub struct FolderBody {
 }
 
 /// A project's folders the caller can see.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/folders", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/projects/{id}/folders", tag = "files", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = List<Folder>), (status = 404)))]
 pub async fn list_folders(
     State(st): State<AppState>,
     auth: Authed,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
 ) -> AppResult<Json<List<Folder>>> {
-    let items = st.store.folders(&auth.actor, pid.parse()?).await?;
+    let items = st.store.folders(&auth.actor, pid).await?;
     Ok(Json(List { items, next_cursor: None }))
 }
 
 /// Create a folder (staff); `staff_only` folders and their files never reach a client.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/folders", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/projects/{id}/folders", tag = "files", params(("id" = uuid::Uuid, Path)),
     request_body = FolderBody, responses((status = 201, body = Folder), (status = 403), (status = 404), (status = 422)))]
 pub async fn create_folder(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     ApiJson(b): ApiJson<FolderBody>,
 ) -> AppResult<(StatusCode, Json<Folder>)> {
-    let pid: ProjectId = pid.parse()?;
     let parent_id = match b.parent_id.as_deref() {
         None | Some("") => None,
         Some(s) => Some(s.parse::<FolderId>().map_err(|_| Error::invalid("parent_id", "is not a folder id"))?),
@@ -80,17 +79,16 @@ pub struct UploadForm {
 /// Upload a file (multipart: optional `folder_id` and `name`, then `file`). The same name in the same
 /// folder adds a version. Streamed to storage; larger than the upload limit → 413, past the
 /// client's quota → 413 `quota_exceeded`; nothing is kept of a refused or interrupted upload.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/files", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/projects/{id}/files", tag = "files", params(("id" = uuid::Uuid, Path)),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = File), (status = 403), (status = 404), (status = 413), (status = 422)))]
 pub async fn upload_file(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     multipart: Multipart,
 ) -> AppResult<(StatusCode, Json<File>)> {
-    let pid: ProjectId = pid.parse()?;
     let file = receive(&st, &auth, &ip, pid, multipart).await?;
     Ok((StatusCode::CREATED, Json(file)))
 }
@@ -230,27 +228,27 @@ pub struct FilesQuery {
 }
 
 /// A project's files the caller can see, by name.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/files", tag = "files", params(("id" = String, Path), FilesQuery),
+#[utoipa::path(get, path = "/api/v1/projects/{id}/files", tag = "files", params(("id" = uuid::Uuid, Path), FilesQuery),
     responses((status = 200, body = List<File>), (status = 404)))]
 pub async fn list_files(
     State(st): State<AppState>,
     auth: Authed,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     Q(q): Q<FilesQuery>,
 ) -> AppResult<Json<List<File>>> {
     let folder = match q.folder_id.as_deref() {
         None | Some("") => None,
         Some(s) => Some(s.parse::<FolderId>()?),
     };
-    let items = st.store.files(&auth.actor, pid.parse()?, folder, q.deleted.unwrap_or(false)).await?;
+    let items = st.store.files(&auth.actor, pid, folder, q.deleted.unwrap_or(false)).await?;
     Ok(Json(List { items, next_cursor: None }))
 }
 
 /// One file.
-#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = File), (status = 404)))]
-pub async fn get_file(State(st): State<AppState>, auth: Authed, Path(id): Path<String>) -> AppResult<Json<File>> {
-    Ok(Json(st.store.file(&auth.actor, id.parse()?).await?))
+pub async fn get_file(State(st): State<AppState>, auth: Authed, Id(id): Id<FileId>) -> AppResult<Json<File>> {
+    Ok(Json(st.store.file(&auth.actor, id).await?))
 }
 
 /// `PATCH /files/{id}`: rename and/or move.
@@ -264,56 +262,56 @@ pub struct FilePatchBody {
 }
 
 /// Rename or move a file (staff, or the client user who uploaded it).
-#[utoipa::path(patch, path = "/api/v1/files/{id}", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/files/{id}", tag = "files", params(("id" = uuid::Uuid, Path)),
     request_body = FilePatchBody, responses((status = 200, body = File), (status = 403), (status = 404), (status = 422)))]
 pub async fn update_file(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
     ApiJson(b): ApiJson<FilePatchBody>,
 ) -> AppResult<Json<File>> {
     let folder = match b.folder_id.as_deref() {
         None => None,
         Some(s) => Some(s.parse::<FolderId>().map_err(|_| Error::invalid("folder_id", "is not a folder id"))?),
     };
-    Ok(Json(st.store.update_file(&auth.actor, id.parse()?, b.name, folder, Some(&ip)).await?))
+    Ok(Json(st.store.update_file(&auth.actor, id, b.name, folder, Some(&ip)).await?))
 }
 
 /// Delete a file (soft; staff can restore it for 30 days).
-#[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403), (status = 404)))]
 pub async fn delete_file(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
 ) -> AppResult<StatusCode> {
-    st.store.delete_file(&auth.actor, id.parse()?, Some(&ip)).await?;
+    st.store.delete_file(&auth.actor, id, Some(&ip)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Restore a deleted file (staff, within 30 days).
-#[utoipa::path(post, path = "/api/v1/files/{id}/restore", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/files/{id}/restore", tag = "files", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = File), (status = 404), (status = 409), (status = 410)))]
 pub async fn restore_file(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
 ) -> AppResult<Json<File>> {
-    Ok(Json(st.store.restore_file(&auth.actor, id.parse()?, Some(&ip)).await?))
+    Ok(Json(st.store.restore_file(&auth.actor, id, Some(&ip)).await?))
 }
 
 /// Every version of a file, newest first.
-#[utoipa::path(get, path = "/api/v1/files/{id}/versions", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/files/{id}/versions", tag = "files", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = List<FileVersion>), (status = 404)))]
 pub async fn list_versions(
     State(st): State<AppState>,
     auth: Authed,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
 ) -> AppResult<Json<List<FileVersion>>> {
-    let items = st.store.file_versions(&auth.actor, id.parse()?).await?;
+    let items = st.store.file_versions(&auth.actor, id).await?;
     Ok(Json(List { items, next_cursor: None }))
 }
 
@@ -330,16 +328,15 @@ pub struct DownloadQuery {
 
 /// Download a file (streamed; `Range: bytes=` supported). Served as an attachment unless
 /// `inline=true` and the sniffed type is safe to show.
-#[utoipa::path(get, path = "/api/v1/files/{id}/download", tag = "files", params(("id" = String, Path), DownloadQuery),
+#[utoipa::path(get, path = "/api/v1/files/{id}/download", tag = "files", params(("id" = uuid::Uuid, Path), DownloadQuery),
     responses((status = 200, description = "the file"), (status = 206, description = "a byte range"), (status = 404), (status = 416)))]
 pub async fn download(
     State(st): State<AppState>,
     auth: Authed,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
     Q(q): Q<DownloadQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let id: FileId = id.parse()?;
     let version = version_param(q.version.as_deref())?;
     let (file, v) = st.store.file_download(&auth.actor, id, version).await?;
     serve_blob(&st, &file.name, &v.sha256, &v.content_type, v.size, q.inline.unwrap_or(false), &headers).await
@@ -369,16 +366,15 @@ pub struct ThumbnailQuery {
 /// 40 MiB or 8,000 px and PDFs over 64 MiB, over the pre-check's limits or that cannot be
 /// rendered within the worker's limits have none (404). Each version's outcome is rendered once
 /// and stored; a request that waits too long for its client's turn or a slot gets 429.
-#[utoipa::path(get, path = "/api/v1/files/{id}/thumbnail", tag = "files", params(("id" = String, Path), ThumbnailQuery),
+#[utoipa::path(get, path = "/api/v1/files/{id}/thumbnail", tag = "files", params(("id" = uuid::Uuid, Path), ThumbnailQuery),
     responses((status = 200, content_type = "image/png", description = "the thumbnail"), (status = 304), (status = 404)))]
 pub async fn thumbnail(
     State(st): State<AppState>,
     auth: Authed,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
     Q(q): Q<ThumbnailQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let id: FileId = id.parse()?;
     let version = version_param(q.version.as_deref())?;
     let size = match q.size.as_deref() {
         None | Some("") | Some("small") => preview::THUMB_SIZE,

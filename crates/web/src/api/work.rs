@@ -6,7 +6,7 @@ use atrium_core::model::{Client, Comment, Milestone, Priority, Project, Task, Ta
 use atrium_core::{Error, validate};
 use atrium_store::work::TaskFilter;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::List;
@@ -16,12 +16,8 @@ use super::input::{
 };
 use crate::auth::Authed;
 use crate::error::AppResult;
-use crate::extract::{ApiJson, ClientIp, Paging, Q};
+use crate::extract::{ApiJson, ClientIp, Id, Paging, Q};
 use crate::state::AppState;
-
-fn id<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, Error> {
-    s.parse()
-}
 
 // ----- clients -------------------------------------------------------------------------------
 
@@ -46,22 +42,21 @@ pub async fn create_client(
 }
 
 /// One client (staff only).
-#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)), responses((status = 200, body = Client), (status = 404)))]
-pub async fn get_client(State(st): State<AppState>, auth: Authed, Path(cid): Path<String>) -> AppResult<Json<Client>> {
-    Ok(Json(st.store.client(&auth.actor.client_scope(), id::<ClientId>(&cid)?).await?))
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Client), (status = 404)))]
+pub async fn get_client(State(st): State<AppState>, auth: Authed, Id(cid): Id<ClientId>) -> AppResult<Json<Client>> {
+    Ok(Json(st.store.client(&auth.actor.client_scope(), cid).await?))
 }
 
 /// Rename or archive a client (staff only).
-#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)), request_body = ClientPatchBody,
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = uuid::Uuid, Path)), request_body = ClientPatchBody,
     responses((status = 200, body = Client), (status = 404), (status = 422)))]
 pub async fn update_client(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(cid): Path<String>,
+    Id(cid): Id<ClientId>,
     ApiJson(b): ApiJson<ClientPatchBody>,
 ) -> AppResult<Json<Client>> {
-    let cid = id::<ClientId>(&cid)?;
     st.store.client(&auth.actor.client_scope(), cid).await?;
     let n = b.name.map(|n| name("name", &n)).transpose()?;
     Ok(Json(st.store.update_client(&auth.actor, cid, n, b.status, Some(&ip)).await?))
@@ -69,28 +64,28 @@ pub async fn update_client(
 
 /// Delete a client (owners and admins): soft — it disappears with all its work, its users are
 /// signed out and cannot sign in; restorable until an administrator purges it.
-#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403), (status = 404)))]
 pub async fn delete_client(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(cid): Path<String>,
+    Id(cid): Id<ClientId>,
 ) -> AppResult<StatusCode> {
-    st.store.delete_client(&auth.actor, id::<ClientId>(&cid)?, Some(&ip)).await?;
+    st.store.delete_client(&auth.actor, cid, Some(&ip)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Restore a deleted client (owners and admins).
-#[utoipa::path(post, path = "/api/v1/clients/{id}/restore", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/clients/{id}/restore", tag = "clients", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = Client), (status = 403), (status = 404)))]
 pub async fn restore_client(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(cid): Path<String>,
+    Id(cid): Id<ClientId>,
 ) -> AppResult<Json<Client>> {
-    Ok(Json(st.store.restore_client(&auth.actor, id::<ClientId>(&cid)?, Some(&ip)).await?))
+    Ok(Json(st.store.restore_client(&auth.actor, cid, Some(&ip)).await?))
 }
 
 // ----- projects ------------------------------------------------------------------------------
@@ -133,66 +128,60 @@ pub async fn create_project(
 }
 
 /// One project.
-#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = String, Path)), responses((status = 200, body = Project), (status = 404)))]
-pub async fn get_project(
-    State(st): State<AppState>,
-    auth: Authed,
-    Path(pid): Path<String>,
-) -> AppResult<Json<Project>> {
-    Ok(Json(st.store.project(&auth.actor.work_scope(), id::<ProjectId>(&pid)?).await?))
+#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Project), (status = 404)))]
+pub async fn get_project(State(st): State<AppState>, auth: Authed, Id(pid): Id<ProjectId>) -> AppResult<Json<Project>> {
+    Ok(Json(st.store.project(&auth.actor.work_scope(), pid).await?))
 }
 
 /// Change a project (staff).
-#[utoipa::path(patch, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = String, Path)), request_body = ProjectPatchBody,
+#[utoipa::path(patch, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = uuid::Uuid, Path)), request_body = ProjectPatchBody,
     responses((status = 200, body = Project), (status = 403), (status = 404), (status = 422)))]
 pub async fn update_project(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     ApiJson(b): ApiJson<ProjectPatchBody>,
 ) -> AppResult<Json<Project>> {
-    let pid = id::<ProjectId>(&pid)?;
     st.store.project(&auth.actor.work_scope(), pid).await?;
     Ok(Json(st.store.update_project(&auth.actor, pid, b.validate()?, Some(&ip)).await?))
 }
 
 /// A project's milestones, in timeline order.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/projects/{id}/milestones", tag = "projects", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = List<Milestone>), (status = 404)))]
 pub async fn list_milestones(
     State(st): State<AppState>,
     auth: Authed,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
 ) -> AppResult<Json<List<Milestone>>> {
-    let items = st.store.milestones(&auth.actor.work_scope(), id::<ProjectId>(&pid)?).await?;
+    let items = st.store.milestones(&auth.actor.work_scope(), pid).await?;
     Ok(Json(List { items, next_cursor: None }))
 }
 
 /// Mark a milestone reached or not (staff).
-#[utoipa::path(patch, path = "/api/v1/milestones/{id}", tag = "projects", params(("id" = String, Path)), request_body = MilestonePatchBody,
+#[utoipa::path(patch, path = "/api/v1/milestones/{id}", tag = "projects", params(("id" = uuid::Uuid, Path)), request_body = MilestonePatchBody,
     responses((status = 200, body = Milestone), (status = 403), (status = 404), (status = 422)))]
 pub async fn update_milestone(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(mid): Path<String>,
+    Id(mid): Id<MilestoneId>,
     ApiJson(b): ApiJson<MilestonePatchBody>,
 ) -> AppResult<Json<Milestone>> {
-    Ok(Json(st.store.set_milestone_done(&auth.actor, id::<MilestoneId>(&mid)?, b.done, Some(&ip)).await?))
+    Ok(Json(st.store.set_milestone_done(&auth.actor, mid, b.done, Some(&ip)).await?))
 }
 
 /// Add a milestone (staff).
-#[utoipa::path(post, path = "/api/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path)), request_body = MilestoneBody,
+#[utoipa::path(post, path = "/api/v1/projects/{id}/milestones", tag = "projects", params(("id" = uuid::Uuid, Path)), request_body = MilestoneBody,
     responses((status = 201, body = Milestone), (status = 403), (status = 404), (status = 422)))]
 pub async fn create_milestone(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     ApiJson(b): ApiJson<MilestoneBody>,
 ) -> AppResult<(StatusCode, Json<Milestone>)> {
-    let pid = id::<ProjectId>(&pid)?;
     st.store.project(&auth.actor.work_scope(), pid).await?;
     let n = validate::line("name", &b.name, validate::TITLE_MAX)?;
     Ok((StatusCode::CREATED, Json(st.store.create_milestone(&auth.actor, pid, n, b.due_date, Some(&ip)).await?)))
@@ -218,12 +207,12 @@ pub struct TaskQuery {
 }
 
 /// A project's tasks, newest first.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/tasks", tag = "tasks", params(("id" = String, Path), TaskQuery),
+#[utoipa::path(get, path = "/api/v1/projects/{id}/tasks", tag = "tasks", params(("id" = uuid::Uuid, Path), TaskQuery),
     responses((status = 200, body = List<Task>), (status = 404)))]
 pub async fn list_tasks(
     State(st): State<AppState>,
     auth: Authed,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     Q(q): Q<TaskQuery>,
 ) -> AppResult<Json<List<Task>>> {
     let assignee = match q.assignee.as_deref() {
@@ -233,20 +222,19 @@ pub async fn list_tasks(
     };
     let filter = TaskFilter { status: q.status, priority: q.priority, assignee };
     let req = Paging { limit: q.limit, cursor: q.cursor }.request()?;
-    Ok(Json(st.store.tasks(&auth.actor.work_scope(), id::<ProjectId>(&pid)?, &filter, req).await?.into()))
+    Ok(Json(st.store.tasks(&auth.actor.work_scope(), pid, &filter, req).await?.into()))
 }
 
 /// Create a task (staff). The assignee must be staff or a user of the project's client.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/tasks", tag = "tasks", params(("id" = String, Path)), request_body = TaskBody,
+#[utoipa::path(post, path = "/api/v1/projects/{id}/tasks", tag = "tasks", params(("id" = uuid::Uuid, Path)), request_body = TaskBody,
     responses((status = 201, body = Task), (status = 403), (status = 404), (status = 422)))]
 pub async fn create_task(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(pid): Path<String>,
+    Id(pid): Id<ProjectId>,
     ApiJson(b): ApiJson<TaskBody>,
 ) -> AppResult<(StatusCode, Json<Task>)> {
-    let pid = id::<ProjectId>(&pid)?;
     st.store.project(&auth.actor.work_scope(), pid).await?;
     Ok((StatusCode::CREATED, Json(st.store.create_task(&auth.actor, pid, b.validate()?, Some(&ip)).await?)))
 }
@@ -280,22 +268,21 @@ pub async fn my_tasks(State(st): State<AppState>, auth: Authed, Q(q): Q<MyTasksQ
 }
 
 /// One task.
-#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = String, Path)), responses((status = 200, body = Task), (status = 404)))]
-pub async fn get_task(State(st): State<AppState>, auth: Authed, Path(tid): Path<String>) -> AppResult<Json<Task>> {
-    Ok(Json(st.store.task(&auth.actor.work_scope(), id::<TaskId>(&tid)?).await?.task))
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Task), (status = 404)))]
+pub async fn get_task(State(st): State<AppState>, auth: Authed, Id(tid): Id<TaskId>) -> AppResult<Json<Task>> {
+    Ok(Json(st.store.task(&auth.actor.work_scope(), tid).await?.task))
 }
 
 /// Change a task: staff any field; a client user only the status of a task assigned to them.
-#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = String, Path)), request_body = TaskPatchBody,
+#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = uuid::Uuid, Path)), request_body = TaskPatchBody,
     responses((status = 200, body = Task), (status = 403), (status = 404), (status = 422)))]
 pub async fn update_task(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(tid): Path<String>,
+    Id(tid): Id<TaskId>,
     ApiJson(b): ApiJson<TaskPatchBody>,
 ) -> AppResult<Json<Task>> {
-    let tid = id::<TaskId>(&tid)?;
     st.store.task(&auth.actor.work_scope(), tid).await?;
     Ok(Json(st.store.update_task(&auth.actor, tid, b.validate()?, Some(&ip)).await?))
 }
@@ -303,28 +290,27 @@ pub async fn update_task(
 // ----- comments ------------------------------------------------------------------------------
 
 /// A task's comments, oldest first; client users never receive notes.
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/comments", tag = "comments", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/comments", tag = "comments", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = List<Comment>), (status = 404)))]
 pub async fn list_comments(
     State(st): State<AppState>,
     auth: Authed,
-    Path(tid): Path<String>,
+    Id(tid): Id<TaskId>,
 ) -> AppResult<Json<List<Comment>>> {
-    let items = st.store.comments(&auth.actor.work_scope(), id::<TaskId>(&tid)?).await?;
+    let items = st.store.comments(&auth.actor.work_scope(), tid).await?;
     Ok(Json(List { items, next_cursor: None }))
 }
 
 /// Post a reply (client-visible) or a note (staff only).
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/comments", tag = "comments", params(("id" = String, Path)), request_body = CommentBody,
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/comments", tag = "comments", params(("id" = uuid::Uuid, Path)), request_body = CommentBody,
     responses((status = 201, body = Comment), (status = 403), (status = 404), (status = 422)))]
 pub async fn create_comment(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(tid): Path<String>,
+    Id(tid): Id<TaskId>,
     ApiJson(b): ApiJson<CommentBody>,
 ) -> AppResult<(StatusCode, Json<Comment>)> {
-    let tid = id::<TaskId>(&tid)?;
     st.store.task(&auth.actor.work_scope(), tid).await?;
     let (body, vis) = b.validate()?;
     Ok((StatusCode::CREATED, Json(st.store.create_comment(&auth.actor, tid, body, vis, Some(&ip)).await?)))

@@ -2,15 +2,15 @@
 
 use askama::Template;
 use atrium_core::ids::SessionId;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Chrome, render, see_other};
+use super::{Chrome, see_other};
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::extract::{ClientIp, FormBody, Q};
+use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::flows;
 use crate::state::AppState;
 
@@ -76,11 +76,7 @@ pub async fn page(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n
         .collect();
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Account", "/account");
     chrome.flash = notice_text(n.notice.as_deref());
-    Ok(axum::response::IntoResponse::into_response(render(&AccountPage {
-        chrome,
-        email: auth.actor.email().to_string(),
-        sessions,
-    })?))
+    super::page(&AccountPage { chrome, email: auth.actor.email().to_string(), sessions })
 }
 
 /// Password change fields.
@@ -108,9 +104,8 @@ pub async fn revoke_session(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(sid): Id<SessionId>,
 ) -> AppResult<Response> {
-    let sid: SessionId = id.parse()?;
     if !st.store.revoke_session(&auth.actor, auth.session.user_id, sid, Some(&ip)).await? {
         return Err(atrium_core::Error::NotFound.into());
     }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Chrome, render};
+use super::Chrome;
 use crate::api::input::empty_none;
 use crate::audience::StaffAuth;
 use crate::csrf::CsrfToken;
@@ -83,5 +83,5 @@ pub async fn page(
         })
         .collect();
     let chrome = Chrome::signed_in(&st, &auth, &csrf, "Activity", "/staff/activity");
-    Ok(axum::response::IntoResponse::into_response(render(&ActivityPage { chrome, rows, client_name, shown: SHOWN })?))
+    super::page(&ActivityPage { chrome, rows, client_name, shown: SHOWN })
 }

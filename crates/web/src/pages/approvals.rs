@@ -6,16 +6,16 @@ use askama::Template;
 use atrium_core::ids::ApprovalId;
 use atrium_core::model::{Approval, ApprovalStatus, ApprovalSubject, Decision};
 use atrium_core::policy::Side;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Chrome, render, see_other};
+use super::{Chrome, page, see_other};
 use crate::api::input::empty_none;
 use crate::audience::{PortalAuth, SideAuth, StaffAuth};
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::extract::{ClientIp, FormBody};
+use crate::extract::{ClientIp, FormBody, Id};
 use crate::state::AppState;
 
 /// One history line.
@@ -80,9 +80,9 @@ fn version_label(v: Option<u32>) -> String {
     v.map(|v| format!("v{v}")).unwrap_or_default()
 }
 
-async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: String) -> AppResult<Response> {
+async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: ApprovalId) -> AppResult<Response> {
     let staff = auth.side() == Side::Staff;
-    let a = st.store.approval(&auth.actor, id.parse::<ApprovalId>()?).await?;
+    let a = st.store.approval(&auth.actor, id).await?;
     let prefix = if staff { "/staff" } else { "/portal" };
     let version = a.version.map(|v| format!("?version={v}")).unwrap_or_default();
     let subject_href = match a.subject_type {
@@ -123,7 +123,7 @@ async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: String) -> A
         })
         .unwrap_or_default();
     let can_decide = !staff && a.status != ApprovalStatus::Approved && auth.actor.may_decide(&a.approver_ids).is_ok();
-    let page = ApprovalPage {
+    let view = ApprovalPage {
         chrome: Chrome::signed_in(st, auth, csrf, "Approval", prefix),
         status_label: a.status.label(),
         subject_href,
@@ -135,7 +135,7 @@ async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: String) -> A
         open_href,
         a,
     };
-    Ok(render(&page)?.into_response())
+    page(&view)
 }
 
 /// `GET /staff/approvals/{id}`.
@@ -143,7 +143,7 @@ pub async fn staff_approval(
     State(st): State<AppState>,
     auth: StaffAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<ApprovalId>,
 ) -> AppResult<Response> {
     show(&st, &auth.into(), &csrf, id).await
 }
@@ -153,7 +153,7 @@ pub async fn portal_approval(
     State(st): State<AppState>,
     auth: PortalAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<ApprovalId>,
 ) -> AppResult<Response> {
     show(&st, &auth.into(), &csrf, id).await
 }
@@ -173,10 +173,9 @@ pub async fn portal_decide(
     State(st): State<AppState>,
     auth: PortalAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<ApprovalId>,
     FormBody(f): FormBody<DecisionForm>,
 ) -> AppResult<Response> {
-    let id: ApprovalId = id.parse()?;
     let decision = f.decision.ok_or_else(|| atrium_core::Error::invalid("decision", "is required"))?;
     st.store.decide(&auth.actor, id, decision, f.comment, Some(&ip)).await?;
     Ok(see_other(&format!("/portal/approvals/{id}")))
@@ -277,7 +276,7 @@ async fn list(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, q: ListQuery) ->
         .collect();
     let chrome =
         Chrome::signed_in(st, auth, csrf, "Approvals", if staff { "/staff/approvals" } else { "/portal/approvals" });
-    Ok(render(&ListPage { chrome, prefix, filter, rows })?.into_response())
+    page(&ListPage { chrome, prefix, filter, rows })
 }
 
 /// `GET /staff/approvals`: every approval of every client, open first by default.

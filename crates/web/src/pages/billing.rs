@@ -11,17 +11,17 @@ use atrium_core::model::{Invoice, InvoiceStatus, PaymentMethod};
 use atrium_core::money::{Currency, LineInput, stored};
 use atrium_store::billing::{InvoicePatch, NewInvoice, NewPayment, outstanding_by_currency};
 use atrium_store::paging::PageRequest;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use chrono::{NaiveDate, Utc};
 
-use super::{Chrome, render, see_other};
+use super::{Chrome, page, see_other};
 use crate::api::billing::InvoiceFilterQuery;
 use crate::audience::{PortalAuth, StaffAuth};
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::extract::{ClientIp, Q};
+use crate::extract::{ClientIp, Id, Q};
 use crate::state::AppState;
 
 /// Blank line rows offered by the invoice form.
@@ -217,7 +217,7 @@ pub async fn staff_list(
     if let Some(o) = q.overdue {
         query.push(format!("overdue={o}"));
     }
-    let page = StaffList {
+    let view = StaffList {
         chrome: Chrome::signed_in(&st, &auth, &csrf, "Invoices", "/staff/invoices"),
         rows: rows(&list, true),
         outstanding: outstanding_by_currency(&all),
@@ -229,7 +229,7 @@ pub async fn staff_list(
         export_href: format!("/api/v1/invoices/export.csv?{}", query.join("&")),
         show_client: true,
     };
-    Ok(render(&page)?.into_response())
+    page(&view)
 }
 
 /// Values of the invoice form.
@@ -303,7 +303,7 @@ pub async fn staff_new(
         lines: padded(vec![]),
         ..Default::default()
     };
-    let page = FormPage {
+    let view = FormPage {
         chrome: Chrome::signed_in(&st, &auth, &csrf, "New invoice", "/staff/invoices"),
         action: "/staff/invoices".into(),
         heading: "New invoice".into(),
@@ -312,7 +312,7 @@ pub async fn staff_new(
         projects,
         editing: false,
     };
-    Ok(render(&page)?.into_response())
+    page(&view)
 }
 
 /// The invoice form as posted: fields once, line fields repeated in row order.
@@ -437,9 +437,9 @@ pub async fn staff_show(
     State(st): State<AppState>,
     auth: StaffAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Response> {
-    let i = st.store.invoice(&auth.actor, id.parse::<InvoiceId>()?).await?;
+    let i = st.store.invoice(&auth.actor, id).await?;
     let draft = i.status == InvoiceStatus::Draft;
     let (clients, projects) = if draft { pickers(&st, &auth).await? } else { (vec![], vec![]) };
     let v = FormValues {
@@ -460,7 +460,7 @@ pub async fn staff_show(
                 .collect(),
         ),
     };
-    let page = StaffInvoice {
+    let view = StaffInvoice {
         chrome: Chrome::signed_in(&st, &auth, &csrf, format!("Invoice {}", i.number), "/staff/invoices"),
         id: i.id.to_string(),
         doc: doc(&st, &i),
@@ -478,7 +478,7 @@ pub async fn staff_show(
         methods: PaymentMethod::ALL.iter().map(|m| (m.as_str(), m.label())).collect(),
         balance_plain: i.balance.clone(),
     };
-    Ok(render(&page)?.into_response())
+    page(&view)
 }
 
 /// `POST /staff/invoices/{id}`: changes a draft (a sent invoice: 409).
@@ -486,10 +486,9 @@ pub async fn staff_update(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let id: InvoiceId = id.parse()?;
     let p = posted(&body);
     let patch = InvoicePatch {
         project_id: Some(if p.project_id.is_empty() {
@@ -513,9 +512,8 @@ pub async fn staff_send(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Response> {
-    let id: InvoiceId = id.parse()?;
     st.store.send_invoice(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/invoices/{id}")))
 }
@@ -525,9 +523,8 @@ pub async fn staff_void(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Response> {
-    let id: InvoiceId = id.parse()?;
     st.store.void_invoice(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/invoices/{id}")))
 }
@@ -537,9 +534,9 @@ pub async fn staff_reissue(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Response> {
-    let inv = st.store.reissue_invoice(&auth.actor, id.parse()?, Some(&ip)).await?;
+    let inv = st.store.reissue_invoice(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/invoices/{}", inv.id)))
 }
 
@@ -559,10 +556,9 @@ pub async fn staff_payment(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
     crate::extract::FormBody(f): crate::extract::FormBody<PaymentForm>,
 ) -> AppResult<Response> {
-    let id: InvoiceId = id.parse()?;
     let p = NewPayment {
         amount: f.amount,
         date: form_date("date", &f.date)?,
@@ -587,13 +583,13 @@ struct PortalList {
 /// `GET /portal/billing`: the client's invoices (admins and finance users; others 404).
 pub async fn portal_list(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
     let list = st.store.invoices(&auth.actor, &Default::default()).await?;
-    let page = PortalList {
+    let view = PortalList {
         chrome: Chrome::signed_in(&st, &auth, &csrf, "Billing", "/portal/billing"),
         rows: rows(&list, false),
         outstanding: outstanding_by_currency(&list),
         show_client: false,
     };
-    Ok(render(&page)?.into_response())
+    page(&view)
 }
 
 #[derive(Template)]
@@ -608,14 +604,14 @@ pub async fn portal_show(
     State(st): State<AppState>,
     auth: PortalAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<InvoiceId>,
 ) -> AppResult<Response> {
-    let i = st.store.invoice(&auth.actor, id.parse::<InvoiceId>()?).await?;
-    let page = PortalInvoice {
+    let i = st.store.invoice(&auth.actor, id).await?;
+    let view = PortalInvoice {
         chrome: Chrome::signed_in(&st, &auth, &csrf, format!("Invoice {}", i.number), "/portal/billing"),
         doc: doc(&st, &i),
     };
-    Ok(render(&page)?.into_response())
+    page(&view)
 }
 
 #[cfg(test)]

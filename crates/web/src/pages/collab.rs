@@ -9,22 +9,18 @@ use atrium_core::model::{Channel, Delivery, NotificationKind};
 use atrium_core::policy::Side;
 use atrium_core::validate::{self, BODY_MAX};
 use atrium_store::paging::PageRequest;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Chrome, render, see_other};
+use super::{Chrome, page, see_other};
 use crate::api::input::empty_none;
 use crate::audience::{PortalAuth, SideAuth, StaffAuth};
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::extract::{ClientIp, FormBody, Q};
+use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::state::AppState;
-
-fn page(t: &impl Template) -> AppResult<Response> {
-    Ok(render(t)?.into_response())
-}
 
 // ----- conversations -------------------------------------------------------------------------
 
@@ -137,10 +133,10 @@ pub async fn staff_messages(
     State(st): State<AppState>,
     auth: StaffAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<ProjectId>,
     Q(q): Q<ChannelQuery>,
 ) -> AppResult<Response> {
-    conversation(&st, &auth.into(), &csrf, id.parse()?, q.channel.unwrap_or(Channel::Client)).await
+    conversation(&st, &auth.into(), &csrf, id, q.channel.unwrap_or(Channel::Client)).await
 }
 
 /// A project's conversation in the portal.
@@ -148,9 +144,9 @@ pub async fn portal_messages(
     State(st): State<AppState>,
     auth: PortalAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<ProjectId>,
 ) -> AppResult<Response> {
-    conversation(&st, &auth.into(), &csrf, id.parse()?, Channel::Client).await
+    conversation(&st, &auth.into(), &csrf, id, Channel::Client).await
 }
 
 /// The message composer.
@@ -161,9 +157,8 @@ pub struct MessageForm {
     channel: Option<Channel>,
 }
 
-async fn post(st: &AppState, auth: &SideAuth, ip: &str, id: &str, f: MessageForm) -> AppResult<Response> {
+async fn post(st: &AppState, auth: &SideAuth, ip: &str, pid: ProjectId, f: MessageForm) -> AppResult<Response> {
     let side = auth.side();
-    let pid: ProjectId = id.parse()?;
     let channel = if side == Side::Staff { f.channel.unwrap_or(Channel::Client) } else { Channel::Client };
     let body = validate::text("body", &f.body, BODY_MAX)?;
     let m = st.store.create_message(&auth.actor, pid, channel, body, Some(ip)).await?;
@@ -181,10 +176,10 @@ pub async fn staff_post_message(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<ProjectId>,
     FormBody(f): FormBody<MessageForm>,
 ) -> AppResult<Response> {
-    post(&st, &auth.into(), &ip, &id, f).await
+    post(&st, &auth.into(), &ip, id, f).await
 }
 
 /// Posts a message (portal, the client channel).
@@ -192,10 +187,10 @@ pub async fn portal_post_message(
     State(st): State<AppState>,
     auth: PortalAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<ProjectId>,
     FormBody(f): FormBody<MessageForm>,
 ) -> AppResult<Response> {
-    post(&st, &auth.into(), &ip, &id, f).await
+    post(&st, &auth.into(), &ip, id, f).await
 }
 
 /// The edit form of one's own message.
@@ -213,10 +208,9 @@ pub async fn edit_message(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<MessageId>,
     FormBody(f): FormBody<EditForm>,
 ) -> AppResult<Response> {
-    let id: MessageId = id.parse()?;
     let body = validate::text("body", &f.body, BODY_MAX)?;
     let m = st.store.edit_message(&auth.actor, id, body, Some(&ip)).await?;
     Ok(see_other(&back_to(&auth, &m)))
@@ -227,9 +221,8 @@ pub async fn delete_message(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<MessageId>,
 ) -> AppResult<Response> {
-    let id: MessageId = id.parse()?;
     let m = st.store.message(&auth.actor, id).await?;
     st.store.delete_message(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&back_to(&auth, &m)))
@@ -288,9 +281,8 @@ pub async fn badge(State(st): State<AppState>, auth: Authed) -> AppResult<Respon
 pub async fn open_notification(
     State(st): State<AppState>,
     auth: Authed,
-    Path(id): Path<String>,
+    Id(id): Id<NotificationId>,
 ) -> AppResult<Response> {
-    let id: NotificationId = id.parse()?;
     let target = st.store.notification(&auth.actor, id).await?;
     if auth.actor.may_change_own_settings().is_ok() {
         st.store.mark_notifications_read(&auth.actor, Some(&[id])).await?;
@@ -378,14 +370,13 @@ struct UnsubscribePage {
     done: bool,
 }
 
-async fn checked(st: &AppState, user: &str, what: &str, sig: &str) -> AppResult<(UserId, String)> {
-    let user: UserId = user.parse()?;
+async fn checked(st: &AppState, user: UserId, what: &str, sig: &str) -> AppResult<String> {
     let label = match what {
         "digest" => "the daily digest".to_string(),
         k => k.parse::<NotificationKind>().map_err(|_| Error::NotFound)?.label().to_string(),
     };
     st.store.verify_unsubscribe(user, what, sig).await?;
-    Ok((user, label))
+    Ok(label)
 }
 
 /// The confirmation page of an unsubscribe link (a GET never changes anything: mail scanners
@@ -393,9 +384,9 @@ async fn checked(st: &AppState, user: &str, what: &str, sig: &str) -> AppResult<
 pub async fn unsubscribe_page(
     State(st): State<AppState>,
     csrf: CsrfToken,
-    Path((user, what, sig)): Path<(String, String, String)>,
+    Id((user, what, sig)): Id<(UserId, String, String)>,
 ) -> AppResult<Response> {
-    let (_, label) = checked(&st, &user, &what, &sig).await?;
+    let label = checked(&st, user, &what, &sig).await?;
     page(&UnsubscribePage { chrome: Chrome::public(&st, &csrf, "Unsubscribe"), what: label, done: false })
 }
 
@@ -404,9 +395,9 @@ pub async fn unsubscribe_page(
 pub async fn unsubscribe(
     State(st): State<AppState>,
     csrf: CsrfToken,
-    Path((user, what, sig)): Path<(String, String, String)>,
+    Id((uid, what, sig)): Id<(UserId, String, String)>,
 ) -> AppResult<Response> {
-    let (uid, label) = checked(&st, &user, &what, &sig).await?;
+    let label = checked(&st, uid, &what, &sig).await?;
     if what == "digest" {
         for (k, d) in st.store.notification_settings(uid).await? {
             if d == Delivery::Digest {
@@ -467,9 +458,8 @@ pub async fn retry(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<JobId>,
 ) -> AppResult<Response> {
-    let id: JobId = id.parse()?;
     st.store.retry_failed_job(&auth.actor, id, Some(&ip)).await?;
     st.wake_worker();
     Ok(see_other("/staff/outbox"))

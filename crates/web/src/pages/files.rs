@@ -5,17 +5,17 @@ use askama::Template;
 use atrium_core::ids::{FileId, FolderId, ProjectId};
 use atrium_core::model::File;
 use atrium_core::policy::Side;
-use axum::extract::{Multipart, Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Multipart, State};
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Chrome, render, see_other};
+use super::{Chrome, page, see_other};
 use crate::api::input::empty_none;
 use crate::audience::{PortalAuth, SideAuth, StaffAuth};
 use crate::auth::Authed;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::extract::{ClientIp, FormBody, Q};
+use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::state::AppState;
 
 struct FileView {
@@ -153,7 +153,7 @@ async fn files_page(
     } else {
         vec![]
     };
-    render(&FilesPage {
+    page(&FilesPage {
         chrome,
         prefix,
         staff,
@@ -185,7 +185,6 @@ async fn files_page(
         max_upload: human_size(st.config.max_upload),
         approvers,
     })
-    .map(IntoResponse::into_response)
 }
 
 /// The Files tab, staff side.
@@ -193,10 +192,10 @@ pub async fn staff_files(
     State(st): State<AppState>,
     auth: StaffAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<ProjectId>,
     Q(q): Q<FolderQuery>,
 ) -> AppResult<Response> {
-    files_page(&st, &auth.into(), &csrf, id.parse()?, q).await
+    files_page(&st, &auth.into(), &csrf, id, q).await
 }
 
 /// The Files tab, portal.
@@ -204,15 +203,14 @@ pub async fn portal_files(
     State(st): State<AppState>,
     auth: PortalAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<ProjectId>,
     Q(q): Q<FolderQuery>,
 ) -> AppResult<Response> {
-    files_page(&st, &auth.into(), &csrf, id.parse()?, q).await
+    files_page(&st, &auth.into(), &csrf, id, q).await
 }
 
-async fn upload(st: &AppState, auth: &SideAuth, ip: &str, id: &str, form: Multipart) -> AppResult<Response> {
+async fn upload(st: &AppState, auth: &SideAuth, ip: &str, pid: ProjectId, form: Multipart) -> AppResult<Response> {
     let staff = auth.side() == Side::Staff;
-    let pid: ProjectId = id.parse()?;
     let f = crate::api::files::receive(st, auth, ip, pid, form).await?;
     let prefix = if staff { "/staff" } else { "/portal" };
     Ok(see_other(&format!("{prefix}/projects/{pid}/files?folder={}&notice=uploaded", f.folder_id)))
@@ -223,10 +221,10 @@ pub async fn staff_upload(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<ProjectId>,
     form: Multipart,
 ) -> AppResult<Response> {
-    upload(&st, &auth.into(), &ip, &id, form).await
+    upload(&st, &auth.into(), &ip, id, form).await
 }
 
 /// Upload without JavaScript, portal.
@@ -234,10 +232,10 @@ pub async fn portal_upload(
     State(st): State<AppState>,
     auth: PortalAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<ProjectId>,
     form: Multipart,
 ) -> AppResult<Response> {
-    upload(&st, &auth.into(), &ip, &id, form).await
+    upload(&st, &auth.into(), &ip, id, form).await
 }
 
 /// The new-folder form.
@@ -255,10 +253,9 @@ pub async fn create_folder(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(pid): Id<ProjectId>,
     FormBody(f): FormBody<FolderForm>,
 ) -> AppResult<Response> {
-    let pid: ProjectId = id.parse()?;
     let n = atrium_store::files::NewFolder { name: f.name, parent_id: f.parent_id, staff_only: f.staff_only.is_some() };
     let folder = st.store.create_folder(&auth.actor, pid, n, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{pid}/files?folder={}", folder.id)))
@@ -269,9 +266,8 @@ pub async fn delete_file(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
 ) -> AppResult<Response> {
-    let id: FileId = id.parse()?;
     let f = st.store.file(&auth.actor, id).await?;
     st.store.delete_file(&auth.actor, id, Some(&ip)).await?;
     let prefix = if auth.actor.is_staff() { "/staff" } else { "/portal" };
@@ -283,9 +279,9 @@ pub async fn restore_file(
     State(st): State<AppState>,
     auth: StaffAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
 ) -> AppResult<Response> {
-    let f = st.store.restore_file(&auth.actor, id.parse()?, Some(&ip)).await?;
+    let f = st.store.restore_file(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/projects/{}/files?folder={}&notice=restored", f.project_id, f.folder_id)))
 }
 
@@ -406,7 +402,7 @@ async fn file_page(
         _ => None,
     };
     chrome.live = format!("project:{}", f.project_id);
-    render(&FilePage {
+    page(&FilePage {
         chrome,
         prefix,
         id: fid.clone(),
@@ -443,7 +439,6 @@ async fn file_page(
         folders: folders.iter().map(|x| (x.id.to_string(), x.name.clone(), x.id == f.folder_id)).collect(),
         name: f.name,
     })
-    .map(IntoResponse::into_response)
 }
 
 /// A file's page, staff side: preview, versions, approvals, rename and move.
@@ -451,10 +446,10 @@ pub async fn staff_file(
     State(st): State<AppState>,
     auth: StaffAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
     Q(q): Q<VersionQuery>,
 ) -> AppResult<Response> {
-    file_page(&st, &auth.into(), &csrf, id.parse()?, q).await
+    file_page(&st, &auth.into(), &csrf, id, q).await
 }
 
 /// A file's page, portal.
@@ -462,10 +457,10 @@ pub async fn portal_file(
     State(st): State<AppState>,
     auth: PortalAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
     Q(q): Q<VersionQuery>,
 ) -> AppResult<Response> {
-    file_page(&st, &auth.into(), &csrf, id.parse()?, q).await
+    file_page(&st, &auth.into(), &csrf, id, q).await
 }
 
 /// The rename-and-move form.
@@ -482,10 +477,9 @@ pub async fn update_file(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(id): Id<FileId>,
     FormBody(form): FormBody<FileUpdateForm>,
 ) -> AppResult<Response> {
-    let id: FileId = id.parse()?;
     st.store.update_file(&auth.actor, id, Some(form.name), form.folder_id, Some(&ip)).await?;
     let prefix = if auth.actor.is_staff() { "/staff" } else { "/portal" };
     Ok(see_other(&format!("{prefix}/files/{id}?notice=saved")))

@@ -9,6 +9,7 @@ pub mod files;
 pub mod portal;
 pub mod public;
 pub mod staff;
+pub mod task;
 pub mod view;
 
 use askama::Template;
@@ -116,6 +117,11 @@ pub(crate) fn prefix(side: atrium_core::policy::Side) -> &'static str {
 /// Renders a template into an HTML response.
 pub fn render<T: Template>(t: &T) -> AppResult<Html<String>> {
     t.render().map(Html).map_err(|e| AppError(atrium_core::Error::Internal(format!("template: {e}"))))
+}
+
+/// Renders a template as a handler's response (a page, or an htmx fragment).
+pub fn page(t: &impl Template) -> AppResult<Response> {
+    Ok(render(t)?.into_response())
 }
 
 /// A redirect after a successful form post (303 See Other). `to` is a path the server built or

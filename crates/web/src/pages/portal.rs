@@ -10,24 +10,21 @@ use atrium_core::model::TaskStatus;
 use atrium_core::{Error, markdown};
 use atrium_store::paging::PageRequest;
 use atrium_store::work::ProjectOverview;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Timelike;
 use serde::Deserialize;
 
-use super::view::{ProjectCard, TaskRow, comment_views, due_label, project_card, task_row};
-use super::{Chrome, render, see_other};
+use super::task::task_page;
+use super::view::{ProjectCard, TaskRow, due_label, project_card, task_row};
+use super::{Chrome, page, see_other};
 use crate::api::input::{CommentBody, TaskPatchBody, empty_none};
 use crate::audience::PortalAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::extract::{ClientIp, FormBody};
+use crate::extract::{ClientIp, FormBody, Id};
 use crate::state::AppState;
-
-fn page(t: &impl Template) -> AppResult<Response> {
-    Ok(render(t)?.into_response())
-}
 
 struct Activity {
     who: String,
@@ -175,10 +172,9 @@ pub async fn project(
     State(st): State<AppState>,
     auth: PortalAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(pid): Id<ProjectId>,
 ) -> AppResult<Response> {
     let scope = auth.actor.work_scope();
-    let pid: ProjectId = id.parse()?;
     let ProjectOverview { project: p, client_name: client, tasks, assignee_names: names, milestones } =
         st.store.project_overview(&scope, pid).await?;
     let me = auth.actor.user_id();
@@ -239,38 +235,9 @@ pub async fn task(
     State(st): State<AppState>,
     auth: PortalAuth,
     csrf: CsrfToken,
-    Path(id): Path<String>,
+    Id(tid): Id<TaskId>,
 ) -> AppResult<Response> {
-    let scope = auth.actor.work_scope();
-    let tid: TaskId = id.parse()?;
-    let t = st.store.task(&scope, tid).await?;
-    let comments = st.store.comments(&scope, tid).await?;
-    let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
-    ids.extend(t.task.assignee_id);
-    let names = st.store.user_names(&ids).await?;
-    let a = &auth.actor;
-    let can_reply = a.may_comment(atrium_core::model::Visibility::Reply).is_ok();
-    let can_complete = a.may_update_task(t.task.assignee_id, atrium_core::policy::TaskChange::StatusOnly).is_ok();
-    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, t.task.title.clone(), "/portal/projects");
-    chrome.live = format!("task:{tid}");
-    page(&super::view::TaskPage {
-        chrome,
-        mention_src: format!("/api/v1/projects/{}/people", t.task.project_id),
-        staff: false,
-        t: task_row(&t.task, &names, &t.project_name, a.user_id()),
-        project_href: format!("/portal/projects/{}", t.task.project_id),
-        client: String::new(),
-        title: t.task.title.clone(),
-        description: t.task.description.clone(),
-        description_html: markdown::to_html(&t.task.description),
-        due_date: String::new(),
-        comments: comment_views(&comments, &names),
-        statuses: vec![],
-        priorities: vec![],
-        people: vec![],
-        can_reply,
-        can_complete,
-    })
+    task_page(&st, &auth.into(), &csrf, tid).await
 }
 
 /// Status form (a client assignee marks their task done or reopens it).
@@ -300,10 +267,9 @@ pub async fn set_status(
     csrf: CsrfToken,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(tid): Id<TaskId>,
     FormBody(f): FormBody<StatusForm>,
 ) -> AppResult<Response> {
-    let tid: TaskId = id.parse()?;
     let status = f.status.ok_or_else(|| Error::invalid("status", "is required"))?;
     let patch = TaskPatchBody { status: Some(status), ..Default::default() }.validate()?;
     // Checked before the change: only a portal path is followed (no open redirect, no header
@@ -345,10 +311,9 @@ pub async fn comment(
     State(st): State<AppState>,
     auth: PortalAuth,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Id(tid): Id<TaskId>,
     FormBody(f): FormBody<CommentBody>,
 ) -> AppResult<Response> {
-    let tid: TaskId = id.parse()?;
     let (body, vis) = f.validate()?;
     st.store.create_comment(&auth.actor, tid, body, vis, Some(&ip)).await?;
     Ok(see_other(&format!("/portal/tasks/{tid}#comments")))

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::{Chrome, render};
+use super::{Chrome, page, render};
 use crate::auth::{Authed, MaybeAuthed, clear_session_cookie, session_cookie};
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
@@ -52,8 +52,7 @@ pub async fn login_page(
     if let Some(a) = auth {
         return Ok(Redirect::to(super::prefix(Side::of(&a.actor))).into_response());
     }
-    Ok(render(&LoginPage { chrome: Chrome::public(&st, &csrf, "Sign in"), email: String::new(), error: None })?
-        .into_response())
+    page(&LoginPage { chrome: Chrome::public(&st, &csrf, "Sign in"), email: String::new(), error: None })
 }
 
 /// Sign-in form fields.
@@ -113,13 +112,12 @@ pub async fn request_magic_link(
     FormBody(f): FormBody<EmailForm>,
 ) -> AppResult<Response> {
     flows::request_link(&st, &ip, &f.email, TokenPurpose::MagicLink).await?;
-    Ok(render(&NoticePage {
+    page(&NoticePage {
         chrome: Chrome::public(&st, &csrf, "Check your email"),
         heading: "Check your email".into(),
         message: "If that address has an account, we have sent it a sign-in link. It works once, for 15 minutes."
             .into(),
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Template)]
@@ -135,14 +133,13 @@ struct ConfirmPage {
 /// A magic link opened: only a confirm button (mail scanners must not use the link up).
 pub async fn magic_page(State(st): State<AppState>, csrf: CsrfToken, Path(token): Path<String>) -> AppResult<Response> {
     st.store.check_login_token(&token, TokenPurpose::MagicLink).await?;
-    Ok(render(&ConfirmPage {
+    page(&ConfirmPage {
         chrome: Chrome::public(&st, &csrf, "Sign in"),
         heading: format!("Sign in to {}", st.config.agency_name),
         message: "Press the button to finish signing in.".into(),
         action: format!("/magic/{token}"),
         button: "Sign in".into(),
-    })?
-    .into_response())
+    })
 }
 
 /// The confirm button: consumes the magic link and signs in.
@@ -177,7 +174,7 @@ pub async fn invite_page(
     Path(token): Path<String>,
 ) -> AppResult<Response> {
     let inv = st.store.invitation_by_token(&token).await?;
-    Ok(render(&PasswordFormPage {
+    page(&PasswordFormPage {
         chrome: Chrome::public(&st, &csrf, "Accept invitation"),
         heading: format!("Welcome to {}", st.config.agency_name),
         intro: format!("You were invited as {}. Choose a password to finish setting up your account.", inv.email),
@@ -186,8 +183,7 @@ pub async fn invite_page(
         name: inv.name,
         button: "Create my account".into(),
         error: None,
-    })?
-    .into_response())
+    })
 }
 
 /// Invitation form fields.
@@ -246,7 +242,7 @@ struct ResetRequestPage {
 
 /// "Forgot your password?"
 pub async fn reset_request_page(State(st): State<AppState>, csrf: CsrfToken) -> AppResult<Response> {
-    Ok(render(&ResetRequestPage { chrome: Chrome::public(&st, &csrf, "Reset password") })?.into_response())
+    page(&ResetRequestPage { chrome: Chrome::public(&st, &csrf, "Reset password") })
 }
 
 /// Sends a reset link; same answer whether or not the account exists.
@@ -257,18 +253,17 @@ pub async fn reset_request(
     FormBody(f): FormBody<EmailForm>,
 ) -> AppResult<Response> {
     flows::request_link(&st, &ip, &f.email, TokenPurpose::PasswordReset).await?;
-    Ok(render(&NoticePage {
+    page(&NoticePage {
         chrome: Chrome::public(&st, &csrf, "Check your email"),
         heading: "Check your email".into(),
         message: "If that address has an account, we have sent it a link to choose a new password. It works once, for 1 hour.".into(),
-    })?
-    .into_response())
+    })
 }
 
 /// A reset link opened: the new-password form.
 pub async fn reset_page(State(st): State<AppState>, csrf: CsrfToken, Path(token): Path<String>) -> AppResult<Response> {
     st.store.check_login_token(&token, TokenPurpose::PasswordReset).await?;
-    Ok(render(&PasswordFormPage {
+    page(&PasswordFormPage {
         chrome: Chrome::public(&st, &csrf, "Choose a new password"),
         heading: "Choose a new password".into(),
         intro: "At least 10 characters. Every other session will be signed out.".into(),
@@ -277,8 +272,7 @@ pub async fn reset_page(State(st): State<AppState>, csrf: CsrfToken, Path(token)
         name: String::new(),
         button: "Save password".into(),
         error: None,
-    })?
-    .into_response())
+    })
 }
 
 /// Sets the new password and signs in.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use atrium_core::ids::UserId;
-use atrium_core::model::{Comment, Project, Task, TaskStatus, Visibility};
+use atrium_core::model::{Comment, Project, Task, TaskStatus, User, Visibility};
 use chrono::{Datelike, NaiveDate, Utc};
 
 /// A task row in a list.
@@ -150,6 +150,17 @@ pub fn opts<T: Copy + PartialEq>(
     label: impl Fn(T) -> &'static str,
 ) -> Vec<Opt> {
     all.iter().map(|&v| Opt { value: value(v).into(), label: label(v).into(), selected: Some(v) == selected }).collect()
+}
+
+/// The people a task can be assigned to, as options (`none_label` first, for nobody).
+pub fn people_opts(people: &[User], selected: Option<UserId>, none_label: &str) -> Vec<Opt> {
+    let mut v = vec![Opt { value: String::new(), label: none_label.into(), selected: selected.is_none() }];
+    v.extend(people.iter().map(|u| Opt {
+        value: u.id.to_string(),
+        label: if u.role.is_staff() { u.name.clone() } else { format!("{} (client)", u.name) },
+        selected: Some(u.id) == selected,
+    }));
+    v
 }
 
 /// The task page, shared by the staff side (`staff = true`: notes, edit form) and the portal.

@@ -413,6 +413,53 @@ async fn garbage_ids_are_404_never_500() {
 }
 
 #[tokio::test]
+async fn a_malformed_path_id_answers_as_a_missing_one() {
+    // Ids are typed when the path is read: a malformed one is the 404 a missing one is, the JSON
+    // error body on the API and the HTML 404 page on pages, for one id and for several parameters.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let missing = "01890a5d-ac96-774b-bcce-b302099a8057";
+    for (bad, good) in [
+        ("/api/v1/projects/nope".to_string(), format!("/api/v1/projects/{missing}")),
+        ("/api/v1/tasks/nope/comments".to_string(), format!("/api/v1/tasks/{missing}/comments")),
+        ("/api/v1/invoices/nope/pdf".to_string(), format!("/api/v1/invoices/{missing}/pdf")),
+    ] {
+        let (a, b) = (get(&app, &staff, &bad).await, get(&app, &staff, &good).await);
+        assert_eq!(a.status, 404, "GET {bad}: {}", a.body);
+        assert_eq!(a.headers["content-type"], "application/json", "GET {bad}");
+        assert_eq!(a.json()["error"]["code"], "not_found", "GET {bad}: {}", a.body);
+        assert_eq!((a.status, a.json()), (b.status, b.json()), "GET {bad} answers as GET {good}");
+    }
+    let a = send_json(&app, &staff, "PATCH", "/api/v1/tasks/nope", &json!({"status": "done"})).await;
+    assert_eq!((a.status, a.json()["error"]["code"].as_str()), (404, Some("not_found")), "PATCH: {}", a.body);
+
+    let staff_browser = app.browser_creds(Some(w.staff)).await;
+    let client_browser = app.browser_creds(Some(w.a.admin)).await;
+    let unsubscribe = format!("/unsubscribe/{}/mention/{}", w.a.admin, "0".repeat(32));
+    for (b, bad, good) in [
+        (&staff_browser, "/staff/projects/nope".to_string(), format!("/staff/projects/{missing}")),
+        (&client_browser, "/portal/tasks/nope".to_string(), format!("/portal/tasks/{missing}")),
+        (&client_browser, "/unsubscribe/nope/mention/00".to_string(), unsubscribe.clone()),
+        (&client_browser, format!("/unsubscribe/{missing}/mention/00"), unsubscribe.clone()),
+    ] {
+        let (a, g) = (page_get(&app, b, &bad).await, page_get(&app, b, &good).await);
+        assert_eq!(a.status, 404, "GET {bad}: {}", a.body);
+        let ct = a.headers["content-type"].to_str().unwrap_or_default();
+        assert!(ct.starts_with("text/html"), "GET {bad}: {ct}");
+        assert!(a.body.contains("Page not found"), "GET {bad}: {}", a.body);
+        assert_eq!((a.status, &a.body), (g.status, &g.body), "GET {bad} answers as GET {good}");
+    }
+    let a = page_post(&app, &client_browser, "/portal/tasks/nope/status", &[("status", "done")]).await;
+    assert_eq!(a.status, 404, "POST status: {}", a.body);
+    assert!(a.body.contains("Page not found"), "POST status: {}", a.body);
+    let a = page_post(&app, &client_browser, "/unsubscribe/nope/mention/00", &[]).await;
+    assert_eq!(a.status, 404, "POST unsubscribe: {}", a.body);
+    assert!(a.body.contains("Page not found"), "POST unsubscribe: {}", a.body);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn text_over_the_limits_is_422_naming_the_field() {
     // SEC-IO-2: NAME_MAX, TITLE_MAX, BODY_MAX (in characters, not bytes), EMAIL_MAX.
     let app = TestApp::spawn().await;

@@ -1,0 +1,331 @@
+//! Clients: the list, one client's page, its contacts and portal invitations, deleting and
+//! restoring, revoking access, and View as client.
+
+use askama::Template;
+use atrium_core::Error;
+use atrium_core::ids::{ClientId, ContactId, UserId};
+use atrium_core::model::{ClientStatus, Contact, ProjectStatus, Role};
+use atrium_store::audit::Entry;
+use atrium_store::paging::PageRequest;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{InviteForm, PersonRow};
+use crate::api::input::{ClientPatchBody, ContactBody, InvitationBody, name};
+use crate::audience::StaffAuth;
+use crate::auth::Authed;
+use crate::csrf::CsrfToken;
+use crate::error::AppResult;
+use crate::extract::{ClientIp, FormBody, Id, Q};
+use crate::flows;
+use crate::pages::account::{Notice, notice_text};
+use crate::pages::view::{Opt, ProjectCard, opts, project_card};
+use crate::pages::{Chrome, page, see_other};
+use crate::state::AppState;
+
+struct ClientRow {
+    id: String,
+    name: String,
+    archived: bool,
+    projects: u64,
+}
+
+#[derive(Template)]
+#[template(path = "staff_clients.html")]
+struct ClientsPage {
+    chrome: Chrome,
+    clients: Vec<ClientRow>,
+    deleted: Vec<DeletedRow>,
+}
+
+/// A deleted client, restorable until purged.
+struct DeletedRow {
+    id: String,
+    name: String,
+    at: String,
+}
+
+/// All clients.
+pub async fn clients(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    csrf: CsrfToken,
+    Q(n): Q<Notice>,
+) -> AppResult<Response> {
+    let cs = st.store.clients(&auth.actor.client_scope(), PageRequest::all()).await?;
+    let counts = st.store.project_counts(&auth.actor.work_scope()).await?;
+    let mut clients: Vec<ClientRow> = cs
+        .items
+        .into_iter()
+        .map(|c| ClientRow {
+            id: c.id.to_string(),
+            archived: c.status == ClientStatus::Archived,
+            projects: counts.get(&c.id).copied().unwrap_or(0),
+            name: c.name,
+        })
+        .collect();
+    // Current clients first, archived ones after them; each by name.
+    clients.sort_by_key(|c| (c.archived, c.name.to_lowercase()));
+    // Deleted clients are listed (for restoring) to those who may delete them.
+    let deleted = if auth.actor.may_delete_client().is_ok() {
+        st.store
+            .deleted_clients(&auth.actor)
+            .await?
+            .into_iter()
+            .map(|(c, at)| DeletedRow { id: c.id.to_string(), name: c.name, at: at.format("%b %-d, %Y").to_string() })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Clients", "/staff/clients");
+    chrome.flash = notice_text(n.notice.as_deref());
+    page(&ClientsPage { chrome, clients, deleted })
+}
+
+/// New client fields.
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// Creates a client.
+pub async fn create_client(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    FormBody(f): FormBody<NameForm>,
+) -> AppResult<Response> {
+    let c = st.store.create_client(&auth.actor, name("name", &f.name)?, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{}", c.id)))
+}
+
+struct InviteRow {
+    email: String,
+    role: &'static str,
+    expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_client.html")]
+struct ClientPage {
+    chrome: Chrome,
+    id: String,
+    name: String,
+    archived: bool,
+    can_audit: bool,
+    can_delete: bool,
+    people: Vec<PersonRow>,
+    invitations: Vec<InviteRow>,
+    contacts: Vec<Contact>,
+    projects: Vec<ProjectCard>,
+    roles: Vec<Opt>,
+    statuses: Vec<Opt>,
+}
+
+/// One client: portal users, invitations, contacts, projects.
+pub async fn client(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    csrf: CsrfToken,
+    Id(cid): Id<ClientId>,
+    Q(n): Q<Notice>,
+) -> AppResult<Response> {
+    let c = st.store.client(&auth.actor.client_scope(), cid).await?;
+    let people = st
+        .store
+        .client_users(&auth.actor.client_scope(), cid)
+        .await?
+        .into_iter()
+        .map(|u| PersonRow::of(u, &auth.actor))
+        .collect();
+    let invitations = st
+        .store
+        .pending_invitations(cid)
+        .await?
+        .into_iter()
+        .map(|i| InviteRow { email: i.email, role: i.role.label(), expires: i.expires_at.format("%b %-d").to_string() })
+        .collect();
+    let projects = st
+        .store
+        .projects(&auth.actor.work_scope(), Some(cid), PageRequest::all())
+        .await?
+        .items
+        .iter()
+        .map(|p| project_card(p, &c.name))
+        .collect();
+    let contacts = st.store.contacts(&auth.actor.client_scope(), cid).await?;
+    let client_roles = [Role::ClientAdmin, Role::ClientViewer, Role::ClientFinance];
+    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, c.name.clone(), "/staff/clients");
+    chrome.flash = notice_text(n.notice.as_deref());
+    page(&ClientPage {
+        chrome,
+        id: c.id.to_string(),
+        name: c.name,
+        archived: c.status == ClientStatus::Archived,
+        can_audit: auth.actor.may_read_audit().is_ok(),
+        can_delete: auth.actor.may_delete_client().is_ok(),
+        people,
+        invitations,
+        contacts,
+        projects,
+        roles: opts(&client_roles, Some(Role::ClientAdmin), Role::as_str, Role::label),
+        statuses: opts(ProjectStatus::ALL, Some(ProjectStatus::Active), ProjectStatus::as_str, ProjectStatus::label),
+    })
+}
+
+/// Adds a contact to a client.
+pub async fn add_contact(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    Id(cid): Id<ClientId>,
+    FormBody(f): FormBody<ContactBody>,
+) -> AppResult<Response> {
+    st.store.create_contact(&auth.actor, cid, f.validate()?, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=contact_added")))
+}
+
+/// Removes a contact.
+pub async fn remove_contact(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    Id(id): Id<ContactId>,
+) -> AppResult<Response> {
+    let cid = st.store.delete_contact(&auth.actor, id, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=contact_removed")))
+}
+
+/// Renames a client, or archives / restores it.
+pub async fn update_client(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    Id(cid): Id<ClientId>,
+    FormBody(f): FormBody<ClientPatchBody>,
+) -> AppResult<Response> {
+    let n = f.name.map(|n| name("name", &n)).transpose()?;
+    st.store.update_client(&auth.actor, cid, n, f.status, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=saved")))
+}
+
+/// Deletes a client (soft; owners and admins).
+pub async fn delete_client(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    Id(cid): Id<ClientId>,
+) -> AppResult<Response> {
+    st.store.delete_client(&auth.actor, cid, Some(&ip)).await?;
+    Ok(see_other("/staff/clients?notice=client_deleted"))
+}
+
+/// Restores a deleted client (owners and admins).
+pub async fn restore_client(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    Id(cid): Id<ClientId>,
+) -> AppResult<Response> {
+    st.store.restore_client(&auth.actor, cid, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=client_restored")))
+}
+
+/// Invites a client user.
+pub async fn invite(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    Id(cid): Id<ClientId>,
+    FormBody(f): FormBody<InviteForm>,
+) -> AppResult<Response> {
+    st.store.client(&auth.actor.client_scope(), cid).await?;
+    if f.role.is_staff() {
+        return Err(Error::invalid("role", "must be a client role").into());
+    }
+    flows::invite(
+        &st,
+        &auth.actor,
+        &ip,
+        InvitationBody { email: f.email, name: f.name, role: f.role, client_id: Some(cid) },
+    )
+    .await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=invited")))
+}
+
+/// Revokes every session and link of the client's users.
+pub async fn revoke_access(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    Id(cid): Id<ClientId>,
+) -> AppResult<Response> {
+    auth.actor.may_revoke_client_access()?;
+    st.store.client(&auth.actor.client_scope(), cid).await?;
+    st.store.revoke_client_access(&auth.actor, cid, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=access_revoked")))
+}
+
+/// "View as" form: which client user to view as.
+#[derive(Deserialize)]
+pub struct ViewAsForm {
+    user_id: String,
+}
+
+/// Starts "View as client" (read-only, audited, banner on every page).
+pub async fn view_as(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    Id(cid): Id<ClientId>,
+    FormBody(f): FormBody<ViewAsForm>,
+) -> AppResult<Response> {
+    auth.actor.may_view_as_client()?;
+    let uid: UserId = f.user_id.parse().map_err(|_| Error::invalid("user_id", "no such user"))?;
+    let users = st.store.client_users(&auth.actor.client_scope(), cid).await?;
+    let viewed = users
+        .into_iter()
+        .find(|u| u.id == uid && u.active)
+        .ok_or_else(|| Error::invalid("user_id", "no such active user of this client"))?;
+    st.store.set_view_as(auth.session.id, Some(viewed.id)).await?;
+    st.store
+        .audit(
+            Some(&auth.actor),
+            Entry {
+                action: "view_as.start",
+                subject_type: "user",
+                subject_id: Some(viewed.id.to_string()),
+                client_id: Some(cid),
+                detail: serde_json::json!({}),
+                ip: Some(&ip),
+            },
+        )
+        .await?;
+    Ok(see_other("/portal"))
+}
+
+/// Leaves "View as client".
+pub async fn exit_view_as(State(st): State<AppState>, auth: Authed, ClientIp(ip): ClientIp) -> AppResult<Response> {
+    if let Some(viewed) = auth.session.view_as {
+        st.store.set_view_as(auth.session.id, None).await?;
+        st.store
+            .audit(
+                Some(&auth.actor),
+                Entry {
+                    action: "view_as.stop",
+                    subject_type: "user",
+                    subject_id: Some(viewed.to_string()),
+                    client_id: auth.actor.client_id(),
+                    detail: serde_json::json!({}),
+                    ip: Some(&ip),
+                },
+            )
+            .await?;
+        if let Some(c) = auth.actor.client_id() {
+            return Ok(see_other(&format!("/staff/clients/{c}")));
+        }
+    }
+    Ok(see_other("/"))
+}

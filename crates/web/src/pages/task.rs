@@ -1,0 +1,67 @@
+//! A task's page, on both sides: the task and its thread (the store's scope leaves notes out of
+//! the portal), the edit form on the staff side, the reply and status forms the policy allows in
+//! the portal.
+
+use atrium_core::ids::{TaskId, UserId};
+use atrium_core::markdown;
+use atrium_core::model::{Priority, TaskStatus, Visibility};
+use atrium_core::policy::{Side, TaskChange};
+use axum::response::Response;
+
+use super::view::{TaskPage, comment_views, opts, people_opts, task_row};
+use super::{Chrome, page, prefix};
+use crate::audience::SideAuth;
+use crate::csrf::CsrfToken;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// The task page for the side `auth` was admitted to.
+pub async fn task_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, tid: TaskId) -> AppResult<Response> {
+    let side = auth.side();
+    let staff = side == Side::Staff;
+    let a = &auth.actor;
+    let scope = a.work_scope();
+    let t = st.store.task(&scope, tid).await?;
+    let client = if staff { st.store.client(&a.client_scope(), t.client_id).await?.name } else { String::new() };
+    let comments = st.store.comments(&scope, tid).await?;
+    let people = if staff { st.store.assignee_candidates(a, t.client_id).await? } else { Vec::new() };
+    let task = &t.task;
+    let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
+    ids.extend(task.assignee_id);
+    let names = st.store.user_names(&ids).await?;
+    let active = if staff { "/staff/clients" } else { "/portal/projects" };
+    let mut chrome = Chrome::signed_in(st, auth, csrf, task.title.clone(), active);
+    chrome.live = format!("task:{tid}");
+    let mut view = TaskPage {
+        chrome,
+        mention_src: format!("/api/v1/projects/{}/people", task.project_id),
+        staff,
+        t: task_row(task, &names, &t.project_name, a.user_id()),
+        project_href: format!("{}/projects/{}", prefix(side), task.project_id),
+        client,
+        title: task.title.clone(),
+        description: task.description.clone(),
+        description_html: markdown::to_html(&task.description),
+        due_date: String::new(),
+        comments: comment_views(&comments, &names),
+        statuses: vec![],
+        priorities: vec![],
+        people: vec![],
+        can_reply: true,
+        can_complete: false,
+    };
+    match side {
+        // Staff reply and take notes on any task they see; the edit form replaces completing.
+        Side::Staff => {
+            view.due_date = task.due_date.map(|d| d.to_string()).unwrap_or_default();
+            view.statuses = opts(TaskStatus::ALL, Some(task.status), TaskStatus::as_str, TaskStatus::label);
+            view.priorities = opts(Priority::ALL, Some(task.priority), Priority::as_str, Priority::label);
+            view.people = people_opts(&people, task.assignee_id, "Unassigned");
+        }
+        Side::Portal => {
+            view.can_reply = a.may_comment(Visibility::Reply).is_ok();
+            view.can_complete = a.may_update_task(task.assignee_id, TaskChange::StatusOnly).is_ok();
+        }
+    }
+    page(&view)
+}
