@@ -23,7 +23,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{approval, approval_approver, approval_event, file, file_version, task};
@@ -40,16 +40,6 @@ pub struct NewApproval {
     pub subject_id: String,
     pub approver_ids: Vec<UserId>,
     pub due_date: Option<NaiveDate>,
-}
-
-fn entry<'a>(
-    action: &'static str,
-    id: ApprovalId,
-    client: ClientId,
-    detail: serde_json::Value,
-    ip: Option<&'a str>,
-) -> Entry<'a> {
-    Entry { action, subject_type: "approval", subject_id: Some(id.to_string()), client_id: Some(client), detail, ip }
 }
 
 fn version_u32(v: Option<i32>) -> Option<u32> {
@@ -168,7 +158,12 @@ impl Store {
             "subject_type": n.subject_type, "subject_id": n.subject_id, "version": subject.version,
             "approver_ids": approvers,
         });
-        audit::write(&tx, Some(actor), entry("approval.request", id, subject.client, detail, ip)).await?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::approval(AuditAction::ApprovalRequest, id, subject.client, ip).with_detail(detail),
+        )
+        .await?;
         let text = format!("{} asks you to approve {}", actor.name(), subject.name);
         let created = notify_approvers(&tx, actor, subject.client, id, &approvers, text).await?;
         tx.commit().await.map_err(db_err)?;
@@ -272,7 +267,12 @@ impl Store {
         }
         add_event(&tx, id, actor.user_id(), decision.as_str(), row.version, comment.clone()).await?;
         let detail = serde_json::json!({ "decision": decision, "version": row.version });
-        audit::write(&tx, Some(actor), entry("approval.decide", id, ClientId(row.client_id), detail, ip)).await?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::approval(AuditAction::ApprovalDecide, id, ClientId(row.client_id), ip).with_detail(detail),
+        )
+        .await?;
         let verb = match decision {
             Decision::Approved => "approved",
             Decision::ChangesRequested => "asked for changes to",

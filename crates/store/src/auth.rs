@@ -13,7 +13,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, invitation, login_token, membership, session, user};
@@ -217,15 +217,7 @@ impl Store {
             .map_err(db_err)?;
         let revoked = r.rows_affected == 1;
         if revoked {
-            let e = Entry {
-                action: "session.revoke",
-                subject_type: "session",
-                subject_id: Some(id.to_string()),
-                client_id: None,
-                detail: serde_json::json!({}),
-                ip,
-            };
-            audit::write(&tx, Some(actor), e).await?;
+            audit::write(&tx, Some(actor), Entry::session(AuditAction::SessionRevoke, id, ip)).await?;
             let rec = revocations::record(&tx, Revocation::Session(id)).await?;
             tx.commit().await.map_err(db_err)?;
             self.announce_revocation(rec);
@@ -286,14 +278,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            Entry {
-                action: "client.revoke_access",
-                subject_type: "client",
-                subject_id: Some(client.to_string()),
-                client_id: Some(client),
-                detail: serde_json::json!({ "users": members }),
-                ip,
-            },
+            Entry::client(AuditAction::ClientRevokeAccess, client, ip)
+                .with_detail(serde_json::json!({ "users": members })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -428,14 +414,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            Entry {
-                action: "invitation.create",
-                subject_type: "invitation",
-                subject_id: Some(row.id.to_string()),
-                client_id: client,
-                detail: serde_json::json!({ "email": row.email, "role": row.role }),
-                ip,
-            },
+            Entry::invitation(AuditAction::InvitationCreate, InvitationId(row.id), client, ip)
+                .with_detail(serde_json::json!({ "email": row.email, "role": row.role })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -503,14 +483,7 @@ impl Store {
         audit::write(
             &tx,
             actor.as_ref(),
-            Entry {
-                action: "invitation.accept",
-                subject_type: "invitation",
-                subject_id: Some(row.id.to_string()),
-                client_id: row.client_id.map(Into::into),
-                detail: serde_json::json!({}),
-                ip,
-            },
+            Entry::invitation(AuditAction::InvitationAccept, InvitationId(row.id), row.client_id.map(Into::into), ip),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;

@@ -33,7 +33,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, invoice, invoice_line, invoice_settings, payment, project};
@@ -99,16 +99,6 @@ pub struct SettingsPatch {
     pub prefix: Option<String>,
     pub padding: Option<u32>,
     pub payment_instructions: Option<String>,
-}
-
-fn entry<'a>(
-    action: &'static str,
-    id: InvoiceId,
-    client: ClientId,
-    detail: serde_json::Value,
-    ip: Option<&'a str>,
-) -> Entry<'a> {
-    Entry { action, subject_type: "invoice", subject_id: Some(id.to_string()), client_id: Some(client), detail, ip }
 }
 
 fn check_date(field: &'static str, d: NaiveDate) -> Result<()> {
@@ -238,7 +228,12 @@ impl Store {
         let detail = serde_json::json!({
             "number": number, "client": client.name, "currency": currency.code(), "total": currency.format(totals.total),
         });
-        audit::write(&tx, Some(actor), entry("invoice.create", id, n.client_id, detail, ip)).await?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::invoice(AuditAction::InvoiceCreate, id, n.client_id, ip).with_detail(detail),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         self.invoice(actor, id).await
     }
@@ -301,7 +296,8 @@ impl Store {
             .map_err(db_err)?;
         insert_lines(&tx, id, currency, &totals).await?;
         let detail = serde_json::json!({ "number": row.number, "total": currency.format(totals.total) });
-        audit::write(&tx, Some(actor), entry("invoice.update", id, client, detail, ip)).await?;
+        audit::write(&tx, Some(actor), Entry::invoice(AuditAction::InvoiceUpdate, id, client, ip).with_detail(detail))
+            .await?;
         tx.commit().await.map_err(db_err)?;
         self.invoice(actor, id).await
     }
@@ -326,7 +322,12 @@ impl Store {
             return Err(Error::Conflict("only a draft can be sent; this invoice was already issued".into()));
         }
         let detail = serde_json::json!({ "number": row.number, "total": row.total, "currency": row.currency });
-        audit::write(&tx, Some(actor), entry("invoice.send", id, ClientId(row.client_id), detail, ip)).await?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::invoice(AuditAction::InvoiceSend, id, ClientId(row.client_id), ip).with_detail(detail),
+        )
+        .await?;
         // The client's admins and finance users hear of it, by their own notification settings.
         let client = ClientId(row.client_id);
         let total = match (Currency::parse("currency", &row.currency), money::stored(&row.total)) {
@@ -377,7 +378,12 @@ impl Store {
             .await
             .map_err(db_err)?;
         let detail = serde_json::json!({ "number": row.number, "was": row.status });
-        audit::write(&tx, Some(actor), entry("invoice.void", id, ClientId(row.client_id), detail, ip)).await?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::invoice(AuditAction::InvoiceVoid, id, ClientId(row.client_id), ip).with_detail(detail),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         self.invoice(actor, id).await
     }
@@ -421,9 +427,15 @@ impl Store {
         .await?;
         let client = ClientId(row.client_id);
         let detail = serde_json::json!({ "number": row.number, "reissued_as": number, "new_id": new_id });
-        audit::write(&tx, Some(actor), entry("invoice.reissue", id, client, detail, ip)).await?;
+        audit::write(&tx, Some(actor), Entry::invoice(AuditAction::InvoiceReissue, id, client, ip).with_detail(detail))
+            .await?;
         let detail = serde_json::json!({ "number": number, "replaces": row.number });
-        audit::write(&tx, Some(actor), entry("invoice.create", new_id, client, detail, ip)).await?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::invoice(AuditAction::InvoiceCreate, new_id, client, ip).with_detail(detail),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         self.invoice(actor, new_id).await
     }
@@ -507,7 +519,12 @@ impl Store {
             "number": current.number, "payment_id": pid, "amount": currency.format(amount), "method": p.method,
             "reference": reference, "date": p.date, "status": status,
         });
-        audit::write(&tx, Some(actor), entry("payment.record", id, ClientId(row.client_id), detail, ip)).await?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::invoice(AuditAction::PaymentRecord, id, ClientId(row.client_id), ip).with_detail(detail),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         self.invoice(actor, id).await
     }
@@ -621,14 +638,7 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            Entry {
-                action: "invoice_settings.update",
-                subject_type: "invoice_settings",
-                subject_id: None,
-                client_id: None,
-                detail,
-                ip,
-            },
+            Entry::invoice_settings(AuditAction::InvoiceSettingsUpdate, ip).with_detail(detail),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;

@@ -19,6 +19,7 @@ use sea_orm::{
     QuerySelect, Set, Statement, TryInsertResult,
 };
 
+use crate::audit::{AuditAction, Entry};
 use crate::db::{Store, db_err};
 use crate::entity::job;
 
@@ -436,15 +437,7 @@ impl Store {
     ) -> Result<()> {
         actor.may_manage_jobs()?;
         self.retry_job(id).await?;
-        let entry = crate::audit::Entry {
-            action: "job.retry",
-            subject_type: "job",
-            subject_id: Some(id.to_string()),
-            client_id: None,
-            detail: serde_json::json!({}),
-            ip,
-        };
-        self.audit(Some(actor), entry).await
+        self.audit(Some(actor), Entry::job(AuditAction::JobRetry, id, ip)).await
     }
 }
 

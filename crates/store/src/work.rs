@@ -20,7 +20,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv;
 use crate::db::{Store, db_err};
 use crate::entity::{client, milestone, project, task, user};
@@ -130,17 +130,6 @@ pub struct TaskInProject {
     pub project_name: String,
 }
 
-pub(crate) fn entry<'a>(
-    action: &'static str,
-    subject_type: &'static str,
-    id: impl ToString,
-    client: ClientId,
-    detail: serde_json::Value,
-    ip: Option<&'a str>,
-) -> Entry<'a> {
-    Entry { action, subject_type, subject_id: Some(id.to_string()), client_id: Some(client), detail, ip }
-}
-
 impl Store {
     // ----- clients ---------------------------------------------------------------------------
 
@@ -193,7 +182,7 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry("client.create", "client", c.id, c.id, serde_json::json!({ "name": c.name }), ip),
+            Entry::client(AuditAction::ClientCreate, c.id, ip).with_detail(serde_json::json!({ "name": c.name })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -225,7 +214,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry("client.update", "client", id, id, serde_json::json!({ "name": name, "status": status }), ip),
+            Entry::client(AuditAction::ClientUpdate, id, ip)
+                .with_detail(serde_json::json!({ "name": name, "status": status })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -395,7 +385,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry("project.create", "project", p.id, p.client_id, serde_json::json!({ "name": p.name }), ip),
+            Entry::project(AuditAction::ProjectCreate, p.id, p.client_id, ip)
+                .with_detail(serde_json::json!({ "name": p.name })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -434,14 +425,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry(
-                "project.update",
-                "project",
-                id,
-                current.client_id,
-                serde_json::json!({ "name": patch.name, "status": patch.status }),
-                ip,
-            ),
+            Entry::project(AuditAction::ProjectUpdate, id, current.client_id, ip)
+                .with_detail(serde_json::json!({ "name": patch.name, "status": patch.status })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -583,7 +568,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry("task.create", "task", t.id, p.client_id, serde_json::json!({ "title": t.title }), ip),
+            Entry::task(AuditAction::TaskCreate, t.id, p.client_id, ip)
+                .with_detail(serde_json::json!({ "title": t.title })),
         )
         .await?;
         let created = self.notify_task_change(&tx, actor, p.client_id, &t, None).await?;
@@ -635,13 +621,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry(
-                "task.update",
-                "task",
-                id,
-                current.client_id,
+            Entry::task(AuditAction::TaskUpdate, id, current.client_id, ip).with_detail(
                 serde_json::json!({ "status": patch.status, "title": patch.title, "assignee_id": patch.assignee_id }),
-                ip,
             ),
         )
         .await?;

@@ -6,7 +6,7 @@ use askama::Template;
 use atrium_core::ids::{ClientId, ContactId, MilestoneId, ProjectId, TaskId, UserId};
 use atrium_core::model::{ClientStatus, Contact, Priority, ProjectStatus, Role, TaskStatus, User};
 use atrium_core::{Error, markdown};
-use atrium_store::audit::Entry;
+use atrium_store::audit::{AuditAction, Entry};
 use atrium_store::paging::PageRequest;
 use atrium_store::work::TaskFilter;
 use axum::extract::{Path, State};
@@ -426,19 +426,7 @@ pub async fn view_as(
         .find(|u| u.id == uid && u.active)
         .ok_or_else(|| Error::invalid("user_id", "no such active user of this client"))?;
     st.store.set_view_as(auth.session.id, Some(viewed.id)).await?;
-    st.store
-        .audit(
-            Some(&auth.actor),
-            Entry {
-                action: "view_as.start",
-                subject_type: "user",
-                subject_id: Some(viewed.id.to_string()),
-                client_id: Some(cid),
-                detail: serde_json::json!({}),
-                ip: Some(&ip),
-            },
-        )
-        .await?;
+    st.store.audit(Some(&auth.actor), Entry::user(AuditAction::ViewAsStart, viewed.id, Some(cid), Some(&ip))).await?;
     Ok(see_other("/portal"))
 }
 
@@ -447,17 +435,7 @@ pub async fn exit_view_as(State(st): State<AppState>, auth: Authed, ClientIp(ip)
     if let Some(viewed) = auth.session.view_as {
         st.store.set_view_as(auth.session.id, None).await?;
         st.store
-            .audit(
-                Some(&auth.actor),
-                Entry {
-                    action: "view_as.stop",
-                    subject_type: "user",
-                    subject_id: Some(viewed.to_string()),
-                    client_id: auth.actor.client_id(),
-                    detail: serde_json::json!({}),
-                    ip: Some(&ip),
-                },
-            )
+            .audit(Some(&auth.actor), Entry::user(AuditAction::ViewAsStop, viewed, auth.actor.client_id(), Some(&ip)))
             .await?;
         if let Some(c) = auth.actor.client_id() {
             return Ok(see_other(&format!("/staff/clients/{c}")));
