@@ -28,7 +28,7 @@ impl Actor {
     /// or a staff role with one).
     pub fn new(user_id: UserId, name: String, email: String, role: Role, client_id: Option<ClientId>) -> Result<Self> {
         if role.is_staff() != client_id.is_none() {
-            return Err(Error::Internal(format!("user {user_id} has role {role} with client {client_id:?}")));
+            return Err(Error::internal_msg(format!("user {user_id} has role {role} with client {client_id:?}")));
         }
         Ok(Actor { user_id, name, email, role, client_id, viewed_by: None })
     }

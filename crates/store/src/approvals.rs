@@ -77,7 +77,7 @@ impl Store {
                     project: f.project_id,
                     file: Some(f.id.0),
                     task: None,
-                    version: Some(i32::try_from(f.version).map_err(|_| Error::Internal("version".into()))?),
+                    version: Some(i32::try_from(f.version).map_err(|_| Error::internal_msg("version"))?),
                     name: f.name,
                 })
             }
@@ -353,7 +353,7 @@ impl Store {
                     let Some(title) = tasks.get(&t) else { continue };
                     (ApprovalSubject::Task, t.to_string(), title.clone())
                 }
-                (None, None) => return Err(Error::Internal(format!("approval {} without subject", r.id))),
+                (None, None) => return Err(Error::internal_msg(format!("approval {} without subject", r.id))),
             };
             let sha256 = r.file_id.and_then(|f| r.version.and_then(|v| versions.get(&(f, v)).cloned()));
             let history = events
@@ -402,7 +402,7 @@ impl Store {
 
 /// SHA-256 of a file's version.
 async fn version_sha<C: ConnectionTrait>(c: &C, file: Uuid, version: Option<i32>) -> Result<String> {
-    let v = version.ok_or_else(|| Error::Internal("file approval without version".into()))?;
+    let v = version.ok_or_else(|| Error::internal_msg("file approval without version"))?;
     file_version::Entity::find()
         .filter(file_version::Column::FileId.eq(file))
         .filter(file_version::Column::Version.eq(v))
@@ -410,7 +410,7 @@ async fn version_sha<C: ConnectionTrait>(c: &C, file: Uuid, version: Option<i32>
         .await
         .map_err(db_err)?
         .map(|v| v.sha256)
-        .ok_or_else(|| Error::Internal(format!("file {file} without version {v}")))
+        .ok_or_else(|| Error::internal_msg(format!("file {file} without version {v}")))
 }
 
 async fn add_event<C: ConnectionTrait>(

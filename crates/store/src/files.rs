@@ -364,7 +364,7 @@ impl Store {
             let v = versions
                 .iter()
                 .find(|v| v.file_id == f.id && v.version == f.current_version)
-                .ok_or_else(|| Error::Internal(format!("file {} without its current version", f.id)))?
+                .ok_or_else(|| Error::internal_msg(format!("file {} without its current version", f.id)))?
                 .clone();
             out.push(to_file(f, &v));
         }

@@ -173,7 +173,7 @@ fn to_job(m: job::Model) -> Result<Job> {
         kind: m.kind,
         payload_json: m.payload,
         dedupe_key: m.dedupe_key,
-        status: m.status.parse().map_err(|e| Error::Internal(format!("stored job status: {e}")))?,
+        status: m.status.parse().map_err(|e| Error::internal("stored job status", e))?,
         attempts: u32::try_from(m.attempts).unwrap_or(0),
         max_attempts: u32::try_from(m.max_attempts).unwrap_or(0),
         run_at: m.run_at,

@@ -488,8 +488,7 @@ impl Store {
     async fn unsubscribe_mac(&self, user: UserId, what: &str) -> Result<hmac::Hmac<sha2::Sha256>> {
         use hmac::Mac;
         let key = self.instance_secret("unsubscribe").await?;
-        let mut mac =
-            hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| Error::Internal(format!("hmac key: {e}")))?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| Error::internal("hmac key", e))?;
         mac.update(format!("unsubscribe:{user}:{what}").as_bytes());
         Ok(mac)
     }
@@ -499,7 +498,7 @@ impl Store {
     async fn instance_secret(&self, name: &str) -> Result<Vec<u8>> {
         use rand::RngCore;
         if let Some(row) = instance_secret::Entity::find_by_id(name).one(&self.db).await.map_err(db_err)? {
-            return hex::decode(row.value).map_err(|e| Error::Internal(format!("instance secret {name}: {e}")));
+            return hex::decode(row.value).map_err(|e| Error::internal(format!("instance secret {name}"), e));
         }
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
@@ -516,8 +515,8 @@ impl Store {
             .one(&self.db)
             .await
             .map_err(db_err)?
-            .ok_or_else(|| Error::Internal(format!("instance secret {name} missing")))?;
-        hex::decode(row.value).map_err(|e| Error::Internal(format!("instance secret {name}: {e}")))
+            .ok_or_else(|| Error::internal_msg(format!("instance secret {name} missing")))?;
+        hex::decode(row.value).map_err(|e| Error::internal(format!("instance secret {name}"), e))
     }
 }
 

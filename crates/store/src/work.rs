@@ -491,7 +491,7 @@ impl Store {
             .collect();
         let mut items = Vec::with_capacity(rows.len());
         for r in rows {
-            let p = projects.get(&r.project_id).ok_or_else(|| Error::Internal("task without project".into()))?;
+            let p = projects.get(&r.project_id).ok_or_else(|| Error::internal_msg("task without project"))?;
             items.push(TaskInProject {
                 client_id: ClientId(p.client_id),
                 project_name: p.name.clone(),

@@ -299,7 +299,7 @@ impl Store {
         }
         let currency = Currency::parse("currency", &row.currency)?;
         let lines = stored_lines(&self.db, row.id).await?;
-        let totals = money::compute(currency, &lines).map_err(|e| Error::Internal(format!("stored lines: {e}")))?;
+        let totals = money::compute(currency, &lines).map_err(|e| Error::internal("stored lines", e))?;
         let new_id = InvoiceId::new();
         let tx = self.write_tx().await?;
         let taken =

@@ -177,11 +177,11 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let currency = Currency::parse("currency", &r.currency)
-                .map_err(|_| Error::Internal(format!("stored currency {:?}", r.currency)))?;
+                .map_err(|e| Error::internal(format!("stored currency {:?}", r.currency), e))?;
             let my_lines = lines.remove(&r.id).unwrap_or_default();
             let inputs: Vec<LineInput> = my_lines.iter().map(line_input).collect();
             let totals = money::compute(currency, &inputs)
-                .map_err(|e| Error::Internal(format!("stored lines of invoice {}: {e}", r.id)))?;
+                .map_err(|e| Error::internal(format!("stored lines of invoice {}", r.id), e))?;
             let pays = payments.remove(&r.id).unwrap_or_default();
             let mut paid = Decimal::ZERO;
             let mut payment_views = Vec::with_capacity(pays.len());

@@ -54,7 +54,7 @@ impl Store {
             .one(&tx)
             .await
             .map_err(db_err)?
-            .ok_or_else(|| Error::Internal("invoice settings row missing".into()))?;
+            .ok_or_else(|| Error::internal_msg("invoice settings row missing"))?;
         let mut am: invoice_settings::ActiveModel = row.clone().into();
         let mut prefix = row.prefix;
         let mut padding = row.padding;
@@ -98,7 +98,7 @@ async fn settings<C: ConnectionTrait>(c: &C) -> Result<InvoiceSettings> {
         .one(c)
         .await
         .map_err(db_err)?
-        .ok_or_else(|| Error::Internal("invoice settings row missing".into()))?;
+        .ok_or_else(|| Error::internal_msg("invoice settings row missing"))?;
     Ok(InvoiceSettings {
         prefix: row.prefix,
         padding: u32::try_from(row.padding).unwrap_or(0),
@@ -117,13 +117,13 @@ pub(super) async fn next_number<C: ConnectionTrait>(tx: &C) -> Result<(i64, Stri
         .await
         .map_err(db_err)?;
     if done.rows_affected != 1 {
-        return Err(Error::Internal("invoice settings row missing".into()));
+        return Err(Error::internal_msg("invoice settings row missing"));
     }
     let row = invoice_settings::Entity::find_by_id(SETTINGS_ROW)
         .one(tx)
         .await
         .map_err(db_err)?
-        .ok_or_else(|| Error::Internal("invoice settings row missing".into()))?;
+        .ok_or_else(|| Error::internal_msg("invoice settings row missing"))?;
     let seq = row.next_seq - 1;
     Ok((seq, number(&row.prefix, row.padding, seq), row.payment_instructions))
 }

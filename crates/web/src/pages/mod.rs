@@ -120,7 +120,7 @@ pub(crate) fn require_side(auth: &Authed, staff: bool) -> AppResult<()> {
 
 /// Renders a template into an HTML response.
 pub fn render<T: Template>(t: &T) -> AppResult<Html<String>> {
-    t.render().map(Html).map_err(|e| AppError(atrium_core::Error::Internal(format!("template: {e}"))))
+    t.render().map(Html).map_err(|e| AppError(atrium_core::Error::internal("template", e)))
 }
 
 /// A redirect after a successful form post (303 See Other). `to` is a path the server built or
