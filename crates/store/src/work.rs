@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use atrium_core::ids::{ClientId, MilestoneId, ProjectId, TaskId, UserId};
 use atrium_core::live::LiveEvent;
 use atrium_core::model::{
-    Client, ClientStatus, Milestone, NotificationKind, Priority, Project, ProjectStatus, Role, Task, TaskStatus,
-    progress,
+    Client, ClientStatus, Milestone, NotificationKind, Priority, Project, ProjectStatus, Task, TaskStatus, progress,
 };
 use atrium_core::policy::{Actor, ClientFilter, Scope, TaskChange, check_assignee};
 use atrium_core::{Error, Result};
@@ -687,11 +686,6 @@ impl Store {
             .count(&self.db)
             .await
             .map_err(db_err)
-    }
-
-    /// Whether a user (by role) could be assigned work of this client: staff or that client's users.
-    pub fn assignable(role: Role, user_client: Option<ClientId>, project_client: ClientId) -> bool {
-        check_assignee(project_client, role, user_client).is_ok()
     }
 }
 
