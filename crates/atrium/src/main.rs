@@ -127,11 +127,11 @@ async fn backup(b: BackupArgs) -> Result<()> {
     Ok(())
 }
 
-/// An error for the operator at the terminal: the detail of an internal error is shown (the
-/// web layer only logs it).
+/// An error for the operator at the terminal: the detail of an internal error is shown, with
+/// the errors that caused it (the web layer only logs it).
 fn cli_error(e: atrium_core::Error) -> anyhow::Error {
     match e {
-        atrium_core::Error::Internal(detail) => anyhow::anyhow!(detail),
+        atrium_core::Error::Internal(detail) => anyhow::Error::new(detail),
         e => anyhow::anyhow!("{e}"),
     }
 }

@@ -1,5 +1,8 @@
 //! The one error type of Atrium. The web layer maps it to HTTP exactly once.
 
+use std::borrow::Cow;
+use std::fmt;
+
 /// Everything that can go wrong, from a caller's point of view.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -19,7 +22,7 @@ pub enum Error {
     #[error("{field}: {message}")]
     Invalid {
         /// The field at fault (JSON name or path).
-        field: std::borrow::Cow<'static, str>,
+        field: Cow<'static, str>,
         /// What is wrong with it.
         message: String,
     },
@@ -48,14 +51,68 @@ pub enum Error {
     /// The upload would take the client past its storage quota.
     #[error("this client's storage quota is used up: delete files or ask the agency for more space")]
     QuotaExceeded,
-    /// Something broke on our side; the detail is logged, never shown.
+    /// Something broke on our side; the detail (with the error that caused it) is logged,
+    /// never shown.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] InternalError),
+}
+
+/// The detail of an [`Error::Internal`]: what was being done, and the error that broke it (if
+/// any), kept as the [`std::error::Error::source`] so whoever logs it can show the whole chain.
+#[derive(Debug)]
+pub struct InternalError {
+    context: Cow<'static, str>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl InternalError {
+    /// What was being done (without the source errors).
+    pub fn context(&self) -> &str {
+        &self.context
+    }
+
+    /// The context and every source error below it, joined by `: ` (for logs and operators).
+    pub fn chain(&self) -> String {
+        let mut out = self.context.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(e) = next {
+            out.push_str(": ");
+            out.push_str(&e.to_string());
+            next = e.source();
+        }
+        out
+    }
+}
+
+impl fmt::Display for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.context)
+    }
+}
+
+impl std::error::Error for InternalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl Error {
+    /// An [`Error::Internal`]: `context` says what was being done, `source` is the error that
+    /// broke it (kept, not flattened into text).
+    pub fn internal(
+        context: impl Into<Cow<'static, str>>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Internal(InternalError { context: context.into(), source: Some(source.into()) })
+    }
+
+    /// An [`Error::Internal`] with no underlying error (an invariant that does not hold).
+    pub fn internal_msg(context: impl Into<Cow<'static, str>>) -> Self {
+        Error::Internal(InternalError { context: context.into(), source: None })
+    }
+
     /// Shorthand for an [`Error::Invalid`].
-    pub fn invalid(field: impl Into<std::borrow::Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Error::Invalid { field: field.into(), message: message.into() }
     }
 
@@ -81,3 +138,36 @@ impl Error {
 
 /// Result with Atrium's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("disk full")]
+    struct Disk;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("write failed")]
+    struct Write(#[source] Disk);
+
+    #[test]
+    fn an_internal_error_keeps_its_sources_and_shows_none_of_them() {
+        let e = Error::internal("saving the upload", Write(Disk));
+        assert_eq!(e.to_string(), "internal error");
+        assert_eq!(e.code(), "internal");
+        let Error::Internal(detail) = &e else { panic!("{e:?}") };
+        assert_eq!(detail.context(), "saving the upload");
+        assert_eq!(detail.chain(), "saving the upload: write failed: disk full");
+        let source = std::error::Error::source(&e).expect("the detail is the source");
+        assert_eq!(source.to_string(), "saving the upload");
+        assert_eq!(source.source().map(|s| s.to_string()).as_deref(), Some("write failed"));
+    }
+
+    #[test]
+    fn an_internal_message_has_no_source() {
+        let Error::Internal(detail) = Error::internal_msg(format!("row {} missing", 7)) else { panic!() };
+        assert_eq!(detail.chain(), "row 7 missing");
+        assert!(std::error::Error::source(&detail).is_none());
+    }
+}

@@ -196,6 +196,20 @@ impl NotificationKind {
 }
 
 string_enum!(
+    /// What a notification is about (its `subject_id` is that thing's id).
+    NotificationSubject {
+        /// A task: assignments, replies, mentions in comments, status changes.
+        Task = "task",
+        /// A project's conversation: messages and mentions in them.
+        Project = "project",
+        /// An approval request.
+        Approval = "approval",
+        /// An issued invoice.
+        Invoice = "invoice",
+    }
+);
+
+string_enum!(
     /// How a user wants to hear about one kind of notification.
     Delivery {
         /// In the notification center only.
@@ -469,8 +483,7 @@ pub struct Notification {
     #[schema(value_type = String)]
     pub id: NotificationId,
     pub kind: NotificationKind,
-    /// `task` or `project`.
-    pub subject_type: String,
+    pub subject_type: NotificationSubject,
     pub subject_id: String,
     /// One line, written for the recipient.
     pub text: String,

@@ -298,7 +298,7 @@ fn retarget(e: Error, field: String) -> Error {
 
 /// Parses a stored decimal string (written by this module); anything else is an internal error.
 pub fn stored(text: &str) -> Result<Decimal> {
-    Decimal::from_str(text).map_err(|_| Error::Internal(format!("stored amount {text:?} does not parse")))
+    Decimal::from_str(text).map_err(|e| Error::internal(format!("stored amount {text:?} does not parse"), e))
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub fn hash(password: &str) -> Result<String> {
     hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
+        .map_err(|e| Error::internal("password hashing failed", e))
 }
 
 /// Verifies a password against a stored hash; `None` (no password set) never verifies.

@@ -9,7 +9,7 @@
 
 use crate::ids::{ClientId, UserId};
 use crate::live::{Audience, LiveEvent};
-use crate::model::{Channel, Role, Visibility};
+use crate::model::{Channel, Role, User, Visibility};
 use crate::{Error, Result};
 
 /// The two sides of Atrium: the staff area (every client) and the client portal (one client).
@@ -59,7 +59,7 @@ impl Actor {
     /// or a staff role with one).
     pub fn new(user_id: UserId, name: String, email: String, role: Role, client_id: Option<ClientId>) -> Result<Self> {
         if role.is_staff() != client_id.is_none() {
-            return Err(Error::Internal(format!("user {user_id} has role {role} with client {client_id:?}")));
+            return Err(Error::internal_msg(format!("user {user_id} has role {role} with client {client_id:?}")));
         }
         Ok(Actor { user_id, name, email, role, client_id, viewed_by: None })
     }
@@ -175,9 +175,15 @@ impl Actor {
         self.staff_or(Error::Forbidden("only staff can change this"))
     }
 
-    /// Start "View as client" (staff only; audited by the caller).
-    pub fn may_view_as_client(&self) -> Result<()> {
-        self.staff_or(Error::NotFound)
+    /// Start "View as client" as `target`: staff acting as themselves, as an active user of
+    /// `client` itself (never a staff member, never someone of another client). The store asks
+    /// this and audits the start in the same transaction.
+    pub fn may_view_as(&self, client: ClientId, target: &User) -> Result<()> {
+        self.staff_or(Error::NotFound)?;
+        if target.role.is_staff() || target.client_id != Some(client) || !target.active {
+            return Err(Error::invalid("user_id", "no such active user of this client"));
+        }
+        Ok(())
     }
 
     /// Change a task. Staff may change anything; a client user (not a viewer) may only set the
@@ -556,6 +562,31 @@ mod tests {
         assert!(actor(Role::ClientFinance, Some(c)).portal_is_billing_only());
         assert!(!actor(Role::ClientAdmin, Some(c)).portal_is_billing_only());
         assert!(!actor(Role::ClientViewer, Some(c)).portal_is_billing_only());
+    }
+
+    #[test]
+    fn view_as_needs_staff_and_an_active_user_of_that_client() {
+        let (c, other) = (ClientId::new(), ClientId::new());
+        let user = |role: Role, client: Option<ClientId>, active: bool| User {
+            id: UserId::new(),
+            email: "u@x.io".into(),
+            name: "U".into(),
+            role,
+            client_id: client,
+            active,
+        };
+        let staff = actor(Role::Staff, None);
+        assert!(staff.may_view_as(c, &user(Role::ClientViewer, Some(c), true)).is_ok());
+        assert!(matches!(
+            staff.may_view_as(c, &user(Role::ClientAdmin, Some(other), true)),
+            Err(Error::Invalid { .. })
+        ));
+        assert!(matches!(staff.may_view_as(c, &user(Role::ClientAdmin, Some(c), false)), Err(Error::Invalid { .. })));
+        assert!(matches!(staff.may_view_as(c, &user(Role::Admin, None, true)), Err(Error::Invalid { .. })));
+        let client = actor(Role::ClientAdmin, Some(c));
+        assert!(matches!(client.may_view_as(c, &user(Role::ClientViewer, Some(c), true)), Err(Error::NotFound)));
+        let viewing = actor(Role::ClientAdmin, Some(c)).viewed_by(staff.user_id());
+        assert!(viewing.may_view_as(c, &user(Role::ClientViewer, Some(c), true)).is_err());
     }
 
     #[test]

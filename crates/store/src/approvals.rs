@@ -23,7 +23,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{approval, approval_approver, approval_event, file, file_version, task};
@@ -40,16 +40,6 @@ pub struct NewApproval {
     pub subject_id: String,
     pub approver_ids: Vec<UserId>,
     pub due_date: Option<NaiveDate>,
-}
-
-fn entry<'a>(
-    action: &'static str,
-    id: ApprovalId,
-    client: ClientId,
-    detail: serde_json::Value,
-    ip: Option<&'a str>,
-) -> Entry<'a> {
-    Entry { action, subject_type: "approval", subject_id: Some(id.to_string()), client_id: Some(client), detail, ip }
 }
 
 fn version_u32(v: Option<i32>) -> Option<u32> {
@@ -87,7 +77,7 @@ impl Store {
                     project: f.project_id,
                     file: Some(f.id.0),
                     task: None,
-                    version: Some(i32::try_from(f.version).map_err(|_| Error::Internal("version".into()))?),
+                    version: Some(i32::try_from(f.version).map_err(|_| Error::internal_msg("version"))?),
                     name: f.name,
                 })
             }
@@ -168,7 +158,12 @@ impl Store {
             "subject_type": n.subject_type, "subject_id": n.subject_id, "version": subject.version,
             "approver_ids": approvers,
         });
-        audit::write(&tx, Some(actor), entry("approval.request", id, subject.client, detail, ip)).await?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::approval(AuditAction::ApprovalRequest, id, subject.client, ip).with_detail(detail),
+        )
+        .await?;
         let text = format!("{} asks you to approve {}", actor.name(), subject.name);
         let created = notify_approvers(&tx, actor, subject.client, id, &approvers, text).await?;
         tx.commit().await.map_err(db_err)?;
@@ -272,7 +267,12 @@ impl Store {
         }
         add_event(&tx, id, actor.user_id(), decision.as_str(), row.version, comment.clone()).await?;
         let detail = serde_json::json!({ "decision": decision, "version": row.version });
-        audit::write(&tx, Some(actor), entry("approval.decide", id, ClientId(row.client_id), detail, ip)).await?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::approval(AuditAction::ApprovalDecide, id, ClientId(row.client_id), ip).with_detail(detail),
+        )
+        .await?;
         let verb = match decision {
             Decision::Approved => "approved",
             Decision::ChangesRequested => "asked for changes to",
@@ -353,7 +353,7 @@ impl Store {
                     let Some(title) = tasks.get(&t) else { continue };
                     (ApprovalSubject::Task, t.to_string(), title.clone())
                 }
-                (None, None) => return Err(Error::Internal(format!("approval {} without subject", r.id))),
+                (None, None) => return Err(Error::internal_msg(format!("approval {} without subject", r.id))),
             };
             let sha256 = r.file_id.and_then(|f| r.version.and_then(|v| versions.get(&(f, v)).cloned()));
             let history = events
@@ -402,7 +402,7 @@ impl Store {
 
 /// SHA-256 of a file's version.
 async fn version_sha<C: ConnectionTrait>(c: &C, file: Uuid, version: Option<i32>) -> Result<String> {
-    let v = version.ok_or_else(|| Error::Internal("file approval without version".into()))?;
+    let v = version.ok_or_else(|| Error::internal_msg("file approval without version"))?;
     file_version::Entity::find()
         .filter(file_version::Column::FileId.eq(file))
         .filter(file_version::Column::Version.eq(v))
@@ -410,7 +410,7 @@ async fn version_sha<C: ConnectionTrait>(c: &C, file: Uuid, version: Option<i32>
         .await
         .map_err(db_err)?
         .map(|v| v.sha256)
-        .ok_or_else(|| Error::Internal(format!("file {file} without version {v}")))
+        .ok_or_else(|| Error::internal_msg(format!("file {file} without version {v}")))
 }
 
 async fn add_event<C: ConnectionTrait>(

@@ -1,8 +1,13 @@
 //! The append-only audit log (SEC-DATA-1): who, as whom, did what, when, from where.
 //! Only inserts and reads exist; nothing updates or deletes a row.
 
+use std::fmt::Display;
+
 use atrium_core::Result;
-use atrium_core::ids::ClientId;
+use atrium_core::ids::{
+    ApprovalId, ClientId, CommentId, ContactId, FileId, FolderId, InvitationId, InvoiceId, JobId, MessageId,
+    MilestoneId, ProjectId, SessionId, TaskId, UserId,
+};
 use atrium_core::policy::Actor;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
@@ -12,21 +17,245 @@ use crate::db::{Store, db_err};
 use crate::entity::audit;
 use crate::paging::{Page, PageRequest, page, page_rows};
 
-/// One thing that happened.
+macro_rules! audit_actions {
+    ($($(#[$doc:meta])* $variant:ident = $s:literal),* $(,)?) => {
+        /// What was done: the closed set of actions the log records. Each is stored (and shown by
+        /// the API) as its dotted name, e.g. `task.update`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum AuditAction { $($(#[$doc])* $variant),* }
+
+        impl AuditAction {
+            /// Every action, in declaration order.
+            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant),*];
+
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(AuditAction::$variant => $s),* }
+            }
+        }
+
+        impl std::str::FromStr for AuditAction {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok(AuditAction::$variant),)*
+                    _ => Err(format!("{s:?} is no audit action")),
+                }
+            }
+        }
+    };
+}
+
+audit_actions!(
+    /// Signed in with email and password.
+    SessionLoginPassword = "session.login_password",
+    /// Signed in with an emailed link.
+    SessionLoginMagicLink = "session.login_magic_link",
+    /// Signed in by resetting the password.
+    SessionLoginPasswordReset = "session.login_password_reset",
+    /// Signed in by accepting an invitation.
+    SessionLoginInvitation = "session.login_invitation",
+    /// Revoked a session (logout, or from the sessions list).
+    SessionRevoke = "session.revoke",
+    /// Changed one's password.
+    UserChangePassword = "user.change_password",
+    /// Deactivated a user.
+    UserDeactivate = "user.deactivate",
+    /// Reactivated a user.
+    UserReactivate = "user.reactivate",
+    /// Staff started viewing the portal as a client user.
+    ViewAsStart = "view_as.start",
+    /// Staff stopped viewing as a client user.
+    ViewAsStop = "view_as.stop",
+    /// Invited someone.
+    InvitationCreate = "invitation.create",
+    /// Accepted an invitation.
+    InvitationAccept = "invitation.accept",
+    /// Created a client.
+    ClientCreate = "client.create",
+    /// Renamed or (un)archived a client.
+    ClientUpdate = "client.update",
+    /// Signed out every user of a client.
+    ClientRevokeAccess = "client.revoke_access",
+    /// Soft-deleted a client.
+    ClientDelete = "client.delete",
+    /// Restored a deleted client.
+    ClientRestore = "client.restore",
+    /// Removed a deleted client for good.
+    ClientPurge = "client.purge",
+    /// Added a contact.
+    ContactCreate = "contact.create",
+    /// Removed a contact.
+    ContactDelete = "contact.delete",
+    /// Created a project.
+    ProjectCreate = "project.create",
+    /// Updated a project.
+    ProjectUpdate = "project.update",
+    /// Created a milestone.
+    MilestoneCreate = "milestone.create",
+    /// Marked a milestone done or not.
+    MilestoneUpdate = "milestone.update",
+    /// Created a task.
+    TaskCreate = "task.create",
+    /// Updated a task.
+    TaskUpdate = "task.update",
+    /// Commented on a task.
+    CommentCreate = "comment.create",
+    /// Wrote a message.
+    MessageCreate = "message.create",
+    /// Edited a message.
+    MessageEdit = "message.edit",
+    /// Deleted a message.
+    MessageDelete = "message.delete",
+    /// Created a folder.
+    FolderCreate = "folder.create",
+    /// Uploaded a new file.
+    FileUpload = "file.upload",
+    /// Uploaded a new version of a file.
+    FileVersion = "file.version",
+    /// Renamed or moved a file.
+    FileUpdate = "file.update",
+    /// Deleted a file.
+    FileDelete = "file.delete",
+    /// Restored a deleted file.
+    FileRestore = "file.restore",
+    /// Asked for an approval.
+    ApprovalRequest = "approval.request",
+    /// Decided on an approval.
+    ApprovalDecide = "approval.decide",
+    /// Created an invoice (also a re-issued copy).
+    InvoiceCreate = "invoice.create",
+    /// Changed a draft invoice.
+    InvoiceUpdate = "invoice.update",
+    /// Sent an invoice to the client.
+    InvoiceSend = "invoice.send",
+    /// Voided an invoice.
+    InvoiceVoid = "invoice.void",
+    /// Re-issued a void invoice.
+    InvoiceReissue = "invoice.reissue",
+    /// Recorded a payment on an invoice.
+    PaymentRecord = "payment.record",
+    /// Changed the invoice settings.
+    InvoiceSettingsUpdate = "invoice_settings.update",
+    /// Retried a failed background job.
+    JobRetry = "job.retry",
+    /// Loaded the demo data.
+    DemoLoad = "demo.load",
+);
+
+impl Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One thing that happened, made by the constructor of its subject's kind.
 #[derive(Clone, Debug)]
 pub struct Entry<'a> {
-    /// What was done, e.g. `task.update`.
-    pub action: &'static str,
+    /// What was done.
+    action: AuditAction,
     /// The kind of thing it was done to.
-    pub subject_type: &'static str,
+    subject_type: &'static str,
     /// Its id.
-    pub subject_id: Option<String>,
+    subject_id: Option<String>,
     /// The client it belongs to, if any.
-    pub client_id: Option<ClientId>,
+    client_id: Option<ClientId>,
     /// Free-form detail (JSON); never secrets.
-    pub detail: serde_json::Value,
+    detail: serde_json::Value,
     /// The caller's address.
-    pub ip: Option<&'a str>,
+    ip: Option<&'a str>,
+}
+
+/// The constructors of entries about a client's work: `name(IdType) = "subject_type";`.
+macro_rules! client_work_constructors {
+    ($lt:lifetime; $($(#[$doc:meta])* $name:ident($id:ty) = $subject:literal;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(action: AuditAction, id: $id, client: ClientId, ip: Option<&$lt str>) -> Self {
+            Self::of(action, $subject, Some(&id), Some(client), ip)
+        }
+    )*};
+}
+
+impl<'a> Entry<'a> {
+    fn of(
+        action: AuditAction,
+        subject_type: &'static str,
+        id: Option<&dyn Display>,
+        client_id: Option<ClientId>,
+        ip: Option<&'a str>,
+    ) -> Self {
+        let subject_id = id.map(ToString::to_string);
+        Entry { action, subject_type, subject_id, client_id, detail: serde_json::json!({}), ip }
+    }
+
+    /// Something done to a client.
+    pub fn client(action: AuditAction, id: ClientId, ip: Option<&'a str>) -> Self {
+        Self::of(action, "client", Some(&id), Some(id), ip)
+    }
+
+    /// A client removed for good (the entry no longer belongs to it).
+    pub fn client_purged(id: ClientId) -> Self {
+        Self::of(AuditAction::ClientPurge, "client", Some(&id), None, None)
+    }
+
+    client_work_constructors!('a;
+        /// Something done to a client's contact.
+        contact(ContactId) = "contact";
+        /// Something done to a project.
+        project(ProjectId) = "project";
+        /// Something done to a milestone.
+        milestone(MilestoneId) = "milestone";
+        /// Something done to a task.
+        task(TaskId) = "task";
+        /// Something done to a task's comment.
+        comment(CommentId) = "comment";
+        /// Something done to a message.
+        message(MessageId) = "message";
+        /// Something done to a folder.
+        folder(FolderId) = "folder";
+        /// Something done to a file.
+        file(FileId) = "file";
+        /// Something done to an approval request.
+        approval(ApprovalId) = "approval";
+        /// Something done to an invoice (or a payment on it).
+        invoice(InvoiceId) = "invoice";
+    );
+
+    /// A change of the installation's invoice settings.
+    pub fn invoice_settings(action: AuditAction, ip: Option<&'a str>) -> Self {
+        Self::of(action, "invoice_settings", None, None, ip)
+    }
+
+    /// Something done by or to a user (of `client`, for client users).
+    pub fn user(action: AuditAction, id: UserId, client: Option<ClientId>, ip: Option<&'a str>) -> Self {
+        Self::of(action, "user", Some(&id), client, ip)
+    }
+
+    /// Something done to an invitation (to `client`, for client users).
+    pub fn invitation(action: AuditAction, id: InvitationId, client: Option<ClientId>, ip: Option<&'a str>) -> Self {
+        Self::of(action, "invitation", Some(&id), client, ip)
+    }
+
+    /// Something done to a session.
+    pub fn session(action: AuditAction, id: SessionId, ip: Option<&'a str>) -> Self {
+        Self::of(action, "session", Some(&id), None, ip)
+    }
+
+    /// Something done to a background job.
+    pub fn job(action: AuditAction, id: JobId, ip: Option<&'a str>) -> Self {
+        Self::of(action, "job", Some(&id), None, ip)
+    }
+
+    /// Something done to the whole installation, by nobody in particular.
+    pub fn installation(action: AuditAction) -> Self {
+        Self::of(action, "installation", None, None, None)
+    }
+
+    /// The entry with `detail` (JSON; never secrets).
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
 }
 
 /// A stored audit row.
@@ -69,7 +298,7 @@ pub(crate) async fn write<C: ConnectionTrait>(c: &C, actor: Option<&Actor>, e: E
         at: Set(Utc::now()),
         actor_id: Set(actor.map(|a| a.viewing_staff().unwrap_or(a.user_id()).0)),
         via_user_id: Set(actor.and_then(|a| a.viewing_staff().map(|_| a.user_id().0))),
-        action: Set(e.action.to_string()),
+        action: Set(e.action.as_str().to_string()),
         subject_type: Set(e.subject_type.to_string()),
         subject_id: Set(e.subject_id),
         client_id: Set(e.client_id.map(|c| c.0)),
@@ -105,5 +334,37 @@ impl Store {
         }
         let rows = page_rows(&self.db, q, req, audit::Column::Id, audit::Column::Id).await?;
         Ok(page(rows.into_iter().map(Record::from).collect(), req, |r| r.id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_action_has_its_own_dotted_name_that_round_trips() {
+        let names: HashSet<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(names.len(), AuditAction::ALL.len(), "two actions share a stored name");
+        for a in AuditAction::ALL {
+            let (subject, verb) = a.as_str().split_once('.').unwrap_or_default();
+            assert!(!subject.is_empty() && !verb.is_empty() && !verb.contains('.'), "{a:?} is not `subject.verb`");
+            assert!(a.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'), "{a:?}");
+            assert_eq!(a.to_string(), a.as_str());
+            assert_eq!(a.as_str().parse::<AuditAction>(), Ok(*a), "{a:?} does not round-trip");
+        }
+    }
+
+    #[test]
+    fn stored_names_are_the_ones_in_the_log() {
+        // Stored rows and the API's audit output use these names: they never change.
+        assert_eq!(AuditAction::SessionLoginPassword.as_str(), "session.login_password");
+        assert_eq!(AuditAction::TaskUpdate.as_str(), "task.update");
+        assert_eq!(AuditAction::PaymentRecord.as_str(), "payment.record");
+        assert_eq!(AuditAction::InvoiceSettingsUpdate.as_str(), "invoice_settings.update");
+        assert_eq!(AuditAction::ViewAsStop.as_str(), "view_as.stop");
+        assert_eq!(AuditAction::ALL.len(), 47);
+        assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

@@ -13,7 +13,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, invitation, login_token, membership, session, user};
@@ -217,15 +217,7 @@ impl Store {
             .map_err(db_err)?;
         let revoked = r.rows_affected == 1;
         if revoked {
-            let e = Entry {
-                action: "session.revoke",
-                subject_type: "session",
-                subject_id: Some(id.to_string()),
-                client_id: None,
-                detail: serde_json::json!({}),
-                ip,
-            };
-            audit::write(&tx, Some(actor), e).await?;
+            audit::write(&tx, Some(actor), Entry::session(AuditAction::SessionRevoke, id, ip)).await?;
             let rec = revocations::record(&tx, Revocation::Session(id)).await?;
             tx.commit().await.map_err(db_err)?;
             self.announce_revocation(rec);
@@ -258,17 +250,6 @@ impl Store {
             .collect())
     }
 
-    /// Starts or stops "View as client" on a session.
-    pub async fn set_view_as(&self, session: SessionId, viewed: Option<UserId>) -> Result<()> {
-        session::Entity::update_many()
-            .col_expr(session::Column::ViewAsUserId, Expr::value(viewed.map(|u| u.0)))
-            .filter(session::Column::Id.eq(session.0))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
     /// Revokes every session and outstanding one-time token of a user.
     pub async fn revoke_user_access(&self, user: UserId) -> Result<()> {
         let tx = self.write_tx().await?;
@@ -286,14 +267,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            Entry {
-                action: "client.revoke_access",
-                subject_type: "client",
-                subject_id: Some(client.to_string()),
-                client_id: Some(client),
-                detail: serde_json::json!({ "users": members }),
-                ip,
-            },
+            Entry::client(AuditAction::ClientRevokeAccess, client, ip)
+                .with_detail(serde_json::json!({ "users": members })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -428,14 +403,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            Entry {
-                action: "invitation.create",
-                subject_type: "invitation",
-                subject_id: Some(row.id.to_string()),
-                client_id: client,
-                detail: serde_json::json!({ "email": row.email, "role": row.role }),
-                ip,
-            },
+            Entry::invitation(AuditAction::InvitationCreate, InvitationId(row.id), client, ip)
+                .with_detail(serde_json::json!({ "email": row.email, "role": row.role })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -503,14 +472,7 @@ impl Store {
         audit::write(
             &tx,
             actor.as_ref(),
-            Entry {
-                action: "invitation.accept",
-                subject_type: "invitation",
-                subject_id: Some(row.id.to_string()),
-                client_id: row.client_id.map(Into::into),
-                detail: serde_json::json!({}),
-                ip,
-            },
+            Entry::invitation(AuditAction::InvitationAccept, InvitationId(row.id), row.client_id.map(Into::into), ip),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;

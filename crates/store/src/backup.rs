@@ -98,7 +98,7 @@ pub async fn backup(store: &Store, blobs: &Blobs, dir: &Path) -> Result<BackupRe
     // Uploads leave an empty `tmp/`; a backup has none.
     let _ = std::fs::remove_dir(files.join("tmp"));
     if !missing.is_empty() || !corrupt.is_empty() {
-        return Err(Error::Internal(format!(
+        return Err(Error::internal_msg(format!(
             "backup incomplete: {copied} file contents copied, {} missing from {}{}, {} not matching their SHA-256{}",
             missing.len(),
             blobs.location(),
@@ -125,10 +125,10 @@ fn prepare_dir(dir: &Path) -> Result<()> {
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))
+            std::fs::create_dir_all(dir).map_err(|e| Error::internal(format!("cannot create {}", dir.display()), e))
         }
         Err(_) if dir.exists() => Err(Error::invalid("to", format!("{} exists and is not a directory", dir.display()))),
-        Err(e) => Err(Error::Internal(format!("cannot read {}: {e}", dir.display()))),
+        Err(e) => Err(Error::internal(format!("cannot read {}", dir.display()), e)),
     }
 }
 
@@ -136,8 +136,7 @@ fn prepare_dir(dir: &Path) -> Result<()> {
 async fn snapshot_blobs(database: &Path) -> Result<Vec<String>> {
     let mut opts = ConnectOptions::new(format!("sqlite://{}?mode=ro", database.display()));
     opts.sqlx_logging(false).max_connections(1);
-    let db =
-        Database::connect(opts).await.map_err(|e| Error::Internal(format!("cannot open the database copy: {e}")))?;
+    let db = Database::connect(opts).await.map_err(|e| Error::internal("cannot open the database copy", e))?;
     let hashes = referenced_blobs(&db).await;
     let _ = db.close().await;
     hashes
@@ -294,7 +293,8 @@ mod tests {
 
         let to = f.root.join("backup");
         let err = backup(&f.store, &f.blobs, &to).await.unwrap_err();
-        let Error::Internal(message) = &err else { panic!("{err:?}") };
+        let Error::Internal(detail) = &err else { panic!("{err:?}") };
+        let message = detail.chain();
         assert!(message.contains("1 file contents copied"), "{message}");
         let from = f.blobs.location();
         assert!(message.contains(&format!("1 missing from {from} (first: {lost})")), "{message}");

@@ -99,7 +99,7 @@ impl Blobs {
     /// progress to its `tmp/`. Writes are fsynced.
     pub fn local(dir: &std::path::Path) -> Result<Blobs> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Internal(format!("cannot create the blob directory {}: {e}", dir.display())))?;
+            .map_err(|e| Error::internal(format!("cannot create the blob directory {}", dir.display()), e))?;
         let fs = LocalFileSystem::new_with_prefix(dir).map_err(storage)?.with_fsync(true);
         let local_tmp = fs.path_to_filesystem(&Path::from(TMP)).map_err(storage)?;
         let location = dir.display().to_string();
@@ -281,7 +281,7 @@ impl Blobs {
         if let Some(dir) = self.local_tmp.clone() {
             let staged = tokio::task::spawn_blocking(move || sweep_local_staging(&dir, age))
                 .await
-                .map_err(|e| Error::Internal(format!("blob sweep: {e}")))??;
+                .map_err(|e| Error::internal("blob sweep", e))??;
             removed += staged;
         }
         Ok(removed)
@@ -360,7 +360,7 @@ fn sweep_local_staging(dir: &std::path::Path, age: Duration) -> Result<usize> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(Error::Internal(format!("blob sweep: {e}"))),
+        Err(e) => return Err(Error::internal("blob sweep", e)),
     };
     let cutoff = SystemTime::now().checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH);
     let mut removed = 0;
@@ -451,7 +451,7 @@ fn preview_path(sha256: &str, size: u32) -> Result<Path> {
 }
 
 fn storage(e: object_store::Error) -> Error {
-    Error::Internal(format!("blob storage: {e}"))
+    Error::internal("blob storage", e)
 }
 
 fn not_found(e: object_store::Error) -> Error {

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Set};
 use uuid::Uuid;
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::db::{Store, db_err};
 use crate::entity::{client, comment, membership, milestone, project, task, user};
 
@@ -226,19 +226,7 @@ impl Store {
         });
         insert_batched(&tx, comments.collect()).await?;
 
-        audit::write(
-            &tx,
-            None,
-            Entry {
-                action: "demo.load",
-                subject_type: "installation",
-                subject_id: None,
-                client_id: None,
-                detail: counts,
-                ip: None,
-            },
-        )
-        .await?;
+        audit::write(&tx, None, Entry::installation(AuditAction::DemoLoad).with_detail(counts)).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(())
     }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv;
 use crate::db::{Store, db_err};
 use crate::entity::{client, file, file_version, membership, project, user};
@@ -23,17 +23,6 @@ pub struct Purged {
     pub users: u64,
     /// Blobs (sha256) no file points at any more: the caller deletes them from storage.
     pub unreferenced_blobs: Vec<String>,
-}
-
-fn entry<'a>(action: &'static str, id: ClientId, ip: Option<&'a str>) -> Entry<'a> {
-    Entry {
-        action,
-        subject_type: "client",
-        subject_id: Some(id.to_string()),
-        client_id: Some(id),
-        detail: serde_json::json!({}),
-        ip,
-    }
 }
 
 impl Store {
@@ -52,7 +41,7 @@ impl Store {
             .await
             .map_err(db_err)?;
         let (_, revoked) = crate::auth::revoke_client_access_in(&tx, id).await?;
-        audit::write(&tx, Some(actor), entry("client.delete", id, ip)).await?;
+        audit::write(&tx, Some(actor), Entry::client(AuditAction::ClientDelete, id, ip)).await?;
         tx.commit().await.map_err(db_err)?;
         self.announce_revocation(revoked);
         Ok(())
@@ -90,7 +79,7 @@ impl Store {
         if r.rows_affected != 1 {
             return Err(Error::NotFound);
         }
-        audit::write(&tx, Some(actor), entry("client.restore", id, ip)).await?;
+        audit::write(&tx, Some(actor), Entry::client(AuditAction::ClientRestore, id, ip)).await?;
         tx.commit().await.map_err(db_err)?;
         self.client(&actor.client_scope(), id).await
     }
@@ -124,9 +113,7 @@ impl Store {
             .await
             .map_err(db_err)?
             .rows_affected;
-        let mut e = entry("client.purge", id, None);
-        e.client_id = None;
-        e.detail = serde_json::json!({ "name": row.name, "users": users });
+        let e = Entry::client_purged(id).with_detail(serde_json::json!({ "name": row.name, "users": users }));
         audit::write(&tx, None, e).await?;
         let mut unreferenced_blobs = Vec::new();
         for h in hashes {

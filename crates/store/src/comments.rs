@@ -13,13 +13,12 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
-use crate::audit;
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv;
 use crate::db::{Store, db_err};
 use crate::entity::{comment, task};
 use crate::notifications::{Notice, Person, Target, excerpt, notify, people_seeing, resolve_mentions};
 use crate::scoping::scoped_task_condition;
-use crate::work::entry;
 
 impl Store {
     /// Comments on a visible task, oldest first; notes only when the scope includes them.
@@ -64,14 +63,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry(
-                "comment.create",
-                "comment",
-                c.id,
-                t.client_id,
-                serde_json::json!({ "task_id": task, "visibility": visibility }),
-                ip,
-            ),
+            Entry::comment(AuditAction::CommentCreate, c.id, t.client_id, ip)
+                .with_detail(serde_json::json!({ "task_id": task, "visibility": visibility })),
         )
         .await?;
         let target = Target::Task(task);

@@ -8,7 +8,7 @@ use atrium_core::{Error, Result};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::db::{Store, db_err};
 use crate::entity::{client, contact};
 
@@ -72,14 +72,7 @@ impl Store {
         .map_err(db_err)?;
         let c = to_contact(row);
         let detail = serde_json::json!({ "name": c.name });
-        let e = Entry {
-            action: "contact.create",
-            subject_type: "contact",
-            subject_id: Some(c.id.to_string()),
-            client_id: Some(client_id),
-            detail,
-            ip,
-        };
+        let e = Entry::contact(AuditAction::ContactCreate, c.id, client_id, ip).with_detail(detail);
         audit::write(&tx, Some(actor), e).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(c)
@@ -99,14 +92,8 @@ impl Store {
             return Err(Error::NotFound);
         }
         contact::Entity::delete_by_id(id.0).exec(&tx).await.map_err(db_err)?;
-        let e = Entry {
-            action: "contact.delete",
-            subject_type: "contact",
-            subject_id: Some(id.to_string()),
-            client_id: Some(row.client_id.into()),
-            detail: serde_json::json!({ "name": row.name }),
-            ip,
-        };
+        let e = Entry::contact(AuditAction::ContactDelete, id, row.client_id.into(), ip)
+            .with_detail(serde_json::json!({ "name": row.name }));
         audit::write(&tx, Some(actor), e).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(row.client_id.into())

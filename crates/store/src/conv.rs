@@ -8,7 +8,7 @@ use atrium_core::{Error, Result, markdown};
 use crate::entity::{client, comment, milestone, project, task};
 
 pub(crate) fn parse<T: FromStr<Err = String>>(what: &str, s: &str) -> Result<T> {
-    s.parse().map_err(|e| Error::Internal(format!("stored {what} {s:?}: {e}")))
+    s.parse().map_err(|e| Error::internal(format!("stored {what} {s:?}"), e))
 }
 
 pub(crate) fn client(m: client::Model) -> Result<Client> {
@@ -77,7 +77,7 @@ where
     }
     tokio::task::spawn_blocking(move || rows.into_iter().map(f).collect())
         .await
-        .map_err(|e| Error::Internal(format!("rendering markdown: {e}")))?
+        .map_err(|e| Error::internal("rendering markdown", e))?
 }
 
 pub(crate) fn comment(m: comment::Model) -> Result<Comment> {

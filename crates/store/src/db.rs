@@ -55,15 +55,14 @@ pub async fn connect_with(url: &str, pool: Option<u32>) -> Result<Store> {
             ));
         }
     }
-    let db =
-        Database::connect(opts).await.map_err(|e| Error::Internal(format!("cannot connect to the database: {e}")))?;
+    let db = Database::connect(opts).await.map_err(|e| Error::internal("cannot connect to the database", e))?;
     Ok(Store { db, events: Default::default(), revocations: Default::default() })
 }
 
 impl Store {
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<()> {
-        Migrator::up(&self.db, None).await.map_err(|e| Error::Internal(format!("migration failed: {e}")))
+        Migrator::up(&self.db, None).await.map_err(|e| Error::internal("migration failed", e))
     }
 
     /// Whether the database answers (readiness).
@@ -116,7 +115,7 @@ pub(crate) fn db_err(e: sea_orm::DbErr) -> Error {
     if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
         return Error::Conflict("already exists".into());
     }
-    Error::Internal(format!("database: {e}"))
+    Error::internal("database", e)
 }
 
 impl Store {
@@ -134,7 +133,7 @@ impl Store {
         self.db
             .execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [target.into()]))
             .await
-            .map_err(|e| Error::Internal(format!("backup failed: {e}")))?;
+            .map_err(|e| Error::internal("backup failed", e))?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::db::{Store, db_err};
 use crate::entity::{file, file_version, folder, project};
 
@@ -66,17 +66,6 @@ pub struct UploadedBlob {
     pub sha256: String,
     pub size: u64,
     pub content_type: String,
-}
-
-fn entry<'a>(action: &'static str, id: impl ToString, client: ClientId, ip: Option<&'a str>) -> Entry<'a> {
-    Entry {
-        action,
-        subject_type: "file",
-        subject_id: Some(id.to_string()),
-        client_id: Some(client),
-        detail: serde_json::json!({}),
-        ip,
-    }
 }
 
 fn to_folder(m: folder::Model) -> Folder {
@@ -194,8 +183,7 @@ impl Store {
         .insert(&tx)
         .await
         .map_err(db_err)?;
-        let mut e = entry("folder.create", row.id, ClientId(p.client_id), ip);
-        e.subject_type = "folder";
+        let e = Entry::folder(AuditAction::FolderCreate, FolderId(row.id), ClientId(p.client_id), ip);
         audit::write(&tx, Some(actor), e).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(to_folder(row))
@@ -285,7 +273,7 @@ impl Store {
                 let mut am: file::ActiveModel = f.into();
                 am.current_version = Set(v);
                 am.updated_at = Set(now);
-                (am.update(&tx).await.map_err(db_err)?, v, "file.version")
+                (am.update(&tx).await.map_err(db_err)?, v, AuditAction::FileVersion)
             }
             None => {
                 let row = file::ActiveModel {
@@ -303,7 +291,7 @@ impl Store {
                 .insert(&tx)
                 .await
                 .map_err(db_err)?;
-                (row, 1, "file.upload")
+                (row, 1, AuditAction::FileUpload)
             }
         };
         let v = file_version::ActiveModel {
@@ -319,8 +307,8 @@ impl Store {
         .insert(&tx)
         .await
         .map_err(db_err)?;
-        let mut e = entry(action, row.id, target.client_id, ip);
-        e.detail = serde_json::json!({ "version": version, "size": v.size, "sha256": v.sha256 });
+        let e = Entry::file(action, FileId(row.id), target.client_id, ip)
+            .with_detail(serde_json::json!({ "version": version, "size": v.size, "sha256": v.sha256 }));
         audit::write(&tx, Some(actor), e).await?;
         // A new version reopens the file's reviews that are not approved.
         let (events, created) = if version > 1 {
@@ -376,7 +364,7 @@ impl Store {
             let v = versions
                 .iter()
                 .find(|v| v.file_id == f.id && v.version == f.current_version)
-                .ok_or_else(|| Error::Internal(format!("file {} without its current version", f.id)))?
+                .ok_or_else(|| Error::internal_msg(format!("file {} without its current version", f.id)))?
                 .clone();
             out.push(to_file(f, &v));
         }
@@ -529,7 +517,8 @@ impl Store {
         }
         am.updated_at = Set(Utc::now());
         let row = am.update(&tx).await.map_err(db_err)?;
-        audit::write(&tx, Some(actor), entry("file.update", row.id, ClientId(p.client_id), ip)).await?;
+        audit::write(&tx, Some(actor), Entry::file(AuditAction::FileUpdate, FileId(row.id), ClientId(p.client_id), ip))
+            .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(self.with_current_versions(vec![row]).await?.remove(0))
     }
@@ -545,7 +534,8 @@ impl Store {
         let mut am: file::ActiveModel = f.into();
         am.deleted_at = Set(Some(Utc::now()));
         let row = am.update(&tx).await.map_err(db_err)?;
-        audit::write(&tx, Some(actor), entry("file.delete", row.id, ClientId(p.client_id), ip)).await?;
+        audit::write(&tx, Some(actor), Entry::file(AuditAction::FileDelete, FileId(row.id), ClientId(p.client_id), ip))
+            .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -563,7 +553,12 @@ impl Store {
         let mut am: file::ActiveModel = f.into();
         am.deleted_at = Set(None);
         let row = am.update(&tx).await.map_err(db_err)?;
-        audit::write(&tx, Some(actor), entry("file.restore", row.id, ClientId(p.client_id), ip)).await?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::file(AuditAction::FileRestore, FileId(row.id), ClientId(p.client_id), ip),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(self.with_current_versions(vec![row]).await?.remove(0))
     }

@@ -19,6 +19,7 @@ use sea_orm::{
     QuerySelect, Set, Statement, TryInsertResult,
 };
 
+use crate::audit::{AuditAction, Entry};
 use crate::db::{Store, db_err};
 use crate::entity::job;
 
@@ -172,7 +173,7 @@ fn to_job(m: job::Model) -> Result<Job> {
         kind: m.kind,
         payload_json: m.payload,
         dedupe_key: m.dedupe_key,
-        status: m.status.parse().map_err(|e| Error::Internal(format!("stored job status: {e}")))?,
+        status: m.status.parse().map_err(|e| Error::internal("stored job status", e))?,
         attempts: u32::try_from(m.attempts).unwrap_or(0),
         max_attempts: u32::try_from(m.max_attempts).unwrap_or(0),
         run_at: m.run_at,
@@ -436,15 +437,7 @@ impl Store {
     ) -> Result<()> {
         actor.may_manage_jobs()?;
         self.retry_job(id).await?;
-        let entry = crate::audit::Entry {
-            action: "job.retry",
-            subject_type: "job",
-            subject_id: Some(id.to_string()),
-            client_id: None,
-            detail: serde_json::json!({}),
-            ip,
-        };
-        self.audit(Some(actor), entry).await
+        self.audit(Some(actor), Entry::job(AuditAction::JobRetry, id, ip)).await
     }
 }
 

@@ -30,6 +30,7 @@ pub mod people;
 pub mod rate_limit;
 pub mod revocations;
 mod scoping;
+mod view_as;
 pub mod work;
 
 pub use db::{Store, connect, connect_with};

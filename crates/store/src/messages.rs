@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{message, message_read, project, task};
@@ -26,17 +26,6 @@ use crate::paging::{Page, PageRequest, page, page_rows};
 pub struct Unread {
     pub client: u64,
     pub staff: u64,
-}
-
-fn entry<'a>(action: &'static str, id: MessageId, client: ClientId, ip: Option<&'a str>) -> Entry<'a> {
-    Entry {
-        action,
-        subject_type: "message",
-        subject_id: Some(id.to_string()),
-        client_id: Some(client),
-        detail: serde_json::json!({}),
-        ip,
-    }
 }
 
 impl Store {
@@ -137,7 +126,7 @@ impl Store {
         .insert(&tx)
         .await
         .map_err(db_err)?;
-        audit::write(&tx, Some(actor), entry("message.create", id, client, ip)).await?;
+        audit::write(&tx, Some(actor), Entry::message(AuditAction::MessageCreate, id, client, ip)).await?;
         mark_read(&tx, actor.user_id(), project, channel, id).await?;
         let target = Target::Messages(project, channel);
         let quote = excerpt(&row.body);
@@ -230,7 +219,7 @@ impl Store {
         am.body = Set(body);
         am.edited_at = Set(Some(Utc::now()));
         let row = am.update(&tx).await.map_err(db_err)?;
-        audit::write(&tx, Some(actor), entry("message.edit", id, client, ip)).await?;
+        audit::write(&tx, Some(actor), Entry::message(AuditAction::MessageEdit, id, client, ip)).await?;
         tx.commit().await.map_err(db_err)?;
         self.publish(LiveEvent::message("updated", client, ProjectId(p.id), id, channel)).await;
         let names = HashMap::from([(actor.user_id(), actor.name().to_string())]);
@@ -247,7 +236,7 @@ impl Store {
         let mut am: message::ActiveModel = row.into();
         am.deleted_at = Set(Some(Utc::now()));
         am.update(&tx).await.map_err(db_err)?;
-        audit::write(&tx, Some(actor), entry("message.delete", id, client, ip)).await?;
+        audit::write(&tx, Some(actor), Entry::message(AuditAction::MessageDelete, id, client, ip)).await?;
         tx.commit().await.map_err(db_err)?;
         self.publish(LiveEvent::message("deleted", client, ProjectId(p.id), id, channel)).await;
         Ok(())

@@ -8,11 +8,11 @@ use atrium_core::{Error, Result};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
-use crate::audit;
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv;
 use crate::db::{Store, db_err};
 use crate::entity::milestone;
-use crate::work::{check_date, entry};
+use crate::work::check_date;
 
 impl Store {
     /// A visible project's milestones, in timeline order.
@@ -66,7 +66,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry("milestone.create", "milestone", m.id, p.client_id, serde_json::json!({ "name": m.name }), ip),
+            Entry::milestone(AuditAction::MilestoneCreate, m.id, p.client_id, ip)
+                .with_detail(serde_json::json!({ "name": m.name })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -91,7 +92,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry("milestone.update", "milestone", id, p.client_id.into(), serde_json::json!({ "done": done }), ip),
+            Entry::milestone(AuditAction::MilestoneUpdate, id, p.client_id.into(), ip)
+                .with_detail(serde_json::json!({ "done": done })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use atrium_core::ids::{ApprovalId, ClientId, InvoiceId, NotificationId, ProjectId, TaskId, UserId};
 use atrium_core::live::LiveEvent;
-use atrium_core::model::{Channel, Delivery, Notification, NotificationKind, Role};
+use atrium_core::model::{Channel, Delivery, Notification, NotificationKind, NotificationSubject, Role};
 use atrium_core::policy::{Actor, person_receives_invoices, person_sees_work};
 use atrium_core::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -152,12 +152,12 @@ pub enum Target {
 }
 
 impl Target {
-    fn subject(self) -> (&'static str, String) {
+    fn subject(self) -> (NotificationSubject, String) {
         match self {
-            Target::Task(t) => ("task", t.to_string()),
-            Target::Messages(p, _) => ("project", p.to_string()),
-            Target::Approval(a) => ("approval", a.to_string()),
-            Target::Invoice(i) => ("invoice", i.to_string()),
+            Target::Task(t) => (NotificationSubject::Task, t.to_string()),
+            Target::Messages(p, _) => (NotificationSubject::Project, p.to_string()),
+            Target::Approval(a) => (NotificationSubject::Approval, a.to_string()),
+            Target::Invoice(i) => (NotificationSubject::Invoice, i.to_string()),
         }
     }
 
@@ -218,7 +218,7 @@ pub(crate) async fn notify<C: ConnectionTrait>(c: &C, notice: &Notice, recipient
             user_id: Set(p.id.0),
             client_id: Set(notice.client.0),
             kind: Set(notice.kind.as_str().into()),
-            subject_type: Set(subject_type.into()),
+            subject_type: Set(subject_type.as_str().into()),
             subject_id: Set(subject_id.clone()),
             text: Set(truncate(&notice.text, 600)),
             url: Set(notice.target.path(p.role.is_staff())),
@@ -488,8 +488,7 @@ impl Store {
     async fn unsubscribe_mac(&self, user: UserId, what: &str) -> Result<hmac::Hmac<sha2::Sha256>> {
         use hmac::Mac;
         let key = self.instance_secret("unsubscribe").await?;
-        let mut mac =
-            hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| Error::Internal(format!("hmac key: {e}")))?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| Error::internal("hmac key", e))?;
         mac.update(format!("unsubscribe:{user}:{what}").as_bytes());
         Ok(mac)
     }
@@ -499,7 +498,7 @@ impl Store {
     async fn instance_secret(&self, name: &str) -> Result<Vec<u8>> {
         use rand::RngCore;
         if let Some(row) = instance_secret::Entity::find_by_id(name).one(&self.db).await.map_err(db_err)? {
-            return hex::decode(row.value).map_err(|e| Error::Internal(format!("instance secret {name}: {e}")));
+            return hex::decode(row.value).map_err(|e| Error::internal(format!("instance secret {name}"), e));
         }
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
@@ -516,8 +515,8 @@ impl Store {
             .one(&self.db)
             .await
             .map_err(db_err)?
-            .ok_or_else(|| Error::Internal(format!("instance secret {name} missing")))?;
-        hex::decode(row.value).map_err(|e| Error::Internal(format!("instance secret {name}: {e}")))
+            .ok_or_else(|| Error::internal_msg(format!("instance secret {name} missing")))?;
+        hex::decode(row.value).map_err(|e| Error::internal(format!("instance secret {name}"), e))
     }
 }
 
@@ -525,7 +524,7 @@ fn to_notification(r: notification::Model) -> Result<Notification> {
     Ok(Notification {
         id: r.id.into(),
         kind: parse("notification kind", &r.kind)?,
-        subject_type: r.subject_type,
+        subject_type: parse("notification subject", &r.subject_type)?,
         subject_id: r.subject_id,
         text: r.text,
         url: r.url,

@@ -10,6 +10,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, membership, user};
@@ -225,17 +226,16 @@ impl Store {
             .await
             .map_err(db_err)?;
         let revoked = if active { None } else { Some(crate::auth::revoke_user_access(&tx, id).await?) };
-        crate::audit::write(
+        audit::write(
             &tx,
             Some(actor),
-            crate::audit::Entry {
-                action: if active { "user.reactivate" } else { "user.deactivate" },
-                subject_type: "user",
-                subject_id: Some(id.to_string()),
-                client_id: account.user.client_id,
-                detail: serde_json::json!({ "email": account.user.email }),
+            Entry::user(
+                if active { AuditAction::UserReactivate } else { AuditAction::UserDeactivate },
+                id,
+                account.user.client_id,
                 ip,
-            },
+            )
+            .with_detail(serde_json::json!({ "email": account.user.email })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;

@@ -48,7 +48,7 @@ impl Store {
             .query_one_raw(Statement::from_sql_and_values(backend, sql, [key.into(), now.into(), cutoff.into()]))
             .await
             .map_err(db_err)?
-            .ok_or_else(|| Error::Internal("rate limit upsert returned nothing".into()))?;
+            .ok_or_else(|| Error::internal_msg("rate limit upsert returned nothing"))?;
         let count: i32 = row.try_get("", "count").map_err(db_err)?;
         let start: chrono::DateTime<Utc> = row.try_get("", "window_start").map_err(db_err)?;
         if count > i32::try_from(limit).unwrap_or(i32::MAX) {

@@ -205,7 +205,7 @@ async fn watch(db: DatabaseConnection, r: Revocations, alive: Weak<()>) {
 
 /// Deletes revocations older than `age`; returns how many.
 async fn prune(db: &DatabaseConnection, age: Duration) -> Result<u64> {
-    let age = chrono::Duration::from_std(age).map_err(|e| atrium_core::Error::Internal(format!("age: {e}")))?;
+    let age = chrono::Duration::from_std(age).map_err(|e| atrium_core::Error::internal("age", e))?;
     let r = revocation::Entity::delete_many()
         .filter(revocation::Column::CreatedAt.lt(Utc::now() - age))
         .exec(db)

@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use atrium_core::ids::{ClientId, MilestoneId, ProjectId, TaskId, UserId};
 use atrium_core::live::LiveEvent;
 use atrium_core::model::{
-    Client, ClientStatus, Milestone, NotificationKind, Priority, Project, ProjectStatus, Role, Task, TaskStatus,
-    progress,
+    Client, ClientStatus, Milestone, NotificationKind, Priority, Project, ProjectStatus, Task, TaskStatus, progress,
 };
 use atrium_core::policy::{Actor, ClientFilter, Scope, TaskChange, check_assignee};
 use atrium_core::{Error, Result};
@@ -20,7 +19,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::conv;
 use crate::db::{Store, db_err};
 use crate::entity::{client, milestone, project, task, user};
@@ -130,17 +129,6 @@ pub struct TaskInProject {
     pub project_name: String,
 }
 
-pub(crate) fn entry<'a>(
-    action: &'static str,
-    subject_type: &'static str,
-    id: impl ToString,
-    client: ClientId,
-    detail: serde_json::Value,
-    ip: Option<&'a str>,
-) -> Entry<'a> {
-    Entry { action, subject_type, subject_id: Some(id.to_string()), client_id: Some(client), detail, ip }
-}
-
 impl Store {
     // ----- clients ---------------------------------------------------------------------------
 
@@ -193,7 +181,7 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry("client.create", "client", c.id, c.id, serde_json::json!({ "name": c.name }), ip),
+            Entry::client(AuditAction::ClientCreate, c.id, ip).with_detail(serde_json::json!({ "name": c.name })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -225,7 +213,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry("client.update", "client", id, id, serde_json::json!({ "name": name, "status": status }), ip),
+            Entry::client(AuditAction::ClientUpdate, id, ip)
+                .with_detail(serde_json::json!({ "name": name, "status": status })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -395,7 +384,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry("project.create", "project", p.id, p.client_id, serde_json::json!({ "name": p.name }), ip),
+            Entry::project(AuditAction::ProjectCreate, p.id, p.client_id, ip)
+                .with_detail(serde_json::json!({ "name": p.name })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -434,14 +424,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry(
-                "project.update",
-                "project",
-                id,
-                current.client_id,
-                serde_json::json!({ "name": patch.name, "status": patch.status }),
-                ip,
-            ),
+            Entry::project(AuditAction::ProjectUpdate, id, current.client_id, ip)
+                .with_detail(serde_json::json!({ "name": patch.name, "status": patch.status })),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
@@ -506,7 +490,7 @@ impl Store {
             .collect();
         let mut items = Vec::with_capacity(rows.len());
         for r in rows {
-            let p = projects.get(&r.project_id).ok_or_else(|| Error::Internal("task without project".into()))?;
+            let p = projects.get(&r.project_id).ok_or_else(|| Error::internal_msg("task without project"))?;
             items.push(TaskInProject {
                 client_id: ClientId(p.client_id),
                 project_name: p.name.clone(),
@@ -583,7 +567,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry("task.create", "task", t.id, p.client_id, serde_json::json!({ "title": t.title }), ip),
+            Entry::task(AuditAction::TaskCreate, t.id, p.client_id, ip)
+                .with_detail(serde_json::json!({ "title": t.title })),
         )
         .await?;
         let created = self.notify_task_change(&tx, actor, p.client_id, &t, None).await?;
@@ -635,13 +620,8 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            entry(
-                "task.update",
-                "task",
-                id,
-                current.client_id,
+            Entry::task(AuditAction::TaskUpdate, id, current.client_id, ip).with_detail(
                 serde_json::json!({ "status": patch.status, "title": patch.title, "assignee_id": patch.assignee_id }),
-                ip,
             ),
         )
         .await?;
@@ -706,11 +686,6 @@ impl Store {
             .count(&self.db)
             .await
             .map_err(db_err)
-    }
-
-    /// Whether a user (by role) could be assigned work of this client: staff or that client's users.
-    pub fn assignable(role: Role, user_client: Option<ClientId>, project_client: ClientId) -> bool {
-        check_assignee(project_client, role, user_client).is_ok()
     }
 }
 

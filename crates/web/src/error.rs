@@ -45,7 +45,8 @@ impl IntoResponse for AppError {
         let e = self.0;
         let status = status(&e);
         if let Error::Internal(detail) = &e {
-            tracing::error!(%detail, "internal error");
+            // The whole chain, source errors included; the client only ever sees "internal error".
+            tracing::error!(detail = %detail.chain(), "internal error");
         } else if matches!(e, Error::NotFound | Error::Forbidden(_) | Error::Unauthorized) {
             tracing::info!(code = e.code(), "request denied");
         }
@@ -106,3 +107,43 @@ pub async fn normalize_rejection(res: Response) -> Response {
 
 /// Result type of handlers.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log sink").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_logs_its_whole_chain_and_answers_a_bare_500() {
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+        let cause = std::io::Error::other("disk on fire");
+        let res = tracing::subscriber::with_default(subscriber, || {
+            AppError(Error::internal("writing invoice INV-0007", cause)).into_response()
+        });
+        let logged = String::from_utf8(sink.0.lock().expect("log sink").clone()).expect("utf-8 log");
+        assert!(logged.contains("writing invoice INV-0007: disk on fire"), "{logged}");
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let info = res.extensions().get::<ErrorInfo>().cloned().expect("error info");
+        assert_eq!(info.message, "internal error");
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(body, serde_json::json!({ "error": { "code": "internal", "message": "internal error" } }));
+    }
+}

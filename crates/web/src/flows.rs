@@ -5,7 +5,7 @@ use atrium_core::model::{TokenPurpose, User};
 use atrium_core::policy::Actor;
 use atrium_core::token::NewToken;
 use atrium_core::{Error, Result, password, validate};
-use atrium_store::audit::Entry;
+use atrium_store::audit::{AuditAction, Entry};
 use atrium_store::auth::Invitation;
 
 use crate::api::input::{InvitationBody, name};
@@ -42,31 +42,20 @@ pub async fn rate_limit(st: &AppState, kind: &str, ip: &str, email: &str) -> Res
     st.store.hit_rate_limit(&format!("login:account:{account}"), everywhere, w).await
 }
 
-fn entry<'a>(action: &'static str, user: &User, ip: &'a str) -> Entry<'a> {
-    Entry {
-        action,
-        subject_type: "user",
-        subject_id: Some(user.id.to_string()),
-        client_id: user.client_id,
-        detail: serde_json::json!({}),
-        ip: Some(ip),
-    }
-}
-
 /// Starts a session for an active user and audits it.
 pub async fn start_session(
     st: &AppState,
     user: atrium_core::ids::UserId,
     ip: &str,
     ua: Option<&str>,
-    how: &'static str,
+    how: AuditAction,
 ) -> Result<(NewToken, User)> {
     let acc = st.store.account(user).await?.filter(|a| a.user.active).ok_or(Error::Gone)?;
     let lifetime = chrono::Duration::from_std(st.config.session_lifetime).unwrap_or(chrono::Duration::days(30));
     let token = st.store.create_session(user, lifetime, Some(ip), ua).await?;
     let actor =
         Actor::new(acc.user.id, acc.user.name.clone(), acc.user.email.clone(), acc.user.role, acc.user.client_id)?;
-    st.store.audit(Some(&actor), entry(how, &acc.user, ip)).await?;
+    st.store.audit(Some(&actor), Entry::user(how, acc.user.id, acc.user.client_id, Some(ip))).await?;
     Ok((token, acc.user))
 }
 
@@ -84,7 +73,7 @@ pub async fn password_login(
     let account = if email.is_empty() { None } else { st.store.account_by_email(&email).await? };
     let ok = password::verify(pw, account.as_ref().and_then(|a| a.password_hash.as_deref()));
     match account {
-        Some(a) if ok && a.user.active => start_session(st, a.user.id, ip, ua, "session.login_password").await,
+        Some(a) if ok && a.user.active => start_session(st, a.user.id, ip, ua, AuditAction::SessionLoginPassword).await,
         _ => {
             tracing::info!("failed sign-in");
             Err(Error::BadCredentials)
@@ -129,7 +118,7 @@ pub async fn request_link(st: &AppState, ip: &str, email: &str, purpose: TokenPu
 pub async fn use_magic_link(st: &AppState, ip: &str, ua: Option<&str>, secret: &str) -> Result<(NewToken, User)> {
     st.store.hit_rate_limit(&format!("token:ip:{ip}"), st.config.login_per_ip, window(st)).await?;
     let user = st.store.consume_login_token(secret, TokenPurpose::MagicLink).await?;
-    start_session(st, user, ip, ua, "session.login_magic_link").await
+    start_session(st, user, ip, ua, AuditAction::SessionLoginMagicLink).await
 }
 
 /// Sets a new password from a reset link; every other session and link of the user ends.
@@ -146,7 +135,7 @@ pub async fn use_reset_link(
     let hash = password::hash(new_password)?;
     let user = st.store.consume_login_token(secret, TokenPurpose::PasswordReset).await?;
     st.store.set_password(user, hash).await?;
-    start_session(st, user, ip, ua, "session.login_password_reset").await
+    start_session(st, user, ip, ua, AuditAction::SessionLoginPasswordReset).await
 }
 
 /// Invites someone and emails them the link; returns the invitation and its absolute accept URL.
@@ -179,7 +168,7 @@ pub async fn accept_invitation(
     };
     let hash = password::hash(pw)?;
     let user = st.store.accept_invitation(secret, person, hash, Some(ip)).await?;
-    start_session(st, user, ip, ua, "session.login_invitation").await
+    start_session(st, user, ip, ua, AuditAction::SessionLoginInvitation).await
 }
 
 /// Changes the signed-in user's password; needs the current one (SEC-AUTH-3).
@@ -192,5 +181,7 @@ pub async fn change_password(st: &AppState, actor: &Actor, ip: &str, current: &s
     }
     password::check("new_password", new)?;
     st.store.set_password(actor.user_id(), password::hash(new)?).await?;
-    st.store.audit(Some(actor), entry("user.change_password", &acc.user, ip)).await
+    st.store
+        .audit(Some(actor), Entry::user(AuditAction::UserChangePassword, acc.user.id, acc.user.client_id, Some(ip)))
+        .await
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use atrium_core::ids::{NotificationId, UserId};
+use atrium_core::model::NotificationSubject;
 use atrium_jobs::{BoxFuture, Handler, Job, JobError, NewJob};
 use atrium_mail::templates::{DigestItem, DigestMail, NotificationMail};
 use atrium_mail::{Mail, MailError, Mailer};
@@ -52,10 +53,11 @@ impl MailJobs {
         let url = self.config.link(&n.notification.url);
         let unsubscribe = self.unsubscribe_url(n.recipient.id, kind.as_str()).await?;
         let settings = self.config.link("/account/notifications");
-        let action = match n.notification.subject_type.as_str() {
-            "task" => "Open the task",
-            "approval" => "Review and decide",
-            _ => "Open the conversation",
+        let action = match n.notification.subject_type {
+            NotificationSubject::Task => "Open the task",
+            NotificationSubject::Approval => "Review and decide",
+            NotificationSubject::Project => "Open the conversation",
+            NotificationSubject::Invoice => "Open the invoice",
         };
         let mail = atrium_mail::templates::notification(
             &n.recipient.email,

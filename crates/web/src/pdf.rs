@@ -136,7 +136,7 @@ const DESC_MAX: f32 = 255.0;
 
 /// Renders an invoice as a PDF document.
 pub fn invoice_pdf(agency: &str, inv: &Invoice) -> Result<Vec<u8>> {
-    let (regular, bold) = FONTS.clone().ok_or_else(|| Error::Internal("the PDF fonts do not load".into()))?;
+    let (regular, bold) = FONTS.clone().ok_or_else(|| Error::internal_msg("the PDF fonts do not load"))?;
     let currency = Currency::parse("currency", &inv.currency)?;
     let show = |amount: &str| -> Result<String> { Ok(currency.display(stored(amount)?)) };
     let mut doc = Document::new();
@@ -151,7 +151,7 @@ pub fn invoice_pdf(agency: &str, inv: &Invoice) -> Result<Vec<u8>> {
     loop {
         page_no += 1;
         let mut page =
-            doc.start_page_with(PageSettings::from_wh(W, H).ok_or_else(|| Error::Internal("page size".into()))?);
+            doc.start_page_with(PageSettings::from_wh(W, H).ok_or_else(|| Error::internal_msg("page size"))?);
         let mut surface = page.surface();
         let mut pen = Pen { s: &mut surface, regular: regular.clone(), bold: bold.clone() };
         let mut y = 70.0;
@@ -272,8 +272,8 @@ pub fn invoice_pdf(agency: &str, inv: &Invoice) -> Result<Vec<u8>> {
             break;
         }
         if page_no > 1000 {
-            return Err(Error::Internal("invoice PDF runs away".into()));
+            return Err(Error::internal_msg("invoice PDF runs away"));
         }
     }
-    doc.finish().map_err(|e| Error::Internal(format!("PDF: {e:?}")))
+    doc.finish().map_err(|e| Error::internal_msg(format!("PDF: {e:?}")))
 }

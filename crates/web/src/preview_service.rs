@@ -151,18 +151,18 @@ impl Previews {
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
         let _waiting = Waiting(self.stats.clone());
         let queue = {
-            let mut m = self.clients.lock().map_err(|_| Error::Internal("preview queues poisoned".into()))?;
+            let mut m = self.clients.lock().map_err(|_| Error::internal_msg("preview queues poisoned"))?;
             m.entry(owner).or_insert_with(|| Arc::new(Semaphore::new(PREVIEWS_PER_CLIENT))).clone()
         };
         let mut turn = Turn { owner, permit: None, clients: self.clients.clone() };
         let busy = || Error::RateLimited { retry_after: 5 };
         let deadline = tokio::time::Instant::now() + self.queue_wait;
         let permit = tokio::time::timeout_at(deadline, queue.acquire_owned()).await.map_err(|_| busy())?;
-        turn.permit = Some(permit.map_err(|e| Error::Internal(format!("preview queue: {e}")))?);
+        turn.permit = Some(permit.map_err(|e| Error::internal("preview queue", e))?);
         let slot = tokio::time::timeout_at(deadline, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| busy())?
-            .map_err(|e| Error::Internal(format!("preview slots: {e}")))?;
+            .map_err(|e| Error::internal("preview slots", e))?;
         Ok((turn, slot))
     }
 
@@ -202,7 +202,7 @@ impl Previews {
             drop((turn, slot));
             outcome
         });
-        let outcome = task.await.map_err(|e| Error::Internal(format!("preview task: {e}")))?;
+        let outcome = task.await.map_err(|e| Error::internal("preview task", e))?;
         match outcome {
             Outcome::Png(png) => Ok(Some(png)),
             other => {

@@ -105,7 +105,7 @@ impl AppState {
 
     /// Takes one of `user`'s event stream slots; too many open at once is 429.
     pub fn open_stream(&self, user: atrium_core::ids::UserId) -> atrium_core::Result<StreamSlot> {
-        let mut m = self.streams.lock().map_err(|_| atrium_core::Error::Internal("stream count poisoned".into()))?;
+        let mut m = self.streams.lock().map_err(|_| atrium_core::Error::internal_msg("stream count poisoned"))?;
         let n = m.entry(user).or_insert(0);
         if *n >= self.config.max_streams_per_user {
             return Err(atrium_core::Error::RateLimited { retry_after: 30 });

@@ -267,7 +267,7 @@ pub async fn pdf_response(st: &AppState, auth: &Authed, id: InvoiceId) -> AppRes
     let number = inv.number.clone();
     let bytes = tokio::task::spawn_blocking(move || crate::pdf::invoice_pdf(&agency, &inv))
         .await
-        .map_err(|e| Error::Internal(format!("PDF task: {e}")))??;
+        .map_err(|e| Error::internal("PDF task", e))??;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
@@ -315,7 +315,7 @@ pub async fn export_csv(State(st): State<AppState>, auth: Authed, Q(q): Q<Invoic
         "balance",
         "sent_at",
     ];
-    let fail = |e: csv::Error| Error::Internal(format!("csv: {e}"));
+    let fail = |e: csv::Error| Error::internal("csv", e);
     w.write_record(header).map_err(fail)?;
     for i in &list {
         w.write_record([
@@ -335,7 +335,7 @@ pub async fn export_csv(State(st): State<AppState>, auth: Authed, Q(q): Q<Invoic
         ])
         .map_err(fail)?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))?;
+    let bytes = w.into_inner().map_err(|e| Error::internal("csv", e))?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));

@@ -364,7 +364,7 @@ async fn file_page(
             // async workers.
             let html = tokio::task::spawn_blocking(move || crate::preview::text_html(&parts.concat(), markdown))
                 .await
-                .map_err(|e| atrium_core::Error::Internal(format!("text preview: {e}")))?;
+                .map_err(|e| atrium_core::Error::internal("text preview", e))?;
             (html, v.size > crate::preview::TEXT_MAX_BYTES)
         }
         _ => (None, false),

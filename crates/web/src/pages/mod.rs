@@ -116,7 +116,7 @@ pub(crate) fn prefix(side: atrium_core::policy::Side) -> &'static str {
 
 /// Renders a template into an HTML response.
 pub fn render<T: Template>(t: &T) -> AppResult<Html<String>> {
-    t.render().map(Html).map_err(|e| AppError(atrium_core::Error::Internal(format!("template: {e}"))))
+    t.render().map(Html).map_err(|e| AppError(atrium_core::Error::internal("template", e)))
 }
 
 /// Renders a template as a handler's response (a page, or an htmx fragment).

@@ -3,6 +3,7 @@
 //! staff one, a staff page under "any signed-in user", a handler that asks no policy at all)
 //! refuses the wrong callers before or whatever the handler does.
 
+use crate::common::*;
 use atrium_core::ids::UserId;
 use atrium_web::audience::{Audience, StaffAuth};
 use atrium_web::pages::{portal, staff};
@@ -10,7 +11,6 @@ use atrium_web::routes::{PageRoute, router_from};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::routing::get;
-use crate::common::*;
 use tower::ServiceExt;
 
 /// A handler that asks the policy nothing: only its audience layer protects it.

@@ -176,6 +176,31 @@ async fn an_invoice_from_draft_to_paid_as_staff_and_client_see_it() {
 }
 
 #[tokio::test]
+async fn an_invoice_notification_mail_says_open_the_invoice_and_links_to_it() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let inv = create(&app, &staff, three_lines(&w.a.id.to_string())).await;
+    let id = inv["id"].as_str().unwrap().to_string();
+    let (s, _) = call(&app, &staff, "POST", &format!("/invoices/{id}/send"), None).await;
+    assert_eq!(s, 200);
+    app.run_jobs().await;
+    let mails: Vec<_> =
+        app.mails().await.into_iter().filter(|m| m.to == "admin@a.test" && m.text.contains("INV-0003")).collect();
+    assert_eq!(mails.len(), 1, "one mail to the client's admin");
+    let link = format!("{PUBLIC_URL}/portal/billing/{id}");
+    let mail = &mails[0];
+    assert!(mail.text.contains(&format!("Open the invoice:\n{link}")), "{}", mail.text);
+    assert!(
+        mail.html.contains(&format!("<a href=\"{link}\"")) && mail.html.contains(">Open the invoice</a>"),
+        "{}",
+        mail.html
+    );
+    assert!(!mail.text.contains("conversation") && !mail.html.contains("conversation"), "{}", mail.text);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn fifty_concurrent_creations_get_fifty_consecutive_numbers() {
     // SEC-DATA-0: the number is taken in the invoice's own transaction.
     let app = TestApp::spawn().await;

@@ -5,7 +5,6 @@ use askama::Template;
 use atrium_core::Error;
 use atrium_core::ids::{ClientId, ContactId, UserId};
 use atrium_core::model::{ClientStatus, Contact, ProjectStatus, Role};
-use atrium_store::audit::Entry;
 use atrium_store::paging::PageRequest;
 use axum::extract::State;
 use axum::response::Response;
@@ -282,50 +281,15 @@ pub async fn view_as(
     Id(cid): Id<ClientId>,
     FormBody(f): FormBody<ViewAsForm>,
 ) -> AppResult<Response> {
-    auth.actor.may_view_as_client()?;
     let uid: UserId = f.user_id.parse().map_err(|_| Error::invalid("user_id", "no such user"))?;
-    let users = st.store.client_users(&auth.actor.client_scope(), cid).await?;
-    let viewed = users
-        .into_iter()
-        .find(|u| u.id == uid && u.active)
-        .ok_or_else(|| Error::invalid("user_id", "no such active user of this client"))?;
-    st.store.set_view_as(auth.session.id, Some(viewed.id)).await?;
-    st.store
-        .audit(
-            Some(&auth.actor),
-            Entry {
-                action: "view_as.start",
-                subject_type: "user",
-                subject_id: Some(viewed.id.to_string()),
-                client_id: Some(cid),
-                detail: serde_json::json!({}),
-                ip: Some(&ip),
-            },
-        )
-        .await?;
+    st.store.start_view_as(&auth.actor, auth.session.id, cid, uid, Some(&ip)).await?;
     Ok(see_other("/portal"))
 }
 
 /// Leaves "View as client".
 pub async fn exit_view_as(State(st): State<AppState>, auth: Authed, ClientIp(ip): ClientIp) -> AppResult<Response> {
-    if let Some(viewed) = auth.session.view_as {
-        st.store.set_view_as(auth.session.id, None).await?;
-        st.store
-            .audit(
-                Some(&auth.actor),
-                Entry {
-                    action: "view_as.stop",
-                    subject_type: "user",
-                    subject_id: Some(viewed.to_string()),
-                    client_id: auth.actor.client_id(),
-                    detail: serde_json::json!({}),
-                    ip: Some(&ip),
-                },
-            )
-            .await?;
-        if let Some(c) = auth.actor.client_id() {
-            return Ok(see_other(&format!("/staff/clients/{c}")));
-        }
+    match st.store.stop_view_as(&auth.actor, auth.session.id, auth.session.view_as, Some(&ip)).await? {
+        Some(c) => Ok(see_other(&format!("/staff/clients/{c}"))),
+        None => Ok(see_other("/")),
     }
-    Ok(see_other("/"))
 }
