@@ -196,6 +196,23 @@ async fn a_transient_error_backs_off_and_counts_the_attempt() {
     assert!(j.run_at >= Utc::now() + chrono::Duration::seconds(59), "second back-off is 60 s: {}", j.run_at);
 }
 
+/// An owner, signed in the way a request would be (the list of failed jobs is theirs to see).
+async fn owner(store: &Store) -> atrium_core::policy::Actor {
+    let user = store
+        .create_user(atrium_store::people::NewUser {
+            email: "owner@agency.test".into(),
+            name: "Owner".into(),
+            password_hash: None,
+            role: atrium_core::model::Role::Owner,
+            client_id: None,
+        })
+        .await
+        .unwrap();
+    let day = chrono::Duration::days(1);
+    let token = store.create_session(user, day, None, None).await.unwrap();
+    store.session_actor(&token.secret, day).await.unwrap().unwrap().1
+}
+
 #[tokio::test]
 async fn permanent_errors_and_the_last_attempt_fail_the_job_and_retry_requeues_it() {
     let db = TestDb::new().await;
@@ -218,7 +235,8 @@ async fn permanent_errors_and_the_last_attempt_fail_the_job_and_retry_requeues_i
     assert_eq!((j.status, j.attempts), (JobStatus::Failed, 2));
     assert!(j.finished_at.is_some());
 
-    let failed = store.failed_jobs(10).await.unwrap();
+    let owner = owner(&store).await;
+    let failed = store.failed_jobs(&owner, 10).await.unwrap();
     assert_eq!(failed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![limited, permanent], "newest first");
     assert_eq!(failed[0].last_error.as_deref(), Some("smtp: connection refused"));
     assert_eq!(store.jobs_pending().await.unwrap(), 0);
@@ -229,7 +247,7 @@ async fn permanent_errors_and_the_last_attempt_fail_the_job_and_retry_requeues_i
     assert_eq!((j.status, j.attempts, j.finished_at), (JobStatus::Queued, 0, None));
     assert_eq!(q.run_pending().await.unwrap(), 1);
     assert_eq!(store.job(limited).await.unwrap().status, JobStatus::Done);
-    assert_eq!(store.failed_jobs(10).await.unwrap().len(), 1);
+    assert_eq!(store.failed_jobs(&owner, 10).await.unwrap().len(), 1);
     assert!(matches!(store.retry_job(limited).await, Err(atrium_core::Error::NotFound)), "only failed jobs");
 }
 

@@ -317,7 +317,9 @@ impl Store {
         write(&self.db, actor, e).await
     }
 
-    /// The most recent entries, newest first (staff tooling and tests).
+    /// The most recent entries, newest first (tests only: people read the log through
+    /// [`Store::audit_log`], which asks the policy).
+    #[cfg(any(test, feature = "test-support"))]
     pub async fn audit_recent(&self, limit: u64) -> Result<Vec<Record>> {
         let rows =
             audit::Entity::find().order_by_desc(audit::Column::Id).limit(limit).all(&self.db).await.map_err(db_err)?;

@@ -222,7 +222,7 @@ impl Store {
 
     /// Bytes stored for a client: every version of every file of its projects, deleted or not
     /// (a deleted file keeps its storage until it is purged).
-    pub async fn client_storage_used(&self, client: ClientId) -> Result<u64> {
+    pub(crate) async fn client_storage_used(&self, client: ClientId) -> Result<u64> {
         let projects = sea_orm::sea_query::Query::select()
             .column(project::Column::Id)
             .from(project::Entity)

@@ -377,8 +377,9 @@ impl Store {
             .map_err(db_err)
     }
 
-    /// The most recently failed jobs, newest first.
-    pub async fn failed_jobs(&self, limit: u64) -> Result<Vec<Job>> {
+    /// The most recently failed jobs, newest first, for those who may manage them.
+    pub async fn failed_jobs(&self, actor: &atrium_core::policy::Actor, limit: u64) -> Result<Vec<Job>> {
+        actor.may_manage_jobs()?;
         job::Entity::find()
             .filter(job::Column::Status.eq(JobStatus::Failed.as_str()))
             .order_by_desc(job::Column::FinishedAt)

@@ -280,11 +280,19 @@ pub struct Digest {
     pub items: Vec<Notification>,
 }
 
+/// A signed unsubscribe link whose signature has been checked: the authority for
+/// [`Store::unsubscribe`] when no one is signed in. Only [`Store::verify_unsubscribe`] makes one.
+#[derive(Debug)]
+pub struct UnsubscribeLink {
+    user: UserId,
+    what: String,
+}
+
 impl Store {
     /// Publishes `notification.created` for what a committed change created.
     pub(crate) async fn announce(&self, created: Created) {
         for (user, id) in created.0 {
-            let unread = self.unread_notifications(user).await.unwrap_or(0);
+            let unread = self.unread_count(user).await.unwrap_or(0);
             self.publish(LiveEvent::notification_created(user, id, unread)).await;
         }
     }
@@ -311,8 +319,12 @@ impl Store {
         to_notification(row)
     }
 
-    /// How many of `user`'s notifications are unread.
-    pub async fn unread_notifications(&self, user: UserId) -> Result<u64> {
+    /// How many of the caller's notifications are unread (none about a deleted client's work).
+    pub async fn unread_notifications(&self, actor: &Actor) -> Result<u64> {
+        self.unread_count(actor.user_id()).await
+    }
+
+    async fn unread_count(&self, user: UserId) -> Result<u64> {
         notification::Entity::find()
             .filter(notification::Column::UserId.eq(user.0))
             .filter(notification::Column::ReadAt.is_null())
@@ -336,8 +348,12 @@ impl Store {
         Ok(())
     }
 
-    /// The caller's delivery choice for every kind (defaults filled in).
-    pub async fn notification_settings(&self, user: UserId) -> Result<Vec<(NotificationKind, Delivery)>> {
+    /// How the caller hears about each kind of notification.
+    pub async fn notification_settings(&self, actor: &Actor) -> Result<Vec<(NotificationKind, Delivery)>> {
+        self.settings_of(actor.user_id()).await
+    }
+
+    async fn settings_of(&self, user: UserId) -> Result<Vec<(NotificationKind, Delivery)>> {
         let rows = notification_pref::Entity::find()
             .filter(notification_pref::Column::UserId.eq(user.0))
             .all(&self.db)
@@ -356,9 +372,29 @@ impl Store {
             .collect()
     }
 
-    /// Sets how `user` hears about `kind`. Used by the settings page (as the actor) and by
-    /// signed unsubscribe links (no session).
-    pub async fn set_notification_delivery(&self, user: UserId, kind: NotificationKind, d: Delivery) -> Result<()> {
+    /// Sets how the caller hears about `kind` (not while viewing as a client).
+    pub async fn set_notification_delivery(&self, actor: &Actor, kind: NotificationKind, d: Delivery) -> Result<()> {
+        actor.may_change_own_settings()?;
+        self.set_delivery(actor.user_id(), kind, d).await
+    }
+
+    /// What a verified unsubscribe link asks: its kind off, or for `digest` every kind that
+    /// goes to the digest back to in-app only. The link's signature is the authority.
+    pub async fn unsubscribe(&self, link: &UnsubscribeLink) -> Result<()> {
+        if link.what == "digest" {
+            for (k, d) in self.settings_of(link.user).await? {
+                if d == Delivery::Digest {
+                    self.set_delivery(link.user, k, Delivery::InApp).await?;
+                }
+            }
+            Ok(())
+        } else {
+            let kind: NotificationKind = link.what.parse().map_err(|_| Error::NotFound)?;
+            self.set_delivery(link.user, kind, Delivery::Off).await
+        }
+    }
+
+    async fn set_delivery(&self, user: UserId, kind: NotificationKind, d: Delivery) -> Result<()> {
         let tx = self.write_tx().await?;
         notification_pref::Entity::delete_many()
             .filter(notification_pref::Column::UserId.eq(user.0))
@@ -475,14 +511,16 @@ impl Store {
         Ok(hex::encode(&mac.finalize().into_bytes()[..16]))
     }
 
-    /// Checks an unsubscribe link's signature; a wrong one is [`Error::NotFound`].
-    pub async fn verify_unsubscribe(&self, user: UserId, what: &str, signature: &str) -> Result<()> {
+    /// Checks an unsubscribe link's signature; a wrong one is [`Error::NotFound`]. The
+    /// [`UnsubscribeLink`] it returns is the only way to [`Store::unsubscribe`].
+    pub async fn verify_unsubscribe(&self, user: UserId, what: &str, signature: &str) -> Result<UnsubscribeLink> {
         use hmac::Mac;
         let given = hex::decode(signature).map_err(|_| Error::NotFound)?;
         if given.len() != 16 {
             return Err(Error::NotFound);
         }
-        self.unsubscribe_mac(user, what).await?.verify_truncated_left(&given).map_err(|_| Error::NotFound)
+        self.unsubscribe_mac(user, what).await?.verify_truncated_left(&given).map_err(|_| Error::NotFound)?;
+        Ok(UnsubscribeLink { user, what: what.to_string() })
     }
 
     async fn unsubscribe_mac(&self, user: UserId, what: &str) -> Result<hmac::Hmac<sha2::Sha256>> {

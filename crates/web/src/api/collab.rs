@@ -231,7 +231,7 @@ pub struct NotificationSetting {
 pub async fn get_settings(State(st): State<AppState>, auth: Authed) -> AppResult<Json<List<NotificationSetting>>> {
     let items = st
         .store
-        .notification_settings(auth.actor.user_id())
+        .notification_settings(&auth.actor)
         .await?
         .into_iter()
         .map(|(kind, delivery)| NotificationSetting { kind, delivery })
@@ -247,8 +247,7 @@ pub async fn put_setting(
     auth: Authed,
     ApiJson(b): ApiJson<NotificationSetting>,
 ) -> AppResult<StatusCode> {
-    auth.actor.may_change_own_settings()?;
-    st.store.set_notification_delivery(auth.actor.user_id(), b.kind, b.delivery).await?;
+    st.store.set_notification_delivery(&auth.actor, b.kind, b.delivery).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -401,8 +400,7 @@ impl From<atrium_store::jobs::Job> for FailedJob {
 #[utoipa::path(get, path = "/api/v1/jobs/failed", tag = "jobs",
     responses((status = 200, body = List<FailedJob>), (status = 403), (status = 404)))]
 pub async fn failed_jobs(State(st): State<AppState>, auth: Authed) -> AppResult<Json<List<FailedJob>>> {
-    auth.actor.may_manage_jobs()?;
-    let items = st.store.failed_jobs(200).await?.into_iter().map(FailedJob::from).collect();
+    let items = st.store.failed_jobs(&auth.actor, 200).await?.into_iter().map(FailedJob::from).collect();
     Ok(Json(List { items, next_cursor: None }))
 }
 

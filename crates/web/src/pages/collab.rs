@@ -8,6 +8,7 @@ use atrium_core::ids::{JobId, MessageId, NotificationId, ProjectId, UserId};
 use atrium_core::model::{Channel, Delivery, NotificationKind};
 use atrium_core::policy::Side;
 use atrium_core::validate::{self, BODY_MAX};
+use atrium_store::notifications::UnsubscribeLink;
 use atrium_store::paging::PageRequest;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
@@ -248,7 +249,7 @@ struct NotificationsPage {
 /// The notification center: newest first.
 pub async fn notifications(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
     let list = st.store.notifications(&auth.actor, PageRequest { limit: 100, cursor: None }).await?;
-    let unread = st.store.unread_notifications(auth.actor.user_id()).await?;
+    let unread = st.store.unread_notifications(&auth.actor).await?;
     let items = list
         .items
         .into_iter()
@@ -268,7 +269,7 @@ pub async fn notifications(State(st): State<AppState>, auth: Authed, csrf: CsrfT
 
 /// The unread badge in the header (loaded by htmx, refreshed on live events).
 pub async fn badge(State(st): State<AppState>, auth: Authed) -> AppResult<Response> {
-    let n = st.store.unread_notifications(auth.actor.user_id()).await?;
+    let n = st.store.unread_notifications(&auth.actor).await?;
     let html = if n == 0 {
         "Notifications".to_string()
     } else {
@@ -328,7 +329,7 @@ pub async fn settings(
 ) -> AppResult<Response> {
     let rows = st
         .store
-        .notification_settings(auth.actor.user_id())
+        .notification_settings(&auth.actor)
         .await?
         .into_iter()
         .map(|(k, d)| SettingRow {
@@ -354,7 +355,7 @@ pub async fn save_settings(
     for k in NotificationKind::ALL {
         if let Some(v) = f.get(k.as_str()) {
             let d: Delivery = v.parse().map_err(|e: String| Error::invalid(k.as_str(), e))?;
-            st.store.set_notification_delivery(auth.actor.user_id(), *k, d).await?;
+            st.store.set_notification_delivery(&auth.actor, *k, d).await?;
         }
     }
     Ok(see_other("/account/notifications?saved=1"))
@@ -370,13 +371,13 @@ struct UnsubscribePage {
     done: bool,
 }
 
-async fn checked(st: &AppState, user: UserId, what: &str, sig: &str) -> AppResult<String> {
+async fn checked(st: &AppState, user: UserId, what: &str, sig: &str) -> AppResult<(String, UnsubscribeLink)> {
     let label = match what {
         "digest" => "the daily digest".to_string(),
         k => k.parse::<NotificationKind>().map_err(|_| Error::NotFound)?.label().to_string(),
     };
-    st.store.verify_unsubscribe(user, what, sig).await?;
-    Ok(label)
+    let link = st.store.verify_unsubscribe(user, what, sig).await?;
+    Ok((label, link))
 }
 
 /// The confirmation page of an unsubscribe link (a GET never changes anything: mail scanners
@@ -386,7 +387,7 @@ pub async fn unsubscribe_page(
     csrf: CsrfToken,
     Id((user, what, sig)): Id<(UserId, String, String)>,
 ) -> AppResult<Response> {
-    let label = checked(&st, user, &what, &sig).await?;
+    let (label, _) = checked(&st, user, &what, &sig).await?;
     page(&UnsubscribePage { chrome: Chrome::public(&st, &csrf, "Unsubscribe"), what: label, done: false })
 }
 
@@ -397,17 +398,8 @@ pub async fn unsubscribe(
     csrf: CsrfToken,
     Id((uid, what, sig)): Id<(UserId, String, String)>,
 ) -> AppResult<Response> {
-    let label = checked(&st, uid, &what, &sig).await?;
-    if what == "digest" {
-        for (k, d) in st.store.notification_settings(uid).await? {
-            if d == Delivery::Digest {
-                st.store.set_notification_delivery(uid, k, Delivery::InApp).await?;
-            }
-        }
-    } else {
-        let kind: NotificationKind = what.parse().map_err(|_| Error::NotFound)?;
-        st.store.set_notification_delivery(uid, kind, Delivery::Off).await?;
-    }
+    let (label, link) = checked(&st, uid, &what, &sig).await?;
+    st.store.unsubscribe(&link).await?;
     page(&UnsubscribePage { chrome: Chrome::public(&st, &csrf, "Unsubscribed"), what: label, done: true })
 }
 
@@ -431,10 +423,9 @@ struct OutboxPage {
 
 /// Mail that could not be delivered, with a retry button (owners and admins).
 pub async fn outbox(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfToken) -> AppResult<Response> {
-    auth.actor.may_manage_jobs()?;
     let failed = st
         .store
-        .failed_jobs(200)
+        .failed_jobs(&auth.actor, 200)
         .await?
         .into_iter()
         .map(|j| FailedView {

@@ -248,33 +248,41 @@ async fn notifications_are_marked_read_by_id_or_all() {
     let owner_list = notifications(&app, w.owner).await;
     assert!(!owner_list.is_empty());
     let owner_id = owner_list[0]["id"].as_str().unwrap().to_string();
-    let owner_unread = app.store.unread_notifications(w.owner).await.unwrap();
+    let owner_unread = app.store.unread_notifications(&app.actor(w.owner).await).await.unwrap();
 
     let list = notifications(&app, w.a.admin).await;
-    let unread0 = app.store.unread_notifications(w.a.admin).await.unwrap();
+    let unread0 = app.store.unread_notifications(&app.actor(w.a.admin).await).await.unwrap();
     assert!(unread0 >= 3);
     let first = list[0]["id"].as_str().unwrap().to_string();
     let (s, e) =
         call(&app, &admin, "POST", "/notifications/read", Some(json!({"ids": [first.clone(), owner_id.clone()]})))
             .await;
     assert_eq!(s, 204, "{e}");
-    assert_eq!(app.store.unread_notifications(w.a.admin).await.unwrap(), unread0 - 1);
+    assert_eq!(app.store.unread_notifications(&app.actor(w.a.admin).await).await.unwrap(), unread0 - 1);
     let list = notifications(&app, w.a.admin).await;
     assert!(list.iter().find(|n| n["id"] == first.as_str()).unwrap()["read_at"].is_string());
-    assert_eq!(app.store.unread_notifications(w.owner).await.unwrap(), owner_unread, "another user's id is ignored");
+    assert_eq!(
+        app.store.unread_notifications(&app.actor(w.owner).await).await.unwrap(),
+        owner_unread,
+        "another user's id is ignored"
+    );
     assert!(notifications(&app, w.owner).await[0]["read_at"].is_null());
 
     let (s, _) = call(&app, &admin, "POST", "/notifications/read", Some(json!({"ids": ["nope"]}))).await;
     assert_eq!(s, 422);
     let (s, _) = call(&app, &admin, "POST", "/notifications/read", Some(json!({"ids": [], "all": true}))).await;
     assert_eq!(s, 422, "ids and all together");
-    assert_eq!(app.store.unread_notifications(w.a.admin).await.unwrap(), unread0 - 1);
+    assert_eq!(app.store.unread_notifications(&app.actor(w.a.admin).await).await.unwrap(), unread0 - 1);
 
     let (s, _) = call(&app, &admin, "POST", "/notifications/read", Some(json!({"all": true}))).await;
     assert_eq!(s, 204);
-    assert_eq!(app.store.unread_notifications(w.a.admin).await.unwrap(), 0);
+    assert_eq!(app.store.unread_notifications(&app.actor(w.a.admin).await).await.unwrap(), 0);
     assert!(notifications(&app, w.a.admin).await.iter().all(|n| n["read_at"].is_string()));
-    assert_eq!(app.store.unread_notifications(w.owner).await.unwrap(), owner_unread, "all means all of mine");
+    assert_eq!(
+        app.store.unread_notifications(&app.actor(w.owner).await).await.unwrap(),
+        owner_unread,
+        "all means all of mine"
+    );
     app.stop().await;
 }
 
@@ -392,7 +400,7 @@ async fn unsubscribe_links_confirm_before_changing_anything() {
     let page = Answer::of(b.get(app.url(&path)).send().await.unwrap()).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("mentions"), "names what is unsubscribed");
-    let settings = app.store.notification_settings(w.a.admin).await.unwrap();
+    let settings = app.store.notification_settings(&app.actor(w.a.admin).await).await.unwrap();
     assert_eq!(mention(settings), Some((NotificationKind::Mention, Delivery::Email)), "a GET changes nothing");
 
     // Tampered signature, or a valid one used for another kind or user: 404, nothing changes.
@@ -408,14 +416,14 @@ async fn unsubscribe_links_confirm_before_changing_anything() {
         assert_eq!(r.status(), 404, "{p}");
     }
     for u in [w.a.admin, w.a.viewer] {
-        let s = app.store.notification_settings(u).await.unwrap();
+        let s = app.store.notification_settings(&app.actor(u).await).await.unwrap();
         assert!(s.iter().all(|(k, d)| *d == k.default_delivery()), "unchanged: {s:?}");
     }
 
     let csrf = csrf_from(&page.body);
     let r = Answer::of(b.post(app.url(&path)).form(&[("_csrf", csrf.as_str())]).send().await.unwrap()).await;
     assert!(r.status == 200 || r.status == 303, "{} {}", r.status, r.body);
-    let settings = app.store.notification_settings(w.a.admin).await.unwrap();
+    let settings = app.store.notification_settings(&app.actor(w.a.admin).await).await.unwrap();
     assert_eq!(mention(settings.clone()), Some((NotificationKind::Mention, Delivery::Off)));
     assert!(settings.iter().filter(|(k, _)| *k != NotificationKind::Mention).all(|(k, d)| *d == k.default_delivery()));
 
