@@ -13,12 +13,13 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use crate::access;
 use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, invitation, login_token, membership, session, user};
 use crate::people::{NewUser, account_by_id, insert_user};
-use crate::revocations::{self, Recorded, Revocation};
+use crate::revocations::{self, Revocation};
 
 /// The row `session_actor` reads: a session joined with its user and membership.
 #[derive(Debug, FromQueryResult)]
@@ -253,7 +254,7 @@ impl Store {
     /// Revokes every session and outstanding one-time token of a user.
     pub async fn revoke_user_access(&self, user: UserId) -> Result<()> {
         let tx = self.write_tx().await?;
-        let rec = revoke_user_access(&tx, user).await?;
+        let rec = access::revoke_user_access(&tx, user).await?;
         tx.commit().await.map_err(db_err)?;
         self.announce_revocation(rec);
         Ok(())
@@ -263,7 +264,7 @@ impl Store {
     pub async fn revoke_client_access(&self, actor: &Actor, client: ClientId, ip: Option<&str>) -> Result<u64> {
         actor.may_revoke_client_access()?;
         let tx = self.write_tx().await?;
-        let (members, rec) = revoke_client_access_in(&tx, client).await?;
+        let (members, rec) = access::revoke_client_access(&tx, client).await?;
         audit::write(
             &tx,
             Some(actor),
@@ -340,7 +341,7 @@ impl Store {
             .exec(&tx)
             .await
             .map_err(db_err)?;
-        let rec = revoke_user_access(&tx, user).await?;
+        let rec = access::revoke_user_access(&tx, user).await?;
         tx.commit().await.map_err(db_err)?;
         self.announce_revocation(rec);
         Ok(())
@@ -478,62 +479,6 @@ impl Store {
         tx.commit().await.map_err(db_err)?;
         Ok(user)
     }
-}
-
-/// Ends every session and one-time link of a client's users and cancels its pending
-/// invitations; returns how many users it concerned and the revocation to announce once
-/// committed.
-pub(crate) async fn revoke_client_access_in<C: ConnectionTrait>(c: &C, client: ClientId) -> Result<(u64, Recorded)> {
-    let members: Vec<UserId> = membership::Entity::find()
-        .filter(membership::Column::ClientId.eq(client.0))
-        .all(c)
-        .await
-        .map_err(db_err)?
-        .into_iter()
-        .map(|m| UserId(m.user_id))
-        .collect();
-    revoke_access_of(c, &members).await?;
-    invitation::Entity::update_many()
-        .col_expr(invitation::Column::RevokedAt, Expr::value(Utc::now()))
-        .filter(invitation::Column::ClientId.eq(client.0))
-        .filter(invitation::Column::AcceptedAt.is_null())
-        .filter(invitation::Column::RevokedAt.is_null())
-        .exec(c)
-        .await
-        .map_err(db_err)?;
-    let rec = revocations::record(c, Revocation::Client(client)).await?;
-    Ok((members.len() as u64, rec))
-}
-
-/// Ends every session and one-time link of one user; returns the revocation to announce once
-/// committed.
-pub(crate) async fn revoke_user_access<C: ConnectionTrait>(c: &C, user: UserId) -> Result<Recorded> {
-    revoke_access_of(c, &[user]).await?;
-    revocations::record(c, Revocation::User(user)).await
-}
-
-/// Ends every session and one-time link of these users (two statements, however many users).
-async fn revoke_access_of<C: ConnectionTrait>(c: &C, users: &[UserId]) -> Result<()> {
-    if users.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
-    let now = Utc::now();
-    session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .filter(session::Column::UserId.is_in(ids.clone()))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(c)
-        .await
-        .map_err(db_err)?;
-    login_token::Entity::update_many()
-        .col_expr(login_token::Column::UsedAt, Expr::value(now))
-        .filter(login_token::Column::UserId.is_in(ids))
-        .filter(login_token::Column::UsedAt.is_null())
-        .exec(c)
-        .await
-        .map_err(db_err)?;
-    Ok(())
 }
 
 async fn find_login_token<C: ConnectionTrait>(

@@ -40,7 +40,7 @@ impl Store {
             .exec(&tx)
             .await
             .map_err(db_err)?;
-        let (_, revoked) = crate::auth::revoke_client_access_in(&tx, id).await?;
+        let (_, revoked) = crate::access::revoke_client_access(&tx, id).await?;
         audit::write(&tx, Some(actor), Entry::client(AuditAction::ClientDelete, id, ip)).await?;
         tx.commit().await.map_err(db_err)?;
         self.announce_revocation(revoked);

@@ -13,7 +13,7 @@ use crate::migration::Migrator;
 pub struct Store {
     pub(crate) db: DatabaseConnection,
     pub(crate) events: crate::events::EventBus,
-    pub(crate) revocations: crate::revocations::Revocations,
+    pub(crate) revocations: crate::revocation_feed::Revocations,
 }
 
 /// Connects to `url` (`sqlite://…` or `postgres://…`) with the default pool size; any other

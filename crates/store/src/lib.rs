@@ -4,6 +4,7 @@
 //!
 //! [`Scope`]: atrium_core::policy::Scope
 
+mod access;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod client_lifecycle;
 mod comments;
 pub mod contacts;
 mod conv;
+mod dates;
 pub mod db;
 pub mod entity;
 pub mod events;
@@ -28,6 +30,7 @@ pub mod notifications;
 pub mod paging;
 pub mod people;
 pub mod rate_limit;
+mod revocation_feed;
 pub mod revocations;
 mod scoping;
 mod view_as;

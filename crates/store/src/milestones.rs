@@ -10,9 +10,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 
 use crate::audit::{self, AuditAction, Entry};
 use crate::conv;
+use crate::dates::check_date;
 use crate::db::{Store, db_err};
 use crate::entity::milestone;
-use crate::work::check_date;
 
 impl Store {
     /// A visible project's milestones, in timeline order.

@@ -225,7 +225,7 @@ impl Store {
             .exec(&tx)
             .await
             .map_err(db_err)?;
-        let revoked = if active { None } else { Some(crate::auth::revoke_user_access(&tx, id).await?) };
+        let revoked = if active { None } else { Some(crate::access::revoke_user_access(&tx, id).await?) };
         audit::write(
             &tx,
             Some(actor),

@@ -10,8 +10,7 @@
 //! access. The same table works on SQLite and PostgreSQL and needs no LISTEN connection; rows
 //! older than [`RETENTION`] are deleted by the watchers.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use atrium_core::Result;
@@ -20,10 +19,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Set,
 };
-use tokio::sync::{OnceCell, broadcast};
+use tokio::sync::broadcast;
 
 use crate::db::{Store, db_err};
 use crate::entity::revocation;
+pub use crate::revocation_feed::Revocation;
+use crate::revocation_feed::Revocations;
 
 /// How often each process's watcher reads new revocations.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -39,39 +40,12 @@ pub const RETENTION: Duration = Duration::from_secs(3600);
 /// How often a watcher deletes old rows.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
-/// How many revocations a slow stream may fall behind before it re-checks its session anyway.
-const BUFFER: usize = 256;
-
-/// What lost its access: one session, every session of a user, or every session of a client's
-/// users.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Revocation {
-    /// One session (sign-out, or revoked from the sessions list).
-    Session(SessionId),
-    /// Every session of a user (deactivated, password changed).
-    User(UserId),
-    /// Every session of a client's users (access revoked, client deleted).
-    Client(ClientId),
-}
-
-impl Revocation {
-    /// Whether this may end a stream of `session`, signed in as `users` (the session's owner
-    /// and, for "view as client", the viewed user) of `client`.
-    pub fn concerns(&self, session: SessionId, users: &[UserId], client: Option<ClientId>) -> bool {
-        match self {
-            Revocation::Session(s) => *s == session,
-            Revocation::User(u) => users.contains(u),
-            Revocation::Client(c) => client == Some(*c),
-        }
-    }
-
-    fn from_row(r: &revocation::Model) -> Option<Revocation> {
-        match (r.session_id, r.user_id, r.client_id) {
-            (Some(s), _, _) => Some(Revocation::Session(SessionId(s))),
-            (None, Some(u), _) => Some(Revocation::User(UserId(u))),
-            (None, None, Some(c)) => Some(Revocation::Client(ClientId(c))),
-            (None, None, None) => None,
-        }
+fn from_row(r: &revocation::Model) -> Option<Revocation> {
+    match (r.session_id, r.user_id, r.client_id) {
+        (Some(s), _, _) => Some(Revocation::Session(SessionId(s))),
+        (None, Some(u), _) => Some(Revocation::User(UserId(u))),
+        (None, None, Some(c)) => Some(Revocation::Client(ClientId(c))),
+        (None, None, None) => None,
     }
 }
 
@@ -103,41 +77,6 @@ pub(crate) async fn record<C: ConnectionTrait>(c: &C, what: Revocation) -> Resul
     .await
     .map_err(db_err)?;
     Ok(Recorded { id, at, what })
-}
-
-/// This process's revocation fan-out; cheap to clone.
-#[derive(Clone, Debug)]
-pub(crate) struct Revocations {
-    tx: broadcast::Sender<Revocation>,
-    /// Rows already passed on, by id, with their time (forgotten after [`WINDOW`]).
-    seen: Arc<Mutex<HashMap<uuid::Uuid, DateTime<Utc>>>>,
-    watching: Arc<OnceCell<()>>,
-    /// The watcher stops once every `Store` is gone.
-    alive: Arc<()>,
-}
-
-impl Default for Revocations {
-    fn default() -> Self {
-        Revocations {
-            tx: broadcast::channel(BUFFER).0,
-            seen: Default::default(),
-            watching: Arc::new(OnceCell::new()),
-            alive: Arc::new(()),
-        }
-    }
-}
-
-impl Revocations {
-    /// Passes `what` on unless the row `id` was passed on already.
-    fn pass_on(&self, id: uuid::Uuid, at: DateTime<Utc>, what: Revocation) {
-        let fresh = match self.seen.lock() {
-            Ok(mut seen) => seen.insert(id, at).is_none(),
-            Err(_) => true,
-        };
-        if fresh {
-            let _ = self.tx.send(what);
-        }
-    }
 }
 
 impl Store {
@@ -184,16 +123,14 @@ async fn watch(db: DatabaseConnection, r: Revocations, alive: Weak<()>) {
         match revocation::Entity::find().filter(revocation::Column::CreatedAt.gt(since)).all(&db).await {
             Ok(rows) => {
                 for row in &rows {
-                    if let Some(what) = Revocation::from_row(row) {
+                    if let Some(what) = from_row(row) {
                         r.pass_on(row.id, row.created_at, what);
                     }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "revocations: cannot read; streams fall back to their periodic check"),
         }
-        if let Ok(mut seen) = r.seen.lock() {
-            seen.retain(|_, at| *at > since);
-        }
+        r.forget_before(since);
         if pruned.elapsed() >= PRUNE_EVERY {
             pruned = tokio::time::Instant::now();
             if let Err(e) = prune(&db, RETENTION).await {
@@ -219,36 +156,5 @@ fn pool_closed(db: &DatabaseConnection) -> bool {
         DbBackend::Postgres => db.get_postgres_connection_pool().is_closed(),
         DbBackend::Sqlite => db.get_sqlite_connection_pool().is_closed(),
         _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_revocation_concerns_only_what_it_names() {
-        let (s, other_s) = (SessionId::new(), SessionId::new());
-        let (u, v) = (UserId::new(), UserId::new());
-        let (c, d) = (ClientId::new(), ClientId::new());
-        assert!(Revocation::Session(s).concerns(s, &[u], Some(c)));
-        assert!(!Revocation::Session(other_s).concerns(s, &[u], Some(c)));
-        assert!(Revocation::User(u).concerns(s, &[v, u], None));
-        assert!(!Revocation::User(v).concerns(s, &[u], Some(c)));
-        assert!(Revocation::Client(c).concerns(s, &[u], Some(c)));
-        assert!(!Revocation::Client(d).concerns(s, &[u], Some(c)));
-        assert!(!Revocation::Client(c).concerns(s, &[u], None), "staff streams belong to no client");
-    }
-
-    #[test]
-    fn a_row_is_passed_on_once() {
-        let r = Revocations::default();
-        let mut rx = r.tx.subscribe();
-        let id = uuid::Uuid::now_v7();
-        let what = Revocation::User(UserId::new());
-        r.pass_on(id, Utc::now(), what);
-        r.pass_on(id, Utc::now(), what);
-        assert_eq!(rx.try_recv().ok(), Some(what));
-        assert!(rx.try_recv().is_err(), "the watcher re-reading a row announced locally sends nothing");
     }
 }

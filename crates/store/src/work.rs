@@ -11,7 +11,7 @@ use atrium_core::model::{
 };
 use atrium_core::policy::{Actor, ClientFilter, Scope, TaskChange, check_assignee};
 use atrium_core::{Error, Result};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, Iterable, JoinType, PaginatorTrait, QueryFilter,
@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, AuditAction, Entry};
 use crate::conv;
+use crate::dates::{check_date, check_dates};
 use crate::db::{Store, db_err};
 use crate::entity::{client, milestone, project, task, user};
 use crate::notifications::{Created, Notice, Person, Target, notify, people_seeing};
@@ -686,26 +687,6 @@ impl Store {
             .count(&self.db)
             .await
             .map_err(db_err)
-    }
-}
-
-/// Dates are `YYYY-MM-DD`: years 1 to 9999, which every backend stores and reads back
-/// (PostgreSQL refuses dates before 4714 BC, SQLite would keep any text).
-pub(crate) fn check_date(field: &'static str, d: Option<NaiveDate>) -> Result<()> {
-    match d {
-        Some(d) if !(1..=9999).contains(&d.year()) => {
-            Err(Error::invalid(field, "must be a date from 0001-01-01 to 9999-12-31"))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn check_dates(start: Option<NaiveDate>, due: Option<NaiveDate>) -> Result<()> {
-    check_date("start_date", start)?;
-    check_date("due_date", due)?;
-    match (start, due) {
-        (Some(s), Some(d)) if d < s => Err(Error::invalid("due_date", "must not be before the start date")),
-        _ => Ok(()),
     }
 }
 

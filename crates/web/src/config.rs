@@ -10,6 +10,19 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// on a body's total time, so a large upload over a slow link works while it keeps sending.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+// The preview workers' default limits (`preview_service` runs the workers).
+
+/// Address space one preview worker may map (`RLIMIT_AS`): the fixture PDF renders within 96 MiB
+/// (tested), the pre-check of the 42 MB content stream peaked at 137 MiB RSS
+/// (`bench/previews.sh`); a render that needs more fails its allocation and the worker dies.
+pub const PREVIEW_MEMORY_LIMIT: u64 = 512 * 1024 * 1024;
+/// CPU seconds one preview worker may use (`RLIMIT_CPU`; the kernel kills it after).
+pub const PREVIEW_CPU_SECONDS: u64 = 10;
+/// Wall-clock time a preview may take before its worker is killed.
+pub const PREVIEW_TIME_LIMIT: Duration = Duration::from_secs(15);
+/// Longest a thumbnail request waits for its client's turn and then for a slot (then 429).
+pub const PREVIEW_QUEUE_WAIT: Duration = Duration::from_secs(30);
+
 /// Web settings. Holds no secrets.
 #[derive(Clone, Debug)]
 pub struct WebConfig {
@@ -86,11 +99,11 @@ impl WebConfig {
                 std::env::current_exe().map_or_else(|_| "atrium".into(), |p| p.into_os_string()),
                 "preview-worker".into(),
             ],
-            preview_memory: crate::preview_service::PREVIEW_MEMORY_LIMIT,
-            preview_cpu_seconds: crate::preview_service::PREVIEW_CPU_SECONDS,
-            preview_time: crate::preview_service::PREVIEW_TIME_LIMIT,
+            preview_memory: PREVIEW_MEMORY_LIMIT,
+            preview_cpu_seconds: PREVIEW_CPU_SECONDS,
+            preview_time: PREVIEW_TIME_LIMIT,
             preview_slots: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            preview_queue_wait: crate::preview_service::PREVIEW_QUEUE_WAIT,
+            preview_queue_wait: PREVIEW_QUEUE_WAIT,
         }
     }
 

@@ -13,7 +13,6 @@ use atrium_store::notifications::{DIGEST_JOB, NOTIFY_JOB};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 
 use crate::config::WebConfig;
-use crate::state::AppState;
 
 /// The job kind that sends one pre-rendered mail (`Mail` as payload).
 pub const MAIL_JOB: &str = "mail";
@@ -148,23 +147,4 @@ fn mail_error(e: MailError) -> JobError {
 
 fn store_error(e: atrium_core::Error) -> JobError {
     JobError::Transient(e.to_string())
-}
-
-/// Middleware: with inline jobs (tests) every queued job runs before the response is
-/// returned; otherwise a write wakes the background worker.
-pub async fn run_after(
-    axum::extract::State(st): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let write = !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD);
-    let res = next.run(req).await;
-    if st.config.jobs_inline {
-        if let Err(e) = st.queue().run_pending().await {
-            tracing::error!(error = %e, "inline jobs failed");
-        }
-    } else if write {
-        st.wake_worker();
-    }
-    res
 }

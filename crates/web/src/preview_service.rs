@@ -20,18 +20,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::WebConfig;
+pub use crate::config::{PREVIEW_CPU_SECONDS, PREVIEW_MEMORY_LIMIT, PREVIEW_QUEUE_WAIT, PREVIEW_TIME_LIMIT};
 use crate::preview::Kind;
 
-/// Address space one preview worker may map (`RLIMIT_AS`): the fixture PDF renders within 96 MiB
-/// (tested), the pre-check of the 42 MB content stream peaked at 137 MiB RSS
-/// (`bench/previews.sh`); a render that needs more fails its allocation and the worker dies.
-pub const PREVIEW_MEMORY_LIMIT: u64 = 512 * 1024 * 1024;
-/// CPU seconds one preview worker may use (`RLIMIT_CPU`; the kernel kills it after).
-pub const PREVIEW_CPU_SECONDS: u64 = 10;
-/// Wall-clock time a preview may take before its worker is killed.
-pub const PREVIEW_TIME_LIMIT: Duration = Duration::from_secs(15);
-/// Longest a thumbnail request waits for its client's turn and then for a slot (then 429).
-pub const PREVIEW_QUEUE_WAIT: Duration = Duration::from_secs(30);
 /// Renders of one client's files at once in one process; its other requests wait their turn.
 pub const PREVIEWS_PER_CLIENT: usize = 1;
 /// Largest PNG a worker may answer (a 1,200 px RGBA image is at most ~5.8 MB uncompressed).

@@ -212,7 +212,7 @@ pub fn router_from(state: AppState, pages: Vec<PageRoute>) -> Router {
         .merge(pages_router)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), pages::html_errors))
-        .layer(middleware::from_fn_with_state(state.clone(), crate::jobs::run_after))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::state::run_after))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(state.config.body_limit))

@@ -130,3 +130,22 @@ impl AppState {
         self.wake.notify();
     }
 }
+
+/// Middleware: with inline jobs (tests) every queued job runs before the response is
+/// returned; otherwise a write wakes the background worker.
+pub async fn run_after(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let write = !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    let res = next.run(req).await;
+    if st.config.jobs_inline {
+        if let Err(e) = st.queue().run_pending().await {
+            tracing::error!(error = %e, "inline jobs failed");
+        }
+    } else if write {
+        st.wake_worker();
+    }
+    res
+}

@@ -1,0 +1,68 @@
+//! Ending access: every session and one-time link of some users, in the caller's transaction,
+//! with the revocation row that tells open live streams (announce it once committed).
+
+use atrium_core::Result;
+use atrium_core::ids::{ClientId, UserId};
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::db::db_err;
+use crate::entity::{invitation, login_token, membership, session};
+use crate::revocations::{self, Recorded, Revocation};
+
+/// Ends every session and one-time link of a client's users and cancels its pending
+/// invitations; returns how many users it concerned and the revocation to announce once
+/// committed.
+pub(crate) async fn revoke_client_access<C: ConnectionTrait>(c: &C, client: ClientId) -> Result<(u64, Recorded)> {
+    let members: Vec<UserId> = membership::Entity::find()
+        .filter(membership::Column::ClientId.eq(client.0))
+        .all(c)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|m| UserId(m.user_id))
+        .collect();
+    revoke_access_of(c, &members).await?;
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(invitation::Column::ClientId.eq(client.0))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(c)
+        .await
+        .map_err(db_err)?;
+    let rec = revocations::record(c, Revocation::Client(client)).await?;
+    Ok((members.len() as u64, rec))
+}
+
+/// Ends every session and one-time link of one user; returns the revocation to announce once
+/// committed.
+pub(crate) async fn revoke_user_access<C: ConnectionTrait>(c: &C, user: UserId) -> Result<Recorded> {
+    revoke_access_of(c, &[user]).await?;
+    revocations::record(c, Revocation::User(user)).await
+}
+
+/// Ends every session and one-time link of these users (two statements, however many users).
+async fn revoke_access_of<C: ConnectionTrait>(c: &C, users: &[UserId]) -> Result<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
+    let now = Utc::now();
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::UserId.is_in(ids.clone()))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(c)
+        .await
+        .map_err(db_err)?;
+    login_token::Entity::update_many()
+        .col_expr(login_token::Column::UsedAt, Expr::value(now))
+        .filter(login_token::Column::UserId.is_in(ids))
+        .filter(login_token::Column::UsedAt.is_null())
+        .exec(c)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
