@@ -514,7 +514,7 @@ fn workspace_cycles() -> Vec<Found> {
 /// `List`, ...) *and* names the handlers (routes, OpenAPI paths), so parent and children depend
 /// on each other. A tangle is tolerated only when every module of it lies inside one entry; an
 /// entry whose tangle is gone fails the test until it is removed from this list.
-const TOLERATED: &[(&str, &str)] = &[("web", "api"), ("web", "pages")];
+const TOLERATED: &[(&str, &str)] = &[];
 
 fn tolerated(f: &Found, (krate, module): (&str, &str)) -> bool {
     f.krate == krate && f.cycle.path.iter().chain(&f.cycle.also).all(|m| m.first().is_some_and(|s| s == module))

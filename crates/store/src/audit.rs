@@ -10,7 +10,7 @@ use atrium_core::ids::{
 };
 use atrium_core::policy::Actor;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::db::{Store, db_err};
@@ -321,6 +321,7 @@ impl Store {
     /// [`Store::audit_log`], which asks the policy).
     #[cfg(any(test, feature = "test-support"))]
     pub async fn audit_recent(&self, limit: u64) -> Result<Vec<Record>> {
+        use sea_orm::{QueryOrder, QuerySelect};
         let rows =
             audit::Entity::find().order_by_desc(audit::Column::Id).limit(limit).all(&self.db).await.map_err(db_err)?;
         Ok(rows.into_iter().map(Record::from).collect())

@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
-use super::List;
 use super::input::{PasswordChangeBody, empty_none};
+use super::list::List;
 use crate::auth::Authed;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ClientIp, Id, Paging, Q};

@@ -12,8 +12,8 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::List;
 use super::input::empty_none;
+use super::list::List;
 use crate::auth::Authed;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ClientIp, Id, Q};

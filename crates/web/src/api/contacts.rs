@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::List;
 use super::input::ContactBody;
+use super::list::List;
 use crate::auth::Authed;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ClientIp, Id};

@@ -9,6 +9,7 @@ mod collab;
 mod contacts;
 pub mod files;
 pub mod input;
+mod list;
 mod session;
 mod users;
 mod work;
@@ -19,21 +20,10 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use list::List;
+
 use crate::audience::{Audience, admit};
 use crate::state::AppState;
-
-/// A page of items, newest first unless stated.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct List<T: utoipa::ToSchema> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
-impl<T: utoipa::ToSchema> From<atrium_store::paging::Page<T>> for List<T> {
-    fn from(p: atrium_store::paging::Page<T>) -> Self {
-        List { items: p.items, next_cursor: p.next_cursor }
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(

@@ -9,11 +9,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::List;
 use super::input::{
     ClientBody, ClientPatchBody, CommentBody, MilestoneBody, MilestonePatchBody, ProjectBody, ProjectPatchBody,
     TaskBody, TaskPatchBody, empty_none, name,
 };
+use super::list::List;
 use crate::auth::Authed;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ClientIp, Id, Paging, Q};
