@@ -173,7 +173,7 @@ impl Store {
         };
         let me = Actor::new(UserId(s.user_id), s.name, s.email, role, client_id)?;
         let actor = match s.view_as_user_id {
-            Some(viewed) if me.is_staff() => match self.actor(UserId(viewed)).await? {
+            Some(viewed) if me.is_staff() => match self.actor_of(UserId(viewed)).await? {
                 Some(client_user) if !client_user.is_staff() => client_user.viewed_by(me.user_id()),
                 _ => me,
             },
@@ -202,7 +202,7 @@ impl Store {
         if s.revoked_at.is_some() || s.expires_at <= Utc::now() {
             return Ok(false);
         }
-        Ok(self.actor(UserId(s.user_id)).await?.is_some())
+        Ok(self.actor_of(UserId(s.user_id)).await?.is_some())
     }
 
     /// Revokes one session of `user` (logout, or revoking from the sessions list).

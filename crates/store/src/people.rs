@@ -136,8 +136,16 @@ impl Store {
         account_by_id(&self.db, id).await
     }
 
-    /// The policy actor for an active user, or `None` when they may not act at all.
+    /// The policy actor for an active user, or `None` when they may not act at all. Tests only:
+    /// everything else gets its actor by resolving a session (`Store::session_actor`).
+    #[cfg(any(test, feature = "test-support"))]
     pub async fn actor(&self, id: UserId) -> Result<Option<Actor>> {
+        self.actor_of(id).await
+    }
+
+    /// The actor of an active user, for session resolution (a session's user, or the user a
+    /// "View as client" session shows).
+    pub(crate) async fn actor_of(&self, id: UserId) -> Result<Option<Actor>> {
         match self.account(id).await? {
             Some(a) if a.user.active => {
                 Ok(Some(Actor::new(a.user.id, a.user.name, a.user.email, a.user.role, a.user.client_id)?))

@@ -53,8 +53,8 @@ pub async fn start_session(
     let acc = st.store.account(user).await?.filter(|a| a.user.active).ok_or(Error::Gone)?;
     let lifetime = chrono::Duration::from_std(st.config.session_lifetime).unwrap_or(chrono::Duration::days(30));
     let token = st.store.create_session(user, lifetime, Some(ip), ua).await?;
-    let actor =
-        Actor::new(acc.user.id, acc.user.name.clone(), acc.user.email.clone(), acc.user.role, acc.user.client_id)?;
+    // The sign-in is audited as the session it started, resolved like any request's.
+    let (_, actor) = st.store.session_actor(&token.secret, lifetime).await?.ok_or(Error::Gone)?;
     st.store.audit(Some(&actor), Entry::user(how, acc.user.id, acc.user.client_id, Some(ip))).await?;
     Ok((token, acc.user))
 }

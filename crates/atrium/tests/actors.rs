@@ -1,0 +1,59 @@
+//! An `Actor` (the policy's "who is asking") is only ever built where a session is resolved:
+//! `atrium_store`'s `auth.rs` (the session, and the user a "View as client" session shows) and
+//! `people.rs` (the active user behind them), and in tests. Any other `Actor::new(` in a crate's
+//! `src/` fails this test, naming the file and line — make the caller resolve a session instead
+//! (`Store::session_actor`), as the demo and the sign-in flow do.
+
+use std::path::{Path, PathBuf};
+
+/// Files allowed to build actors outside tests, relative to the workspace root.
+const ALLOWED: &[&str] = &["crates/core/src/policy.rs", "crates/store/src/auth.rs", "crates/store/src/people.rs"];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Lines of `source` that build an actor, outside its `#[cfg(test)]` tail (test modules sit
+/// at the end of a file in this code base).
+fn constructions(source: &str) -> Vec<usize> {
+    let code = source.split("#[cfg(test)]").next().unwrap_or("");
+    code.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim_start().starts_with("//") && l.contains("Actor::new("))
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+#[test]
+fn actors_are_built_only_where_sessions_are_resolved() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(root.join("crates")).expect("crates/").flatten() {
+        rust_files(&krate.path().join("src"), &mut files);
+    }
+    assert!(files.len() > 50, "the crates' sources were found ({})", files.len());
+    let mut found = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&root).unwrap_or(f).to_string_lossy().replace('\\', "/");
+        if ALLOWED.contains(&rel.as_str()) {
+            continue;
+        }
+        let src = std::fs::read_to_string(f).expect("read source");
+        found.extend(constructions(&src).into_iter().map(|line| format!("{rel}:{line}")));
+    }
+    assert!(found.is_empty(), "Actor built outside session resolution:\n  {}", found.join("\n  "));
+}
+
+#[test]
+fn the_scan_finds_a_construction_and_ignores_tests_and_comments() {
+    let src = "fn f() {\n    let a = Actor::new(u, n, e, r, c)?;\n}\n// Actor::new( in a comment\n#[cfg(test)]\nmod tests { fn t() { Actor::new(1); } }\n";
+    assert_eq!(constructions(src), vec![2]);
+}
