@@ -3,7 +3,7 @@
 
 use atrium_core::ids::{ClientId, InvitationId, SessionId, UserId};
 use atrium_core::model::{Role, TokenPurpose, invitation_lifetime};
-use atrium_core::policy::Actor;
+use atrium_core::policy::{Actor, Scope};
 use atrium_core::token::{self, NewToken};
 use atrium_core::{Error, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -419,8 +419,11 @@ impl Store {
         invitation_of(row)
     }
 
-    /// Pending invitations of a client (staff view).
-    pub async fn pending_invitations(&self, client: ClientId) -> Result<Vec<Invitation>> {
+    /// Pending invitations of a client, if the scope may see that client's people (staff).
+    pub async fn pending_invitations(&self, scope: &Scope, client: ClientId) -> Result<Vec<Invitation>> {
+        if !scope.allows(client) {
+            return Err(Error::NotFound);
+        }
         let rows = invitation::Entity::find()
             .filter(invitation::Column::ClientId.eq(client.0))
             .filter(invitation::Column::AcceptedAt.is_null())

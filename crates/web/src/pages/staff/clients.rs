@@ -141,7 +141,7 @@ pub async fn client(
         .collect();
     let invitations = st
         .store
-        .pending_invitations(cid)
+        .pending_invitations(&auth.actor.client_scope(), cid)
         .await?
         .into_iter()
         .map(|i| InviteRow { email: i.email, role: i.role.label(), expires: i.expires_at.format("%b %-d").to_string() })

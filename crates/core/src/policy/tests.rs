@@ -1,0 +1,293 @@
+//! Unit tests of the access policy.
+
+use super::*;
+
+#[test]
+fn portal_pages_follow_the_role() {
+    let c = ClientId::new();
+    let pages = |r| actor(r, Some(c)).portal_pages();
+    use PortalPage::*;
+    assert_eq!(pages(Role::ClientAdmin), vec![Home, Projects, MyTasks, Approvals, Billing]);
+    assert_eq!(pages(Role::ClientViewer), vec![Home, Projects, MyTasks, Approvals]);
+    assert_eq!(pages(Role::ClientFinance), vec![Home, Billing]);
+    assert!(actor(Role::ClientFinance, Some(c)).portal_is_billing_only());
+    assert!(!actor(Role::ClientAdmin, Some(c)).portal_is_billing_only());
+    assert!(!actor(Role::ClientViewer, Some(c)).portal_is_billing_only());
+}
+
+#[test]
+fn view_as_needs_staff_and_an_active_user_of_that_client() {
+    let (c, other) = (ClientId::new(), ClientId::new());
+    let user = |role: Role, client: Option<ClientId>, active: bool| User {
+        id: UserId::new(),
+        email: "u@x.io".into(),
+        name: "U".into(),
+        role,
+        client_id: client,
+        active,
+    };
+    let staff = actor(Role::Staff, None);
+    assert!(staff.may_view_as(c, &user(Role::ClientViewer, Some(c), true)).is_ok());
+    assert!(matches!(staff.may_view_as(c, &user(Role::ClientAdmin, Some(other), true)), Err(Error::Invalid { .. })));
+    assert!(matches!(staff.may_view_as(c, &user(Role::ClientAdmin, Some(c), false)), Err(Error::Invalid { .. })));
+    assert!(matches!(staff.may_view_as(c, &user(Role::Admin, None, true)), Err(Error::Invalid { .. })));
+    let client = actor(Role::ClientAdmin, Some(c));
+    assert!(matches!(client.may_view_as(c, &user(Role::ClientViewer, Some(c), true)), Err(Error::NotFound)));
+    let viewing = actor(Role::ClientAdmin, Some(c)).viewed_by(staff.user_id());
+    assert!(viewing.may_view_as(c, &user(Role::ClientViewer, Some(c), true)).is_err());
+}
+
+#[test]
+fn each_side_admits_only_its_own() {
+    let c = ClientId::new();
+    let staff = actor(Role::Staff, None);
+    let client = actor(Role::ClientAdmin, Some(c));
+    let viewing = actor(Role::ClientViewer, Some(c)).viewed_by(staff.user_id());
+    assert!(staff.may_enter(Side::Staff).is_ok());
+    assert!(matches!(staff.may_enter(Side::Portal), Err(Error::NotFound)));
+    assert!(matches!(client.may_enter(Side::Staff), Err(Error::NotFound)));
+    assert!(client.may_enter(Side::Portal).is_ok());
+    assert!(viewing.may_enter(Side::Portal).is_ok());
+    assert!(viewing.may_enter(Side::Staff).is_err());
+    assert_eq!(Side::of(&staff), Side::Staff);
+    assert_eq!(Side::of(&viewing), Side::Portal);
+}
+
+#[test]
+fn live_events_reach_only_their_audience() {
+    use crate::ids::{ProjectId, TaskId};
+    let mine = ClientId::new();
+    let other = ClientId::new();
+    let admin = actor(Role::ClientAdmin, Some(mine));
+    let finance = actor(Role::ClientFinance, Some(mine));
+    let staff = actor(Role::Staff, None);
+    let ev = |c| LiveEvent::task_updated(c, ProjectId::new(), TaskId::new(), crate::model::TaskStatus::Done);
+    assert!(admin.may_receive(&ev(mine)));
+    assert!(!admin.may_receive(&ev(other)), "another client's event");
+    assert!(!finance.may_receive(&ev(mine)), "finance sees no project work");
+    assert!(staff.may_receive(&ev(other)));
+    let note = LiveEvent::comment_created(
+        mine,
+        ProjectId::new(),
+        TaskId::new(),
+        crate::ids::CommentId::new(),
+        Visibility::Note,
+    );
+    assert!(!admin.may_receive(&note), "a note never reaches a client");
+    assert!(staff.may_receive(&note));
+    let n = LiveEvent::notification_created(admin.user_id(), crate::ids::NotificationId::new(), 1);
+    assert!(admin.may_receive(&n) && !staff.may_receive(&n));
+    assert!(admin.may_receive(&LiveEvent::reload()) && finance.may_receive(&LiveEvent::reload()));
+    let mut carrying = LiveEvent::reload();
+    carrying.data = serde_json::json!({ "task_id": "x" });
+    assert!(!admin.may_receive(&carrying), "an event for everyone may carry nothing");
+}
+
+#[test]
+fn staff_channel_is_invisible_to_clients_and_viewers_only_read() {
+    let mine = ClientId::new();
+    let admin = actor(Role::ClientAdmin, Some(mine));
+    assert!(matches!(admin.may_read_channel(Channel::Staff), Err(Error::NotFound)));
+    assert!(admin.may_post_message(Channel::Client).is_ok());
+    let viewer = actor(Role::ClientViewer, Some(mine));
+    assert!(viewer.may_read_channel(Channel::Client).is_ok());
+    assert!(matches!(viewer.may_post_message(Channel::Client), Err(Error::Forbidden(_))));
+    assert!(actor(Role::Staff, None).may_post_message(Channel::Staff).is_ok());
+}
+
+#[test]
+fn messages_change_only_by_their_author_within_the_window() {
+    let a = actor(Role::Staff, None);
+    let now = chrono::Utc::now();
+    assert!(a.may_change_message(a.user_id(), now - chrono::Duration::minutes(5), now).is_ok());
+    assert!(a.may_change_message(a.user_id(), now - chrono::Duration::minutes(16), now).is_err());
+    assert!(a.may_change_message(UserId::new(), now, now).is_err());
+}
+
+#[test]
+fn who_sees_work_decides_mentions() {
+    let c = ClientId::new();
+    assert!(person_sees_work(Role::Staff, None, c, true));
+    assert!(person_sees_work(Role::ClientViewer, Some(c), c, false));
+    assert!(!person_sees_work(Role::ClientAdmin, Some(c), c, true), "internal");
+    assert!(!person_sees_work(Role::ClientAdmin, Some(ClientId::new()), c, false), "other client");
+    assert!(!person_sees_work(Role::ClientFinance, Some(c), c, false), "finance");
+}
+
+fn actor(role: Role, client: Option<ClientId>) -> Actor {
+    Actor::new(UserId::new(), "A".into(), "a@x.io".into(), role, client).unwrap()
+}
+
+#[test]
+fn inconsistent_actors_are_refused() {
+    assert!(Actor::new(UserId::new(), "A".into(), "a".into(), Role::Staff, Some(ClientId::new())).is_err());
+    assert!(Actor::new(UserId::new(), "A".into(), "a".into(), Role::ClientAdmin, None).is_err());
+}
+
+#[test]
+fn client_scopes_are_their_own_client_only() {
+    let mine = ClientId::new();
+    let other = ClientId::new();
+    let a = actor(Role::ClientAdmin, Some(mine));
+    assert!(a.work_scope().allows(mine));
+    assert!(!a.work_scope().allows(other));
+    assert!(!a.work_scope().includes_notes());
+    assert!(!a.client_scope().allows(mine));
+    let f = actor(Role::ClientFinance, Some(mine));
+    assert!(!f.work_scope().allows(mine), "finance sees no projects");
+    let s = actor(Role::Staff, None);
+    assert!(s.work_scope().allows(other) && s.work_scope().includes_notes());
+}
+
+#[test]
+fn deactivating_accounts() {
+    let c = Some(ClientId::new());
+    let other = UserId::new();
+    let owner = actor(Role::Owner, None);
+    let admin = actor(Role::Admin, None);
+    let staff = actor(Role::Staff, None);
+    for a in [&owner, &admin, &staff] {
+        assert!(a.may_set_user_active(other, Role::ClientViewer).is_ok());
+        assert!(matches!(a.may_set_user_active(a.user_id(), a.role()), Err(Error::Forbidden(_))), "not yourself");
+    }
+    assert!(owner.may_set_user_active(other, Role::Owner).is_ok());
+    assert!(admin.may_set_user_active(other, Role::Staff).is_ok());
+    assert!(matches!(admin.may_set_user_active(other, Role::Owner), Err(Error::Forbidden(_))));
+    assert!(matches!(staff.may_set_user_active(other, Role::Staff), Err(Error::Forbidden(_))));
+    let client = actor(Role::ClientAdmin, c);
+    assert!(matches!(client.may_set_user_active(other, Role::ClientViewer), Err(Error::NotFound)));
+    let viewing = actor(Role::ClientAdmin, c).viewed_by(owner.user_id());
+    assert!(viewing.may_set_user_active(other, Role::ClientViewer).is_err(), "view-as is read-only");
+}
+
+#[test]
+fn portal_use_and_completing_own_tasks() {
+    let c = Some(ClientId::new());
+    assert!(matches!(actor(Role::Staff, None).may_use_portal(), Err(Error::NotFound)));
+    assert!(actor(Role::ClientViewer, c).may_use_portal().is_ok());
+    let staff = actor(Role::Owner, None);
+    assert!(actor(Role::ClientAdmin, c).viewed_by(staff.user_id()).may_use_portal().is_ok());
+    assert!(actor(Role::ClientAdmin, c).may_complete_own_tasks());
+    assert!(!actor(Role::ClientViewer, c).may_complete_own_tasks());
+    assert!(!actor(Role::ClientAdmin, c).viewed_by(staff.user_id()).may_complete_own_tasks(), "read-only");
+}
+
+#[test]
+fn only_owners_and_admins_delete_clients() {
+    assert!(actor(Role::Owner, None).may_delete_client().is_ok());
+    assert!(actor(Role::Admin, None).may_delete_client().is_ok());
+    assert!(matches!(actor(Role::Staff, None).may_delete_client(), Err(Error::Forbidden(_))));
+    assert!(matches!(actor(Role::ClientAdmin, Some(ClientId::new())).may_delete_client(), Err(Error::NotFound)));
+}
+
+#[test]
+fn only_owners_and_admins_read_the_audit_log() {
+    assert!(actor(Role::Owner, None).may_read_audit().is_ok());
+    assert!(actor(Role::Admin, None).may_read_audit().is_ok());
+    assert!(matches!(actor(Role::Staff, None).may_read_audit(), Err(Error::Forbidden(_))));
+    assert!(matches!(actor(Role::ClientAdmin, Some(ClientId::new())).may_read_audit(), Err(Error::NotFound)));
+}
+
+#[test]
+fn task_updates() {
+    let c = ClientId::new();
+    let a = actor(Role::ClientAdmin, Some(c));
+    let me = Some(a.user_id());
+    assert!(a.may_update_task(me, TaskChange::StatusOnly).is_ok());
+    assert!(a.may_update_task(me, TaskChange::Other).is_err());
+    assert!(a.may_update_task(Some(UserId::new()), TaskChange::StatusOnly).is_err());
+    let v = actor(Role::ClientViewer, Some(c));
+    assert!(v.may_update_task(Some(v.user_id()), TaskChange::StatusOnly).is_err());
+    assert!(actor(Role::Staff, None).may_update_task(None, TaskChange::Other).is_ok());
+}
+
+#[test]
+fn comments_and_view_as() {
+    let c = ClientId::new();
+    let a = actor(Role::ClientAdmin, Some(c));
+    assert!(a.may_comment(Visibility::Reply).is_ok());
+    assert!(matches!(a.may_comment(Visibility::Note), Err(Error::Forbidden(_))));
+    assert!(actor(Role::ClientViewer, Some(c)).may_comment(Visibility::Reply).is_err());
+    let viewed = a.clone().viewed_by(UserId::new());
+    assert!(viewed.may_comment(Visibility::Reply).is_err(), "view as client is read-only");
+    assert!(viewed.may_update_task(Some(viewed.user_id()), TaskChange::StatusOnly).is_err());
+}
+
+#[test]
+fn invitations() {
+    assert!(actor(Role::Staff, None).may_invite(Role::ClientViewer).is_ok());
+    assert!(actor(Role::Staff, None).may_invite(Role::Admin).is_err());
+    assert!(actor(Role::Admin, None).may_invite(Role::Staff).is_ok());
+    assert!(actor(Role::ClientAdmin, Some(ClientId::new())).may_invite(Role::ClientViewer).is_err());
+}
+
+#[test]
+fn approvals() {
+    let c = ClientId::new();
+    let staff = actor(Role::Staff, None);
+    assert!(staff.may_request_approval().is_ok());
+    assert!(matches!(actor(Role::ClientAdmin, Some(c)).may_request_approval(), Err(Error::Forbidden(_))));
+    let a = actor(Role::ClientAdmin, Some(c));
+    assert!(a.may_decide(&[a.user_id()]).is_ok());
+    assert!(a.may_decide(&[UserId::new()]).is_err(), "not a named approver");
+    assert!(a.clone().viewed_by(staff.user_id()).may_decide(&[a.user_id()]).is_err(), "view-as is read-only");
+    let v = actor(Role::ClientViewer, Some(c));
+    assert!(v.may_decide(&[v.user_id()]).is_err(), "viewers do not decide");
+    assert!(staff.may_decide(&[staff.user_id()]).is_err(), "staff do not approve for the client");
+    assert!(check_approver(c, Role::ClientAdmin, Some(c)).is_ok());
+    assert!(check_approver(c, Role::ClientViewer, Some(c)).is_err());
+    assert!(check_approver(c, Role::ClientFinance, Some(c)).is_err());
+    assert!(check_approver(c, Role::ClientAdmin, Some(ClientId::new())).is_err());
+    assert!(check_approver(c, Role::Staff, None).is_err());
+}
+
+#[test]
+fn billing_is_for_staff_client_admins_and_finance_only() {
+    let c = ClientId::new();
+    let other = ClientId::new();
+    let staff = actor(Role::Staff, None);
+    assert!(staff.billing_scope().allows(other) && staff.billing_scope().includes_notes(), "staff see drafts");
+    for role in [Role::ClientAdmin, Role::ClientFinance] {
+        let a = actor(role, Some(c));
+        assert!(a.billing_scope().allows(c) && !a.billing_scope().allows(other));
+        assert!(!a.billing_scope().includes_notes(), "clients never see drafts");
+        assert!(a.sees_billing());
+        assert!(matches!(a.may_manage_invoices(), Err(Error::Forbidden(_))));
+    }
+    let viewer = actor(Role::ClientViewer, Some(c));
+    assert!(!viewer.billing_scope().allows(c) && !viewer.sees_billing());
+    assert!(staff.may_manage_invoices().is_ok());
+    let viewing = actor(Role::ClientFinance, Some(c)).viewed_by(staff.user_id());
+    assert!(viewing.may_manage_invoices().is_err(), "view-as is read-only");
+    assert!(actor(Role::Admin, None).may_configure_billing().is_ok());
+    assert!(matches!(staff.may_configure_billing(), Err(Error::Forbidden(_))));
+    assert!(matches!(actor(Role::ClientAdmin, Some(c)).may_configure_billing(), Err(Error::NotFound)));
+}
+
+#[test]
+fn assignees() {
+    let c = ClientId::new();
+    assert!(check_assignee(c, Role::Staff, None).is_ok());
+    assert!(check_assignee(c, Role::ClientViewer, Some(c)).is_ok());
+    assert!(check_assignee(c, Role::ClientAdmin, Some(ClientId::new())).is_err());
+}
+
+#[test]
+fn invoices_are_announced_to_the_clients_admins_and_finance_users_only() {
+    let (a, b) = (ClientId::new(), ClientId::new());
+    assert!(person_receives_invoices(Role::ClientAdmin, Some(a), a));
+    assert!(person_receives_invoices(Role::ClientFinance, Some(a), a));
+    assert!(!person_receives_invoices(Role::ClientViewer, Some(a), a));
+    assert!(!person_receives_invoices(Role::ClientFinance, Some(b), a));
+    assert!(!person_receives_invoices(Role::Owner, None, a));
+}
+
+#[test]
+fn invoice_exports_are_for_staff_and_invisible_to_those_without_billing() {
+    let c = ClientId::new();
+    let actor = |role, client| Actor::new(UserId::new(), "A".into(), "a@x.test".into(), role, client).unwrap();
+    assert!(actor(Role::Staff, None).may_export_invoices().is_ok());
+    assert!(matches!(actor(Role::ClientFinance, Some(c)).may_export_invoices(), Err(Error::Forbidden(_))));
+    assert!(matches!(actor(Role::ClientAdmin, Some(c)).may_export_invoices(), Err(Error::Forbidden(_))));
+    assert!(matches!(actor(Role::ClientViewer, Some(c)).may_export_invoices(), Err(Error::NotFound)));
+}
