@@ -13,7 +13,7 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::pages::{account, activity, approvals, billing, collab, files, portal, public, staff};
+use crate::pages::{account, activity, approvals, billing, collab, files, portal, public, staff, task};
 use crate::state::AppState;
 use crate::{api, audience, auth, csrf, headers, pages};
 
@@ -89,7 +89,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/milestones/{id}", Staff, post(staff::projects::set_milestone_done)),
         r(Method::GET, "/staff/tasks/{id}", Staff, get(staff::tasks::task)),
         r(Method::POST, "/staff/tasks/{id}", Staff, post(staff::tasks::update_task)),
-        r(Method::POST, "/staff/tasks/{id}/comments", Staff, post(staff::tasks::comment)),
+        r(Method::POST, "/staff/tasks/{id}/comments", Staff, post(task::comment)),
         r(Method::GET, "/staff/projects/{id}/messages", Staff, get(collab::staff_messages)),
         r(Method::POST, "/staff/projects/{id}/messages", Staff, post(collab::staff_post_message)),
         r(Method::GET, "/staff/outbox", Staff, get(collab::outbox)),
@@ -124,7 +124,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::GET, "/portal/tasks", Portal, get(portal::my_tasks)),
         r(Method::GET, "/portal/tasks/{id}", Portal, get(portal::task)),
         r(Method::POST, "/portal/tasks/{id}/status", Portal, post(portal::set_status)),
-        r(Method::POST, "/portal/tasks/{id}/comments", Portal, post(portal::comment)),
+        r(Method::POST, "/portal/tasks/{id}/comments", Portal, post(task::comment)),
         r(Method::GET, "/portal/projects/{id}/messages", Portal, get(collab::portal_messages)),
         r(Method::POST, "/portal/projects/{id}/messages", Portal, post(collab::portal_post_message)),
         r(Method::GET, "/portal/projects/{id}/files", Portal, get(files::portal_files)),

@@ -83,7 +83,7 @@ fn version_label(v: Option<u32>) -> String {
 async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: ApprovalId) -> AppResult<Response> {
     let staff = auth.side() == Side::Staff;
     let a = st.store.approval(&auth.actor, id).await?;
-    let prefix = if staff { "/staff" } else { "/portal" };
+    let prefix = super::prefix(auth.side());
     let version = a.version.map(|v| format!("?version={v}")).unwrap_or_default();
     let subject_href = match a.subject_type {
         ApprovalSubject::File => format!("{prefix}/files/{}{version}", a.subject_id),
@@ -258,7 +258,7 @@ async fn list(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, q: ListQuery) ->
     let list = st.store.approvals(a, status).await?;
     let ids: Vec<_> = list.iter().map(|ap| ap.project_id).collect();
     let projects = st.store.project_names(&a.work_scope(), &ids).await?;
-    let prefix = if staff { "/staff" } else { "/portal" };
+    let prefix = super::prefix(auth.side());
     let today = chrono::Utc::now().date_naive();
     let rows = list
         .iter()

@@ -132,7 +132,7 @@ async fn files_page(
             versions,
         });
     }
-    let prefix = if staff { "/staff" } else { "/portal" };
+    let prefix = super::prefix(auth.side());
     let mut chrome = Chrome::signed_in(
         st,
         auth,
@@ -210,9 +210,8 @@ pub async fn portal_files(
 }
 
 async fn upload(st: &AppState, auth: &SideAuth, ip: &str, pid: ProjectId, form: Multipart) -> AppResult<Response> {
-    let staff = auth.side() == Side::Staff;
     let f = crate::api::files::receive(st, auth, ip, pid, form).await?;
-    let prefix = if staff { "/staff" } else { "/portal" };
+    let prefix = super::prefix(auth.side());
     Ok(see_other(&format!("{prefix}/projects/{pid}/files?folder={}&notice=uploaded", f.folder_id)))
 }
 
@@ -270,7 +269,7 @@ pub async fn delete_file(
 ) -> AppResult<Response> {
     let f = st.store.file(&auth.actor, id).await?;
     st.store.delete_file(&auth.actor, id, Some(&ip)).await?;
-    let prefix = if auth.actor.is_staff() { "/staff" } else { "/portal" };
+    let prefix = super::prefix(Side::of(&auth.actor));
     Ok(see_other(&format!("{prefix}/projects/{}/files?folder={}&notice=deleted", f.project_id, f.folder_id)))
 }
 
@@ -369,7 +368,7 @@ async fn file_page(
         }
         _ => (None, false),
     };
-    let prefix = if staff { "/staff" } else { "/portal" };
+    let prefix = super::prefix(auth.side());
     let fid = id.to_string();
     let approvals = st
         .store
@@ -481,6 +480,6 @@ pub async fn update_file(
     FormBody(form): FormBody<FileUpdateForm>,
 ) -> AppResult<Response> {
     st.store.update_file(&auth.actor, id, Some(form.name), form.folder_id, Some(&ip)).await?;
-    let prefix = if auth.actor.is_staff() { "/staff" } else { "/portal" };
+    let prefix = super::prefix(Side::of(&auth.actor));
     Ok(see_other(&format!("{prefix}/files/{id}?notice=saved")))
 }

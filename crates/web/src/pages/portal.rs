@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::task::task_page;
 use super::view::{ProjectCard, TaskRow, due_label, project_card, task_row};
 use super::{Chrome, page, see_other};
-use crate::api::input::{CommentBody, TaskPatchBody, empty_none};
+use crate::api::input::{TaskPatchBody, empty_none};
 use crate::audience::PortalAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
@@ -304,17 +304,4 @@ fn portal_path(n: &str) -> Result<String, Error> {
     } else {
         Err(Error::invalid("next", "must be a page of the portal"))
     }
-}
-
-/// Posts a reply.
-pub async fn comment(
-    State(st): State<AppState>,
-    auth: PortalAuth,
-    ClientIp(ip): ClientIp,
-    Id(tid): Id<TaskId>,
-    FormBody(f): FormBody<CommentBody>,
-) -> AppResult<Response> {
-    let (body, vis) = f.validate()?;
-    st.store.create_comment(&auth.actor, tid, body, vis, Some(&ip)).await?;
-    Ok(see_other(&format!("/portal/tasks/{tid}#comments")))
 }

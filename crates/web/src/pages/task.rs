@@ -6,13 +6,16 @@ use atrium_core::ids::{TaskId, UserId};
 use atrium_core::markdown;
 use atrium_core::model::{Priority, TaskStatus, Visibility};
 use atrium_core::policy::{Side, TaskChange};
+use axum::extract::State;
 use axum::response::Response;
 
 use super::view::{TaskPage, comment_views, opts, people_opts, task_row};
-use super::{Chrome, page, prefix};
+use super::{Chrome, page, prefix, see_other};
+use crate::api::input::CommentBody;
 use crate::audience::SideAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
+use crate::extract::{ClientIp, FormBody, Id};
 use crate::state::AppState;
 
 /// The task page for the side `auth` was admitted to.
@@ -64,4 +67,18 @@ pub async fn task_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, tid: Ta
         }
     }
     page(&view)
+}
+
+/// Posts a comment on a task, from either side: a reply, or (staff) an internal note — the store
+/// asks the policy which the caller may post.
+pub async fn comment(
+    State(st): State<AppState>,
+    auth: SideAuth,
+    ClientIp(ip): ClientIp,
+    Id(tid): Id<TaskId>,
+    FormBody(f): FormBody<CommentBody>,
+) -> AppResult<Response> {
+    let (body, vis) = f.validate()?;
+    st.store.create_comment(&auth.actor, tid, body, vis, Some(&ip)).await?;
+    Ok(see_other(&format!("{}/tasks/{tid}#comments", prefix(auth.side()))))
 }

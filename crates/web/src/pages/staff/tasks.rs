@@ -4,7 +4,7 @@ use atrium_core::ids::{ProjectId, TaskId};
 use axum::extract::State;
 use axum::response::Response;
 
-use crate::api::input::{CommentBody, TaskBody, TaskPatchBody};
+use crate::api::input::{TaskBody, TaskPatchBody};
 use crate::audience::StaffAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
@@ -45,17 +45,4 @@ pub async fn update_task(
 ) -> AppResult<Response> {
     st.store.update_task(&auth.actor, tid, f.validate()?, Some(&ip)).await?;
     Ok(see_other(&format!("/staff/tasks/{tid}")))
-}
-
-/// Posts a reply or an internal note.
-pub async fn comment(
-    State(st): State<AppState>,
-    auth: StaffAuth,
-    ClientIp(ip): ClientIp,
-    Id(tid): Id<TaskId>,
-    FormBody(f): FormBody<CommentBody>,
-) -> AppResult<Response> {
-    let (body, vis) = f.validate()?;
-    st.store.create_comment(&auth.actor, tid, body, vis, Some(&ip)).await?;
-    Ok(see_other(&format!("/staff/tasks/{tid}#comments")))
 }
