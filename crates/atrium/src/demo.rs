@@ -152,12 +152,12 @@ const NOTES: [&str; 4] = [
 
 /// Creates the demo data in an empty database.
 pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
-    if !store.has_no_users().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+    if !store.operator().has_no_users().await.map_err(|e| anyhow::anyhow!("{e}"))? {
         bail!("the database already has users; demo data only loads into an empty data dir");
     }
     let hash = atrium_core::password::hash(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (bulk, logins) = generate(scale, &hash, Utc::now().date_naive())?;
-    store.load_bulk(bulk).await.map_err(|e| anyhow::anyhow!("{e}")).context("loading demo data")?;
+    store.operator().load_bulk(bulk).await.map_err(|e| anyhow::anyhow!("{e}")).context("loading demo data")?;
     conversation(store, &logins).await.context("demo conversation")?;
     billing(store).await.context("demo invoices")?;
     Ok(logins)
@@ -167,9 +167,9 @@ pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
 /// other (an `Actor` is only ever made where a session is resolved). The session lasts a minute.
 async fn sign_in_as(store: &Store, email: &str) -> Result<atrium_core::policy::Actor> {
     let err = |e: atrium_core::Error| anyhow::anyhow!("{e}");
-    let acc = store.account_by_email(email).await.map_err(err)?.context("demo user")?;
+    let acc = store.sign_in().account_by_email(email).await.map_err(err)?.context("demo user")?;
     let minute = Duration::minutes(1);
-    let token = store.create_session(acc.user.id, minute, None, Some("atrium demo")).await.map_err(err)?;
+    let token = store.sign_in().create_session(acc.user.id, minute, None, Some("atrium demo")).await.map_err(err)?;
     let (_, actor) = store.session_actor(&token.secret, minute).await.map_err(err)?.context("demo session")?;
     Ok(actor)
 }
@@ -206,7 +206,13 @@ async fn billing(store: &Store) -> Result<()> {
         discount: String::new(),
     };
     let client_of = |email: &'static str| async move {
-        store.account_by_email(email).await.map_err(err)?.and_then(|a| a.user.client_id).context("demo client")
+        store
+            .sign_in()
+            .account_by_email(email)
+            .await
+            .map_err(err)?
+            .and_then(|a| a.user.client_id)
+            .context("demo client")
     };
     let acme = client_of(CLIENT_EMAIL).await?;
     let globex = client_of("admin@globex.test").await?;

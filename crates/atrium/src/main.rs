@@ -58,6 +58,7 @@ async fn run(cli: Cli) -> Result<()> {
             password::check("password", &a.password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let hash = password::hash(&a.password).map_err(|e| anyhow::anyhow!("{e}"))?;
             store
+                .operator()
                 .create_user(NewUser {
                     email: email.clone(),
                     name,
@@ -78,7 +79,7 @@ async fn run(cli: Cli) -> Result<()> {
             // Storage first: a storage that cannot be opened stops the purge before it starts.
             let blobs = p.storage.blobs(&p.db.data_dir).map_err(cli_error)?;
             let store = open(&p.db).await?;
-            let purged = store.purge_client(id).await.map_err(|e| anyhow::anyhow!("{e}"));
+            let purged = store.operator().purge_client(id).await.map_err(|e| anyhow::anyhow!("{e}"));
             store.close().await;
             let purged = purged?;
             // Its files' contents go too (those no other file shares), SEC-DATA-2.
@@ -100,7 +101,7 @@ async fn run(cli: Cli) -> Result<()> {
 async fn backup(b: BackupArgs) -> Result<()> {
     if b.database_only {
         let store = open(&b.db).await?;
-        let done = store.backup_to(&b.to).await.map_err(cli_error);
+        let done = store.operator().backup_to(&b.to).await.map_err(cli_error);
         store.close().await;
         done?;
         println!("database copied to {} (file contents not included)", b.to.display());
@@ -115,7 +116,7 @@ async fn backup(b: BackupArgs) -> Result<()> {
     // Storage first: a wrong --storage-url fails before anything is written.
     let blobs = b.storage.blobs(&b.db.data_dir).map_err(cli_error)?;
     let store = open(&b.db).await?;
-    let done = atrium_store::backup::backup(&store, &blobs, &b.to).await.map_err(cli_error);
+    let done = atrium_store::backup::backup(store.operator(), &blobs, &b.to).await.map_err(cli_error);
     store.close().await;
     let report = done?;
     println!(
@@ -158,7 +159,7 @@ async fn demo(mut args: DemoArgs) -> Result<()> {
         Scale::Small => demo::DemoScale::small(),
         Scale::Bench => demo::DemoScale::bench(),
     };
-    let fresh = store.has_no_users().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let fresh = store.operator().has_no_users().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if fresh {
         let started = std::time::Instant::now();
         let l = demo::seed(&store, &scale).await?;
@@ -166,7 +167,7 @@ async fn demo(mut args: DemoArgs) -> Result<()> {
         print_logins(&l.staff_email, &l.client_email, &l.password);
         println!("  A project the client sees: /portal/projects/{}", l.client_project_id);
         println!();
-    } else if store.account_by_email(demo::STAFF_EMAIL).await.ok().flatten().is_some() {
+    } else if store.sign_in().account_by_email(demo::STAFF_EMAIL).await.ok().flatten().is_some() {
         println!("  (demo data already present in this data dir)");
         print_logins(demo::STAFF_EMAIL, demo::CLIENT_EMAIL, demo::PASSWORD);
     } else {

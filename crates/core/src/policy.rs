@@ -56,8 +56,8 @@ pub struct Actor {
 
 impl Actor {
     /// Builds an actor, refusing inconsistent combinations (a client role without a client,
-    /// or a staff role with one). Only session resolution (`atrium_store`'s `auth` and `people`)
-    /// and tests call this; `crates/atrium/tests/actors.rs` fails if anything else does.
+    /// or a staff role with one). Only session resolution (`atrium_store`'s `auth`, `people`,
+    /// `sign_in`) and tests call this; `crates/atrium/tests/actors.rs` fails if anything else does.
     pub fn new(user_id: UserId, name: String, email: String, role: Role, client_id: Option<ClientId>) -> Result<Self> {
         if role.is_staff() != client_id.is_none() {
             return Err(Error::internal_msg(format!("user {user_id} has role {role} with client {client_id:?}")));

@@ -149,7 +149,7 @@ impl Queue {
 
     /// Claims and runs one due job; `false` when none was due.
     pub async fn run_one(&self) -> Result<bool> {
-        let Some(job) = self.store.claim_job(&self.worker_id, self.effective_lease()).await? else {
+        let Some(job) = self.store.job_runner().claim_job(&self.worker_id, self.effective_lease()).await? else {
             return Ok(false);
         };
         let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
@@ -161,17 +161,19 @@ impl Queue {
         match self.attempt(job).await {
             Outcome::Done => {
                 let scrub = self.handler.scrub_payload(job);
-                if self.store.complete_job(job, scrub).await? {
+                if self.store.job_runner().complete_job(job, scrub).await? {
                     tracing::info!("job done");
                 } else {
                     tracing::warn!("job done, but its lease had expired and another worker took it");
                 }
             }
-            Outcome::Failed { error, permanent } => match self.store.fail_job(job, &error, permanent).await? {
-                JobState::Retrying { run_at } => tracing::warn!(%error, %run_at, "job failed; will retry"),
-                JobState::Failed => tracing::error!(%error, permanent, "job failed for good"),
-                JobState::LeaseLost => tracing::warn!(%error, "job failed after its lease expired"),
-            },
+            Outcome::Failed { error, permanent } => {
+                match self.store.job_runner().fail_job(job, &error, permanent).await? {
+                    JobState::Retrying { run_at } => tracing::warn!(%error, %run_at, "job failed; will retry"),
+                    JobState::Failed => tracing::error!(%error, permanent, "job failed for good"),
+                    JobState::LeaseLost => tracing::warn!(%error, "job failed after its lease expired"),
+                }
+            }
         }
         Ok(())
     }

@@ -157,17 +157,17 @@ async fn an_enqueued_job_runs_once() {
     let store = db.store().await;
     let h = Recorder::new(Mode::Ok);
     let q = queue(&store, &h);
-    let id = store.enqueue(mail(1)).await.unwrap().unwrap();
-    assert_eq!(store.jobs_pending().await.unwrap(), 1);
+    let id = store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
+    assert_eq!(store.job_runner().jobs_pending().await.unwrap(), 1);
 
     assert_eq!(q.run_pending().await.unwrap(), 1);
     assert_eq!(q.run_pending().await.unwrap(), 0, "nothing left to do");
     assert_eq!(h.seen(), vec![id]);
-    let j = store.job(id).await.unwrap();
+    let j = store.job_runner().job(id).await.unwrap();
     assert_eq!(j.status, JobStatus::Done);
     assert_eq!(j.attempts, 1);
     assert!(j.finished_at.is_some());
-    assert_eq!(store.jobs_pending().await.unwrap(), 0);
+    assert_eq!(store.job_runner().jobs_pending().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -176,22 +176,25 @@ async fn a_transient_error_backs_off_and_counts_the_attempt() {
     let store = db.store().await;
     let h = Recorder::new(Mode::Transient);
     let q = queue(&store, &h);
-    let id = store.enqueue(mail(1)).await.unwrap().unwrap();
+    let id = store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
     let before = Utc::now();
 
     assert_eq!(q.run_pending().await.unwrap(), 1, "the retry is not due yet");
-    let j = store.job(id).await.unwrap();
+    let j = store.job_runner().job(id).await.unwrap();
     assert_eq!(j.status, JobStatus::Queued);
     assert_eq!(j.attempts, 1);
     assert_eq!(j.last_error.as_deref(), Some("smtp: connection refused"));
     assert!(j.run_at >= before + chrono::Duration::seconds(30), "first back-off is 30 s: {}", j.run_at);
     assert!(j.run_at <= Utc::now() + chrono::Duration::seconds(34), "jitter is at most 10 %: {}", j.run_at);
-    assert!(store.claim_job("other", Duration::from_secs(60)).await.unwrap().is_none(), "not claimable yet");
-    assert_eq!(store.jobs_pending().await.unwrap(), 1);
+    assert!(
+        store.job_runner().claim_job("other", Duration::from_secs(60)).await.unwrap().is_none(),
+        "not claimable yet"
+    );
+    assert_eq!(store.job_runner().jobs_pending().await.unwrap(), 1);
 
     make_due(&store).await;
     assert_eq!(q.run_pending().await.unwrap(), 1);
-    let j = store.job(id).await.unwrap();
+    let j = store.job_runner().job(id).await.unwrap();
     assert_eq!(j.attempts, 2);
     assert!(j.run_at >= Utc::now() + chrono::Duration::seconds(59), "second back-off is 60 s: {}", j.run_at);
 }
@@ -199,6 +202,7 @@ async fn a_transient_error_backs_off_and_counts_the_attempt() {
 /// An owner, signed in the way a request would be (the list of failed jobs is theirs to see).
 async fn owner(store: &Store) -> atrium_core::policy::Actor {
     let user = store
+        .operator()
         .create_user(atrium_store::people::NewUser {
             email: "owner@agency.test".into(),
             name: "Owner".into(),
@@ -209,7 +213,7 @@ async fn owner(store: &Store) -> atrium_core::policy::Actor {
         .await
         .unwrap();
     let day = chrono::Duration::days(1);
-    let token = store.create_session(user, day, None, None).await.unwrap();
+    let token = store.sign_in().create_session(user, day, None, None).await.unwrap();
     store.session_actor(&token.secret, day).await.unwrap().unwrap().1
 }
 
@@ -219,19 +223,19 @@ async fn permanent_errors_and_the_last_attempt_fail_the_job_and_retry_requeues_i
     let store = db.store().await;
     let h = Recorder::new(Mode::Permanent);
     let q = queue(&store, &h);
-    let permanent = store.enqueue(mail(1)).await.unwrap().unwrap();
+    let permanent = store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
     q.run_pending().await.unwrap();
-    let j = store.job(permanent).await.unwrap();
+    let j = store.job_runner().job(permanent).await.unwrap();
     assert_eq!((j.status, j.attempts), (JobStatus::Failed, 1));
     assert_eq!(j.last_error.as_deref(), Some("bad payload"));
 
     h.set(Mode::Transient);
-    let limited = store.enqueue(mail(2).max_attempts(2)).await.unwrap().unwrap();
+    let limited = store.job_runner().enqueue(mail(2).max_attempts(2)).await.unwrap().unwrap();
     q.run_pending().await.unwrap();
-    assert_eq!(store.job(limited).await.unwrap().status, JobStatus::Queued);
+    assert_eq!(store.job_runner().job(limited).await.unwrap().status, JobStatus::Queued);
     make_due(&store).await;
     q.run_pending().await.unwrap();
-    let j = store.job(limited).await.unwrap();
+    let j = store.job_runner().job(limited).await.unwrap();
     assert_eq!((j.status, j.attempts), (JobStatus::Failed, 2));
     assert!(j.finished_at.is_some());
 
@@ -239,42 +243,46 @@ async fn permanent_errors_and_the_last_attempt_fail_the_job_and_retry_requeues_i
     let failed = store.failed_jobs(&owner, 10).await.unwrap();
     assert_eq!(failed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![limited, permanent], "newest first");
     assert_eq!(failed[0].last_error.as_deref(), Some("smtp: connection refused"));
-    assert_eq!(store.jobs_pending().await.unwrap(), 0);
+    assert_eq!(store.job_runner().jobs_pending().await.unwrap(), 0);
 
     h.set(Mode::Ok);
-    store.retry_job(limited).await.unwrap();
-    let j = store.job(limited).await.unwrap();
+    store.job_runner().retry_job(limited).await.unwrap();
+    let j = store.job_runner().job(limited).await.unwrap();
     assert_eq!((j.status, j.attempts, j.finished_at), (JobStatus::Queued, 0, None));
     assert_eq!(q.run_pending().await.unwrap(), 1);
-    assert_eq!(store.job(limited).await.unwrap().status, JobStatus::Done);
+    assert_eq!(store.job_runner().job(limited).await.unwrap().status, JobStatus::Done);
     assert_eq!(store.failed_jobs(&owner, 10).await.unwrap().len(), 1);
-    assert!(matches!(store.retry_job(limited).await, Err(atrium_core::Error::NotFound)), "only failed jobs");
+    assert!(
+        matches!(store.job_runner().retry_job(limited).await, Err(atrium_core::Error::NotFound)),
+        "only failed jobs"
+    );
 }
 
 #[tokio::test]
 async fn long_errors_are_truncated() {
     let db = TestDb::new().await;
     let store = db.store().await;
-    store.enqueue(mail(1)).await.unwrap().unwrap();
-    let j = store.claim_job("w", Duration::from_secs(60)).await.unwrap().unwrap();
-    let state = store.fail_job(&j, &"é".repeat(5000), true).await.unwrap();
+    store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
+    let j = store.job_runner().claim_job("w", Duration::from_secs(60)).await.unwrap().unwrap();
+    let state = store.job_runner().fail_job(&j, &"é".repeat(5000), true).await.unwrap();
     assert_eq!(state, atrium_store::jobs::JobState::Failed);
-    assert_eq!(store.job(j.id).await.unwrap().last_error.unwrap().chars().count(), 2000);
+    assert_eq!(store.job_runner().job(j.id).await.unwrap().last_error.unwrap().chars().count(), 2000);
 }
 
 #[tokio::test]
 async fn a_dedupe_key_enqueues_once() {
     let db = TestDb::new().await;
     let store = db.store().await;
-    let first = store.enqueue(NewJob::new("digest", json!({})).dedupe("digest:2026-11-25")).await.unwrap();
-    let second = store.enqueue(NewJob::new("digest", json!({})).dedupe("digest:2026-11-25")).await.unwrap();
+    let first = store.job_runner().enqueue(NewJob::new("digest", json!({})).dedupe("digest:2026-11-25")).await.unwrap();
+    let second =
+        store.job_runner().enqueue(NewJob::new("digest", json!({})).dedupe("digest:2026-11-25")).await.unwrap();
     assert!(first.is_some());
     assert_eq!(second, None);
-    store.enqueue(NewJob::new("digest", json!({})).dedupe("digest:2026-11-26")).await.unwrap().unwrap();
+    store.job_runner().enqueue(NewJob::new("digest", json!({})).dedupe("digest:2026-11-26")).await.unwrap().unwrap();
     // Jobs without a key never collide.
-    store.enqueue(mail(1)).await.unwrap().unwrap();
-    store.enqueue(mail(1)).await.unwrap().unwrap();
-    assert_eq!(store.jobs_pending().await.unwrap(), 4);
+    store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
+    store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
+    assert_eq!(store.job_runner().jobs_pending().await.unwrap(), 4);
 }
 
 #[tokio::test]
@@ -283,16 +291,16 @@ async fn payloads_are_scrubbed_after_success_unless_the_handler_keeps_them() {
     let store = db.store().await;
     let h = Recorder::new(Mode::Ok);
     let q = queue(&store, &h);
-    let scrubbed = store.enqueue(mail(1)).await.unwrap().unwrap();
+    let scrubbed = store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
     q.run_pending().await.unwrap();
-    let j = store.job(scrubbed).await.unwrap();
+    let j = store.job_runner().job(scrubbed).await.unwrap();
     assert_eq!(j.payload_json, "{}");
     assert!(!j.payload_json.contains("secret"));
 
     h.keep_payload.store(true, Ordering::SeqCst);
-    let kept = store.enqueue(mail(2)).await.unwrap().unwrap();
+    let kept = store.job_runner().enqueue(mail(2)).await.unwrap().unwrap();
     q.run_pending().await.unwrap();
-    let v: serde_json::Value = store.job(kept).await.unwrap().payload().unwrap();
+    let v: serde_json::Value = store.job_runner().job(kept).await.unwrap().payload().unwrap();
     assert_eq!(v["to"], "user2@client.test");
 }
 
@@ -303,13 +311,13 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
     let tx = store.connection().begin().await.unwrap();
     let id = enqueue(&tx, mail(1)).await.unwrap().unwrap();
     tx.rollback().await.unwrap();
-    assert_eq!(store.jobs_pending().await.unwrap(), 0);
-    assert!(matches!(store.job(id).await, Err(atrium_core::Error::NotFound)));
+    assert_eq!(store.job_runner().jobs_pending().await.unwrap(), 0);
+    assert!(matches!(store.job_runner().job(id).await, Err(atrium_core::Error::NotFound)));
 
     let tx = store.connection().begin().await.unwrap();
     let id = enqueue(&tx, mail(2)).await.unwrap().unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(store.job(id).await.unwrap().status, JobStatus::Queued);
+    assert_eq!(store.job_runner().job(id).await.unwrap().status, JobStatus::Queued);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -319,7 +327,7 @@ async fn two_workers_run_each_of_fifty_jobs_exactly_once() {
     let b = atrium_store::connect(&db.url).await.unwrap();
     let mut ids = Vec::new();
     for n in 0..50 {
-        ids.push(a.enqueue(mail(n)).await.unwrap().unwrap());
+        ids.push(a.job_runner().enqueue(mail(n)).await.unwrap().unwrap());
     }
     let h = Recorder::new(Mode::Sleep(Duration::from_millis(2)));
     let qa = queue(&a, &h).with_worker_id("a");
@@ -345,25 +353,28 @@ async fn two_workers_run_each_of_fifty_jobs_exactly_once() {
 async fn an_expired_lease_is_reclaimed() {
     let db = TestDb::new().await;
     let store = db.store().await;
-    let id = store.enqueue(mail(1)).await.unwrap().unwrap();
-    let dead = store.claim_job("dead-worker", Duration::from_millis(500)).await.unwrap().unwrap();
+    let id = store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
+    let dead = store.job_runner().claim_job("dead-worker", Duration::from_millis(500)).await.unwrap().unwrap();
     assert_eq!((dead.id, dead.attempts), (id, 1));
-    assert!(store.claim_job("other", Duration::from_secs(60)).await.unwrap().is_none(), "leased");
+    assert!(store.job_runner().claim_job("other", Duration::from_secs(60)).await.unwrap().is_none(), "leased");
 
     tokio::time::sleep(Duration::from_millis(600)).await;
     let h = Recorder::new(Mode::Ok);
     assert_eq!(queue(&store, &h).with_worker_id("alive").run_pending().await.unwrap(), 1);
-    let j = store.job(id).await.unwrap();
+    let j = store.job_runner().job(id).await.unwrap();
     assert_eq!((j.status, j.attempts, j.locked_by.as_deref()), (JobStatus::Done, 2, Some("alive")));
-    assert!(!store.complete_job(&dead, true).await.unwrap(), "the dead worker's lease is gone");
-    assert_eq!(store.fail_job(&dead, "late", false).await.unwrap(), atrium_store::jobs::JobState::LeaseLost);
+    assert!(!store.job_runner().complete_job(&dead, true).await.unwrap(), "the dead worker's lease is gone");
+    assert_eq!(
+        store.job_runner().fail_job(&dead, "late", false).await.unwrap(),
+        atrium_store::jobs::JobState::LeaseLost
+    );
 
     // The last allowed attempt losing its lease fails the job instead of running it again.
-    let last = store.enqueue(mail(2).max_attempts(1)).await.unwrap().unwrap();
-    store.claim_job("dead-worker", Duration::from_millis(1)).await.unwrap().unwrap();
+    let last = store.job_runner().enqueue(mail(2).max_attempts(1)).await.unwrap().unwrap();
+    store.job_runner().claim_job("dead-worker", Duration::from_millis(1)).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(store.claim_job("other", Duration::from_secs(60)).await.unwrap().is_none());
-    let j = store.job(last).await.unwrap();
+    assert!(store.job_runner().claim_job("other", Duration::from_secs(60)).await.unwrap().is_none());
+    let j = store.job_runner().job(last).await.unwrap();
     assert_eq!(j.status, JobStatus::Failed);
     assert!(j.last_error.unwrap().contains("lease expired"));
 }
@@ -374,16 +385,16 @@ async fn timeouts_and_panics_are_transient_failures() {
     let store = db.store().await;
     let h = Recorder::new(Mode::Sleep(Duration::from_secs(30)));
     let q = queue(&store, &h).with_timeout(Duration::from_millis(50));
-    let slow = store.enqueue(mail(1)).await.unwrap().unwrap();
+    let slow = store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
     q.run_pending().await.unwrap();
-    let j = store.job(slow).await.unwrap();
+    let j = store.job_runner().job(slow).await.unwrap();
     assert_eq!(j.status, JobStatus::Queued);
     assert!(j.last_error.unwrap().contains("timed out"));
 
     h.set(Mode::Panic);
     make_due(&store).await;
     q.run_pending().await.unwrap();
-    let j = store.job(slow).await.unwrap();
+    let j = store.job_runner().job(slow).await.unwrap();
     assert_eq!((j.status, j.attempts), (JobStatus::Queued, 2));
     assert!(j.last_error.unwrap().contains("panicked"));
 }
@@ -402,10 +413,10 @@ async fn the_worker_wakes_on_notify_and_stops_on_shutdown() {
     });
     tokio::time::sleep(Duration::from_millis(100)).await; // let it go idle
 
-    let id = store.enqueue(mail(1)).await.unwrap().unwrap();
+    let id = store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
     wake.notify();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while store.job(id).await.unwrap().status != JobStatus::Done {
+    while store.job_runner().job(id).await.unwrap().status != JobStatus::Done {
         assert!(tokio::time::Instant::now() < deadline, "the worker did not run the job");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -420,7 +431,7 @@ async fn shutdown_lets_the_job_in_hand_finish() {
     let db = TestDb::new().await;
     let store = db.store().await;
     let h = Recorder::new(Mode::Sleep(Duration::from_millis(300)));
-    let id = store.enqueue(mail(1)).await.unwrap().unwrap();
+    let id = store.job_runner().enqueue(mail(1)).await.unwrap().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let worker = queue(&store, &h).spawn(async move {
         let _ = stopped.await;
@@ -432,5 +443,5 @@ async fn shutdown_lets_the_job_in_hand_finish() {
     }
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), worker).await.unwrap().unwrap();
-    assert_eq!(store.job(id).await.unwrap().status, JobStatus::Done);
+    assert_eq!(store.job_runner().job(id).await.unwrap().status, JobStatus::Done);
 }

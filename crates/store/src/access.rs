@@ -1,4 +1,4 @@
-//! Ending access: every session and one-time link of some users, in the caller's transaction,
+//! Ending access: every session and one-time link of some users (also when a password changes),
 //! with the revocation row that tells open live streams (announce it once committed).
 
 use atrium_core::Result;
@@ -8,7 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::db::db_err;
-use crate::entity::{invitation, login_token, membership, session};
+use crate::entity::{invitation, login_token, membership, session, user};
 use crate::revocations::{self, Recorded, Revocation};
 
 /// Ends every session and one-time link of a client's users and cancels its pending
@@ -65,4 +65,22 @@ async fn revoke_access_of<C: ConnectionTrait>(c: &C, users: &[UserId]) -> Result
         .await
         .map_err(db_err)?;
     Ok(())
+}
+
+/// Stores a new password hash and ends every session and one-time token of the user.
+pub(crate) async fn set_password_in<C: ConnectionTrait>(
+    c: &C,
+    user: UserId,
+    password_hash: String,
+) -> Result<Recorded> {
+    let now = Utc::now();
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(Some(password_hash)))
+        .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user.0))
+        .exec(c)
+        .await
+        .map_err(db_err)?;
+    revoke_user_access(c, user).await
 }

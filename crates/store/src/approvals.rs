@@ -116,8 +116,7 @@ impl Store {
             return Err(Error::invalid("approver_ids", format!("name at most {MAX_APPROVERS} approvers")));
         }
         for a in &approvers {
-            let acc = self
-                .account(*a)
+            let acc = crate::people::account_by_id(&self.db, *a)
                 .await?
                 .filter(|a| a.user.active)
                 .ok_or_else(|| Error::invalid("approver_ids", "no such user"))?;
@@ -337,7 +336,7 @@ impl Store {
             .map_err(db_err)?;
         let mut people: HashSet<UserId> = events.iter().map(|e| UserId(e.user_id)).collect();
         people.extend(rows.iter().filter_map(|r| r.signed_by.map(UserId)));
-        let names = self.user_names(&people.into_iter().collect::<Vec<_>>()).await?;
+        let names = self.names_of(&people.into_iter().collect::<Vec<_>>()).await?;
         let name_of = |u: UserId| names.get(&u).cloned().unwrap_or_default();
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {

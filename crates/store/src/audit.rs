@@ -312,9 +312,9 @@ pub(crate) async fn write<C: ConnectionTrait>(c: &C, actor: Option<&Actor>, e: E
 }
 
 impl Store {
-    /// Appends an entry made on behalf of `actor` (or of nobody, for anonymous events).
-    pub async fn audit(&self, actor: Option<&Actor>, e: Entry<'_>) -> Result<()> {
-        write(&self.db, actor, e).await
+    /// Appends an entry made on behalf of `actor`.
+    pub async fn audit(&self, actor: &Actor, e: Entry<'_>) -> Result<()> {
+        write(&self.db, Some(actor), e).await
     }
 
     /// The most recent entries, newest first (tests only: people read the log through

@@ -1,24 +1,22 @@
-//! Sessions, invitations and one-time sign-in tokens. Every secret is stored only as its hash;
-//! every one-time token is consumed by a conditional update so it works exactly once.
+//! Sessions (resolving, listing, revoking) and invitations as staff make them. Signing in
+//! itself (creating sessions, one-time links, accepting invitations) is in `sign_in`.
 
 use atrium_core::ids::{ClientId, InvitationId, SessionId, UserId};
-use atrium_core::model::{Role, TokenPurpose, invitation_lifetime};
+use atrium_core::model::{Role, invitation_lifetime};
 use atrium_core::policy::{Actor, Scope};
 use atrium_core::token::{self, NewToken};
 use atrium_core::{Error, Result};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::access;
 use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
-use crate::entity::{client, invitation, login_token, membership, session, user};
-use crate::people::{NewUser, account_by_id, insert_user};
+use crate::entity::{client, invitation, membership, session, user};
 use crate::revocations::{self, Revocation};
 
 /// The row `session_actor` reads: a session joined with its user and membership.
@@ -70,7 +68,7 @@ pub struct Invitation {
     pub expires_at: DateTime<Utc>,
 }
 
-fn invitation_of(m: invitation::Model) -> Result<Invitation> {
+pub(crate) fn invitation_of(m: invitation::Model) -> Result<Invitation> {
     Ok(Invitation {
         id: m.id.into(),
         email: m.email,
@@ -82,34 +80,6 @@ fn invitation_of(m: invitation::Model) -> Result<Invitation> {
 }
 
 impl Store {
-    /// Starts a session for `user`; returns the secret for the cookie / bearer token.
-    pub async fn create_session(
-        &self,
-        user: UserId,
-        lifetime: Duration,
-        ip: Option<&str>,
-        user_agent: Option<&str>,
-    ) -> Result<NewToken> {
-        let t = token::generate();
-        let now = Utc::now();
-        session::ActiveModel {
-            id: Set(SessionId::new().0),
-            token_hash: Set(t.hash.clone()),
-            user_id: Set(user.0),
-            created_at: Set(now),
-            last_seen_at: Set(now),
-            expires_at: Set(now + lifetime),
-            ip: Set(ip.map(|s| s.chars().take(64).collect())),
-            user_agent: Set(user_agent.map(|s| s.chars().take(300).collect())),
-            view_as_user_id: Set(None),
-            revoked_at: Set(None),
-        }
-        .insert(&self.db)
-        .await
-        .map_err(db_err)?;
-        Ok(t)
-    }
-
     /// Resolves a presented session secret into the session and the actor it acts for.
     /// `None` when unknown, revoked, idle too long, past its lifetime, or the user is inactive.
     pub async fn session_actor(&self, secret: &str, idle: Duration) -> Result<Option<(SessionInfo, Actor)>> {
@@ -228,8 +198,10 @@ impl Store {
         Ok(revoked)
     }
 
-    /// The user's active sessions, newest first.
-    pub async fn sessions_of(&self, user: UserId) -> Result<Vec<SessionRow>> {
+    /// The signed-in person's active sessions, newest first (for "View as client", the staff
+    /// member's: the sessions are theirs).
+    pub async fn sessions_of(&self, actor: &Actor) -> Result<Vec<SessionRow>> {
+        let user = actor.viewing_staff().unwrap_or(actor.user_id());
         let now = Utc::now();
         let rows = session::Entity::find()
             .filter(session::Column::UserId.eq(user.0))
@@ -251,7 +223,9 @@ impl Store {
             .collect())
     }
 
-    /// Revokes every session and outstanding one-time token of a user.
+    /// Revokes every session and outstanding one-time token of a user (tests: people lose
+    /// access through deactivation, a password change or their client's removal).
+    #[cfg(any(test, feature = "test-support"))]
     pub async fn revoke_user_access(&self, user: UserId) -> Result<()> {
         let tx = self.write_tx().await?;
         let rec = access::revoke_user_access(&tx, user).await?;
@@ -275,76 +249,6 @@ impl Store {
         tx.commit().await.map_err(db_err)?;
         self.announce_revocation(rec);
         Ok(members)
-    }
-
-    /// Issues a one-time sign-in token for `user`, invalidating older ones of the same purpose.
-    pub async fn issue_login_token(&self, user: UserId, purpose: TokenPurpose) -> Result<NewToken> {
-        let t = token::generate();
-        let now = Utc::now();
-        let tx = self.write_tx().await?;
-        login_token::Entity::update_many()
-            .col_expr(login_token::Column::UsedAt, Expr::value(now))
-            .filter(login_token::Column::UserId.eq(user.0))
-            .filter(login_token::Column::Purpose.eq(purpose.as_str()))
-            .filter(login_token::Column::UsedAt.is_null())
-            .exec(&tx)
-            .await
-            .map_err(db_err)?;
-        login_token::ActiveModel {
-            id: Set(uuid::Uuid::now_v7()),
-            token_hash: Set(t.hash.clone()),
-            user_id: Set(user.0),
-            purpose: Set(purpose.as_str().to_string()),
-            created_at: Set(now),
-            expires_at: Set(now + purpose.lifetime()),
-            used_at: Set(None),
-        }
-        .insert(&tx)
-        .await
-        .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(t)
-    }
-
-    /// Whether a one-time token would currently be accepted (for the confirm page; consumes nothing).
-    pub async fn check_login_token(&self, secret: &str, purpose: TokenPurpose) -> Result<()> {
-        let t = find_login_token(&self.db, secret, purpose).await?;
-        usable_login_token(&self.db, &t).await
-    }
-
-    /// Consumes a one-time token: exactly once, before expiry, for its own purpose, for an active user.
-    pub async fn consume_login_token(&self, secret: &str, purpose: TokenPurpose) -> Result<UserId> {
-        let t = find_login_token(&self.db, secret, purpose).await?;
-        usable_login_token(&self.db, &t).await?;
-        let r = login_token::Entity::update_many()
-            .col_expr(login_token::Column::UsedAt, Expr::value(Utc::now()))
-            .filter(login_token::Column::Id.eq(t.id))
-            .filter(login_token::Column::UsedAt.is_null())
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
-        if r.rows_affected != 1 {
-            return Err(Error::Gone);
-        }
-        Ok(UserId(t.user_id))
-    }
-
-    /// Sets a new password: invalidates every one-time token and every session of the user.
-    pub async fn set_password(&self, user: UserId, password_hash: String) -> Result<()> {
-        let tx = self.write_tx().await?;
-        let now = Utc::now();
-        user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, Expr::value(Some(password_hash)))
-            .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
-            .col_expr(user::Column::UpdatedAt, Expr::value(now))
-            .filter(user::Column::Id.eq(user.0))
-            .exec(&tx)
-            .await
-            .map_err(db_err)?;
-        let rec = access::revoke_user_access(&tx, user).await?;
-        tx.commit().await.map_err(db_err)?;
-        self.announce_revocation(rec);
-        Ok(())
     }
 
     /// Creates an invitation; a newer invitation for the same email replaces older pending ones.
@@ -371,7 +275,7 @@ impl Store {
                 e => e,
             })?;
         }
-        if self.account_by_email(&email).await?.is_some() {
+        if crate::people::account_by_email(&self.db, &email).await?.is_some() {
             return Err(Error::Conflict("a user with this email already exists".into()));
         }
         let t = token::generate();
@@ -412,13 +316,6 @@ impl Store {
         Ok((invitation_of(row)?, t))
     }
 
-    /// The pending invitation behind a link: 404 if unknown, 410 if expired, used or revoked.
-    pub async fn invitation_by_token(&self, secret: &str) -> Result<Invitation> {
-        let row = find_invitation(&self.db, secret).await?;
-        usable_invitation(&row)?;
-        invitation_of(row)
-    }
-
     /// Pending invitations of a client, if the scope may see that client's people (staff).
     pub async fn pending_invitations(&self, scope: &Scope, client: ClientId) -> Result<Vec<Invitation>> {
         if !scope.allows(client) {
@@ -434,99 +331,5 @@ impl Store {
             .await
             .map_err(db_err)?;
         rows.into_iter().map(invitation_of).collect()
-    }
-
-    /// Accepts an invitation: creates the user exactly once.
-    pub async fn accept_invitation(
-        &self,
-        secret: &str,
-        name: Option<String>,
-        password_hash: String,
-        ip: Option<&str>,
-    ) -> Result<UserId> {
-        let tx = self.write_tx().await?;
-        let row = find_invitation(&tx, secret).await?;
-        usable_invitation(&row)?;
-        let r = invitation::Entity::update_many()
-            .col_expr(invitation::Column::AcceptedAt, Expr::value(Utc::now()))
-            .filter(invitation::Column::Id.eq(row.id))
-            .filter(invitation::Column::AcceptedAt.is_null())
-            .exec(&tx)
-            .await
-            .map_err(db_err)?;
-        if r.rows_affected != 1 {
-            return Err(Error::Gone);
-        }
-        let role: Role = crate::conv::parse("role", &row.role)?;
-        let user = insert_user(
-            &tx,
-            NewUser {
-                email: row.email.clone(),
-                name: name.unwrap_or(row.name.clone()),
-                password_hash: Some(password_hash),
-                role,
-                client_id: row.client_id.map(Into::into),
-            },
-        )
-        .await?;
-        let actor = account_by_id(&tx, user)
-            .await?
-            .map(|a| Actor::new(a.user.id, a.user.name, a.user.email, a.user.role, a.user.client_id))
-            .transpose()?;
-        audit::write(
-            &tx,
-            actor.as_ref(),
-            Entry::invitation(AuditAction::InvitationAccept, InvitationId(row.id), row.client_id.map(Into::into), ip),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(user)
-    }
-}
-
-async fn find_login_token<C: ConnectionTrait>(
-    c: &C,
-    secret: &str,
-    purpose: TokenPurpose,
-) -> Result<login_token::Model> {
-    if !token::well_formed(secret) {
-        return Err(Error::NotFound);
-    }
-    login_token::Entity::find()
-        .filter(login_token::Column::TokenHash.eq(token::hash(secret)))
-        .filter(login_token::Column::Purpose.eq(purpose.as_str()))
-        .one(c)
-        .await
-        .map_err(db_err)?
-        .ok_or(Error::NotFound)
-}
-
-async fn usable_login_token<C: ConnectionTrait>(c: &C, t: &login_token::Model) -> Result<()> {
-    if t.used_at.is_some() || t.expires_at <= Utc::now() {
-        return Err(Error::Gone);
-    }
-    match user::Entity::find_by_id(t.user_id).one(c).await.map_err(db_err)? {
-        Some(u) if u.active && u.password_changed_at <= t.created_at => Ok(()),
-        _ => Err(Error::Gone),
-    }
-}
-
-async fn find_invitation<C: ConnectionTrait>(c: &C, secret: &str) -> Result<invitation::Model> {
-    if !token::well_formed(secret) {
-        return Err(Error::NotFound);
-    }
-    invitation::Entity::find()
-        .filter(invitation::Column::TokenHash.eq(token::hash(secret)))
-        .one(c)
-        .await
-        .map_err(db_err)?
-        .ok_or(Error::NotFound)
-}
-
-fn usable_invitation(i: &invitation::Model) -> Result<()> {
-    if i.accepted_at.is_some() || i.revoked_at.is_some() || i.expires_at <= Utc::now() {
-        Err(Error::Gone)
-    } else {
-        Ok(())
     }
 }

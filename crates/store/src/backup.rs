@@ -17,8 +17,9 @@ use atrium_core::{Error, Result};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, EntityTrait, QuerySelect};
 
 use crate::blobs::Blobs;
-use crate::db::{Store, db_err};
+use crate::db::db_err;
 use crate::entity::file_version;
+use crate::system::Operator;
 
 /// Name of the database file in a backup (and in a data dir).
 pub const DATABASE_FILE: &str = "atrium.db";
@@ -36,10 +37,10 @@ pub struct BackupReport {
     pub bytes: u64,
 }
 
-impl Store {
+impl Operator<'_> {
     /// Every blob some file version points at, deleted files' (still restorable) included.
-    pub async fn referenced_blobs(&self) -> Result<Vec<String>> {
-        referenced_blobs(&self.db).await
+    pub async fn referenced_blobs(self) -> Result<Vec<String>> {
+        referenced_blobs(&self.store.db).await
     }
 }
 
@@ -54,17 +55,39 @@ async fn referenced_blobs<C: ConnectionTrait>(db: &C) -> Result<Vec<String>> {
         .map_err(db_err)
 }
 
+impl Operator<'_> {
+    /// Writes a consistent copy of a SQLite database to `path` while the server runs
+    /// (`VACUUM INTO`, SEC-DATA-3). PostgreSQL deployments use `pg_dump` instead.
+    pub async fn backup_to(self, path: &std::path::Path) -> Result<()> {
+        use sea_orm::{ConnectionTrait, Statement};
+        if self.store.backend() != DbBackend::Sqlite {
+            return Err(Error::invalid("database_url", "backups of PostgreSQL are made with pg_dump (see README)"));
+        }
+        if path.exists() {
+            return Err(Error::invalid("to", "the target file already exists"));
+        }
+        let target = path.to_str().ok_or_else(|| Error::invalid("to", "must be a UTF-8 path"))?;
+        self.store
+            .db
+            .execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [target.into()]))
+            .await
+            .map_err(|e| Error::internal("backup failed", e))?;
+        Ok(())
+    }
+}
+
 /// Writes a backup of `store` (SQLite) and the blobs it references in `blobs` to `dir`, which
 /// must not exist or be empty. PostgreSQL → [`Error::Invalid`] (back it up with `pg_dump`).
 /// A referenced blob missing from storage, or whose contents do not match its hash, fails the
 /// backup once everything else is copied (the error names them).
-pub async fn backup(store: &Store, blobs: &Blobs, dir: &Path) -> Result<BackupReport> {
+pub async fn backup(op: Operator<'_>, blobs: &Blobs, dir: &Path) -> Result<BackupReport> {
+    let store = op.store;
     if store.backend() != DbBackend::Sqlite {
         return Err(Error::invalid("database_url", "backups of PostgreSQL are made with pg_dump (see README)"));
     }
     prepare_dir(dir)?;
     let database = dir.join(DATABASE_FILE);
-    store.backup_to(&database).await?;
+    op.backup_to(&database).await?;
 
     // The blobs the snapshot references (not the live database: it may have moved on).
     let hashes = snapshot_blobs(&database).await?;
@@ -145,6 +168,7 @@ async fn snapshot_blobs(database: &Path) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Store;
     use crate::files::UploadedBlob;
     use crate::people::NewUser;
     use crate::work::NewProject;
@@ -190,6 +214,7 @@ mod tests {
         let store = crate::connect(&format!("sqlite://{}?mode=rwc", root.join("atrium.db").display())).await.unwrap();
         store.migrate().await.unwrap();
         let user = store
+            .operator()
             .create_user(NewUser {
                 email: "owner@agency.test".into(),
                 name: "Owner".into(),
@@ -246,14 +271,14 @@ mod tests {
         let body = futures_util::stream::iter([Ok::<_, String>(Bytes::from_static(b"orphan"))]);
         let orphan = f.blobs.put_stream(body, 100).await.unwrap().sha256;
 
-        let mut referenced = f.store.referenced_blobs().await.unwrap();
+        let mut referenced = f.store.operator().referenced_blobs().await.unwrap();
         referenced.sort();
         let mut expected = vec![a1.clone(), a2.clone(), g.clone()];
         expected.sort();
         assert_eq!(referenced, expected);
 
         let to = f.root.join("backup");
-        let report = backup(&f.store, &f.blobs, &to).await.unwrap();
+        let report = backup(f.store.operator(), &f.blobs, &to).await.unwrap();
         assert_eq!(report, BackupReport { database: to.join("atrium.db"), blobs: 3, bytes: 11 + 12 + 22 });
         let mut want: Vec<PathBuf> = expected.iter().map(|h| blob_file(&to.join("files"), h)).collect();
         want.push(to.join("atrium.db"));
@@ -266,19 +291,19 @@ mod tests {
         // Restoring is copying it back: the copy opens as a data dir whose files all read back.
         let restored = crate::connect(&format!("sqlite://{}", to.join("atrium.db").display())).await.unwrap();
         let restored_blobs = Blobs::local(&to.join("files")).unwrap();
-        for h in restored.referenced_blobs().await.unwrap() {
+        for h in restored.operator().referenced_blobs().await.unwrap() {
             assert!(restored_blobs.exists(&h).await.unwrap(), "{h}");
         }
         restored.restore_file(&f.actor, gone, None).await.unwrap();
         restored.close().await;
 
         // Never into a directory that holds something.
-        let again = backup(&f.store, &f.blobs, &to).await.unwrap_err();
+        let again = backup(f.store.operator(), &f.blobs, &to).await.unwrap_err();
         assert!(matches!(&again, Error::Invalid { field, message } if field == "to" && message.contains("not empty")));
         // An empty directory is fine.
         let empty = f.root.join("empty");
         std::fs::create_dir_all(&empty).unwrap();
-        assert_eq!(backup(&f.store, &f.blobs, &empty).await.unwrap().blobs, 3);
+        assert_eq!(backup(f.store.operator(), &f.blobs, &empty).await.unwrap().blobs, 3);
         f.store.close().await;
     }
 
@@ -292,7 +317,7 @@ mod tests {
         std::fs::write(blob_file(&f.root.join("files"), &rotten), b"bit rot").unwrap();
 
         let to = f.root.join("backup");
-        let err = backup(&f.store, &f.blobs, &to).await.unwrap_err();
+        let err = backup(f.store.operator(), &f.blobs, &to).await.unwrap_err();
         let Error::Internal(detail) = &err else { panic!("{err:?}") };
         let message = detail.chain();
         assert!(message.contains("1 file contents copied"), "{message}");

@@ -9,8 +9,9 @@ use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Set};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditAction, Entry};
-use crate::db::{Store, db_err};
+use crate::db::db_err;
 use crate::entity::{client, comment, membership, milestone, project, task, user};
+use crate::system::Operator;
 
 /// Rows per INSERT statement: keeps every statement well under SQLite's and PostgreSQL's
 /// bound-parameter limits (13 columns × 500 rows = 6,500 parameters).
@@ -109,21 +110,21 @@ where
     Ok(())
 }
 
-impl Store {
+impl Operator<'_> {
     /// Whether no user exists yet (a fresh installation).
-    pub async fn has_no_users(&self) -> Result<bool> {
-        Ok(user::Entity::find().count(&self.db).await.map_err(db_err)? == 0)
+    pub async fn has_no_users(self) -> Result<bool> {
+        Ok(user::Entity::find().count(&self.store.db).await.map_err(db_err)? == 0)
     }
 
     /// Loads `data` in one transaction; refuses unless the database has no users yet, so it can
     /// never mix invented data into a real installation.
-    pub async fn load_bulk(&self, data: Bulk) -> Result<()> {
+    pub async fn load_bulk(self, data: Bulk) -> Result<()> {
         for u in &data.users {
             if u.role.is_staff() == u.client_id.is_some() {
                 return Err(Error::invalid("client_id", "is required for client roles and forbidden for staff roles"));
             }
         }
-        let tx = self.write_tx().await?;
+        let tx = self.store.write_tx().await?;
         if user::Entity::find().count(&tx).await.map_err(db_err)? != 0 {
             return Err(Error::Conflict(
                 "the database already has users; demo data only loads into an empty one".into(),

@@ -14,6 +14,7 @@ use crate::audit::{self, AuditAction, Entry};
 use crate::conv;
 use crate::db::{Store, db_err};
 use crate::entity::{client, file, file_version, membership, project, user};
+use crate::system::Operator;
 
 /// What a purge removed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,12 +84,14 @@ impl Store {
         tx.commit().await.map_err(db_err)?;
         self.client(&actor.client_scope(), id).await
     }
+}
 
+impl Operator<'_> {
     /// Removes a soft-deleted client for good: its projects, milestones, tasks, comments,
     /// contacts, invitations and portal users (an administrator's command, not a web action;
     /// refused for a client that was not deleted first). Staff accounts are untouched.
-    pub async fn purge_client(&self, id: ClientId) -> Result<Purged> {
-        let tx = self.write_tx().await?;
+    pub async fn purge_client(self, id: ClientId) -> Result<Purged> {
+        let tx = self.store.write_tx().await?;
         let row = client::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         if row.deleted_at.is_none() {
             return Err(Error::Conflict("only a deleted client can be purged: delete it first".into()));

@@ -82,7 +82,7 @@ impl Store {
 
     /// Publishes a live event to every open stream of the deployment (after the change is
     /// committed).
-    pub async fn publish(&self, event: atrium_core::live::LiveEvent) {
+    pub(crate) async fn publish(&self, event: atrium_core::live::LiveEvent) {
         self.events.publish(&self.db, event).await
     }
 
@@ -104,7 +104,8 @@ impl Store {
         self.db.begin_with_options(opts).await.map_err(db_err)
     }
 
-    /// The raw connection, for tests and tools.
+    /// The raw connection, for tests (everything else goes through a principal or the policy).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
@@ -116,26 +117,6 @@ pub(crate) fn db_err(e: sea_orm::DbErr) -> Error {
         return Error::Conflict("already exists".into());
     }
     Error::internal("database", e)
-}
-
-impl Store {
-    /// Writes a consistent copy of a SQLite database to `path` while the server runs
-    /// (`VACUUM INTO`, SEC-DATA-3). PostgreSQL deployments use `pg_dump` instead.
-    pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
-        use sea_orm::{ConnectionTrait, Statement};
-        if self.backend() != DbBackend::Sqlite {
-            return Err(Error::invalid("database_url", "backups of PostgreSQL are made with pg_dump (see README)"));
-        }
-        if path.exists() {
-            return Err(Error::invalid("to", "the target file already exists"));
-        }
-        let target = path.to_str().ok_or_else(|| Error::invalid("to", "must be a UTF-8 path"))?;
-        self.db
-            .execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [target.into()]))
-            .await
-            .map_err(|e| Error::internal("backup failed", e))?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -191,13 +172,13 @@ mod tests {
             role: Role::Owner,
             client_id: None,
         };
-        store.create_user(n).await.unwrap();
+        store.operator().create_user(n).await.unwrap();
         let copy = dir.join("backup.db");
-        store.backup_to(&copy).await.unwrap();
-        assert!(matches!(store.backup_to(&copy).await, Err(Error::Invalid { .. })), "never overwrites");
+        store.operator().backup_to(&copy).await.unwrap();
+        assert!(matches!(store.operator().backup_to(&copy).await, Err(Error::Invalid { .. })), "never overwrites");
 
         let restored = connect(&format!("sqlite://{}", copy.display())).await.unwrap();
-        let found = restored.account_by_email("owner@agency.test").await.unwrap();
+        let found = restored.sign_in().account_by_email("owner@agency.test").await.unwrap();
         assert!(found.is_some(), "the copy holds the data");
         restored.close().await;
         store.close().await;

@@ -427,7 +427,7 @@ impl Store {
         let mut ids: Vec<UserId> = rows.iter().map(|v| UserId(v.uploaded_by)).collect();
         ids.sort();
         ids.dedup();
-        let names = self.user_names(&ids).await?;
+        let names = self.names_of(&ids).await?;
         let mut out: HashMap<FileId, Vec<FileVersion>> = HashMap::new();
         for v in rows {
             out.entry(FileId(v.file_id)).or_default().push(FileVersion {

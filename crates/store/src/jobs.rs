@@ -22,6 +22,7 @@ use sea_orm::{
 use crate::audit::{AuditAction, Entry};
 use crate::db::{Store, db_err};
 use crate::entity::job;
+use crate::system::JobRunner;
 
 /// Attempts a job gets by default before it is marked `failed`.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
@@ -259,20 +260,20 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<Option
 const COLUMNS: &str = "id, kind, payload, dedupe_key, status, attempts, max_attempts, run_at, locked_until, \
                        locked_by, last_error, created_at, finished_at";
 
-impl Store {
+impl JobRunner<'_> {
     /// Enqueues `job` on its own (see [`enqueue`] to enqueue inside a transaction).
-    pub async fn enqueue(&self, job: NewJob) -> Result<Option<JobId>> {
-        enqueue(&self.db, job).await
+    pub async fn enqueue(self, job: NewJob) -> Result<Option<JobId>> {
+        enqueue(&self.store.db, job).await
     }
 
     /// Claims the next due job for `worker` for `lease`: a queued job whose `run_at` has come,
     /// or a running job whose lease expired (its worker died). Marks it `running` and counts
     /// the attempt. Two workers never claim the same job at once: PostgreSQL skips rows another
     /// claim has locked, SQLite takes its write lock (via `job_lock`) before reading.
-    pub async fn claim_job(&self, worker: &str, lease: Duration) -> Result<Option<Job>> {
+    pub async fn claim_job(self, worker: &str, lease: Duration) -> Result<Option<Job>> {
         let now = Utc::now();
         let until = now + chrono::Duration::from_std(lease).map_err(|_| Error::invalid("lease", "too long"))?;
-        let backend = self.backend();
+        let backend = self.store.backend();
         let due = "(status = 'queued' AND run_at <= $2) \
                    OR (status = 'running' AND locked_until < $2 AND attempts < max_attempts)";
         let claim = match backend {
@@ -287,7 +288,7 @@ impl Store {
                  RETURNING {COLUMNS}"
             ),
         };
-        let tx = self.write_tx().await?;
+        let tx = self.store.write_tx().await?;
         if backend == DbBackend::Sqlite {
             // The first statement writes, so this transaction holds SQLite's write lock before it
             // reads anything: no other process can claim between our read and our update.
@@ -330,7 +331,7 @@ impl Store {
     /// Marks a claimed job `done`; with `scrub_payload` its payload becomes `{}` (payloads may
     /// hold one-time links that must not linger). Returns `false`, changing nothing, when the
     /// caller no longer holds the job (see [`JobState::LeaseLost`]).
-    pub async fn complete_job(&self, job: &Job, scrub_payload: bool) -> Result<bool> {
+    pub async fn complete_job(self, job: &Job, scrub_payload: bool) -> Result<bool> {
         let mut q = job::Entity::update_many()
             .col_expr(job::Column::Status, Expr::value(JobStatus::Done.as_str()))
             .col_expr(job::Column::FinishedAt, Expr::value(Utc::now()))
@@ -338,14 +339,14 @@ impl Store {
         if scrub_payload {
             q = q.col_expr(job::Column::Payload, Expr::value("{}"));
         }
-        let r = held(q, job).exec(&self.db).await.map_err(db_err)?;
+        let r = held(q, job).exec(&self.store.db).await.map_err(db_err)?;
         Ok(r.rows_affected > 0)
     }
 
     /// Records a failed attempt of a claimed job. A transient failure is retried after an
     /// exponential back-off ([`backoff`] plus jitter); a `permanent` one, or the last allowed
     /// attempt, marks the job `failed`. `error` is kept (truncated to [`MAX_ERROR_CHARS`]).
-    pub async fn fail_job(&self, job: &Job, error: &str, permanent: bool) -> Result<JobState> {
+    pub async fn fail_job(self, job: &Job, error: &str, permanent: bool) -> Result<JobState> {
         let now = Utc::now();
         let error = truncate(error, MAX_ERROR_CHARS);
         let give_up = permanent || job.attempts >= job.max_attempts;
@@ -364,17 +365,50 @@ impl Store {
                 .col_expr(job::Column::RunAt, Expr::value(run_at));
             (q, JobState::Retrying { run_at })
         };
-        let r = held(q, job).exec(&self.db).await.map_err(db_err)?;
+        let r = held(q, job).exec(&self.store.db).await.map_err(db_err)?;
         Ok(if r.rows_affected > 0 { state } else { JobState::LeaseLost })
     }
 
     /// Jobs still to do: queued or running.
-    pub async fn jobs_pending(&self) -> Result<u64> {
+    pub async fn jobs_pending(self) -> Result<u64> {
         job::Entity::find()
             .filter(job::Column::Status.is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]))
-            .count(&self.db)
+            .count(&self.store.db)
             .await
             .map_err(db_err)
+    }
+
+    /// One job by id (tests and the runner's own bookkeeping).
+    pub async fn job(self, id: JobId) -> Result<Job> {
+        to_job(job::Entity::find_by_id(id.0).one(&self.store.db).await.map_err(db_err)?.ok_or(Error::NotFound)?)
+    }
+
+    /// Puts a failed job back in the queue, due now, with its attempts reset.
+    /// [`Error::NotFound`] unless the job exists and has failed.
+    pub async fn retry_job(self, id: JobId) -> Result<()> {
+        let r = job::Entity::update_many()
+            .col_expr(job::Column::Status, Expr::value(JobStatus::Queued.as_str()))
+            .col_expr(job::Column::Attempts, Expr::value(0))
+            .col_expr(job::Column::RunAt, Expr::value(Utc::now()))
+            .col_expr(job::Column::FinishedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
+            .filter(job::Column::Id.eq(id.0))
+            .filter(job::Column::Status.eq(JobStatus::Failed.as_str()))
+            .exec(&self.store.db)
+            .await
+            .map_err(db_err)?;
+        if r.rows_affected == 0 {
+            return Err(Error::NotFound);
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// How many jobs are still to do, for those who may manage the queue (the outbox page).
+    pub async fn pending_jobs(&self, actor: &atrium_core::policy::Actor) -> Result<u64> {
+        actor.may_manage_jobs()?;
+        self.job_runner().jobs_pending().await
     }
 
     /// The most recently failed jobs, newest first, for those who may manage them.
@@ -391,31 +425,6 @@ impl Store {
             .into_iter()
             .map(to_job)
             .collect()
-    }
-
-    /// One job by id.
-    pub async fn job(&self, id: JobId) -> Result<Job> {
-        to_job(job::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?)
-    }
-
-    /// Puts a failed job back in the queue, due now, with its attempts reset.
-    /// [`Error::NotFound`] unless the job exists and has failed.
-    pub async fn retry_job(&self, id: JobId) -> Result<()> {
-        let r = job::Entity::update_many()
-            .col_expr(job::Column::Status, Expr::value(JobStatus::Queued.as_str()))
-            .col_expr(job::Column::Attempts, Expr::value(0))
-            .col_expr(job::Column::RunAt, Expr::value(Utc::now()))
-            .col_expr(job::Column::FinishedAt, Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
-            .filter(job::Column::Id.eq(id.0))
-            .filter(job::Column::Status.eq(JobStatus::Failed.as_str()))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
-        if r.rows_affected == 0 {
-            return Err(Error::NotFound);
-        }
-        Ok(())
     }
 }
 
@@ -437,8 +446,8 @@ impl Store {
         ip: Option<&str>,
     ) -> Result<()> {
         actor.may_manage_jobs()?;
-        self.retry_job(id).await?;
-        self.audit(Some(actor), Entry::job(AuditAction::JobRetry, id, ip)).await
+        self.job_runner().retry_job(id).await?;
+        self.audit(actor, Entry::job(AuditAction::JobRetry, id, ip)).await
     }
 }
 
@@ -481,22 +490,29 @@ mod tests {
         let store = crate::connect(&format!("sqlite://{}?mode=rwc", dir.join("a.db").display())).await.unwrap();
         store.migrate().await.unwrap();
         let now = Utc::now();
-        let later = store.enqueue(NewJob::new("b", serde_json::json!({})).run_at(now - chrono::Duration::seconds(1)));
+        let later = store
+            .job_runner()
+            .enqueue(NewJob::new("b", serde_json::json!({})).run_at(now - chrono::Duration::seconds(1)));
         let later = later.await.unwrap().unwrap();
-        let first = store.enqueue(NewJob::new("a", serde_json::json!({})).run_at(now - chrono::Duration::seconds(5)));
+        let first = store
+            .job_runner()
+            .enqueue(NewJob::new("a", serde_json::json!({})).run_at(now - chrono::Duration::seconds(5)));
         let first = first.await.unwrap().unwrap();
         let future = NewJob::new("c", serde_json::json!({})).run_at(now + chrono::Duration::hours(1));
-        store.enqueue(future).await.unwrap().unwrap();
+        store.job_runner().enqueue(future).await.unwrap().unwrap();
         let lease = Duration::from_secs(60);
-        let j = store.claim_job("w", lease).await.unwrap().unwrap();
+        let j = store.job_runner().claim_job("w", lease).await.unwrap().unwrap();
         assert_eq!((j.id, j.status, j.attempts, j.locked_by.as_deref()), (first, JobStatus::Running, 1, Some("w")));
         assert!(j.locked_until.is_some_and(|t| t > now));
-        assert_eq!(store.claim_job("w", lease).await.unwrap().map(|j| j.id), Some(later));
-        assert_eq!(store.claim_job("w", lease).await.unwrap(), None, "the third is not due");
+        assert_eq!(store.job_runner().claim_job("w", lease).await.unwrap().map(|j| j.id), Some(later));
+        assert_eq!(store.job_runner().claim_job("w", lease).await.unwrap(), None, "the third is not due");
 
         let too_long = NewJob::new("k", serde_json::json!({})).dedupe("x".repeat(MAX_DEDUPE_KEY_CHARS + 1));
-        assert!(matches!(store.enqueue(too_long).await, Err(Error::Invalid { .. })));
-        assert!(matches!(store.enqueue(NewJob::new("", serde_json::json!({}))).await, Err(Error::Invalid { .. })));
+        assert!(matches!(store.job_runner().enqueue(too_long).await, Err(Error::Invalid { .. })));
+        assert!(matches!(
+            store.job_runner().enqueue(NewJob::new("", serde_json::json!({}))).await,
+            Err(Error::Invalid { .. })
+        ));
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -33,7 +33,10 @@ pub mod rate_limit;
 mod revocation_feed;
 pub mod revocations;
 mod scoping;
+mod sign_in;
+pub mod system;
 mod view_as;
 pub mod work;
 
 pub use db::{Store, connect, connect_with};
+pub use system::{JobRunner, Operator, SignIn};

@@ -59,7 +59,7 @@ impl Store {
         ids.extend(reads.iter().map(|r| UserId(r.user_id)));
         ids.sort();
         ids.dedup();
-        let names = self.user_names(&ids).await?;
+        let names = self.names_of(&ids).await?;
         let items = crate::conv::render_all(rows, |r| r.body.len(), move |r| to_message(r, &reads, &names)).await?;
         Ok(page(items, req, |m| m.id.0))
     }
@@ -67,7 +67,7 @@ impl Store {
     /// One visible message.
     pub async fn message(&self, actor: &Actor, id: MessageId) -> Result<Message> {
         let (row, ..) = self.message_row(actor, id).await?;
-        let names = self.user_names(&[UserId(row.author_id)]).await?;
+        let names = self.names_of(&[UserId(row.author_id)]).await?;
         to_message(row, &[], &names)
     }
 

@@ -23,7 +23,9 @@ use crate::db::{Store, db_err};
 use crate::entity::{instance_secret, membership, notification, notification_pref, user};
 use crate::jobs::{NewJob, enqueue};
 use crate::paging::{Page, PageRequest, page, page_rows};
+use crate::people::account_by_id;
 use crate::scoping::deleted_clients;
+use crate::system::JobRunner;
 
 /// The job kind that emails one notification.
 pub const NOTIFY_JOB: &str = "notify";
@@ -414,103 +416,6 @@ impl Store {
         tx.commit().await.map_err(db_err)
     }
 
-    /// One notification with its recipient, for the mail job; `None` when it no longer needs
-    /// mailing (already read or mailed, recipient gone or deactivated).
-    pub async fn notification_to_mail(&self, id: NotificationId) -> Result<Option<MailableNotification>> {
-        let Some(row) = notification::Entity::find_by_id(id.0)
-            .filter(notification::Column::ClientId.not_in_subquery(deleted_clients()))
-            .one(&self.db)
-            .await
-            .map_err(db_err)?
-        else {
-            return Ok(None);
-        };
-        if row.read_at.is_some() || row.emailed_at.is_some() {
-            return Ok(None);
-        }
-        // The recipient may have changed their mind (or unsubscribed) since it was queued.
-        let kind = parse::<NotificationKind>("notification kind", &row.kind)?;
-        let now = deliveries(&self.db, &[UserId(row.user_id)], kind).await?;
-        if now.get(&UserId(row.user_id)).copied().unwrap_or(kind.default_delivery()) != Delivery::Email {
-            return Ok(None);
-        }
-        let Some(acc) = self.account(UserId(row.user_id)).await? else { return Ok(None) };
-        if !acc.user.active {
-            return Ok(None);
-        }
-        let recipient = Person {
-            id: acc.user.id,
-            name: acc.user.name,
-            email: acc.user.email,
-            role: acc.user.role,
-            client_id: acc.user.client_id,
-        };
-        Ok(Some(MailableNotification { notification: to_notification(row)?, recipient }))
-    }
-
-    /// Records that notifications went out by mail.
-    pub async fn mark_notifications_emailed(&self, ids: &[NotificationId]) -> Result<()> {
-        notification::Entity::update_many()
-            .col_expr(notification::Column::EmailedAt, Expr::value(Utc::now()))
-            .filter(notification::Column::Id.is_in(ids.iter().map(|i| i.0).collect::<Vec<_>>()))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    /// Everyone's unread, unmailed notifications of the kinds they get as a digest, created
-    /// before `until`.
-    pub async fn pending_digests(&self, until: DateTime<Utc>) -> Result<Vec<Digest>> {
-        let prefs = notification_pref::Entity::find()
-            .filter(notification_pref::Column::Delivery.eq(Delivery::Digest.as_str()))
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        let mut wanted: HashMap<Uuid, HashSet<String>> = HashMap::new();
-        for p in prefs {
-            wanted.entry(p.user_id).or_default().insert(p.kind);
-        }
-        let mut out = Vec::new();
-        for (user, kinds) in wanted {
-            let rows = notification::Entity::find()
-                .filter(notification::Column::UserId.eq(user))
-                .filter(notification::Column::Kind.is_in(kinds.into_iter().collect::<Vec<_>>()))
-                .filter(notification::Column::ReadAt.is_null())
-                .filter(notification::Column::EmailedAt.is_null())
-                .filter(notification::Column::CreatedAt.lt(until))
-                .order_by_asc(notification::Column::Id)
-                .limit(50)
-                .all(&self.db)
-                .await
-                .map_err(db_err)?;
-            if rows.is_empty() {
-                continue;
-            }
-            let Some(acc) = self.account(UserId(user)).await?.filter(|a| a.user.active) else { continue };
-            out.push(Digest {
-                recipient: Person {
-                    id: acc.user.id,
-                    name: acc.user.name,
-                    email: acc.user.email,
-                    role: acc.user.role,
-                    client_id: acc.user.client_id,
-                },
-                items: rows.into_iter().map(to_notification).collect::<Result<Vec<_>>>()?,
-            });
-        }
-        Ok(out)
-    }
-
-    /// The signature of an unsubscribe link for `user` and `what` (a notification kind, or
-    /// `digest`) (HMAC-SHA256 with a key the
-    /// instance generated for itself and shares across processes through the database).
-    pub async fn unsubscribe_signature(&self, user: UserId, what: &str) -> Result<String> {
-        use hmac::Mac;
-        let mac = self.unsubscribe_mac(user, what).await?;
-        Ok(hex::encode(&mac.finalize().into_bytes()[..16]))
-    }
-
     /// Checks an unsubscribe link's signature; a wrong one is [`Error::NotFound`]. The
     /// [`UnsubscribeLink`] it returns is the only way to [`Store::unsubscribe`].
     pub async fn verify_unsubscribe(&self, user: UserId, what: &str, signature: &str) -> Result<UnsubscribeLink> {
@@ -555,6 +460,108 @@ impl Store {
             .map_err(db_err)?
             .ok_or_else(|| Error::internal_msg(format!("instance secret {name} missing")))?;
         hex::decode(row.value).map_err(|e| Error::internal(format!("instance secret {name}"), e))
+    }
+}
+
+/// What the job runner reads and records to send notification mail.
+impl JobRunner<'_> {
+    /// One notification with its recipient, for the mail job; `None` when it no longer needs
+    /// mailing (already read or mailed, recipient gone or deactivated).
+    pub async fn notification_to_mail(self, id: NotificationId) -> Result<Option<MailableNotification>> {
+        let Some(row) = notification::Entity::find_by_id(id.0)
+            .filter(notification::Column::ClientId.not_in_subquery(deleted_clients()))
+            .one(&self.store.db)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        if row.read_at.is_some() || row.emailed_at.is_some() {
+            return Ok(None);
+        }
+        // The recipient may have changed their mind (or unsubscribed) since it was queued.
+        let kind = parse::<NotificationKind>("notification kind", &row.kind)?;
+        let now = deliveries(&self.store.db, &[UserId(row.user_id)], kind).await?;
+        if now.get(&UserId(row.user_id)).copied().unwrap_or(kind.default_delivery()) != Delivery::Email {
+            return Ok(None);
+        }
+        let Some(acc) = account_by_id(&self.store.db, UserId(row.user_id)).await? else { return Ok(None) };
+        if !acc.user.active {
+            return Ok(None);
+        }
+        let recipient = Person {
+            id: acc.user.id,
+            name: acc.user.name,
+            email: acc.user.email,
+            role: acc.user.role,
+            client_id: acc.user.client_id,
+        };
+        Ok(Some(MailableNotification { notification: to_notification(row)?, recipient }))
+    }
+
+    /// Records that notifications went out by mail.
+    pub async fn mark_notifications_emailed(self, ids: &[NotificationId]) -> Result<()> {
+        notification::Entity::update_many()
+            .col_expr(notification::Column::EmailedAt, Expr::value(Utc::now()))
+            .filter(notification::Column::Id.is_in(ids.iter().map(|i| i.0).collect::<Vec<_>>()))
+            .exec(&self.store.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Everyone's unread, unmailed notifications of the kinds they get as a digest, created
+    /// before `until`.
+    pub async fn pending_digests(self, until: DateTime<Utc>) -> Result<Vec<Digest>> {
+        let prefs = notification_pref::Entity::find()
+            .filter(notification_pref::Column::Delivery.eq(Delivery::Digest.as_str()))
+            .all(&self.store.db)
+            .await
+            .map_err(db_err)?;
+        let mut wanted: HashMap<Uuid, HashSet<String>> = HashMap::new();
+        for p in prefs {
+            wanted.entry(p.user_id).or_default().insert(p.kind);
+        }
+        let mut out = Vec::new();
+        for (user, kinds) in wanted {
+            let rows = notification::Entity::find()
+                .filter(notification::Column::UserId.eq(user))
+                .filter(notification::Column::Kind.is_in(kinds.into_iter().collect::<Vec<_>>()))
+                .filter(notification::Column::ReadAt.is_null())
+                .filter(notification::Column::EmailedAt.is_null())
+                .filter(notification::Column::CreatedAt.lt(until))
+                .order_by_asc(notification::Column::Id)
+                .limit(50)
+                .all(&self.store.db)
+                .await
+                .map_err(db_err)?;
+            if rows.is_empty() {
+                continue;
+            }
+            let Some(acc) = account_by_id(&self.store.db, UserId(user)).await?.filter(|a| a.user.active) else {
+                continue;
+            };
+            out.push(Digest {
+                recipient: Person {
+                    id: acc.user.id,
+                    name: acc.user.name,
+                    email: acc.user.email,
+                    role: acc.user.role,
+                    client_id: acc.user.client_id,
+                },
+                items: rows.into_iter().map(to_notification).collect::<Result<Vec<_>>>()?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The signature of an unsubscribe link for `user` and `what` (a notification kind, or
+    /// `digest`) (HMAC-SHA256 with a key the
+    /// instance generated for itself and shares across processes through the database).
+    pub async fn unsubscribe_signature(self, user: UserId, what: &str) -> Result<String> {
+        use hmac::Mac;
+        let mac = self.store.unsubscribe_mac(user, what).await?;
+        Ok(hex::encode(&mac.finalize().into_bytes()[..16]))
     }
 }
 

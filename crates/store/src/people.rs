@@ -4,16 +4,17 @@ use std::collections::HashMap;
 
 use atrium_core::ids::{ClientId, UserId};
 use atrium_core::model::{Role, User};
-use atrium_core::policy::{Actor, Scope};
+use atrium_core::policy::{Actor, ClientFilter, Scope};
 use atrium_core::{Error, Result};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, membership, user};
+use crate::system::Operator;
 
 /// What is needed to create a user directly (owner bootstrap, demo, accepted invitation).
 #[derive(Clone, Debug)]
@@ -107,6 +108,14 @@ async fn account_of<C: ConnectionTrait>(c: &C, u: user::Model) -> Result<Option<
     }))
 }
 
+/// The account with this (normalised) email, active or not.
+pub(crate) async fn account_by_email<C: ConnectionTrait>(c: &C, email: &str) -> Result<Option<Account>> {
+    match user::Entity::find().filter(user::Column::Email.eq(email)).one(c).await.map_err(db_err)? {
+        Some(u) => account_of(c, u).await,
+        None => Ok(None),
+    }
+}
+
 pub(crate) async fn account_by_id<C: ConnectionTrait>(c: &C, id: UserId) -> Result<Option<Account>> {
     match user::Entity::find_by_id(id.0).one(c).await.map_err(db_err)? {
         Some(u) => account_of(c, u).await,
@@ -115,27 +124,6 @@ pub(crate) async fn account_by_id<C: ConnectionTrait>(c: &C, id: UserId) -> Resu
 }
 
 impl Store {
-    /// Creates a user (and their membership) in one transaction.
-    pub async fn create_user(&self, n: NewUser) -> Result<UserId> {
-        let tx = self.write_tx().await?;
-        let id = insert_user(&tx, n).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(id)
-    }
-
-    /// The account with this (normalised) email, active or not.
-    pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>> {
-        match user::Entity::find().filter(user::Column::Email.eq(email)).one(&self.db).await.map_err(db_err)? {
-            Some(u) => account_of(&self.db, u).await,
-            None => Ok(None),
-        }
-    }
-
-    /// The account with this id.
-    pub async fn account(&self, id: UserId) -> Result<Option<Account>> {
-        account_by_id(&self.db, id).await
-    }
-
     /// The policy actor for an active user, or `None` when they may not act at all. Tests only:
     /// everything else gets its actor by resolving a session (`Store::session_actor`).
     #[cfg(any(test, feature = "test-support"))]
@@ -146,7 +134,7 @@ impl Store {
     /// The actor of an active user, for session resolution (a session's user, or the user a
     /// "View as client" session shows).
     pub(crate) async fn actor_of(&self, id: UserId) -> Result<Option<Actor>> {
-        match self.account(id).await? {
+        match account_by_id(&self.db, id).await? {
             Some(a) if a.user.active => {
                 Ok(Some(Actor::new(a.user.id, a.user.name, a.user.email, a.user.role, a.user.client_id)?))
             }
@@ -205,8 +193,36 @@ impl Store {
             .collect()
     }
 
-    /// Display names of users, for rendering authors and assignees.
-    pub async fn user_names(&self, ids: &[UserId]) -> Result<HashMap<UserId, String>> {
+    /// Display names of users, for rendering authors and assignees: of the ids given, the staff
+    /// and the people of the clients `actor` may see (a client user: their own client's).
+    pub async fn user_names(&self, actor: &Actor, ids: &[UserId]) -> Result<HashMap<UserId, String>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut q = user::Entity::find().filter(user::Column::Id.is_in(ids.iter().map(|i| i.0).collect::<Vec<_>>()));
+        let staff = user::Column::StaffRole.is_not_null();
+        q = match actor.identity_scope().clients() {
+            ClientFilter::All => q,
+            ClientFilter::Only(c) => q.filter(
+                Condition::any().add(staff).add(
+                    user::Column::Id.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(membership::Column::UserId)
+                            .from(membership::Entity)
+                            .and_where(membership::Column::ClientId.eq(c.0))
+                            .to_owned(),
+                    ),
+                ),
+            ),
+            ClientFilter::Nothing => q.filter(staff),
+        };
+        let rows = q.all(&self.db).await.map_err(db_err)?;
+        Ok(rows.into_iter().map(|u| (UserId(u.id), u.name)).collect())
+    }
+
+    /// Display names of users whose rows the caller already read through a scope (authors,
+    /// uploaders, approvers of visible things).
+    pub(crate) async fn names_of(&self, ids: &[UserId]) -> Result<HashMap<UserId, String>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -218,12 +234,30 @@ impl Store {
         Ok(rows.into_iter().map(|u| (UserId(u.id), u.name)).collect())
     }
 
+    /// The signed-in person's own account (for "View as client", the client user shown).
+    pub async fn own_account(&self, actor: &Actor) -> Result<Account> {
+        account_by_id(&self.db, actor.user_id()).await?.ok_or(Error::Unauthorized)
+    }
+
+    /// Changes `actor`'s own password (the caller has checked the current one): every session
+    /// and one-time link of theirs ends, audited in the same transaction.
+    pub async fn change_own_password(&self, actor: &Actor, password_hash: String, ip: Option<&str>) -> Result<()> {
+        actor.may_change_own_password()?;
+        let tx = self.write_tx().await?;
+        let rec = crate::access::set_password_in(&tx, actor.user_id(), password_hash).await?;
+        let e = Entry::user(AuditAction::UserChangePassword, actor.user_id(), actor.client_id(), ip);
+        audit::write(&tx, Some(actor), e).await?;
+        tx.commit().await.map_err(db_err)?;
+        self.announce_revocation(rec);
+        Ok(())
+    }
+
     /// Deactivates (`active = false`) or reactivates a user, as the policy allows `actor`.
     /// Deactivation ends their sessions and one-time links at once (SEC-AUTH-6); reactivation
     /// does not bring those back. Returns the updated user.
     pub async fn set_user_active(&self, actor: &Actor, id: UserId, active: bool, ip: Option<&str>) -> Result<User> {
         actor.may_manage_clients()?;
-        let account = self.account(id).await?.ok_or(Error::NotFound)?;
+        let account = account_by_id(&self.db, id).await?.ok_or(Error::NotFound)?;
         actor.may_set_user_active(id, account.user.role)?;
         let tx = self.write_tx().await?;
         user::Entity::update_many()
@@ -251,5 +285,15 @@ impl Store {
             self.announce_revocation(rec);
         }
         Ok(User { active, ..account.user })
+    }
+}
+
+impl Operator<'_> {
+    /// Creates a user (and their membership) in one transaction.
+    pub async fn create_user(self, n: NewUser) -> Result<UserId> {
+        let tx = self.store.write_tx().await?;
+        let id = insert_user(&tx, n).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
     }
 }

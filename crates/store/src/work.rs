@@ -517,8 +517,7 @@ impl Store {
         milestone: Option<MilestoneId>,
     ) -> Result<()> {
         if let Some(a) = assignee {
-            let acc = self
-                .account(a)
+            let acc = crate::people::account_by_id(&self.db, a)
                 .await?
                 .filter(|a| a.user.active)
                 .ok_or_else(|| Error::invalid("assignee_id", "no such user"))?;

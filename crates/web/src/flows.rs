@@ -50,12 +50,12 @@ pub async fn start_session(
     ua: Option<&str>,
     how: AuditAction,
 ) -> Result<(NewToken, User)> {
-    let acc = st.store.account(user).await?.filter(|a| a.user.active).ok_or(Error::Gone)?;
+    let acc = st.store.sign_in().account(user).await?.filter(|a| a.user.active).ok_or(Error::Gone)?;
     let lifetime = chrono::Duration::from_std(st.config.session_lifetime).unwrap_or(chrono::Duration::days(30));
-    let token = st.store.create_session(user, lifetime, Some(ip), ua).await?;
+    let token = st.store.sign_in().create_session(user, lifetime, Some(ip), ua).await?;
     // The sign-in is audited as the session it started, resolved like any request's.
     let (_, actor) = st.store.session_actor(&token.secret, lifetime).await?.ok_or(Error::Gone)?;
-    st.store.audit(Some(&actor), Entry::user(how, acc.user.id, acc.user.client_id, Some(ip))).await?;
+    st.store.audit(&actor, Entry::user(how, acc.user.id, acc.user.client_id, Some(ip))).await?;
     Ok((token, acc.user))
 }
 
@@ -70,7 +70,7 @@ pub async fn password_login(
 ) -> Result<(NewToken, User)> {
     rate_limit(st, "login", ip, email).await?;
     let email = validate::email("email", email).unwrap_or_default();
-    let account = if email.is_empty() { None } else { st.store.account_by_email(&email).await? };
+    let account = if email.is_empty() { None } else { st.store.sign_in().account_by_email(&email).await? };
     let ok = password::verify(pw, account.as_ref().and_then(|a| a.password_hash.as_deref()));
     match account {
         Some(a) if ok && a.user.active => start_session(st, a.user.id, ip, ua, AuditAction::SessionLoginPassword).await,
@@ -90,11 +90,11 @@ pub async fn request_link(st: &AppState, ip: &str, email: &str, purpose: TokenPu
     };
     rate_limit(st, kind, ip, email).await?;
     let Ok(email) = validate::email("email", email) else { return Ok(()) };
-    let Some(acc) = st.store.account_by_email(&email).await? else { return Ok(()) };
+    let Some(acc) = st.store.sign_in().account_by_email(&email).await? else { return Ok(()) };
     if !acc.user.active {
         return Ok(());
     }
-    let token = st.store.issue_login_token(acc.user.id, purpose).await?;
+    let token = st.store.sign_in().issue_login_token(acc.user.id, purpose).await?;
     let agency = &st.config.agency_name;
     let mail = match purpose {
         TokenPurpose::MagicLink => atrium_mail::templates::magic_link(
@@ -117,7 +117,7 @@ pub async fn request_link(st: &AppState, ip: &str, email: &str, purpose: TokenPu
 /// Signs in with a magic link (the POST behind the confirm button, SEC-AUTH-7).
 pub async fn use_magic_link(st: &AppState, ip: &str, ua: Option<&str>, secret: &str) -> Result<(NewToken, User)> {
     st.store.hit_rate_limit(&format!("token:ip:{ip}"), st.config.login_per_ip, window(st)).await?;
-    let user = st.store.consume_login_token(secret, TokenPurpose::MagicLink).await?;
+    let user = st.store.sign_in().consume_login_token(secret, TokenPurpose::MagicLink).await?;
     start_session(st, user, ip, ua, AuditAction::SessionLoginMagicLink).await
 }
 
@@ -131,10 +131,10 @@ pub async fn use_reset_link(
 ) -> Result<(NewToken, User)> {
     st.store.hit_rate_limit(&format!("token:ip:{ip}"), st.config.login_per_ip, window(st)).await?;
     password::check("password", new_password)?;
-    st.store.check_login_token(secret, TokenPurpose::PasswordReset).await?;
+    st.store.sign_in().check_login_token(secret, TokenPurpose::PasswordReset).await?;
     let hash = password::hash(new_password)?;
-    let user = st.store.consume_login_token(secret, TokenPurpose::PasswordReset).await?;
-    st.store.set_password(user, hash).await?;
+    let user = st.store.sign_in().consume_login_token(secret, TokenPurpose::PasswordReset).await?;
+    st.store.sign_in().set_password(user, hash).await?;
     start_session(st, user, ip, ua, AuditAction::SessionLoginPasswordReset).await
 }
 
@@ -160,14 +160,14 @@ pub async fn accept_invitation(
     pw: &str,
 ) -> Result<(NewToken, User)> {
     st.store.hit_rate_limit(&format!("token:ip:{ip}"), st.config.login_per_ip, window(st)).await?;
-    st.store.invitation_by_token(secret).await?;
+    st.store.sign_in().invitation_by_token(secret).await?;
     password::check("password", pw)?;
     let person = match person.map(str::trim) {
         Some(n) if !n.is_empty() => Some(name("name", n)?),
         _ => None,
     };
     let hash = password::hash(pw)?;
-    let user = st.store.accept_invitation(secret, person, hash, Some(ip)).await?;
+    let user = st.store.sign_in().accept_invitation(secret, person, hash, Some(ip)).await?;
     start_session(st, user, ip, ua, AuditAction::SessionLoginInvitation).await
 }
 
@@ -175,13 +175,10 @@ pub async fn accept_invitation(
 pub async fn change_password(st: &AppState, actor: &Actor, ip: &str, current: &str, new: &str) -> Result<()> {
     actor.may_change_own_password()?;
     rate_limit(st, "login", ip, actor.email()).await?;
-    let acc = st.store.account(actor.user_id()).await?.ok_or(Error::Unauthorized)?;
+    let acc = st.store.own_account(actor).await?;
     if !password::verify(current, acc.password_hash.as_deref()) {
         return Err(Error::invalid("current_password", "is not your current password"));
     }
     password::check("new_password", new)?;
-    st.store.set_password(actor.user_id(), password::hash(new)?).await?;
-    st.store
-        .audit(Some(actor), Entry::user(AuditAction::UserChangePassword, acc.user.id, acc.user.client_id, Some(ip)))
-        .await
+    st.store.change_own_password(actor, password::hash(new)?, Some(ip)).await
 }

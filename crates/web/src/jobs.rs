@@ -41,13 +41,15 @@ impl MailJobs {
     }
 
     async fn unsubscribe_url(&self, user: UserId, what: &str) -> Result<String, JobError> {
-        let sig = self.store.unsubscribe_signature(user, what).await.map_err(store_error)?;
+        let sig = self.store.job_runner().unsubscribe_signature(user, what).await.map_err(store_error)?;
         Ok(self.config.link(&format!("/unsubscribe/{user}/{what}/{sig}")))
     }
 
     async fn notify(&self, id: NotificationId) -> Result<(), JobError> {
         // Already read, already mailed, or the recipient lost access: nothing to send.
-        let Some(n) = self.store.notification_to_mail(id).await.map_err(store_error)? else { return Ok(()) };
+        let Some(n) = self.store.job_runner().notification_to_mail(id).await.map_err(store_error)? else {
+            return Ok(());
+        };
         let kind = n.notification.kind;
         let url = self.config.link(&n.notification.url);
         let unsubscribe = self.unsubscribe_url(n.recipient.id, kind.as_str()).await?;
@@ -74,11 +76,11 @@ impl MailJobs {
         )
         .map_err(mail_error)?;
         self.send(mail).await?;
-        self.store.mark_notifications_emailed(&[id]).await.map_err(store_error)
+        self.store.job_runner().mark_notifications_emailed(&[id]).await.map_err(store_error)
     }
 
     async fn digest(&self, now: DateTime<Utc>) -> Result<(), JobError> {
-        for d in self.store.pending_digests(now).await.map_err(store_error)? {
+        for d in self.store.job_runner().pending_digests(now).await.map_err(store_error)? {
             let items: Vec<DigestItem> = d
                 .items
                 .iter()
@@ -103,7 +105,7 @@ impl MailJobs {
             .map_err(mail_error)?;
             self.send(mail).await?;
             let ids: Vec<NotificationId> = d.items.iter().map(|n| n.id).collect();
-            self.store.mark_notifications_emailed(&ids).await.map_err(store_error)?;
+            self.store.job_runner().mark_notifications_emailed(&ids).await.map_err(store_error)?;
         }
         schedule_digest(&self.store, now).await.map_err(store_error)
     }
@@ -137,7 +139,7 @@ pub async fn schedule_digest(store: &Store, now: DateTime<Utc>) -> atrium_core::
     let today = now.date_naive().and_time(DIGEST_AT).and_utc();
     let next = if today > now { today } else { today + Duration::days(1) };
     let key = format!("digest:{}", next.format("%Y-%m-%d"));
-    store.enqueue(NewJob::new(DIGEST_JOB, serde_json::json!({})).dedupe(key).run_at(next)).await?;
+    store.job_runner().enqueue(NewJob::new(DIGEST_JOB, serde_json::json!({})).dedupe(key).run_at(next)).await?;
     Ok(())
 }
 

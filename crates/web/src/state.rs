@@ -91,7 +91,7 @@ impl AppState {
         };
         let st = self.clone();
         let job = async move {
-            match st.store.enqueue(NewJob::new(crate::jobs::MAIL_JOB, payload)).await {
+            match st.store.job_runner().enqueue(NewJob::new(crate::jobs::MAIL_JOB, payload)).await {
                 Ok(_) => st.wake.notify(),
                 Err(e) => tracing::error!(error = %e, "mail not queued"),
             }

@@ -32,7 +32,7 @@ pub struct SessionView {
 pub async fn list_sessions(State(st): State<AppState>, auth: Authed) -> AppResult<Json<List<SessionView>>> {
     let items = st
         .store
-        .sessions_of(auth.session.user_id)
+        .sessions_of(&auth.actor)
         .await?
         .into_iter()
         .map(|s| SessionView {

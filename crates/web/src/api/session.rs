@@ -61,7 +61,7 @@ pub async fn logout(
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, body = User), (status = 401)))]
 pub async fn me(State(st): State<AppState>, auth: Authed) -> AppResult<Json<User>> {
-    let acc = st.store.account(auth.actor.user_id()).await?.ok_or(atrium_core::Error::Unauthorized)?;
+    let acc = st.store.own_account(&auth.actor).await?;
     Ok(Json(acc.user))
 }
 

@@ -59,10 +59,9 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
 
 /// The account page.
 pub async fn page(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n): Q<Notice>) -> AppResult<Response> {
-    let me = auth.session.user_id;
     let sessions = st
         .store
-        .sessions_of(me)
+        .sessions_of(&auth.actor)
         .await?
         .into_iter()
         .map(|s| SessionView {

@@ -62,7 +62,7 @@ pub async fn page(
     let mut ids: Vec<UserId> = records.iter().flat_map(|r| [r.actor_id, r.via_user_id]).flatten().map(UserId).collect();
     ids.sort();
     ids.dedup();
-    let names = st.store.user_names(&ids).await?;
+    let names = st.store.user_names(&auth.actor, &ids).await?;
     let clients: HashMap<ClientId, String> = super::staff::client_names(&st, &auth).await?;
     let name_of = |id: Option<uuid::Uuid>| {
         id.map(|u| names.get(&UserId(u)).cloned().unwrap_or_else(|| "a removed user".into())).unwrap_or_default()

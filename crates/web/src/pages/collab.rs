@@ -436,7 +436,7 @@ pub async fn outbox(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfToken
             when: j.finished_at.unwrap_or(j.created_at).format("%b %-d, %H:%M").to_string(),
         })
         .collect();
-    let pending = st.store.jobs_pending().await?;
+    let pending = st.store.pending_jobs(&auth.actor).await?;
     page(&OutboxPage {
         chrome: Chrome::signed_in(&st, &auth, &csrf, "Outgoing mail", "/staff/outbox"),
         failed,

@@ -99,7 +99,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
     let mut ids: Vec<UserId> = recent.iter().map(|(c, _, _)| c.author_id).collect();
     ids.sort();
     ids.dedup();
-    let authors = st.store.user_names(&ids).await?;
+    let authors = st.store.user_names(&auth.actor, &ids).await?;
     let mut activity = Vec::with_capacity(recent.len());
     for (c, tid, title) in &recent {
         activity.push(Activity {

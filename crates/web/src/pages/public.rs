@@ -132,7 +132,7 @@ struct ConfirmPage {
 
 /// A magic link opened: only a confirm button (mail scanners must not use the link up).
 pub async fn magic_page(State(st): State<AppState>, csrf: CsrfToken, Path(token): Path<String>) -> AppResult<Response> {
-    st.store.check_login_token(&token, TokenPurpose::MagicLink).await?;
+    st.store.sign_in().check_login_token(&token, TokenPurpose::MagicLink).await?;
     page(&ConfirmPage {
         chrome: Chrome::public(&st, &csrf, "Sign in"),
         heading: format!("Sign in to {}", st.config.agency_name),
@@ -173,7 +173,7 @@ pub async fn invite_page(
     csrf: CsrfToken,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let inv = st.store.invitation_by_token(&token).await?;
+    let inv = st.store.sign_in().invitation_by_token(&token).await?;
     page(&PasswordFormPage {
         chrome: Chrome::public(&st, &csrf, "Accept invitation"),
         heading: format!("Welcome to {}", st.config.agency_name),
@@ -262,7 +262,7 @@ pub async fn reset_request(
 
 /// A reset link opened: the new-password form.
 pub async fn reset_page(State(st): State<AppState>, csrf: CsrfToken, Path(token): Path<String>) -> AppResult<Response> {
-    st.store.check_login_token(&token, TokenPurpose::PasswordReset).await?;
+    st.store.sign_in().check_login_token(&token, TokenPurpose::PasswordReset).await?;
     page(&PasswordFormPage {
         chrome: Chrome::public(&st, &csrf, "Choose a new password"),
         heading: "Choose a new password".into(),

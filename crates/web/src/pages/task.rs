@@ -31,7 +31,7 @@ pub async fn task_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, tid: Ta
     let task = &t.task;
     let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
     ids.extend(task.assignee_id);
-    let names = st.store.user_names(&ids).await?;
+    let names = st.store.user_names(a, &ids).await?;
     let active = if staff { "/staff/clients" } else { "/portal/projects" };
     let mut chrome = Chrome::signed_in(st, auth, csrf, task.title.clone(), active);
     chrome.live = format!("task:{tid}");

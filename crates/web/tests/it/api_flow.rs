@@ -140,13 +140,31 @@ async fn newer_magic_link_invalidates_older() {
     // SEC-AUTH-5
     let app = TestApp::spawn().await;
     let w = seed(&app).await;
-    let first = app.store.issue_login_token(w.a.admin, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
-    let second = app.store.issue_login_token(w.a.admin, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
-    assert!(app.store.check_login_token(&first.secret, atrium_core::model::TokenPurpose::MagicLink).await.is_err());
-    assert!(app.store.check_login_token(&second.secret, atrium_core::model::TokenPurpose::MagicLink).await.is_ok());
+    let first =
+        app.store.sign_in().issue_login_token(w.a.admin, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
+    let second =
+        app.store.sign_in().issue_login_token(w.a.admin, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
+    assert!(
+        app.store
+            .sign_in()
+            .check_login_token(&first.secret, atrium_core::model::TokenPurpose::MagicLink)
+            .await
+            .is_err()
+    );
+    assert!(
+        app.store
+            .sign_in()
+            .check_login_token(&second.secret, atrium_core::model::TokenPurpose::MagicLink)
+            .await
+            .is_ok()
+    );
     // A token only works for its own purpose.
     assert!(
-        app.store.check_login_token(&second.secret, atrium_core::model::TokenPurpose::PasswordReset).await.is_err()
+        app.store
+            .sign_in()
+            .check_login_token(&second.secret, atrium_core::model::TokenPurpose::PasswordReset)
+            .await
+            .is_err()
     );
     app.stop().await;
 }

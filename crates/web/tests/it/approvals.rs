@@ -205,6 +205,7 @@ async fn only_a_named_approver_decides_and_may_reject() {
     let id = w.a.approval.to_string();
     let second = app
         .store
+        .operator()
         .create_user(atrium_store::people::NewUser {
             email: "second@a.test".into(),
             name: "Second Admin".into(),

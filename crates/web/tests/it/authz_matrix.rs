@@ -241,7 +241,7 @@ async fn after_control(app: &TestApp, w: &World, method: &str, template: &str, s
 /// Starts a session for `user` and returns its id (the newest of their sessions).
 async fn fresh_session_of(app: &TestApp, user: UserId) -> String {
     app.token_for(user).await;
-    app.store.sessions_of(user).await.expect("sessions")[0].id.to_string()
+    app.store.sessions_of(&app.actor(user).await).await.expect("sessions")[0].id.to_string()
 }
 
 /// Posts a message in the side's client channel as the owner; returns its id.
@@ -265,6 +265,7 @@ async fn add_message_by(app: &TestApp, author: UserId, side: &ClientSide) -> Str
 async fn failed_job(app: &TestApp) -> String {
     let id = app
         .store
+        .job_runner()
         .enqueue(atrium_store::jobs::NewJob::new("matrix-unknown-kind", json!({})))
         .await
         .expect("enqueue")
@@ -942,7 +943,7 @@ async fn every_page_enforces_its_audience() {
     let cases = page_cases();
     // A live session of B's admin, the target of `/account/sessions/{id}/revoke`.
     app.token_for(w.b.admin).await;
-    let b_session_id = app.store.sessions_of(w.b.admin).await.unwrap()[0].id.to_string();
+    let b_session_id = app.store.sessions_of(&app.actor(w.b.admin).await).await.unwrap()[0].id.to_string();
     // Messages edited and deleted here are B's admin's own (what the controls may change).
     let job = failed_job(&app).await;
     let b_admin = app.actor(w.b.admin).await;

@@ -736,7 +736,7 @@ async fn expired_and_reused_magic_and_reset_links_are_410() {
     let w = seed(&app).await;
     let b = anon(&app).await;
     // Expired magic link: the confirm page and the button both refuse it.
-    let t = app.store.issue_login_token(w.a.admin, TokenPurpose::MagicLink).await.unwrap();
+    let t = app.store.sign_in().issue_login_token(w.a.admin, TokenPurpose::MagicLink).await.unwrap();
     let page = page_get(&app, &b, &format!("/magic/{}", t.secret)).await;
     assert_eq!(page.status, 200, "fresh link shows the confirm button");
     let past = chrono::Utc::now() - chrono::Duration::minutes(16);
@@ -746,16 +746,16 @@ async fn expired_and_reused_magic_and_reset_links_are_410() {
     assert_gone(&r, "expired magic link submitted (the form was shown before it expired)");
     assert!(r.headers.get("set-cookie").is_none_or(|c| !c.to_str().unwrap().contains("atrium_session=")));
     // Reused magic link.
-    let t = app.store.issue_login_token(w.a.admin, TokenPurpose::MagicLink).await.unwrap();
+    let t = app.store.sign_in().issue_login_token(w.a.admin, TokenPurpose::MagicLink).await.unwrap();
     let r = page_post(&app, &b, &format!("/magic/{}", t.secret), &[]).await;
     assert_eq!(r.status, 303);
     assert_gone(&page_post(&app, &b, &format!("/magic/{}", t.secret), &[]).await, "reused magic link");
     assert_gone(&page_get(&app, &b, &format!("/magic/{}", t.secret)).await, "used magic link page");
     // A magic link is not a reset link, and vice versa.
-    let t = app.store.issue_login_token(w.a.admin, TokenPurpose::MagicLink).await.unwrap();
+    let t = app.store.sign_in().issue_login_token(w.a.admin, TokenPurpose::MagicLink).await.unwrap();
     assert_eq!(page_get(&app, &b, &format!("/reset/{}", t.secret)).await.status, 404);
     // Expired reset link: refused on submit, and the password stays the same.
-    let t = app.store.issue_login_token(w.a.viewer, TokenPurpose::PasswordReset).await.unwrap();
+    let t = app.store.sign_in().issue_login_token(w.a.viewer, TokenPurpose::PasswordReset).await.unwrap();
     assert_eq!(page_get(&app, &b, &format!("/reset/{}", t.secret)).await.status, 200);
     app.exec_sql(
         "UPDATE login_tokens SET expires_at = ? WHERE purpose = ?",
@@ -764,10 +764,10 @@ async fn expired_and_reused_magic_and_reset_links_are_410() {
     .await;
     let r = page_post(&app, &b, &format!("/reset/{}", t.secret), &[("password", "a brand new phrase")]).await;
     assert_gone(&r, "expired reset link submitted");
-    let acc = app.store.account(w.a.viewer).await.unwrap().unwrap();
+    let acc = app.store.sign_in().account(w.a.viewer).await.unwrap().unwrap();
     assert!(atrium_core::password::verify(PASSWORD, acc.password_hash.as_deref()), "password unchanged");
     // Reused reset link.
-    let t = app.store.issue_login_token(w.a.viewer, TokenPurpose::PasswordReset).await.unwrap();
+    let t = app.store.sign_in().issue_login_token(w.a.viewer, TokenPurpose::PasswordReset).await.unwrap();
     let r = page_post(&app, &b, &format!("/reset/{}", t.secret), &[("password", "a brand new phrase")]).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let r = page_post(&app, &b, &format!("/reset/{}", t.secret), &[("password", "another new phrase")]).await;
@@ -816,7 +816,7 @@ async fn expired_and_reused_invitations_are_410() {
     let r =
         page_post(&app, &b, &format!("/invite/{late}"), &[("name", "Ivy"), ("password", "a long enough phrase")]).await;
     assert_gone(&r, "expired invitation submitted");
-    assert!(app.store.account_by_email("late@a.test").await.unwrap().is_none(), "no account was created");
+    assert!(app.store.sign_in().account_by_email("late@a.test").await.unwrap().is_none(), "no account was created");
     let r = Answer::of(
         api()
             .post(app.url(&format!("/api/v1/invitations/{late}/accept")))

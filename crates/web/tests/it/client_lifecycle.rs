@@ -85,11 +85,11 @@ async fn purge_needs_a_deleted_client_and_removes_every_row_of_it() {
             app.query_strings(&sql, vec![uuid::Uuid::parse_str(&id).unwrap().into()], &["n"]).await[0][0].clone()
         }
     };
-    assert!(app.store.purge_client(w.b.id).await.is_err(), "a live client cannot be purged");
+    assert!(app.store.operator().purge_client(w.b.id).await.is_err(), "a live client cannot be purged");
     assert_eq!(count("projects", "client_id", w.b.id.to_string()).await, "1");
 
     app.store.delete_client(&app.actor(w.owner).await, w.b.id, None).await.unwrap();
-    let purged = app.store.purge_client(w.b.id).await.unwrap();
+    let purged = app.store.operator().purge_client(w.b.id).await.unwrap();
     assert_eq!(purged.client, w.b.name);
     assert_eq!(purged.users, 3);
     assert_eq!(count("clients", "id", w.b.id.to_string()).await, "0");
@@ -122,7 +122,7 @@ async fn purging_a_client_names_the_stored_files_only_it_used() {
     let only_b_sha = app.store.file(&owner, only_b).await.unwrap().sha256;
     let shared_sha = app.store.file(&owner, w.a.file).await.unwrap().sha256;
     app.store.delete_client(&owner, w.b.id, None).await.unwrap();
-    let purged = app.store.purge_client(w.b.id).await.unwrap();
+    let purged = app.store.operator().purge_client(w.b.id).await.unwrap();
     assert!(purged.unreferenced_blobs.contains(&only_b_sha), "{:?}", purged.unreferenced_blobs);
     assert!(!purged.unreferenced_blobs.contains(&shared_sha), "A still uses the shared blob");
     assert!(app.store.blob_referenced(&shared_sha).await.unwrap());

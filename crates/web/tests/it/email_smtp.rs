@@ -108,7 +108,7 @@ async fn a_staff_note_sends_no_mail_to_any_client() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let all: Vec<String> = sink.received()[before..].iter().flat_map(|m| m.to.clone()).collect();
     assert!(all.iter().all(|r| r.ends_with("@agency.test")), "only staff: {all:?}");
-    assert!(app.store.jobs_pending().await.unwrap() == 0);
+    assert!(app.store.job_runner().jobs_pending().await.unwrap() == 0);
     app.stop().await;
 }
 
@@ -135,7 +135,7 @@ async fn a_temporary_smtp_failure_is_retried_later() {
     assert_eq!(app.run_jobs().await, 1);
     let got = sink.wait_for(before + 1, WAIT).await;
     assert!(got[before..].iter().any(|m| to(m, "late@a.test") && m.text.contains("http://portal.test/invite/")));
-    let done = app.store.job(j.id.into()).await.unwrap();
+    let done = app.store.job_runner().job(j.id.into()).await.unwrap();
     assert_eq!(done.status, atrium_store::jobs::JobStatus::Done);
     assert_eq!(done.attempts, 2);
     app.stop().await;
@@ -167,7 +167,7 @@ async fn a_permanent_smtp_failure_is_parked_for_an_owner_to_retry() {
         let (s, _) = call(&app, &t, "POST", &format!("/jobs/{}/retry", j.id), None).await;
         assert!(s == 403 || s == 404, "{s}");
     }
-    assert_eq!(app.store.job(j.id.into()).await.unwrap().status, atrium_store::jobs::JobStatus::Failed);
+    assert_eq!(app.store.job_runner().job(j.id.into()).await.unwrap().status, atrium_store::jobs::JobStatus::Failed);
 
     // Once the server accepts mail again, the owner retries it and it is delivered.
     sink.set_failing(None);
@@ -175,7 +175,7 @@ async fn a_permanent_smtp_failure_is_parked_for_an_owner_to_retry() {
     assert_eq!(s, 204, "{v}");
     let got = sink.wait_for(before + 1, WAIT).await;
     assert!(got[before..].iter().any(|m| to(m, "bounce@a.test")), "delivered after the retry");
-    let done = app.store.job(j.id.into()).await.unwrap();
+    let done = app.store.job_runner().job(j.id.into()).await.unwrap();
     assert_eq!(done.status, atrium_store::jobs::JobStatus::Done);
     let (_, list) = call(&app, &owner, "GET", "/jobs/failed", None).await;
     assert!(!list.to_string().contains(&j.id.to_string()), "no longer failed");

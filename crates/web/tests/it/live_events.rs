@@ -221,7 +221,7 @@ async fn deleting_a_client_or_changing_a_password_ends_streams_within_two_second
     let r = api().delete(app.url(&format!("/api/v1/clients/{}", w.b.id))).bearer_auth(&owner).send().await.unwrap();
     assert_eq!(r.status(), 204);
     assert!(b.ends_within(REVOKED_WITHIN).await, "a deleted client's streams end");
-    app.store.set_password(w.a.finance, "not-a-real-hash".into()).await.unwrap();
+    app.store.sign_in().set_password(w.a.finance, "not-a-real-hash".into()).await.unwrap();
     assert!(a.ends_within(REVOKED_WITHIN).await, "a password change ends the user's streams");
     app.stop().await;
 }

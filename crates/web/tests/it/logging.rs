@@ -91,7 +91,8 @@ async fn denials_and_secrets(sink: Sink) {
     assert_eq!(res.status(), 403);
 
     // One-time links travel in the path: open a magic link and an invitation link.
-    let magic = app.store.issue_login_token(w.a.admin, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
+    let magic =
+        app.store.sign_in().issue_login_token(w.a.admin, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
     let res = c.get(app.url(&format!("/magic/{}", magic.secret))).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let res = c.get(app.url(&format!("/invite/{}", magic.secret))).send().await.unwrap();

@@ -352,7 +352,7 @@ async fn delivery_settings_decide_between_off_in_app_email_and_digest() {
     assert!(admin_mails().await.is_empty());
     // The notification must be strictly older than the digest run.
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    app.store.enqueue(atrium_store::jobs::NewJob::new("digest", json!({}))).await.expect("enqueue");
+    app.store.job_runner().enqueue(atrium_store::jobs::NewJob::new("digest", json!({}))).await.expect("enqueue");
     app.run_jobs().await;
     let mails = admin_mails().await;
     assert_eq!(mails.len(), 1, "one digest");
@@ -363,7 +363,7 @@ async fn delivery_settings_decide_between_off_in_app_email_and_digest() {
     assert!(d.text.contains(&format!("{PUBLIC_URL}/portal/tasks/{}", w.a.chore)));
     assert!(d.unsubscribe.as_deref().unwrap_or("").contains("/digest/"), "{:?}", d.unsubscribe);
     // A second run sends nothing new.
-    app.store.enqueue(atrium_store::jobs::NewJob::new("digest", json!({}))).await.expect("enqueue");
+    app.store.job_runner().enqueue(atrium_store::jobs::NewJob::new("digest", json!({}))).await.expect("enqueue");
     app.run_jobs().await;
     assert_eq!(admin_mails().await.len(), 1);
     let digests = app.mails().await.into_iter().filter(|m| m.subject.contains("daily summary")).count();

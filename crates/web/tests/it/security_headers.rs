@@ -429,7 +429,8 @@ async fn sec_auth_6_deactivation_ends_sessions_and_links_at_once() {
     let w = seed(&app).await;
     let token = app.token_for(w.a.admin).await;
     let creds = app.browser_creds(Some(w.a.admin)).await;
-    let link = app.store.issue_login_token(w.a.admin, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
+    let link =
+        app.store.sign_in().issue_login_token(w.a.admin, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
     assert_eq!(api().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().status(), 200);
     app.store.set_user_active(&app.actor(w.owner).await, w.a.admin, false, None).await.unwrap();
     assert_eq!(api().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().status(), 401);
@@ -456,7 +457,7 @@ async fn sec_sess_3_sessions_can_be_revoked_by_their_user_and_by_staff() {
     let w = seed(&app).await;
     let me = app.browser_creds(Some(w.a.admin)).await;
     let other = app.token_for(w.a.admin).await;
-    let sessions = app.store.sessions_of(w.a.admin).await.unwrap();
+    let sessions = app.store.sessions_of(&app.actor(w.a.admin).await).await.unwrap();
     assert_eq!(sessions.len(), 2);
     let me_hash = atrium_core::token::hash(me.session.as_deref().unwrap());
     let rows = app.query_strings("SELECT token_hash FROM sessions", vec![], &["token_hash"]).await;
@@ -483,7 +484,8 @@ async fn sec_sess_3_sessions_can_be_revoked_by_their_user_and_by_staff() {
     // Staff: revoke all access of client A.
     let viewer = app.token_for(w.a.viewer).await;
     let b_admin = app.token_for(w.b.admin).await;
-    let link = app.store.issue_login_token(w.a.finance, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
+    let link =
+        app.store.sign_in().issue_login_token(w.a.finance, atrium_core::model::TokenPurpose::MagicLink).await.unwrap();
     let staff = app.browser_creds(Some(w.staff)).await;
     let r = api()
         .post(app.url(&format!("/staff/clients/{}/revoke-access", w.a.id)))
@@ -495,7 +497,9 @@ async fn sec_sess_3_sessions_can_be_revoked_by_their_user_and_by_staff() {
     assert_eq!(r.status(), 303);
     assert_eq!(me_api(&viewer).await.unwrap().status(), 401);
     assert_eq!(api().get(app.url("/portal")).header("cookie", &me.cookie).send().await.unwrap().status(), 303);
-    assert!(app.store.check_login_token(&link.secret, atrium_core::model::TokenPurpose::MagicLink).await.is_err());
+    assert!(
+        app.store.sign_in().check_login_token(&link.secret, atrium_core::model::TokenPurpose::MagicLink).await.is_err()
+    );
     assert_eq!(me_api(&b_admin).await.unwrap().status(), 200, "another client is untouched");
     assert!(app.store.audit_recent(10).await.unwrap().iter().any(|e| e.action == "client.revoke_access"));
     app.stop().await;
@@ -665,7 +669,10 @@ async fn sec_io_6_nothing_changes_state_on_get() {
         let a = api().get(app.url(&format!("/invite/{}", inv.secret))).send().await.unwrap();
         assert_eq!(a.status(), 200);
     }
-    assert!(app.store.invitation_by_token(&inv.secret).await.is_ok(), "prefetching did not use the invitation");
+    assert!(
+        app.store.sign_in().invitation_by_token(&inv.secret).await.is_ok(),
+        "prefetching did not use the invitation"
+    );
     app.stop().await;
 }
 
@@ -815,7 +822,7 @@ async fn sec_auth_1_password_hashes_are_never_returned() {
         api().get(app.url(&format!("/staff/clients/{}", w.a.id))).header("cookie", &creds.cookie).send().await.unwrap(),
     )
     .await;
-    let hash = app.store.account(w.owner).await.unwrap().unwrap().password_hash.unwrap();
+    let hash = app.store.sign_in().account(w.owner).await.unwrap().unwrap().password_hash.unwrap();
     assert!(hash.starts_with("$argon2id$"), "argon2id");
     for (what, a) in [("login", &login), ("me", &me), ("team", &team), ("client", &client)] {
         assert_eq!(a.status / 100, 2, "{what}");

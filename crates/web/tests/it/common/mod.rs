@@ -111,7 +111,7 @@ impl Drop for TestApp {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async move {
                 let store = atrium_store::connect(&url).await.expect("connect");
-                let n = store.jobs_pending().await.expect("count jobs");
+                let n = store.job_runner().jobs_pending().await.expect("count jobs");
                 store.close().await;
                 n
             })
@@ -228,6 +228,7 @@ impl TestApp {
     /// A bearer token for a user (a real session row).
     pub async fn token_for(&self, user: UserId) -> String {
         self.store
+            .sign_in()
             .create_session(user, chrono::Duration::days(1), Some("127.0.0.1"), Some("test"))
             .await
             .expect("session")
@@ -348,6 +349,7 @@ pub struct World {
 
 async fn user(store: &Store, email: &str, name: &str, role: Role, client: Option<ClientId>, hash: &str) -> UserId {
     store
+        .operator()
         .create_user(NewUser {
             email: email.into(),
             name: name.into(),
