@@ -215,3 +215,20 @@ async fn the_audit_api_pages_through_the_log_for_owners_and_admins() {
     assert_eq!(bad.status(), 422);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn user_names_show_a_client_user_only_staff_and_their_own_client() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let everyone = [w.owner, w.staff, w.a.admin, w.a.viewer, w.b.admin, w.b.viewer];
+    let as_a = app.store.user_names(&app.actor(w.a.viewer).await, &everyone).await.unwrap();
+    let mut seen: Vec<_> = as_a.keys().copied().collect();
+    seen.sort();
+    let mut expected = vec![w.owner, w.staff, w.a.admin, w.a.viewer];
+    expected.sort();
+    assert_eq!(seen, expected, "client A's viewer gets no name of client B's people");
+    let as_staff = app.store.user_names(&app.actor(w.staff).await, &everyone).await.unwrap();
+    assert_eq!(as_staff.len(), everyone.len(), "staff see every name");
+    let as_finance = app.store.user_names(&app.actor(w.b.finance).await, &everyone).await.unwrap();
+    assert!(as_finance.contains_key(&w.b.admin) && !as_finance.contains_key(&w.a.admin));
+}
