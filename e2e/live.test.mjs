@@ -93,6 +93,10 @@ test("a task staff marks done shows as done on the client's open page within 2 s
   const took = Date.now() - saved;
   assert.equal(await client.evaluate(() => window.__noReload), true, "updated without a reload");
   console.log(`# task shown done on the client's page ${took} ms after staff clicked Save`);
+  // Screen readers are told: the polite live region outside <main> says the page changed.
+  const region = client.locator("#live-status");
+  assert.equal(await region.getAttribute("aria-live"), "polite");
+  await client.waitForFunction(() => document.getElementById("live-status")?.textContent === "Updated with new activity.", null, { timeout: 2000 });
 
   // A staff note: no event at all reaches the client. A reply afterwards proves the stream
   // is alive and is the only comment event the client gets.
