@@ -246,3 +246,28 @@ test("reply or note: the composer names its audience before sending, and a note 
   assert.deepEqual([theirMessage.button, theirMessage.flag, theirMessage.radios], ["Send message", false, 0]);
   await clientCtx.close();
 });
+
+test("keyboard: Tab reaches the nav on wide screens and every focused element shows an outline", async () => {
+  const ctx = await env.browser.newContext({ viewport: DESKTOP });
+  const page = await ctx.newPage();
+  await signIn(page, env.server.base, DEMO_STAFF);
+  for (const path of ["/staff/invoices", "/staff/clients"]) {
+    await page.goto(`${env.server.base}${path}`, { waitUntil: "networkidle" });
+    const seen = [];
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press("Tab");
+      const f = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        const st = getComputedStyle(el);
+        return { what: `${el.tagName.toLowerCase()} ${(el.innerText || el.getAttribute("aria-label") || el.name || "").trim().slice(0, 30)}`, outline: st.outlineStyle !== "none" && parseFloat(st.outlineWidth) >= 2, nav: !!el.closest(".mainnav") };
+      });
+      if (!f) continue;
+      seen.push(f);
+      assert.ok(f.outline, `${path}: focus is visible on ${f.what}`);
+    }
+    assert.ok(seen.some((f) => f.nav), `${path}: Tab reaches the main nav (${seen.map((f) => f.what).join(", ")})`);
+    if (path === "/staff/invoices") assert.ok(seen.some((f) => f.what.startsWith("div")), "the invoice table's scroll box is reachable");
+  }
+  await ctx.close();
+});

@@ -195,19 +195,12 @@
   });
 })();
 
-// The header's Menu disclosure (phones). Wide screens show its contents in the header row by
-// CSS (::details-content); a browser without that selector gets the disclosure opened here.
-// Escape closes an open menu and returns focus to its button.
+// The header's Menu disclosure (phones; wide screens show its contents inline by CSS): Escape
+// closes an open menu and returns focus to its button.
 (function () {
   "use strict";
   var menu = document.querySelector("details.menu");
   if (!menu) { return; }
-  if (window.CSS && CSS.supports && !CSS.supports("selector(::details-content)") && window.matchMedia) {
-    var wide = window.matchMedia("(min-width: 720px)");
-    var sync = function () { if (wide.matches) { menu.open = true; } };
-    sync();
-    if (wide.addEventListener) { wide.addEventListener("change", sync); }
-  }
   document.addEventListener("keydown", function (e) {
     var button = menu.querySelector("summary");
     if (e.key === "Escape" && menu.open && button.offsetParent && menu.contains(document.activeElement)) {
