@@ -19,6 +19,8 @@ const MAX_PER_SHAPE = 3;
 /** The phone width of the sideways-scroll check. */
 const PHONE = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 900 };
+/** A tablet, where the nav takes its own row: no sideways scroll either. */
+const TABLET = { width: 768, height: 1024 };
 
 const env = serverAndBrowser({ demo: true });
 
@@ -78,13 +80,16 @@ async function overflow(page) {
   });
 }
 
-/** The page's problems: axe at desktop and phone width, sideways scroll at phone width. */
+/** The page's problems: axe at desktop and phone width, sideways scroll at tablet and phone width. */
 async function check(page, here) {
   const problems = [];
   await page.setViewportSize(DESKTOP);
   for (const v of await axeFailures(page)) {
     problems.push(`${here}: axe ${v.impact} ${v.id} at ${DESKTOP.width}px (${v.help})\n      ${v.nodes.slice(0, 4).join("\n      ")}`);
   }
+  await page.setViewportSize(TABLET);
+  const t = await overflow(page);
+  if (t.over > 0) problems.push(`${here}: scrolls sideways by ${t.over}px at ${TABLET.width}px (${t.culprits.join(", ")})`);
   await page.setViewportSize(PHONE);
   const o = await overflow(page);
   if (o.over > 0) problems.push(`${here}: scrolls sideways by ${o.over}px at ${PHONE.width}px (${o.culprits.join(", ")})`);
@@ -130,7 +135,7 @@ async function crawl(login) {
   return { visited, problems };
 }
 
-test("signed-out pages and an error page pass axe and fit 375 px", async () => {
+test("signed-out pages and an error page pass axe and fit 768 and 375 px", async () => {
   const ctx = await env.browser.newContext({ viewport: DESKTOP, bypassCSP: true });
   const page = await ctx.newPage();
   const problems = [];
@@ -148,7 +153,7 @@ test("signed-out pages and an error page pass axe and fit 375 px", async () => {
 });
 
 for (const [side, login, landing] of [["staff", DEMO_STAFF, /^\/staff/], ["client", DEMO_CLIENT, /^\/portal/]]) {
-  test(`${side}: every page reachable from the landing page passes axe (no serious/critical) and fits 375 px`, async () => {
+  test(`${side}: every page reachable from the landing page passes axe (no serious/critical) and fits 768 and 375 px`, async () => {
     const { visited, problems } = await crawl(login);
     console.log(`# ${side}: ${visited.length} pages checked\n#   ${visited.join("\n#   ")}`);
     console.log(`# ${side}: moderate/minor axe findings (rule: page checks): ${JSON.stringify(Object.fromEntries(minor))}`);

@@ -279,7 +279,9 @@ pub async fn badge(State(st): State<AppState>, auth: Authed) -> AppResult<Respon
     let html = if n == 0 {
         "<span class=\"bell-label\">Notifications</span>".to_string()
     } else {
-        format!("<span class=\"bell-label\">Notifications</span> <span class=\"count\">{n}<span class=\"sr-only\"> unread</span></span>")
+        format!(
+            "<span class=\"bell-label\">Notifications</span> <span class=\"count\">{n}<span class=\"sr-only\"> unread</span></span>"
+        )
     };
     Ok(Html(html).into_response())
 }
