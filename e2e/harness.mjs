@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import net from "node:net";
 import { chromium } from "playwright-core";
+import { before, after } from "node:test";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BIN = process.env.ATRIUM_BIN || join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug", "atrium");
@@ -86,4 +87,15 @@ export async function signIn(page, base, { email, password }) {
   await page.fill('input[name="password"]', password);
   await page.click('button:has-text("Sign in")');
   await page.waitForLoadState("networkidle");
+}
+
+/**
+ * Registers the file's before/after hooks: a server (`startServer` options) and Chromium, both
+ * stopped at the end. Returns an object whose `server` and `browser` are set once started.
+ */
+export function serverAndBrowser(options) {
+  const env = { server: null, browser: null };
+  before(async () => { env.server = await startServer(options); env.browser = await launch(); });
+  after(async () => { await env.browser?.close(); await env.server?.stop(); });
+  return env;
 }

@@ -93,6 +93,10 @@ test("a task staff marks done shows as done on the client's open page within 2 s
   const took = Date.now() - saved;
   assert.equal(await client.evaluate(() => window.__noReload), true, "updated without a reload");
   console.log(`# task shown done on the client's page ${took} ms after staff clicked Save`);
+  // Screen readers are told: the polite live region outside <main> says the page changed.
+  const region = client.locator("#live-status");
+  assert.equal(await region.getAttribute("aria-live"), "polite");
+  await client.waitForFunction(() => document.getElementById("live-status")?.textContent === "Updated with new activity.", null, { timeout: 2000 });
 
   // A staff note: no event at all reaches the client. A reply afterwards proves the stream
   // is alive and is the only comment event the client gets.
@@ -100,11 +104,11 @@ test("a task staff marks done shows as done on the client's open page within 2 s
   await staff.goto(`${server.base}/staff/tasks/${taskId}`);
   await staff.fill('textarea[name="body"]', "Internal: the client's budget is nearly spent");
   await staff.check('input[name="visibility"][value="note"]');
-  await staff.click('button:has-text("Post")');
+  await staff.getByRole("button", { name: "Add internal note" }).click();
   await staff.waitForLoadState("networkidle");
   await staff.fill('textarea[name="body"]', `Done — thanks for the patience on ${title}`);
   await staff.check('input[name="visibility"][value="reply"]');
-  await staff.click('button:has-text("Post")');
+  await staff.getByRole("button", { name: /^Send reply to / }).click();
   await client.waitForFunction((n) => window.__events.slice(n).some((e) => e.kind === "comment.created"), before, { timeout: 3000 });
   await client.waitForTimeout(300);
   const after = (await events(client)).slice(before);
@@ -136,7 +140,7 @@ test("a client message appears on staff's open conversation without a reload", (
   await client.goto(`${server.base}/portal/projects/${projectId}/messages`);
   const text = `Could we move the review to Thursday? (${Date.now()})`;
   await client.fill('textarea[name="body"]', text);
-  await client.click('button:has-text("Send")');
+  await client.getByRole("button", { name: "Send message" }).click();
   await client.waitForLoadState("networkidle");
   await staff.waitForFunction((t) => document.getElementById("messages")?.textContent.includes(t), text, { timeout: 5000 });
   assert.equal(await staff.evaluate(() => window.__noReload), true, "updated without a reload");

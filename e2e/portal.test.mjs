@@ -109,7 +109,7 @@ async function journey() {
   const staffTaskUrl = staff.url();
   await staff.fill('textarea[name="body"]', "Internal: margin on this job is thin, keep it short.");
   await staff.check('input[name="visibility"][value="note"]');
-  await staff.click('button:has-text("Post")');
+  await staff.getByRole("button", { name: "Add internal note" }).click();
   await staff.waitForURL(/#comments$/);
   assert.match(await staff.textContent("#comments"), /Internal note/);
 
@@ -141,7 +141,7 @@ async function journey() {
   await client.waitForURL(/\/portal\/tasks\//);
   assert.doesNotMatch(await client.textContent("main"), /margin on this job/);
   await client.fill('textarea[name="body"]', "Copy looks great, approved!");
-  await client.click('button:has-text("Post")');
+  await client.getByRole("button", { name: "Send reply" }).click();
   await client.waitForURL(/#comments$/);
   const thread = await client.textContent("#comments");
   assert.match(thread, /Copy looks great, approved!/);

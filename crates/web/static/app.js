@@ -194,3 +194,18 @@
     });
   });
 })();
+
+// The header's Menu disclosure (phones; wide screens show its contents inline by CSS): Escape
+// closes an open menu and returns focus to its button.
+(function () {
+  "use strict";
+  var menu = document.querySelector("details.menu");
+  if (!menu) { return; }
+  document.addEventListener("keydown", function (e) {
+    var button = menu.querySelector("summary");
+    if (e.key === "Escape" && menu.open && button.offsetParent && menu.contains(document.activeElement)) {
+      menu.open = false;
+      button.focus();
+    }
+  });
+})();

@@ -28,6 +28,14 @@
     return false;
   }
 
+  // Screen readers hear about what changed through the polite live region outside <main>.
+  function announce(text) {
+    var region = document.getElementById("live-status");
+    if (!region) { return; }
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);
+  }
+
   function refresh() {
     var main = document.getElementById("main");
     if (!main) { return; }
@@ -42,6 +50,7 @@
         a.textContent = "New activity — refresh";
         b.appendChild(a);
         main.insertBefore(b, main.firstChild);
+        announce("New activity on this page. Refresh to see it.");
       }
       return;
     }
@@ -55,6 +64,7 @@
         main.setAttribute("data-live", next.getAttribute("data-live") || "");
         if (window.htmx) { window.htmx.process(main); }
         document.body.dispatchEvent(new CustomEvent("atrium:refreshed"));
+        announce("Updated with new activity.");
       })
       .catch(function () {});
   }
@@ -72,6 +82,7 @@
   });
   source.addEventListener("notification.created", function () {
     document.body.dispatchEvent(new CustomEvent("atrium:notify"));
+    announce("New notification.");
   });
   source.addEventListener("reload", schedule);
 })();

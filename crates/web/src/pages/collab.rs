@@ -44,6 +44,8 @@ struct MessagesPage {
     project_id: String,
     project_name: String,
     project_href: String,
+    /// The client's name, named on the staff side's composer (empty in the portal).
+    client_name: String,
     staff: bool,
     channel: &'static str,
     unread_other: u64,
@@ -110,12 +112,15 @@ async fn conversation(
         if side == Side::Staff { "/staff/clients" } else { "/portal/projects" },
     );
     chrome.live = format!("project:{pid}");
+    let client_name =
+        if side == Side::Staff { st.store.client(&a.client_scope(), p.client_id).await?.name } else { String::new() };
     page(&MessagesPage {
         chrome,
         prefix: super::prefix(side),
         project_id: pid.to_string(),
         project_name: p.name,
         project_href: format!("{}/projects/{pid}", super::prefix(side)),
+        client_name,
         staff: side == Side::Staff,
         channel: channel.as_str(),
         unread_other: match channel {
@@ -270,10 +275,13 @@ pub async fn notifications(State(st): State<AppState>, auth: Authed, csrf: CsrfT
 /// The unread badge in the header (loaded by htmx, refreshed on live events).
 pub async fn badge(State(st): State<AppState>, auth: Authed) -> AppResult<Response> {
     let n = st.store.unread_notifications(&auth.actor).await?;
+    // The label is visually hidden on phones (the header shows the bell icon and the count).
     let html = if n == 0 {
-        "Notifications".to_string()
+        "<span class=\"bell-label\">Notifications</span>".to_string()
     } else {
-        format!("Notifications <span class=\"count\" aria-label=\"{n} unread\">{n}</span>")
+        format!(
+            "<span class=\"bell-label\">Notifications</span> <span class=\"count\">{n}<span class=\"sr-only\"> unread</span></span>"
+        )
     };
     Ok(Html(html).into_response())
 }

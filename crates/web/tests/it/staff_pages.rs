@@ -78,3 +78,33 @@ async fn the_activity_log_shows_who_acted_as_whom_to_owners_and_admins_only() {
     assert_eq!(client.get(app.url("/staff/activity")).send().await.unwrap().status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_composer_names_its_audience_and_clients_only_get_a_reply() {
+    // Issue 13 part 8: "Send reply to <client>" or "Add internal note", chosen before sending.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let get = |c: reqwest::Client, path: String| {
+        let url = app.url(&path);
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let (staff, _) = sign_in(&app, "staff@agency.test", PASSWORD).await;
+    let task = get(staff.clone(), format!("/staff/tasks/{}", w.a.task)).await;
+    assert!(task.contains(&format!("Send reply to {}", w.a.name)), "the reply button names the client");
+    assert!(task.contains("Add internal note") && task.contains("Internal — the client never sees this"));
+    assert!(task.contains(r#"name="visibility" value="reply" checked"#), "a reply unless staff choose a note");
+    let to_client = get(staff.clone(), format!("/staff/projects/{}/messages", w.a.project)).await;
+    assert!(to_client.contains(&format!("Send to {}", w.a.name)));
+    assert!(!to_client.contains("Add internal message"));
+    let internal = get(staff, format!("/staff/projects/{}/messages?channel=staff", w.a.project)).await;
+    assert!(internal.contains("Add internal message") && internal.contains("Internal — the client never sees this"));
+    assert!(internal.contains(r#"class="stack composer internal""#), "the staff channel's composer looks like a note");
+
+    let (client, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    let theirs = get(client.clone(), format!("/portal/tasks/{}", w.a.task)).await;
+    assert!(theirs.contains("Send reply"));
+    assert!(!theirs.contains(r#"name="visibility""#) && !theirs.contains("internal note"), "no note mode for clients");
+    let messages = get(client, format!("/portal/projects/{}/messages", w.a.project)).await;
+    assert!(messages.contains("Send message") && !messages.contains("never sees this"));
+    app.stop().await;
+}
