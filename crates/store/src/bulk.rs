@@ -142,6 +142,7 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
             deleted_at: Set(None),
+            invitation_text: Set(None),
         });
         insert_batched(&tx, clients.collect()).await?;
 
@@ -169,6 +170,8 @@ impl Store {
                     password_changed_at: Set(now),
                     created_at: Set(now),
                     updated_at: Set(now),
+                    title: Set(None),
+                    onboarded_at: Set(None),
                 }
             })
             .collect();
