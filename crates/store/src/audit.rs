@@ -381,7 +381,7 @@ mod tests {
         assert_eq!(AuditAction::PaymentRecord.as_str(), "payment.record");
         assert_eq!(AuditAction::InvoiceSettingsUpdate.as_str(), "invoice_settings.update");
         assert_eq!(AuditAction::ViewAsStop.as_str(), "view_as.stop");
-        assert_eq!(AuditAction::ALL.len(), 47);
+        assert_eq!(AuditAction::ALL.len(), 53);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

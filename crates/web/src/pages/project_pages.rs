@@ -54,6 +54,21 @@ pub fn team_rows(team: &[TeamMember]) -> Vec<TeamRow> {
     team.iter().map(|m| TeamRow { id: m.id.to_string(), name: m.name.clone(), title: m.title.clone() }).collect()
 }
 
+/// What the page form is filled with (empty for a new page).
+#[derive(Clone, Debug, Default)]
+pub struct PageFields {
+    pub title: String,
+    pub url: String,
+    pub body: String,
+    pub staff_only: bool,
+}
+
+impl PageFields {
+    fn of(p: &ProjectPage) -> Self {
+        PageFields { title: p.title.clone(), url: p.url.clone().unwrap_or_default(), body: p.body.clone(), staff_only: p.staff_only }
+    }
+}
+
 /// The kinds of page, for the page forms.
 pub fn kind_opts(selected: PageKind) -> Vec<Opt> {
     super::view::opts(PageKind::ALL, Some(selected), PageKind::as_str, PageKind::label)
@@ -72,6 +87,7 @@ struct PageView {
     /// Staff: the edit, move and delete forms.
     can_edit: bool,
     kinds: Vec<Opt>,
+    fields: PageFields,
     last: i32,
 }
 
@@ -101,6 +117,7 @@ pub async fn view(
         kind: pg.kind.as_str(),
         can_edit: side == Side::Staff && auth.actor.may_manage_project_pages().is_ok(),
         kinds: kind_opts(pg.kind),
+        fields: PageFields::of(&pg),
         last: i32::try_from(pages.len()).unwrap_or(i32::MAX) - 1,
         page: pg,
     })

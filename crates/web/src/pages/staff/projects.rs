@@ -18,7 +18,7 @@ use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::pages::account::notice_text;
-use crate::pages::project_pages::{PageTab, TeamRow, kind_opts, tabs, team_rows};
+use crate::pages::project_pages::{PageFields, PageTab, TeamRow, kind_opts, tabs, team_rows};
 use crate::pages::view::{Opt, ProjectCard, TaskRow, due_label, opts, people_opts, project_card, task_row};
 use crate::pages::{Chrome, page, see_other};
 use crate::state::AppState;
@@ -90,6 +90,7 @@ struct ProjectPage {
     /// The project's own pages (tabs) and the form to add one.
     tabs: Vec<PageTab>,
     kinds: Vec<Opt>,
+    fields: PageFields,
     /// The team, and the staff who could join it.
     team: Vec<TeamRow>,
     team_candidates: Vec<Opt>,
@@ -151,6 +152,7 @@ pub async fn project(
         unread,
         tabs: tabs(&pages, atrium_core::policy::Side::Staff, None),
         kinds: kind_opts(atrium_core::project_page::PageKind::Markdown),
+        fields: PageFields::default(),
         team: team_rows(&team),
         team_candidates,
         staff_side: true,
