@@ -167,17 +167,32 @@ mod tests {
 
     #[test]
     fn each_service_becomes_its_embeddable_form() {
-        assert_eq!(embed("https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3"), "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ");
+        assert_eq!(
+            embed("https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3"),
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
+        );
         assert_eq!(embed("https://youtu.be/dQw4w9WgXcQ"), "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ");
         assert_eq!(embed("https://vimeo.com/76979871"), "https://player.vimeo.com/video/76979871");
-        assert_eq!(embed("https://www.loom.com/share/0281766fa2d04bb788eaf19e65135184"), "https://www.loom.com/embed/0281766fa2d04bb788eaf19e65135184");
+        assert_eq!(
+            embed("https://www.loom.com/share/0281766fa2d04bb788eaf19e65135184"),
+            "https://www.loom.com/embed/0281766fa2d04bb788eaf19e65135184"
+        );
         assert_eq!(
             embed("https://www.figma.com/file/AbC123/Site?node-id=1"),
             "https://www.figma.com/embed?embed_host=atrium&url=https%3A%2F%2Fwww.figma.com%2Ffile%2FAbC123%2FSite%3Fnode-id%3D1"
         );
-        assert_eq!(embed("https://docs.google.com/document/d/1aBc_D-e/edit#heading=h.1"), "https://docs.google.com/document/d/1aBc_D-e/preview");
-        assert_eq!(embed("https://docs.google.com/spreadsheets/d/1xYz/edit"), "https://docs.google.com/spreadsheets/d/1xYz/preview");
-        assert_eq!(embed("https://docs.google.com/presentation/d/1pQ/edit"), "https://docs.google.com/presentation/d/1pQ/preview");
+        assert_eq!(
+            embed("https://docs.google.com/document/d/1aBc_D-e/edit#heading=h.1"),
+            "https://docs.google.com/document/d/1aBc_D-e/preview"
+        );
+        assert_eq!(
+            embed("https://docs.google.com/spreadsheets/d/1xYz/edit"),
+            "https://docs.google.com/spreadsheets/d/1xYz/preview"
+        );
+        assert_eq!(
+            embed("https://docs.google.com/presentation/d/1pQ/edit"),
+            "https://docs.google.com/presentation/d/1pQ/preview"
+        );
         assert_eq!(embed("https://miro.com/app/board/uXjVO1a2b3c=/"), "https://miro.com/app/live-embed/uXjVO1a2b3c=/");
     }
 
@@ -218,7 +233,9 @@ mod tests {
     fn links_are_web_addresses_only() {
         assert_eq!(link_url("https://example.com/brief").unwrap(), "https://example.com/brief");
         assert_eq!(link_url("http://example.com").unwrap(), "http://example.com/");
-        for bad in ["javascript:alert(1)", "ftp://example.com", "https://a:b@example.com", "example.com", "mailto:x@y.z"] {
+        for bad in
+            ["javascript:alert(1)", "ftp://example.com", "https://a:b@example.com", "example.com", "mailto:x@y.z"]
+        {
             assert!(matches!(link_url(bad), Err(Error::Invalid { field, .. }) if field == "url"), "{bad}");
         }
     }

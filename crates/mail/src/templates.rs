@@ -198,7 +198,11 @@ mod tests {
         let note = "Welcome <b>aboard</b>, Acme team!";
         let m = invitation("a@x.io", "Agency", "Ana", "Bo", "https://p.example/invite/t", note).unwrap();
         assert!(m.text.contains(note), "{}", m.text);
-        assert!(m.html.contains("Welcome &#60;b&#62;aboard") || m.html.contains("Welcome &lt;b&gt;aboard"), "{}", m.html);
+        assert!(
+            m.html.contains("Welcome &#60;b&#62;aboard") || m.html.contains("Welcome &lt;b&gt;aboard"),
+            "{}",
+            m.html
+        );
         let plain = invitation("a@x.io", "Agency", "Ana", "Bo", "https://p.example/invite/t", "").unwrap();
         assert!(!plain.html.contains("border-left"), "no empty note block");
     }

@@ -199,7 +199,10 @@ impl Store {
         actor.may_set_job_title(id, account.user.role)?;
         let tx = self.write_tx().await?;
         user::Entity::update_many()
-            .col_expr(user::Column::Title, sea_orm::sea_query::Expr::value((!title.is_empty()).then_some(title.clone())))
+            .col_expr(
+                user::Column::Title,
+                sea_orm::sea_query::Expr::value((!title.is_empty()).then_some(title.clone())),
+            )
             .col_expr(user::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
             .filter(user::Column::Id.eq(id.0))
             .exec(&tx)

@@ -115,14 +115,21 @@ impl Store {
     /// The pages of a visible project the scope may see, in tab order.
     pub async fn project_pages(&self, scope: &Scope, project: ProjectId) -> Result<Vec<ProjectPage>> {
         self.visible_project_row(scope, project).await?;
-        let rows: Vec<_> =
-            rows_of(&self.db, project).await?.into_iter().filter(|r| scope.includes_staff_only() || !r.staff_only).collect();
+        let rows: Vec<_> = rows_of(&self.db, project)
+            .await?
+            .into_iter()
+            .filter(|r| scope.includes_staff_only() || !r.staff_only)
+            .collect();
         conv::render_all(rows, |r| r.body.len(), to_page).await
     }
 
     /// The page row and its project, if the scope sees both (a staff-only page is 404 outside
     /// staff scopes).
-    async fn visible_page_row(&self, scope: &Scope, id: ProjectPageId) -> Result<(project_page::Model, project::Model)> {
+    async fn visible_page_row(
+        &self,
+        scope: &Scope,
+        id: ProjectPageId,
+    ) -> Result<(project_page::Model, project::Model)> {
         let row = project_page::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
         let p = self.visible_project_row(scope, ProjectId(row.project_id)).await?;
         if row.staff_only && !scope.includes_staff_only() {

@@ -5,8 +5,8 @@
 use atrium_core::Result;
 use atrium_core::ids::{ClientId, MilestoneId, UserId};
 use atrium_core::model::{ClientStatus, Priority, ProjectStatus, Role, TaskStatus, Visibility};
-use atrium_core::validate::{self, BODY_MAX, NAME_MAX, TITLE_MAX};
 use atrium_core::project_page::PageKind;
+use atrium_core::validate::{self, BODY_MAX, NAME_MAX, TITLE_MAX};
 use atrium_store::contacts::NewContact;
 use atrium_store::project_pages::{NewPage, PagePatch};
 use atrium_store::work::{NewProject, NewTask, ProjectPatch, TaskPatch};

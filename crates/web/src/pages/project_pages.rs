@@ -65,7 +65,12 @@ pub struct PageFields {
 
 impl PageFields {
     fn of(p: &ProjectPage) -> Self {
-        PageFields { title: p.title.clone(), url: p.url.clone().unwrap_or_default(), body: p.body.clone(), staff_only: p.staff_only }
+        PageFields {
+            title: p.title.clone(),
+            url: p.url.clone().unwrap_or_default(),
+            body: p.body.clone(),
+            staff_only: p.staff_only,
+        }
     }
 }
 
@@ -184,7 +189,8 @@ pub async fn change_team(
     Id(pid): Id<ProjectId>,
     FormBody(f): FormBody<TeamForm>,
 ) -> AppResult<Response> {
-    let mut ids: Vec<UserId> = st.store.project_team(&auth.actor.work_scope(), pid).await?.iter().map(|m| m.id).collect();
+    let mut ids: Vec<UserId> =
+        st.store.project_team(&auth.actor.work_scope(), pid).await?.iter().map(|m| m.id).collect();
     ids.retain(|u| *u != f.user_id);
     if f.action == TeamAction::Add {
         ids.push(f.user_id);

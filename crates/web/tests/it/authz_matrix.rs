@@ -883,7 +883,9 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         ]),
         ("POST", "/staff/pages/{id}") => form(vec![("title", "Renamed page".into())]),
         ("POST", "/staff/pages/{id}/delete") | ("POST", "/portal/welcome") => form(vec![]),
-        ("POST", "/staff/projects/{id}/team") => form(vec![("user_id", s.admin.to_string()), ("action", "remove".into())]),
+        ("POST", "/staff/projects/{id}/team") => {
+            form(vec![("user_id", s.admin.to_string()), ("action", "remove".into())])
+        }
         ("POST", "/staff/users/{id}/title") => form(vec![("title", "Intruder".into())]),
         ("POST", "/staff/clients/{id}/invitation-text") => form(vec![("invitation_text", "Intruder text".into())]),
         ("POST", "/staff/tasks/{id}") => form(vec![("status", "in_progress".into())]),
