@@ -95,6 +95,12 @@ async function journey() {
   await client.fill('input[name="password"]', "ana bakes sourdough daily");
   await client.click('button:has-text("Create my account")');
   await client.waitForURL(`${server.base}/portal`);
+  // First visit: the short introduction, shown once.
+  assert.match(await client.textContent("main"), /A quick tour/);
+  await client.click('form[action="/portal/welcome"] button:has-text("Got it")');
+  await client.waitForURL(`${server.base}/portal`);
+  await client.reload();
+  assert.doesNotMatch(await client.textContent("main"), /A quick tour/, "the guide is gone once dismissed");
 
   // Staff assigns a task to Ana and leaves an internal note on it.
   await staff.goto(projectUrl);

@@ -160,7 +160,40 @@ pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
     store.operator().load_bulk(bulk).await.map_err(|e| anyhow::anyhow!("{e}")).context("loading demo data")?;
     conversation(store, &logins).await.context("demo conversation")?;
     billing(store).await.context("demo invoices")?;
+    team_and_pages(store, &logins).await.context("demo team and pages")?;
     Ok(logins)
+}
+
+/// Job titles, the team of the printed client's project and two of its own pages (a brief and
+/// a link card), through the real store functions.
+async fn team_and_pages(store: &Store, logins: &DemoLogins) -> Result<()> {
+    use atrium_core::project_page::PageKind;
+    use atrium_store::project_pages::NewPage;
+    let err = |e: atrium_core::Error| anyhow::anyhow!("{e}");
+    let ana = sign_in_as(store, STAFF_EMAIL).await?;
+    let mut team = Vec::new();
+    for ((_, email, _), title) in STAFF.iter().zip(["Founder & creative director", "Account manager", "Designer"]) {
+        let id = store.sign_in().account_by_email(email).await.map_err(err)?.context("demo staff")?.user.id;
+        store.set_job_title(&ana, id, title.into(), None).await.map_err(err)?;
+        team.push(id);
+    }
+    let p = logins.client_project_id;
+    store.set_project_team(&ana, p, team, None).await.map_err(err)?;
+    let page = |title: &str, kind, body: &str, url: Option<&str>| NewPage {
+        title: title.into(),
+        kind,
+        body: body.into(),
+        url: url.map(Into::into),
+        staff_only: false,
+        position: None,
+    };
+    let brief = "## Goals\n\n- A homepage that explains the offer in five seconds\n- Booking in two clicks\n\n\
+                 ## Out of scope\n\nThe online shop (next year).";
+    store.create_project_page(&ana, p, page("Brief", PageKind::Markdown, brief, None), None).await.map_err(err)?;
+    let staging =
+        page("Staging site", PageKind::Link, "Where the work in progress lives.", Some("https://staging.example.com/"));
+    store.create_project_page(&ana, p, staging, None).await.map_err(err)?;
+    Ok(())
 }
 
 /// The demo acts as its people the way a request does: through a session, resolved like any
@@ -597,6 +630,12 @@ mod tests {
         assert_eq!(visible.len(), 2, "Acme owns two of the eight projects");
         assert!(visible.iter().all(|p| Some(p.client_id) == client.client_id()));
         assert!(visible.iter().any(|p| p.id == logins.client_project_id));
+        // The client sees who works on their project, and its own pages.
+        let team = store.project_team(&client.work_scope(), logins.client_project_id).await.unwrap();
+        assert_eq!(team.len(), 3);
+        assert!(team.iter().all(|m| !m.title.is_empty()), "every member has a job title");
+        let pages = store.project_pages(&client.work_scope(), logins.client_project_id).await.unwrap();
+        assert_eq!(pages.iter().map(|p| p.title.as_str()).collect::<Vec<_>>(), vec!["Brief", "Staging site"]);
 
         let staff = sign_in_as(&store, &logins.staff_email).await.unwrap();
         assert_eq!(store.projects(&staff.work_scope(), None, PageRequest::all()).await.unwrap().items.len(), 8);

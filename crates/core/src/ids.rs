@@ -86,4 +86,6 @@ id_type!(
     InvoiceLineId,
     /// A payment recorded against an invoice.
     PaymentId,
+    /// A custom page of a project (markdown, an embed or a link card).
+    ProjectPageId,
 );

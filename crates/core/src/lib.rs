@@ -1,6 +1,7 @@
 //! Atrium's domain: typed ids, roles and statuses, validation rules, secrets handling
 //! and the one access [`policy`] every other layer asks before it reads or writes.
 
+pub mod embed;
 pub mod error;
 pub mod ids;
 pub mod live;
@@ -10,6 +11,7 @@ pub mod model;
 pub mod money;
 pub mod password;
 pub mod policy;
+pub mod project_page;
 pub mod token;
 pub mod validate;
 

@@ -176,6 +176,49 @@ impl Actor {
         self.staff_or(Error::Forbidden("only staff can change this"))
     }
 
+    /// Add, change, reorder or delete a project's custom pages: staff. A client user (or "View
+    /// as client") sees the pages of their projects that are not staff-only, read through the
+    /// work scope ([`Scope::includes_staff_only`]).
+    pub fn may_manage_project_pages(&self) -> Result<()> {
+        self.staff_or(Error::Forbidden("only staff can change project pages"))
+    }
+
+    /// Choose who is on a project's team: staff. The team (names and job titles) is shown to
+    /// anyone who sees the project; each member must pass [`check_team_member`].
+    pub fn may_set_project_team(&self) -> Result<()> {
+        self.staff_or(Error::Forbidden("only staff can change a project's team"))
+    }
+
+    /// Set the job title of `target` (with `target_role`): owners and admins for every staff
+    /// member, staff for themselves; client users have no job title (422). Invisible (404) to
+    /// client users.
+    pub fn may_set_job_title(&self, target: UserId, target_role: Role) -> Result<()> {
+        self.staff_or(Error::NotFound)?;
+        if !target_role.is_staff() {
+            return Err(Error::invalid("title", "only staff members have a job title"));
+        }
+        match self.role {
+            Role::Owner | Role::Admin => Ok(()),
+            _ if target == self.user_id => Ok(()),
+            _ => Err(Error::Forbidden("only owners and admins can change a colleague's job title")),
+        }
+    }
+
+    /// Mark one's first-login introduction as seen: client users acting as themselves (staff
+    /// have no introduction: 404; "View as client" is read-only: 403).
+    pub fn may_finish_onboarding(&self) -> Result<()> {
+        if self.is_staff() {
+            return Err(Error::NotFound);
+        }
+        self.writable()
+    }
+
+    /// Whether this actor is shown the first-login introduction: client users acting as
+    /// themselves who have not dismissed it yet.
+    pub fn sees_onboarding(&self, onboarded: bool) -> bool {
+        !onboarded && self.may_finish_onboarding().is_ok()
+    }
+
     /// Start "View as client" as `target`: staff acting as themselves, as an active user of
     /// `client` itself (never a staff member, never someone of another client). The store asks
     /// this and audits the start in the same transaction.
@@ -495,6 +538,11 @@ pub fn check_assignee(project_client: ClientId, assignee_role: Role, assignee_cl
     }
 }
 
+/// Checks that a person with `role` may be on a project's team: staff users only.
+pub fn check_team_member(role: Role) -> Result<()> {
+    if role.is_staff() { Ok(()) } else { Err(Error::invalid("user_ids", "must all be staff users")) }
+}
+
 /// Checks that a person (active, with `role` and `client`) may be named an approver of
 /// something of `subject_client`: only a client admin of that very client (viewers are
 /// read-only, finance users see no project work, staff do not approve their own work).
@@ -541,6 +589,10 @@ impl Scope {
             ClientFilter::Only(c) => c == client,
             ClientFilter::Nothing => false,
         }
+    }
+    /// Whether staff-only things (staff-only project pages and folders) may be returned.
+    pub fn includes_staff_only(&self) -> bool {
+        self.notes
     }
     /// Whether a comment of this visibility may be returned.
     pub fn allows_visibility(&self, v: Visibility) -> bool {

@@ -10,6 +10,14 @@ pub const TITLE_MAX: usize = 300;
 pub const BODY_MAX: usize = 20_000;
 /// An email address (RFC 5321).
 pub const EMAIL_MAX: usize = 254;
+/// A custom project page's title (it is a tab label).
+pub const PAGE_TITLE_MAX: usize = 80;
+/// A markdown project page's body (rendered with the comments' bounded renderer).
+pub const PAGE_BODY_MAX: usize = 50_000;
+/// A staff member's job title.
+pub const JOB_TITLE_MAX: usize = 100;
+/// A client's own invitation mail text.
+pub const INVITATION_TEXT_MAX: usize = 2_000;
 
 /// The longest `next` (a same-site path to return to after a form post).
 pub const NEXT_MAX: usize = 2048;

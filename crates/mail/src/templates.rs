@@ -12,6 +12,7 @@ struct InvitationText<'a> {
     name: &'a str,
     inviter: &'a str,
     url: &'a str,
+    note: &'a str,
 }
 
 #[derive(Template)]
@@ -21,15 +22,17 @@ struct InvitationHtml<'a> {
     name: &'a str,
     inviter: &'a str,
     url: &'a str,
+    note: &'a str,
 }
 
-/// "You're invited to `<agency>`'s portal".
-pub fn invitation(to: &str, agency: &str, name: &str, inviter: &str, url: &str) -> Result<Mail, MailError> {
+/// "You're invited to `<agency>`'s portal", with the client's own invitation text (`note`,
+/// plain text; empty for none) above the link.
+pub fn invitation(to: &str, agency: &str, name: &str, inviter: &str, url: &str, note: &str) -> Result<Mail, MailError> {
     render(
         to,
         format!("{inviter} invited you to {agency}'s client portal"),
-        &InvitationText { agency, name, inviter, url },
-        &InvitationHtml { agency, name, inviter, url },
+        &InvitationText { agency, name, inviter, url, note },
+        &InvitationHtml { agency, name, inviter, url, note },
     )
 }
 
@@ -184,10 +187,24 @@ mod tests {
 
     #[test]
     fn html_bodies_escape_names() {
-        let m = invitation("a@x.io", "Agency", "<script>x</script>", "Bo", "https://p.example/invite/t").unwrap();
+        let m = invitation("a@x.io", "Agency", "<script>x</script>", "Bo", "https://p.example/invite/t", "").unwrap();
         assert!(!m.html.contains("<script>x"));
         assert!(m.text.contains("https://p.example/invite/t"));
         assert!(m.subject.contains("Agency"));
+    }
+
+    #[test]
+    fn the_clients_invitation_text_is_in_both_parts_and_escaped_in_html() {
+        let note = "Welcome <b>aboard</b>, Acme team!";
+        let m = invitation("a@x.io", "Agency", "Ana", "Bo", "https://p.example/invite/t", note).unwrap();
+        assert!(m.text.contains(note), "{}", m.text);
+        assert!(
+            m.html.contains("Welcome &#60;b&#62;aboard") || m.html.contains("Welcome &lt;b&gt;aboard"),
+            "{}",
+            m.html
+        );
+        let plain = invitation("a@x.io", "Agency", "Ana", "Bo", "https://p.example/invite/t", "").unwrap();
+        assert!(!plain.html.contains("border-left"), "no empty note block");
     }
 
     const URL: &str = "https://portal.agency.example/projects/0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/tasks/0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c#comment-0196a1b2";

@@ -6,7 +6,7 @@ use std::fmt::Display;
 use atrium_core::Result;
 use atrium_core::ids::{
     ApprovalId, ClientId, CommentId, ContactId, FileId, FolderId, InvitationId, InvoiceId, JobId, MessageId,
-    MilestoneId, ProjectId, SessionId, TaskId, UserId,
+    MilestoneId, ProjectId, ProjectPageId, SessionId, TaskId, UserId,
 };
 use atrium_core::policy::Actor;
 use chrono::{DateTime, Utc};
@@ -91,6 +91,18 @@ audit_actions!(
     ProjectCreate = "project.create",
     /// Updated a project.
     ProjectUpdate = "project.update",
+    /// Added a custom page to a project.
+    ProjectPageCreate = "project_page.create",
+    /// Changed (or moved) a project page.
+    ProjectPageUpdate = "project_page.update",
+    /// Deleted a project page.
+    ProjectPageDelete = "project_page.delete",
+    /// Chose the staff on a project's team.
+    ProjectTeamSet = "project.team_set",
+    /// Changed a staff member's job title.
+    UserSetTitle = "user.set_title",
+    /// Changed a client's invitation mail text.
+    ClientInvitationText = "client.invitation_text",
     /// Created a milestone.
     MilestoneCreate = "milestone.create",
     /// Marked a milestone done or not.
@@ -205,6 +217,8 @@ impl<'a> Entry<'a> {
         project(ProjectId) = "project";
         /// Something done to a milestone.
         milestone(MilestoneId) = "milestone";
+        /// Something done to a project's custom page.
+        project_page(ProjectPageId) = "project_page";
         /// Something done to a task.
         task(TaskId) = "task";
         /// Something done to a task's comment.
@@ -367,7 +381,7 @@ mod tests {
         assert_eq!(AuditAction::PaymentRecord.as_str(), "payment.record");
         assert_eq!(AuditAction::InvoiceSettingsUpdate.as_str(), "invoice_settings.update");
         assert_eq!(AuditAction::ViewAsStop.as_str(), "view_as.stop");
-        assert_eq!(AuditAction::ALL.len(), 47);
+        assert_eq!(AuditAction::ALL.len(), 53);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

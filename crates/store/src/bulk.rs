@@ -143,6 +143,7 @@ impl Operator<'_> {
             created_at: Set(now),
             updated_at: Set(now),
             deleted_at: Set(None),
+            invitation_text: Set(None),
         });
         insert_batched(&tx, clients.collect()).await?;
 
@@ -170,6 +171,8 @@ impl Operator<'_> {
                     password_changed_at: Set(now),
                     created_at: Set(now),
                     updated_at: Set(now),
+                    title: Set(None),
+                    onboarded_at: Set(None),
                 }
             })
             .collect();

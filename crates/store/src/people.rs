@@ -6,7 +6,7 @@ use atrium_core::ids::{ClientId, UserId};
 use atrium_core::model::{Role, User};
 use atrium_core::policy::{Actor, ClientFilter, Scope};
 use atrium_core::{Error, Result};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
@@ -48,6 +48,8 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(c: &C, n: NewUser) -> Result
         password_changed_at: Set(now),
         created_at: Set(now),
         updated_at: Set(now),
+        title: Set(None),
+        onboarded_at: Set(None),
     }
     .insert(c)
     .await
@@ -72,6 +74,10 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(c: &C, n: NewUser) -> Result
 pub struct Account {
     pub user: User,
     pub password_hash: Option<String>,
+    /// A staff member's job title (empty when none).
+    pub title: String,
+    /// When a client user dismissed the first-login introduction.
+    pub onboarded_at: Option<DateTime<Utc>>,
 }
 
 async fn account_of<C: ConnectionTrait>(c: &C, u: user::Model) -> Result<Option<Account>> {
@@ -105,6 +111,8 @@ async fn account_of<C: ConnectionTrait>(c: &C, u: user::Model) -> Result<Option<
     Ok(Some(Account {
         user: User { id: u.id.into(), email: u.email, name: u.name, role, client_id, active: u.active },
         password_hash: u.password_hash,
+        title: u.title.unwrap_or_default(),
+        onboarded_at: u.onboarded_at,
     }))
 }
 
@@ -158,6 +166,60 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Staff job titles by user (for the team page); empty titles are left out.
+    pub async fn job_titles(&self, actor: &Actor) -> Result<HashMap<UserId, String>> {
+        actor.may_see_team()?;
+        let rows = user::Entity::find()
+            .filter(user::Column::StaffRole.is_not_null())
+            .filter(user::Column::Title.is_not_null())
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().filter_map(|u| Some((UserId(u.id), u.title.filter(|t| !t.is_empty())?))).collect())
+    }
+
+    /// Sets a staff member's job title (empty: none), as the policy allows `actor`.
+    pub async fn set_job_title(&self, actor: &Actor, id: UserId, title: String, ip: Option<&str>) -> Result<User> {
+        actor.may_see_team()?;
+        let account = account_by_id(&self.db, id).await?.ok_or(Error::NotFound)?;
+        actor.may_set_job_title(id, account.user.role)?;
+        let tx = self.write_tx().await?;
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::Title,
+                sea_orm::sea_query::Expr::value((!title.is_empty()).then_some(title.clone())),
+            )
+            .col_expr(user::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .filter(user::Column::Id.eq(id.0))
+            .exec(&tx)
+            .await
+            .map_err(db_err)?;
+        audit::write(
+            &tx,
+            Some(actor),
+            Entry::user(AuditAction::UserSetTitle, id, None, ip).with_detail(serde_json::json!({ "title": title })),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(account.user)
+    }
+
+    /// Marks the actor's first-login introduction as seen (the first time only; later calls
+    /// keep the first moment). Returns when it was first seen.
+    pub async fn finish_onboarding(&self, actor: &Actor) -> Result<DateTime<Utc>> {
+        actor.may_finish_onboarding()?;
+        let now = Utc::now();
+        user::Entity::update_many()
+            .col_expr(user::Column::OnboardedAt, sea_orm::sea_query::Expr::value(Some(now)))
+            .filter(user::Column::Id.eq(actor.user_id().0))
+            .filter(user::Column::OnboardedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        let acc = self.own_account(actor).await?;
+        acc.onboarded_at.ok_or_else(|| Error::internal_msg("onboarding was not recorded"))
     }
 
     /// The portal users of a client, if the scope may see that client's people.

@@ -174,6 +174,7 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
             deleted_at: Set(None),
+            invitation_text: Set(None),
         }
         .insert(&tx)
         .await

@@ -72,7 +72,7 @@ macro_rules! id_segments {
 id_segments! {
     UserId, ClientId, ProjectId, MilestoneId, TaskId, CommentId, ContactId, InvitationId, SessionId, MessageId,
     NotificationId, JobId, FolderId, FileId, FileVersionId, ApprovalId, ApprovalEventId, InvoiceId, InvoiceLineId,
-    PaymentId,
+    PaymentId, ProjectPageId,
 }
 
 macro_rules! tuple_params {

@@ -138,15 +138,27 @@ pub async fn use_reset_link(
     start_session(st, user, ip, ua, AuditAction::SessionLoginPasswordReset).await
 }
 
-/// Invites someone and emails them the link; returns the invitation and its absolute accept URL.
+/// Invites someone and emails them the link (with their client's invitation text, if it has
+/// one); returns the invitation and its absolute accept URL.
 pub async fn invite(st: &AppState, actor: &Actor, ip: &str, body: InvitationBody) -> Result<(Invitation, String)> {
     actor.may_invite(body.role)?;
     let email = validate::email("email", &body.email)?;
     let person = name("name", &body.name)?;
     let (inv, token) = st.store.create_invitation(actor, email, person, body.role, body.client_id, Some(ip)).await?;
     let url = st.config.link(&format!("/invite/{}", token.secret));
-    st.send_mail(atrium_mail::templates::invitation(&inv.email, &st.config.agency_name, &inv.name, actor.name(), &url))
-        .await;
+    let note = match body.client_id {
+        Some(c) => st.store.invitation_text(&actor.client_scope(), c).await?,
+        None => String::new(),
+    };
+    st.send_mail(atrium_mail::templates::invitation(
+        &inv.email,
+        &st.config.agency_name,
+        &inv.name,
+        actor.name(),
+        &url,
+        &note,
+    ))
+    .await;
     Ok((inv, url))
 }
 

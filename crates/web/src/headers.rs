@@ -7,8 +7,16 @@ use axum::response::Response;
 
 use crate::state::AppState;
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+const CSP_BASE: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// The pages' policy: [`CSP_BASE`], and `frame-src` naming exactly the origins of the embeddable
+/// services of project pages (`atrium_core::embed::EMBED_SERVICES`), nothing else.
+static CSP: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+    let frames: Vec<&str> = atrium_core::embed::frame_origins().collect();
+    let csp = format!("{CSP_BASE}; frame-src {}", frames.join(" "));
+    HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static(CSP_BASE))
+});
 
 /// Middleware adding the security headers.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -16,7 +24,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     // A handler may set a stricter policy (downloads are sandboxed); pages get this one.
-    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert_with(|| CSP.clone());
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

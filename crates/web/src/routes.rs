@@ -13,7 +13,9 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::pages::{account, activity, approvals, billing, collab, files, portal, public, staff, task};
+use crate::pages::{
+    account, activity, approvals, billing, collab, files, portal, project_pages, public, staff, task, welcome,
+};
 use crate::state::AppState;
 use crate::{api, audience, auth, csrf, headers, pages};
 
@@ -73,6 +75,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/clients/{id}/delete", Staff, post(staff::clients::delete_client)),
         r(Method::POST, "/staff/clients/{id}/restore", Staff, post(staff::clients::restore_client)),
         r(Method::POST, "/staff/clients/{id}/invitations", Staff, post(staff::clients::invite)),
+        r(Method::POST, "/staff/clients/{id}/invitation-text", Staff, post(staff::clients::set_invitation_text)),
         r(Method::POST, "/staff/clients/{id}/contacts", Staff, post(staff::clients::add_contact)),
         r(Method::POST, "/staff/contacts/{id}/delete", Staff, post(staff::clients::remove_contact)),
         r(Method::POST, "/staff/clients/{id}/projects", Staff, post(staff::projects::create_project)),
@@ -81,12 +84,18 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::GET, "/staff/team", Staff, get(staff::team::team)),
         r(Method::GET, "/staff/activity", Staff, get(activity::page)),
         r(Method::POST, "/staff/users/{id}/active", Staff, post(staff::team::set_user_active)),
+        r(Method::POST, "/staff/users/{id}/title", Staff, post(staff::team::set_title)),
         r(Method::POST, "/staff/team/invitations", Staff, post(staff::team::invite_staff)),
         r(Method::GET, "/staff/projects/{id}", Staff, get(staff::projects::project)),
         r(Method::POST, "/staff/projects/{id}", Staff, post(staff::projects::update_project)),
         r(Method::POST, "/staff/projects/{id}/tasks", Staff, post(staff::tasks::create_task)),
         r(Method::POST, "/staff/projects/{id}/milestones", Staff, post(staff::projects::create_milestone)),
         r(Method::POST, "/staff/milestones/{id}", Staff, post(staff::projects::set_milestone_done)),
+        r(Method::POST, "/staff/projects/{id}/pages", Staff, post(project_pages::create)),
+        r(Method::GET, "/staff/pages/{id}", Staff, get(project_pages::view)),
+        r(Method::POST, "/staff/pages/{id}", Staff, post(project_pages::update)),
+        r(Method::POST, "/staff/pages/{id}/delete", Staff, post(project_pages::delete)),
+        r(Method::POST, "/staff/projects/{id}/team", Staff, post(project_pages::change_team)),
         r(Method::GET, "/staff/tasks/{id}", Staff, get(staff::tasks::task)),
         r(Method::POST, "/staff/tasks/{id}", Staff, post(staff::tasks::update_task)),
         r(Method::POST, "/staff/tasks/{id}/comments", Staff, post(task::comment)),
@@ -117,6 +126,9 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/invoices/{id}/reissue", Staff, post(billing::staff_reissue)),
         r(Method::POST, "/staff/invoices/{id}/payments", Staff, post(billing::staff_payment)),
         r(Method::GET, "/portal", Portal, get(portal::home)),
+        r(Method::GET, "/portal/welcome", Portal, get(welcome::show)),
+        r(Method::POST, "/portal/welcome", Portal, post(welcome::dismiss)),
+        r(Method::GET, "/portal/pages/{id}", Portal, get(project_pages::view)),
         r(Method::GET, "/portal/billing", Portal, get(billing::portal_list)),
         r(Method::GET, "/portal/billing/{id}", Portal, get(billing::portal_show)),
         r(Method::GET, "/portal/projects", Portal, get(portal::projects)),

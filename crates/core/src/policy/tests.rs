@@ -291,3 +291,46 @@ fn invoice_exports_are_for_staff_and_invisible_to_those_without_billing() {
     assert!(matches!(actor(Role::ClientAdmin, Some(c)).may_export_invoices(), Err(Error::Forbidden(_))));
     assert!(matches!(actor(Role::ClientViewer, Some(c)).may_export_invoices(), Err(Error::NotFound)));
 }
+
+#[test]
+fn project_pages_and_teams_are_staff_work_the_client_sees_without_staff_only_pages() {
+    let c = ClientId::new();
+    let staff = actor(Role::Staff, None);
+    let client = actor(Role::ClientAdmin, Some(c));
+    let viewing = actor(Role::ClientAdmin, Some(c)).viewed_by(staff.user_id());
+    assert!(staff.may_manage_project_pages().is_ok() && staff.may_set_project_team().is_ok());
+    for a in [&client, &viewing] {
+        assert!(matches!(a.may_manage_project_pages(), Err(Error::Forbidden(_))));
+        assert!(matches!(a.may_set_project_team(), Err(Error::Forbidden(_))));
+    }
+    assert!(staff.work_scope().includes_staff_only());
+    assert!(!client.work_scope().includes_staff_only() && !viewing.work_scope().includes_staff_only());
+    assert!(check_team_member(Role::Staff).is_ok() && check_team_member(Role::Owner).is_ok());
+    assert!(matches!(check_team_member(Role::ClientAdmin), Err(Error::Invalid { field, .. }) if field == "user_ids"));
+}
+
+#[test]
+fn job_titles_are_staff_only_and_set_by_admins_or_oneself() {
+    let staff = actor(Role::Staff, None);
+    let admin = actor(Role::Admin, None);
+    let colleague = UserId::new();
+    assert!(admin.may_set_job_title(colleague, Role::Staff).is_ok());
+    assert!(staff.may_set_job_title(staff.user_id(), Role::Staff).is_ok());
+    assert!(matches!(staff.may_set_job_title(colleague, Role::Staff), Err(Error::Forbidden(_))));
+    assert!(matches!(admin.may_set_job_title(colleague, Role::ClientAdmin), Err(Error::Invalid { .. })));
+    let client = actor(Role::ClientAdmin, Some(ClientId::new()));
+    assert!(matches!(client.may_set_job_title(client.user_id(), Role::ClientAdmin), Err(Error::NotFound)));
+}
+
+#[test]
+fn only_client_users_acting_as_themselves_finish_onboarding() {
+    let c = ClientId::new();
+    let staff = actor(Role::Staff, None);
+    let client = actor(Role::ClientViewer, Some(c));
+    let viewing = actor(Role::ClientAdmin, Some(c)).viewed_by(staff.user_id());
+    assert!(client.may_finish_onboarding().is_ok());
+    assert!(client.sees_onboarding(false) && !client.sees_onboarding(true));
+    assert!(matches!(staff.may_finish_onboarding(), Err(Error::NotFound)));
+    assert!(matches!(viewing.may_finish_onboarding(), Err(Error::Forbidden(_))));
+    assert!(!viewing.sees_onboarding(false) && !staff.sees_onboarding(false));
+}

@@ -13,6 +13,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    /// The client's own text for invitation mails (markdown-free plain text).
+    pub invitation_text: Option<String>,
 }
 
 /// Relations are expressed in queries, not here.

@@ -26,6 +26,8 @@ pub mod notification;
 pub mod notification_pref;
 pub mod payment;
 pub mod project;
+pub mod project_member;
+pub mod project_page;
 pub mod rate_limit;
 pub mod revocation;
 pub mod session;

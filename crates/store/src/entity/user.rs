@@ -17,6 +17,10 @@ pub struct Model {
     pub password_changed_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// A staff member's job title.
+    pub title: Option<String>,
+    /// When a client user dismissed the first-login introduction.
+    pub onboarded_at: Option<DateTimeUtc>,
 }
 
 /// Relations are expressed in queries, not here.

@@ -5,8 +5,10 @@
 use atrium_core::Result;
 use atrium_core::ids::{ClientId, MilestoneId, UserId};
 use atrium_core::model::{ClientStatus, Priority, ProjectStatus, Role, TaskStatus, Visibility};
+use atrium_core::project_page::PageKind;
 use atrium_core::validate::{self, BODY_MAX, NAME_MAX, TITLE_MAX};
 use atrium_store::contacts::NewContact;
+use atrium_store::project_pages::{NewPage, PagePatch};
 use atrium_store::work::{NewProject, NewTask, ProjectPatch, TaskPatch};
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer};
@@ -284,7 +286,94 @@ impl ContactBody {
 #[serde(deny_unknown_fields)]
 pub struct UserPatchBody {
     /// `false` deactivates the account, `true` reactivates it.
-    pub active: bool,
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// A staff member's job title (empty: none).
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub title: Option<String>,
+}
+
+/// `POST /projects/{id}/pages`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageBody {
+    #[schema(max_length = 80)]
+    pub title: String,
+    pub kind: PageKind,
+    /// Markdown.
+    #[serde(default)]
+    #[schema(max_length = 50000)]
+    pub body: Option<String>,
+    /// `embed`: an address of an allow-listed service; `link`: any http(s) address.
+    #[serde(default)]
+    #[schema(max_length = 2048)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub staff_only: Option<bool>,
+    /// Tab position from 0 (default: last).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 20)]
+    pub position: Option<i32>,
+}
+
+impl PageBody {
+    /// Checks the text fields.
+    pub fn validate(self) -> Result<NewPage> {
+        Ok(NewPage {
+            title: validate::line("title", &self.title, validate::PAGE_TITLE_MAX)?,
+            kind: self.kind,
+            body: validate::optional_text("body", self.body.as_deref().unwrap_or_default(), validate::PAGE_BODY_MAX)?,
+            url: self.url,
+            staff_only: self.staff_only.unwrap_or(false),
+            position: self.position,
+        })
+    }
+}
+
+/// `PATCH /pages/{id}`: only the fields given change.
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PagePatchBody {
+    #[serde(default)]
+    #[schema(max_length = 80)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub kind: Option<PageKind>,
+    #[serde(default)]
+    #[schema(max_length = 50000)]
+    pub body: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 2048)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub staff_only: Option<bool>,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 20)]
+    pub position: Option<i32>,
+}
+
+impl PagePatchBody {
+    /// Checks the text fields.
+    pub fn validate(self) -> Result<PagePatch> {
+        Ok(PagePatch {
+            title: self.title.map(|t| validate::line("title", &t, validate::PAGE_TITLE_MAX)).transpose()?,
+            kind: self.kind,
+            body: self.body.map(|b| validate::optional_text("body", &b, validate::PAGE_BODY_MAX)).transpose()?,
+            url: self.url,
+            staff_only: self.staff_only,
+            position: self.position,
+        })
+    }
+}
+
+/// `PUT /projects/{id}/team`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamBody {
+    /// Staff users (at most 50).
+    #[schema(value_type = Vec<String>, max_items = 50)]
+    pub user_ids: Vec<UserId>,
 }
 
 /// `PATCH /milestones/{id}`.

@@ -10,6 +10,7 @@ mod contacts;
 pub mod files;
 pub mod input;
 mod list;
+mod project_pages;
 mod session;
 mod users;
 mod work;
@@ -72,6 +73,7 @@ fn signed_in() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(session::finish_onboarding))
         .routes(routes!(account::change_password))
         .routes(routes!(account::list_sessions))
         .routes(routes!(account::revoke_session))
@@ -87,6 +89,9 @@ fn signed_in() -> OpenApiRouter<AppState> {
         .routes(routes!(work::get_project, work::update_project))
         .routes(routes!(work::list_milestones, work::create_milestone))
         .routes(routes!(work::update_milestone))
+        .routes(routes!(project_pages::list_pages, project_pages::create_page))
+        .routes(routes!(project_pages::get_page, project_pages::update_page, project_pages::delete_page))
+        .routes(routes!(project_pages::get_team, project_pages::put_team))
         .routes(routes!(work::list_tasks, work::create_task))
         .routes(routes!(work::my_tasks))
         .routes(routes!(work::get_task, work::update_task))

@@ -58,11 +58,34 @@ pub async fn logout(
     Ok((StatusCode::NO_CONTENT, jar.add(clear_session_cookie(&st.config))))
 }
 
+/// The signed-in user; a client user's also says whether they have seen the first-login
+/// introduction.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: User,
+    /// Client users: when the first-login introduction was dismissed (`null`: not yet). Absent
+    /// for staff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<DateTime<Utc>>, nullable)]
+    pub onboarded_at: Option<Option<DateTime<Utc>>>,
+}
+
 /// The signed-in user.
-#[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, body = User), (status = 401)))]
-pub async fn me(State(st): State<AppState>, auth: Authed) -> AppResult<Json<User>> {
+#[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, body = Me), (status = 401)))]
+pub async fn me(State(st): State<AppState>, auth: Authed) -> AppResult<Json<Me>> {
     let acc = st.store.own_account(&auth.actor).await?;
-    Ok(Json(acc.user))
+    let onboarded_at = (!acc.user.role.is_staff()).then_some(acc.onboarded_at);
+    Ok(Json(Me { user: acc.user, onboarded_at }))
+}
+
+/// Mark the first-login introduction as seen (client users; staff 404, "View as client" 403).
+/// Only the first call records the moment.
+#[utoipa::path(post, path = "/api/v1/me/onboarding", tag = "session",
+    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+pub async fn finish_onboarding(State(st): State<AppState>, auth: Authed) -> AppResult<StatusCode> {
+    st.store.finish_onboarding(&auth.actor).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Email a single-use sign-in link (always 202).

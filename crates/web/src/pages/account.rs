@@ -29,6 +29,8 @@ struct AccountPage {
     chrome: Chrome,
     email: String,
     sessions: Vec<SessionView>,
+    /// Portal users: the link that reopens the first-login introduction.
+    portal_guide: bool,
 }
 
 /// Notice codes a redirect may carry.
@@ -75,7 +77,8 @@ pub async fn page(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n
         .collect();
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Account", "/account");
     chrome.flash = notice_text(n.notice.as_deref());
-    super::page(&AccountPage { chrome, email: auth.actor.email().to_string(), sessions })
+    let portal_guide = auth.actor.may_enter(atrium_core::policy::Side::Portal).is_ok();
+    super::page(&AccountPage { chrome, email: auth.actor.email().to_string(), sessions, portal_guide })
 }
 
 /// Password change fields.

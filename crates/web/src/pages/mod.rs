@@ -7,10 +7,12 @@ pub mod billing;
 pub mod collab;
 pub mod files;
 pub mod portal;
+pub mod project_pages;
 pub mod public;
 pub mod staff;
 pub mod task;
 pub mod view;
+pub mod welcome;
 
 use askama::Template;
 use axum::extract::{Path, Request, State};

@@ -52,6 +52,8 @@ struct HomePage {
     /// Finance users: all their invoices; client admins: the ones still to pay.
     rows: Vec<super::billing::InvoiceRow>,
     show_client: bool,
+    /// The first-login guide, until it is dismissed.
+    guide: Option<super::welcome::Guide>,
 }
 
 fn greeting() -> &'static str {
@@ -110,7 +112,9 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
             when: c.created_at.format("%b %-d, %H:%M").to_string(),
         });
     }
+    let guide = super::welcome::home_guide(&st, a).await?;
     page(&HomePage {
+        guide,
         chrome: Chrome::signed_in(&st, &auth, &csrf, "Home", "/portal"),
         greeting: greeting().into(),
         first_name: a.name().split_whitespace().next().unwrap_or(a.name()).to_string(),
@@ -165,6 +169,11 @@ struct ProjectPage {
     done: Vec<TaskRow>,
     can_act: bool,
     unread: u64,
+    /// The project's own pages (tabs, not the staff-only ones) and its team.
+    tabs: Vec<super::project_pages::PageTab>,
+    team: Vec<super::project_pages::TeamRow>,
+    team_candidates: Vec<super::view::Opt>,
+    staff_side: bool,
 }
 
 /// One project: timeline, milestones, every task, progress.
@@ -183,11 +192,17 @@ pub async fn project(
     let mut open: Vec<_> = open;
     open.sort_by_key(|t| (t.due_date.is_none(), t.due_date));
     let unread = st.store.unread_messages(&auth.actor, pid).await?.client;
+    let pages = st.store.project_pages(&scope, pid).await?;
+    let team = st.store.project_team(&scope, pid).await?;
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, p.name.clone(), "/portal/projects");
     chrome.live = format!("project:{pid}");
     page(&ProjectPage {
         chrome,
         unread,
+        tabs: super::project_pages::tabs(&pages, atrium_core::policy::Side::Portal, None),
+        team: super::project_pages::team_rows(&team),
+        team_candidates: Vec::new(),
+        staff_side: false,
         p: project_card(&p, &client),
         description_html: markdown::to_html(&p.description),
         start: due_label(p.start_date),

@@ -121,6 +121,10 @@ struct Target<'a> {
     /// An invoice of the side's client (the seeded sent one; controls that change an
     /// invoice's state get a fresh one in the state they need).
     invoice_id: String,
+    /// A client-visible page of the side's project (controls that delete get a fresh one).
+    page_id: String,
+    /// A staff member (for `/staff/users/{id}/title`: only staff have a job title).
+    staff_user_id: String,
 }
 
 impl<'a> Target<'a> {
@@ -135,7 +139,15 @@ impl<'a> Target<'a> {
             notification_id: String::new(),
             file_id: side.file.to_string(),
             invoice_id: side.invoice.to_string(),
+            page_id: side.page.to_string(),
+            staff_user_id: String::new(),
         }
+    }
+
+    /// The same target with a staff member for the job title route.
+    fn with_staff_user(mut self, staff: UserId) -> Self {
+        self.staff_user_id = staff.to_string();
+        self
     }
 
     /// The same target with the newest notification of the side's admin.
@@ -171,7 +183,14 @@ impl<'a> Target<'a> {
             notification_id: self.notification_id.clone(),
             file_id: self.file_id.clone(),
             invoice_id: self.invoice_id.clone(),
+            page_id: self.page_id.clone(),
+            staff_user_id: self.staff_user_id.clone(),
         }
+    }
+
+    /// The same target with another page.
+    fn with_page(&self, page_id: String) -> Target<'a> {
+        Target { page_id, ..self.clone_parts() }
     }
 
     /// The same target with another invoice.
@@ -323,6 +342,25 @@ fn consumes_message(method: &str, template: &str) -> bool {
         || template == "/portal/messages/{id}/delete"
 }
 
+/// Whether a route deletes the project page it is given.
+fn consumes_page(method: &str, template: &str) -> bool {
+    method.eq_ignore_ascii_case("delete") && template == "/api/v1/pages/{id}" || template == "/staff/pages/{id}/delete"
+}
+
+/// Adds a client-visible page to the side's project as the owner; returns its id.
+async fn add_page(app: &TestApp, w: &World, side: &ClientSide) -> String {
+    let owner = app.actor(w.owner).await;
+    let n = atrium_store::project_pages::NewPage {
+        title: "Control page".into(),
+        kind: atrium_core::project_page::PageKind::Link,
+        body: String::new(),
+        url: Some("https://example.com/control".into()),
+        staff_only: false,
+        position: None,
+    };
+    app.store.create_project_page(&owner, side.project, n, None).await.expect("page").id.to_string()
+}
+
 /// Whether a route deletes the contact it is given (its control needs a fresh one each time).
 fn consumes_contact(template: &str) -> bool {
     template.contains("/contacts/{id}")
@@ -346,6 +384,7 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("sessions", "id") => t.session_id.clone(),
             ("contacts", "id") => t.contact_id.clone(),
             ("milestones", "id") => t.side.milestone.to_string(),
+            ("pages", "id") => t.page_id.clone(),
             ("messages", "id") => t.message_id.clone(),
             ("jobs", "id") => t.job_id.clone(),
             ("notifications", "id") => t.notification_id.clone(),
@@ -355,6 +394,8 @@ fn substitute(template: &str, t: &Target<'_>) -> String {
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
+            // A staff member: only staff have a job title.
+            ("users", "id") if template.ends_with("/title") => t.staff_user_id.clone(),
             // An account of the target client (reactivating an active one changes nothing).
             ("users", "id") => t.side.viewer.to_string(),
             ("invitations" | "invite" | "magic" | "reset", "token") => t.bogus_token.clone(),
@@ -387,6 +428,8 @@ fn forbidden_for_a(w: &World) -> Vec<String> {
     v.push(w.a.staff_message.to_string());
     v.push(w.a.staff_file_name.clone());
     v.push(w.a.staff_file.to_string());
+    v.push(w.a.staff_page_title.clone());
+    v.push(w.a.staff_page.to_string());
     v
 }
 
@@ -448,6 +491,7 @@ fn api_rules() -> Vec<ApiRule> {
         }),
         r("delete", "/api/v1/session", Open, no_query, no_body),
         r("get", "/api/v1/me", Open, no_query, no_body),
+        r("post", "/api/v1/me/onboarding", Open, no_query, no_body),
         r("post", "/api/v1/me/password", Open, no_query, |_| {
             Payload::Json(json!({"current_password": "not my password", "new_password": "a long enough phrase"}))
         }),
@@ -486,6 +530,15 @@ fn api_rules() -> Vec<ApiRule> {
             Payload::Json(json!({"name": "Intruder milestone"}))
         }),
         r("patch", "/api/v1/milestones/{id}", Refused, no_query, |_| Payload::Json(json!({"done": true}))),
+        r("get", "/api/v1/projects/{id}/pages", Refused, no_query, no_body),
+        r("post", "/api/v1/projects/{id}/pages", Refused, no_query, |_| {
+            Payload::Json(json!({"title": "Intruder page", "kind": "markdown", "body": "Intruder"}))
+        }),
+        r("get", "/api/v1/pages/{id}", Refused, no_query, no_body),
+        r("patch", "/api/v1/pages/{id}", Refused, no_query, |_| Payload::Json(json!({"body": "Intruder edit"}))),
+        r("delete", "/api/v1/pages/{id}", Refused, no_query, no_body),
+        r("get", "/api/v1/projects/{id}/team", Refused, no_query, no_body),
+        r("put", "/api/v1/projects/{id}/team", Refused, no_query, |_| Payload::Json(json!({"user_ids": []}))),
         r("get", "/api/v1/projects/{id}/tasks", Refused, no_query, no_body),
         r("post", "/api/v1/projects/{id}/tasks", Refused, no_query, |_| {
             Payload::Json(json!({"title": "Intruder task"}))
@@ -694,6 +747,9 @@ async fn every_api_operation_refuses_other_clients_data() {
             } else if consumes_message(&op.method, &op.path) {
                 fresh = target.with_message(add_message(&app, &w, &w.b).await);
                 &fresh
+            } else if consumes_page(&op.method, &op.path) {
+                fresh = target.with_page(add_page(&app, &w, &w.b).await);
+                &fresh
             } else if consumes_file(&op.method, &op.path) || restores_file(&op.path) {
                 let id = add_file(&app, &w, &w.b).await;
                 if restores_file(&op.path) {
@@ -821,6 +877,18 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         ("POST", "/staff/projects/{id}/tasks") => form(vec![("title", "Intruder task".into())]),
         ("POST", "/staff/projects/{id}/milestones") => form(vec![("name", "Intruder milestone".into())]),
         ("POST", "/staff/milestones/{id}") => form(vec![("done", "true".into())]),
+        ("POST", "/staff/projects/{id}/pages") => form(vec![
+            ("title", "Intruder page".into()),
+            ("kind", "link".into()),
+            ("url", "https://example.com/intruder".into()),
+        ]),
+        ("POST", "/staff/pages/{id}") => form(vec![("title", "Renamed page".into())]),
+        ("POST", "/staff/pages/{id}/delete") | ("POST", "/portal/welcome") => form(vec![]),
+        ("POST", "/staff/projects/{id}/team") => {
+            form(vec![("user_id", s.admin.to_string()), ("action", "remove".into())])
+        }
+        ("POST", "/staff/users/{id}/title") => form(vec![("title", "Intruder".into())]),
+        ("POST", "/staff/clients/{id}/invitation-text") => form(vec![("invitation_text", "Intruder text".into())]),
         ("POST", "/staff/tasks/{id}") => form(vec![("status", "in_progress".into())]),
         ("POST", "/staff/tasks/{id}/comments") => {
             form(vec![("body", "Intruder reply".into()), ("visibility", "reply".into())])
@@ -930,6 +998,10 @@ fn probe_side() -> ClientSide {
         invoice: InvoiceId::new(),
         invoice_notes: String::new(),
         invoice_line: String::new(),
+        page: ProjectPageId::new(),
+        page_title: String::new(),
+        staff_page: ProjectPageId::new(),
+        staff_page_title: String::new(),
     }
 }
 
@@ -953,8 +1025,9 @@ async fn every_page_enforces_its_audience() {
         .with_message(add_message_by(&app, w.b.admin, &w.b).await)
         .with_job(job.clone())
         .with_notification(&app)
-        .await;
-    let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await).with_job(job);
+        .await
+        .with_staff_user(w.staff);
+    let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await).with_job(job).with_staff_user(w.admin);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for case in &cases {
@@ -1053,6 +1126,10 @@ async fn every_page_enforces_its_audience() {
             let t = match invoice_state_for(case.template) {
                 Some(state) if case.method == "POST" => {
                     fresh = t.with_invoice(fresh_invoice(&app, &w, t.side, state).await);
+                    &fresh
+                }
+                _ if consumes_page(&case.method, case.template) => {
+                    fresh = t.with_page(add_page(&app, &w, t.side).await);
                     &fresh
                 }
                 _ => t,

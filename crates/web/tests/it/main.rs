@@ -26,6 +26,7 @@ mod messages;
 mod notifications;
 mod portal_pages;
 mod previews;
+mod project_pages;
 mod security_headers;
 mod shutdown;
 mod staff_pages;

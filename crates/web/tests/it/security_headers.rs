@@ -67,6 +67,11 @@ async fn sec_io_4_security_headers_on_every_response() {
         }
         assert_eq!(get("frame-ancestors"), Some(vec!["'none'".to_string()]), "{what}: {csp}");
         assert_eq!(get("object-src"), Some(vec!["'none'".to_string()]), "{what}: {csp}");
+        if !csp.contains("sandbox") {
+            // Frames only from the embeddable services of project pages, each named.
+            let frames: Vec<String> = atrium_core::embed::frame_origins().map(str::to_string).collect();
+            assert_eq!(get("frame-src"), Some(frames), "{what}: {csp}");
+        }
         // No `data:` images: nothing of the app uses them, and they would let injected markup
         // show pictures that were never uploaded.
         assert_eq!(get("img-src"), Some(vec!["'self'".to_string()]), "{what}: {csp}");

@@ -121,6 +121,8 @@ struct ClientPage {
     projects: Vec<ProjectCard>,
     roles: Vec<Opt>,
     statuses: Vec<Opt>,
+    /// The client's own text for invitation mails.
+    invitation_text: String,
 }
 
 /// One client: portal users, invitations, contacts, projects.
@@ -155,11 +157,13 @@ pub async fn client(
         .map(|p| project_card(p, &c.name))
         .collect();
     let contacts = st.store.contacts(&auth.actor.client_scope(), cid).await?;
+    let invitation_text = st.store.invitation_text(&auth.actor.client_scope(), cid).await?;
     let client_roles = [Role::ClientAdmin, Role::ClientViewer, Role::ClientFinance];
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, c.name.clone(), "/staff/clients");
     chrome.flash = notice_text(n.notice.as_deref());
     page(&ClientPage {
         chrome,
+        invitation_text,
         id: c.id.to_string(),
         name: c.name,
         archived: c.status == ClientStatus::Archived,
@@ -292,4 +296,29 @@ pub async fn exit_view_as(State(st): State<AppState>, auth: Authed, ClientIp(ip)
         Some(c) => Ok(see_other(&format!("/staff/clients/{c}"))),
         None => Ok(see_other("/")),
     }
+}
+
+/// The invitation text form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationTextForm {
+    #[serde(default)]
+    invitation_text: String,
+}
+
+/// Sets the text every invitation mail to this client's people carries (empty: none).
+pub async fn set_invitation_text(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    Id(cid): Id<ClientId>,
+    FormBody(f): FormBody<InvitationTextForm>,
+) -> AppResult<Response> {
+    let text = atrium_core::validate::optional_text(
+        "invitation_text",
+        f.invitation_text.trim(),
+        atrium_core::validate::INVITATION_TEXT_MAX,
+    )?;
+    st.store.set_invitation_text(&auth.actor, cid, text, Some(&ip)).await?;
+    Ok(see_other(&format!("/staff/clients/{cid}?notice=saved")))
 }

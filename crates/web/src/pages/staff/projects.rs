@@ -18,6 +18,7 @@ use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::pages::account::notice_text;
+use crate::pages::project_pages::{PageFields, PageTab, TeamRow, kind_opts, tabs, team_rows};
 use crate::pages::view::{Opt, ProjectCard, TaskRow, due_label, opts, people_opts, project_card, task_row};
 use crate::pages::{Chrome, page, see_other};
 use crate::state::AppState;
@@ -86,6 +87,14 @@ struct ProjectPage {
     milestone_opts: Vec<Opt>,
     filtered: bool,
     unread: atrium_store::messages::Unread,
+    /// The project's own pages (tabs) and the form to add one.
+    tabs: Vec<PageTab>,
+    kinds: Vec<Opt>,
+    fields: PageFields,
+    /// The team, and the staff who could join it.
+    team: Vec<TeamRow>,
+    team_candidates: Vec<Opt>,
+    staff_side: bool,
 }
 
 /// Project page filters.
@@ -123,6 +132,16 @@ pub async fn project(
     let milestones = st.store.milestones(&scope, pid).await?;
     let me = auth.actor.user_id();
     let unread = st.store.unread_messages(&auth.actor, pid).await?;
+    let pages = st.store.project_pages(&scope, pid).await?;
+    let team = st.store.project_team(&scope, pid).await?;
+    let team_candidates = st
+        .store
+        .staff_users(&auth.actor)
+        .await?
+        .into_iter()
+        .filter(|u| u.active && !team.iter().any(|m| m.id == u.id))
+        .map(|u| Opt { value: u.id.to_string(), label: u.name, selected: false })
+        .collect();
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, p.name.clone(), "/staff/clients");
     chrome.flash = notice_text(f.notice.as_deref());
     chrome.live = format!("project:{pid}");
@@ -131,6 +150,12 @@ pub async fn project(
     page(&ProjectPage {
         chrome,
         unread,
+        tabs: tabs(&pages, atrium_core::policy::Side::Staff, None),
+        kinds: kind_opts(atrium_core::project_page::PageKind::Markdown),
+        fields: PageFields::default(),
+        team: team_rows(&team),
+        team_candidates,
+        staff_side: true,
         p: project_card(&p, &client.name),
         client_id: client.id.to_string(),
         description_html: markdown::to_html(&p.description),

@@ -24,7 +24,7 @@ use crate::state::AppState;
 #[template(path = "staff_team.html")]
 struct TeamPage {
     chrome: Chrome,
-    staff: Vec<PersonRow>,
+    staff: Vec<StaffRow>,
     can_invite: bool,
     roles: Vec<Opt>,
 }
@@ -36,7 +36,18 @@ pub async fn team(
     csrf: CsrfToken,
     Q(n): Q<Notice>,
 ) -> AppResult<Response> {
-    let staff = st.store.staff_users(&auth.actor).await?.into_iter().map(|u| PersonRow::of(u, &auth.actor)).collect();
+    let titles = st.store.job_titles(&auth.actor).await?;
+    let staff = st
+        .store
+        .staff_users(&auth.actor)
+        .await?
+        .into_iter()
+        .map(|u| StaffRow {
+            title: titles.get(&u.id).cloned().unwrap_or_default(),
+            can_set_title: auth.actor.may_set_job_title(u.id, u.role).is_ok(),
+            person: PersonRow::of(u, &auth.actor),
+        })
+        .collect();
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Team", "/staff/team");
     chrome.flash = notice_text(n.notice.as_deref());
     let staff_roles = [Role::Staff, Role::Admin, Role::Owner];
@@ -46,6 +57,35 @@ pub async fn team(
         can_invite: auth.actor.may_invite(Role::Staff).is_ok(),
         roles: opts(&staff_roles, Some(Role::Staff), Role::as_str, Role::label),
     })
+}
+
+/// A staff member on the team page, with their job title.
+struct StaffRow {
+    person: PersonRow,
+    title: String,
+    /// Whether the viewer may change this title (owners and admins; staff their own).
+    can_set_title: bool,
+}
+
+/// The job title form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleForm {
+    #[serde(default)]
+    title: String,
+}
+
+/// Sets a staff member's job title (shown with their name on the projects they work on).
+pub async fn set_title(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    ClientIp(ip): ClientIp,
+    Id(id): Id<UserId>,
+    FormBody(f): FormBody<TitleForm>,
+) -> AppResult<Response> {
+    let title = atrium_core::validate::optional_line("title", &f.title, atrium_core::validate::JOB_TITLE_MAX)?;
+    st.store.set_job_title(&auth.actor, id, title, Some(&ip)).await?;
+    Ok(see_other("/staff/team?notice=saved"))
 }
 
 /// The deactivate / reactivate form.

@@ -292,6 +292,11 @@ pub struct ClientSide {
     /// Its notes and its line's description.
     pub invoice_notes: String,
     pub invoice_line: String,
+    /// A markdown page of `project` the client sees, and a staff-only one, with their titles.
+    pub page: atrium_core::ids::ProjectPageId,
+    pub page_title: String,
+    pub staff_page: atrium_core::ids::ProjectPageId,
+    pub staff_page_title: String,
 }
 
 impl ClientSide {
@@ -325,6 +330,10 @@ impl ClientSide {
             self.invoice.to_string(),
             self.invoice_notes.clone(),
             self.invoice_line.clone(),
+            self.page.to_string(),
+            self.page_title.clone(),
+            self.staff_page.to_string(),
+            self.staff_page_title.clone(),
             self.admin.to_string(),
             self.finance.to_string(),
             self.viewer.to_string(),
@@ -490,7 +499,25 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
         .expect("invoice")
         .id;
     s.send_invoice(owner, invoice, None).await.expect("send invoice");
+    let page_of = |title: &str, staff_only: bool| atrium_store::project_pages::NewPage {
+        title: title.to_string(),
+        kind: atrium_core::project_page::PageKind::Markdown,
+        body: format!("Body of {title}"),
+        url: None,
+        staff_only,
+        position: None,
+    };
+    let page_title = format!("Page{key} Brand book");
+    let page = s.create_project_page(owner, p.id, page_of(&page_title, false), None).await.expect("page").id;
+    let staff_page_title = format!("StaffPage{key} Pricing notes");
+    let staff_page =
+        s.create_project_page(owner, p.id, page_of(&staff_page_title, true), None).await.expect("staff page").id;
+    s.set_project_team(owner, p.id, vec![staff], None).await.expect("team");
     ClientSide {
+        page,
+        page_title,
+        staff_page,
+        staff_page_title,
         invoice,
         invoice_notes,
         invoice_line,

@@ -1,0 +1,69 @@
+//! The first-login guide of the portal: a short, skippable introduction (what waits for you,
+//! your projects, how to reply, how to choose your emails). Home shows it as a panel until the
+//! user dismisses it ("Got it" / "Skip" both POST and set `onboarded_at`); `/portal/welcome`
+//! shows it again at any time (linked from the account page).
+
+use askama::Template;
+use atrium_core::model::Role;
+use atrium_core::policy::{Actor, PortalPage};
+use axum::extract::State;
+use axum::response::Response;
+
+use super::{Chrome, page, see_other};
+use crate::audience::PortalAuth;
+use crate::csrf::CsrfToken;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// What the guide says, for one portal user.
+#[derive(Clone, Debug)]
+pub struct Guide {
+    pub agency: String,
+    /// The agency's welcome text (from the branding settings, once they exist: `None` until then).
+    pub welcome_text: Option<String>,
+    pub sees_projects: bool,
+    pub sees_billing: bool,
+    pub can_reply: bool,
+    /// Whether the "Got it" / "Skip" buttons are shown (not while viewing as a client).
+    pub can_dismiss: bool,
+}
+
+impl Guide {
+    /// The guide for `actor`, following what their portal shows.
+    pub fn for_actor(st: &AppState, actor: &Actor) -> Self {
+        Guide {
+            agency: st.config.agency_name.clone(),
+            // Hook for the branding settings: the agency's welcome text goes here.
+            welcome_text: None,
+            sees_projects: actor.sees_portal_page(PortalPage::Projects),
+            sees_billing: actor.sees_portal_page(PortalPage::Billing),
+            can_reply: actor.role() != Role::ClientViewer,
+            can_dismiss: actor.may_finish_onboarding().is_ok(),
+        }
+    }
+}
+
+/// The guide for Home: shown until the user dismisses it, never while viewing as a client.
+pub async fn home_guide(st: &AppState, actor: &Actor) -> AppResult<Option<Guide>> {
+    let onboarded = st.store.own_account(actor).await?.onboarded_at.is_some();
+    Ok(actor.sees_onboarding(onboarded).then(|| Guide::for_actor(st, actor)))
+}
+
+#[derive(Template)]
+#[template(path = "welcome.html")]
+struct WelcomePage {
+    chrome: Chrome,
+    guide: Guide,
+}
+
+/// The guide on its own page (reopened from the account page).
+pub async fn show(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
+    let guide = Guide::for_actor(&st, &auth.actor);
+    page(&WelcomePage { chrome: Chrome::signed_in(&st, &auth, &csrf, "Welcome", "/portal"), guide })
+}
+
+/// "Got it" / "Skip": marks the introduction as seen and goes Home.
+pub async fn dismiss(State(st): State<AppState>, auth: PortalAuth) -> AppResult<Response> {
+    st.store.finish_onboarding(&auth.actor).await?;
+    Ok(see_other("/portal"))
+}
