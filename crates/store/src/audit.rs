@@ -137,6 +137,12 @@ audit_actions!(
     PaymentRecord = "payment.record",
     /// Changed the invoice settings.
     InvoiceSettingsUpdate = "invoice_settings.update",
+    /// Changed the agency's name, accent colour or welcome text.
+    BrandingUpdate = "branding.update",
+    /// Set the agency's logo.
+    BrandingLogoSet = "branding.logo_set",
+    /// Removed the agency's logo.
+    BrandingLogoRemove = "branding.logo_remove",
     /// Retried a failed background job.
     JobRetry = "job.retry",
     /// Loaded the demo data.
@@ -224,6 +230,11 @@ impl<'a> Entry<'a> {
     /// A change of the installation's invoice settings.
     pub fn invoice_settings(action: AuditAction, ip: Option<&'a str>) -> Self {
         Self::of(action, "invoice_settings", None, None, ip)
+    }
+
+    /// A change of the agency's branding.
+    pub fn branding(action: AuditAction, ip: Option<&'a str>) -> Self {
+        Self::of(action, "branding", None, None, ip)
     }
 
     /// Something done by or to a user (of `client`, for client users).

@@ -95,17 +95,17 @@ pub async fn request_link(st: &AppState, ip: &str, email: &str, purpose: TokenPu
         return Ok(());
     }
     let token = st.store.issue_login_token(acc.user.id, purpose).await?;
-    let agency = &st.config.agency_name;
+    let brand = st.mail_brand();
     let mail = match purpose {
         TokenPurpose::MagicLink => atrium_mail::templates::magic_link(
             &acc.user.email,
-            agency,
+            &brand.get(),
             &acc.user.name,
             &st.config.link(&format!("/magic/{}", token.secret)),
         ),
         TokenPurpose::PasswordReset => atrium_mail::templates::password_reset(
             &acc.user.email,
-            agency,
+            &brand.get(),
             &acc.user.name,
             &st.config.link(&format!("/reset/{}", token.secret)),
         ),
@@ -145,8 +145,8 @@ pub async fn invite(st: &AppState, actor: &Actor, ip: &str, body: InvitationBody
     let person = name("name", &body.name)?;
     let (inv, token) = st.store.create_invitation(actor, email, person, body.role, body.client_id, Some(ip)).await?;
     let url = st.config.link(&format!("/invite/{}", token.secret));
-    st.send_mail(atrium_mail::templates::invitation(&inv.email, &st.config.agency_name, &inv.name, actor.name(), &url))
-        .await;
+    let brand = st.mail_brand();
+    st.send_mail(atrium_mail::templates::invitation(&inv.email, &brand.get(), &inv.name, actor.name(), &url)).await;
     Ok((inv, url))
 }
 

@@ -32,7 +32,17 @@ const RIGHT: f32 = W - 50.0;
 const BOTTOM: f32 = H - 60.0;
 const INK: (u8, u8, u8) = (0x1f, 0x29, 0x37);
 const MUTED: (u8, u8, u8) = (0x6b, 0x72, 0x80);
-const ACCENT: (u8, u8, u8) = (0x25, 0x63, 0xeb);
+
+/// The agency as its invoices show it: name, accent colour and (drawn above the name) logo.
+#[derive(Clone, Debug)]
+pub struct PdfBrand {
+    /// The agency's name.
+    pub name: String,
+    /// The accent colour (the top band and the word INVOICE).
+    pub accent: (u8, u8, u8),
+    /// The logo as RGBA pixels with its width and height, when one is set.
+    pub logo: Option<(Vec<u8>, u32, u32)>,
+}
 
 /// Width of `text` at `size` in `font_data`, from the font's advance widths.
 fn width(font_data: &[u8], size: f32, text: &str) -> f32 {
@@ -135,7 +145,8 @@ const COL_DISC: f32 = 485.0;
 const DESC_MAX: f32 = 255.0;
 
 /// Renders an invoice as a PDF document.
-pub fn invoice_pdf(agency: &str, inv: &Invoice) -> Result<Vec<u8>> {
+pub fn invoice_pdf(brand: &PdfBrand, inv: &Invoice) -> Result<Vec<u8>> {
+    let agency = brand.name.as_str();
     let (regular, bold) = FONTS.clone().ok_or_else(|| Error::internal_msg("the PDF fonts do not load"))?;
     let currency = Currency::parse("currency", &inv.currency)?;
     let show = |amount: &str| -> Result<String> { Ok(currency.display(stored(amount)?)) };
@@ -156,9 +167,9 @@ pub fn invoice_pdf(agency: &str, inv: &Invoice) -> Result<Vec<u8>> {
         let mut pen = Pen { s: &mut surface, regular: regular.clone(), bold: bold.clone() };
         let mut y = 70.0;
         if page_no == 1 {
-            pen.band(0.0, 8.0, ACCENT);
+            pen.band(0.0, 8.0, brand.accent);
             pen.text(LEFT, y, 20.0, true, INK, agency);
-            pen.right(RIGHT, y, 20.0, true, ACCENT, "INVOICE");
+            pen.right(RIGHT, y, 20.0, true, brand.accent, "INVOICE");
             y += 22.0;
             pen.right(RIGHT, y, 11.0, true, INK, &inv.number);
             y += 16.0;

@@ -52,6 +52,8 @@ struct HomePage {
     /// Finance users: all their invoices; client admins: the ones still to pay.
     rows: Vec<super::billing::InvoiceRow>,
     show_client: bool,
+    /// The agency's welcome text (branding), shown under the greeting; may be empty.
+    welcome: String,
 }
 
 fn greeting() -> &'static str {
@@ -123,6 +125,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
         finance: a.portal_is_billing_only(),
         can_act: a.may_complete_own_tasks(),
         unread,
+        welcome: st.brand().welcome_text.clone(),
     })
 }
 

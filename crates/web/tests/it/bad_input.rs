@@ -5,6 +5,7 @@
 
 use crate::common::*;
 use atrium_core::model::TokenPurpose;
+use atrium_core::branding::{AGENCY_NAME_MAX, WELCOME_TEXT_MAX};
 use atrium_core::validate::{BODY_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX};
 use serde_json::{Value, json};
 
@@ -539,6 +540,21 @@ async fn text_over_the_limits_is_422_naming_the_field() {
             json!({"email": format!("{}@a.test", s('e', EMAIL_MAX - 6)), "name": "N", "role": "client_viewer", "client_id": client_id}),
             "email",
         ),
+        (
+            "/api/v1/branding".into(),
+            "PUT",
+            json!({"agency_name": s('é', AGENCY_NAME_MAX)}),
+            json!({"agency_name": s('é', AGENCY_NAME_MAX + 1)}),
+            "agency_name",
+        ),
+        (
+            "/api/v1/branding".into(),
+            "PUT",
+            json!({"welcome_text": s('w', WELCOME_TEXT_MAX)}),
+            json!({"welcome_text": s('w', WELCOME_TEXT_MAX + 1)}),
+            "welcome_text",
+        ),
+        ("/api/v1/branding".into(), "PUT", json!({"accent_color": "#767676"}), json!({"accent_color": "#777777"}), "accent_color"),
     ];
     for (path, method, ok, over, field) in cases {
         let a = send_json(&app, &owner, method, &path, &over).await;
