@@ -378,7 +378,10 @@ mod tests {
         assert_eq!(AuditAction::PaymentRecord.as_str(), "payment.record");
         assert_eq!(AuditAction::InvoiceSettingsUpdate.as_str(), "invoice_settings.update");
         assert_eq!(AuditAction::ViewAsStop.as_str(), "view_as.stop");
-        assert_eq!(AuditAction::ALL.len(), 47);
+        assert_eq!(AuditAction::BrandingUpdate.as_str(), "branding.update");
+        assert_eq!(AuditAction::BrandingLogoSet.as_str(), "branding.logo_set");
+        assert_eq!(AuditAction::BrandingLogoRemove.as_str(), "branding.logo_remove");
+        assert_eq!(AuditAction::ALL.len(), 50);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }
