@@ -32,6 +32,19 @@ const RIGHT: f32 = W - 50.0;
 const BOTTOM: f32 = H - 60.0;
 const INK: (u8, u8, u8) = (0x1f, 0x29, 0x37);
 const MUTED: (u8, u8, u8) = (0x6b, 0x72, 0x80);
+/// Largest drawn size of the logo on an invoice (points).
+const LOGO_MAX_W: f32 = 180.0;
+const LOGO_MAX_H: f32 = 40.0;
+
+/// `w` × `h` pixels scaled to fit `max_w` × `max_h` points, keeping the aspect ratio.
+fn fit(w: u32, h: u32, max_w: f32, max_h: f32) -> Option<(f32, f32)> {
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let (w, h) = (w as f32, h as f32);
+    let scale = (max_w / w).min(max_h / h);
+    Some((w * scale, h * scale))
+}
 
 /// The agency as its invoices show it: name, accent colour and (drawn above the name) logo.
 #[derive(Clone, Debug)]
@@ -121,6 +134,14 @@ impl Pen<'_, '_> {
         }
     }
 
+    /// An image (with its drawn width and height) whose top left corner is at `x`, `y`.
+    fn image(&mut self, x: f32, y: f32, (img, w, h): &(krilla::image::Image, f32, f32)) {
+        let Some(size) = krilla::geom::Size::from_wh(*w, *h) else { return };
+        self.s.push_transform(&krilla::geom::Transform::from_translate(x, y));
+        self.s.draw_image(img.clone(), size);
+        self.s.pop();
+    }
+
     fn band(&mut self, y: f32, h: f32, color: (u8, u8, u8)) {
         let mut pb = PathBuilder::new();
         if let Some(r) = Rect::from_xywh(LEFT, y, RIGHT - LEFT, h) {
@@ -147,6 +168,10 @@ const DESC_MAX: f32 = 255.0;
 /// Renders an invoice as a PDF document.
 pub fn invoice_pdf(brand: &PdfBrand, inv: &Invoice) -> Result<Vec<u8>> {
     let agency = brand.name.as_str();
+    let logo = brand.logo.as_ref().and_then(|(px, w, h)| {
+        let (lw, lh) = fit(*w, *h, LOGO_MAX_W, LOGO_MAX_H)?;
+        Some((krilla::image::Image::from_rgba8(px.clone(), *w, *h), lw, lh))
+    });
     let (regular, bold) = FONTS.clone().ok_or_else(|| Error::internal_msg("the PDF fonts do not load"))?;
     let currency = Currency::parse("currency", &inv.currency)?;
     let show = |amount: &str| -> Result<String> { Ok(currency.display(stored(amount)?)) };
@@ -168,6 +193,11 @@ pub fn invoice_pdf(brand: &PdfBrand, inv: &Invoice) -> Result<Vec<u8>> {
         let mut y = 70.0;
         if page_no == 1 {
             pen.band(0.0, 8.0, brand.accent);
+            if let Some(logo) = &logo {
+                // Above the name, which moves down by the logo's height.
+                pen.image(LEFT, 24.0, logo);
+                y += logo.2;
+            }
             pen.text(LEFT, y, 20.0, true, INK, agency);
             pen.right(RIGHT, y, 20.0, true, brand.accent, "INVOICE");
             y += 22.0;
