@@ -471,14 +471,31 @@ async fn invoice_pdfs_carry_the_agency_name() {
     let owner = app.token_for(w.owner).await;
     let (s, _) = call(&app, &owner, "PUT", "/branding", Some(json!({"agency_name": "Acme Studio", "accent_color": "#7c3aed"}))).await;
     assert_eq!(s, 200);
+    let pdf = |app: &TestApp| {
+        let url = app.url(&format!("/api/v1/invoices/{}/pdf", w.a.invoice));
+        let owner = owner.clone();
+        async move {
+            let res = api().get(url).bearer_auth(&owner).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200);
+            lopdf::Document::load_mem(&res.bytes().await.unwrap()).expect("a PDF")
+        }
+    };
+    let images = |doc: &lopdf::Document| {
+        doc.objects
+            .values()
+            .filter(|o| {
+                o.as_stream().is_ok_and(|s| s.dict.get(b"Subtype").and_then(|t| t.as_name()).is_ok_and(|n| n == b"Image"))
+            })
+            .count()
+    };
+    let doc = pdf(&app).await;
+    assert_eq!(images(&doc), 0, "no logo, no image");
     assert_eq!(put_logo(&app, &owner, "logo.png", png(90, 30)).await.status, 200);
-    let res = api().get(app.url(&format!("/api/v1/invoices/{}/pdf", w.a.invoice))).bearer_auth(&owner).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let bytes = res.bytes().await.unwrap();
-    let doc = lopdf::Document::load_mem(&bytes).expect("a PDF");
+    let doc = pdf(&app).await;
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     let text = doc.extract_text(&pages).unwrap();
     assert!(text.contains("Acme Studio"), "{text}");
     assert!(!text.contains("Northwind Studio"), "{text}");
+    assert!(images(&doc) >= 1, "the logo is drawn");
     app.stop().await;
 }
