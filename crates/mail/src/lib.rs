@@ -292,7 +292,14 @@ mod tests {
     }
 
     fn mail(to: &str) -> Mail {
-        Mail { to: to.into(), subject: "s".into(), text: "t".into(), html: "h".into(), unsubscribe: None, from_name: None }
+        Mail {
+            to: to.into(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+            unsubscribe: None,
+            from_name: None,
+        }
     }
 
     fn formatted(mail: Mail) -> Result<String, MailError> {

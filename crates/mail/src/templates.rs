@@ -343,14 +343,8 @@ mod tests {
         let brand = Brand { name: "Acme \"Studio\" <x>", logo_url: Some(logo), accent: "#7c3aed" };
         let n = NotificationMail { brand, ..note("h", None) };
         let items = items();
-        let d = DigestMail {
-            brand,
-            name: "Bo",
-            items: &items,
-            url: URL,
-            settings_url: SETTINGS,
-            unsubscribe_url: UNSUB,
-        };
+        let d =
+            DigestMail { brand, name: "Bo", items: &items, url: URL, settings_url: SETTINGS, unsubscribe_url: UNSUB };
         let mails = [
             invitation("a@x.io", &brand, "Bo", "Ana", "https://p.example/invite/t").unwrap(),
             magic_link("a@x.io", &brand, "Bo", "https://p.example/magic/t").unwrap(),

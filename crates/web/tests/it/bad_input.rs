@@ -4,8 +4,8 @@
 //! API contract for `/api`), never a 500.
 
 use crate::common::*;
-use atrium_core::model::TokenPurpose;
 use atrium_core::branding::{AGENCY_NAME_MAX, WELCOME_TEXT_MAX};
+use atrium_core::model::TokenPurpose;
 use atrium_core::validate::{BODY_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX};
 use serde_json::{Value, json};
 

@@ -98,7 +98,12 @@ fn input_error(e: AppError) -> Result<Error, AppError> {
 }
 
 /// The settings page.
-pub async fn page(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfToken, Q(n): Q<Notice>) -> AppResult<Response> {
+pub async fn page(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    csrf: CsrfToken,
+    Q(n): Q<Notice>,
+) -> AppResult<Response> {
     show(&st, &auth, &csrf, None, None, n.notice.as_deref()).await
 }
 
