@@ -16,6 +16,11 @@ pub const BRAND_REFRESH: Duration = Duration::from_secs(5);
 /// The path of the public logo (the API's `GET /branding/logo`).
 pub const LOGO_PATH: &str = "/api/v1/branding/logo";
 
+/// The version a content hash gives an asset's URL (`?v=`): its first 16 hex digits.
+pub fn version(sha256: &str) -> &str {
+    sha256.get(..16).unwrap_or(sha256)
+}
+
 /// The branding in effect: what is set, and the installation's defaults for the rest.
 #[derive(Clone, Debug)]
 pub struct Brand {
@@ -50,7 +55,7 @@ impl Brand {
 
     /// The logo's URL path, versioned by its content.
     pub fn logo_path(&self) -> Option<String> {
-        self.logo.as_ref().map(|l| format!("{LOGO_PATH}?v={}", &l.sha256[..l.sha256.len().min(16)]))
+        self.logo.as_ref().map(|l| format!("{LOGO_PATH}?v={}", version(&l.sha256)))
     }
 
     /// The accent stylesheet's URL path (versioned by the colour), when an accent is set.
@@ -61,7 +66,7 @@ impl Brand {
     /// The favicon's URL path, versioned by the logo.
     pub fn favicon_path(&self) -> String {
         match &self.logo {
-            Some(l) => format!("/favicon.ico?v={}", &l.icon_sha256[..l.icon_sha256.len().min(16)]),
+            Some(l) => format!("/favicon.ico?v={}", version(&l.icon_sha256)),
             None => "/favicon.ico".into(),
         }
     }

@@ -33,11 +33,8 @@ pub async fn refresh(State(st): State<AppState>, req: Request, next: Next) -> Re
 /// A public asset with its ETag: 304 when the browser has it, else `body` as `content_type`.
 /// A request naming the current version (`?v=`) may keep it for a year.
 fn asset(headers: &HeaderMap, etag: &str, versioned: bool, content_type: &'static str, body: Body) -> Response {
+    let fresh = browser_has(headers, etag);
     let etag = format!("\"{etag}\"");
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|h| h.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut res = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { body.into_response() };
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -57,21 +54,35 @@ fn asset(headers: &HeaderMap, etag: &str, versioned: bool, content_type: &'stati
     res
 }
 
+/// Whether the request's `If-None-Match` names the entity tag `etag` (unquoted).
+fn browser_has(headers: &HeaderMap, etag: &str) -> bool {
+    let quoted = format!("\"{etag}\"");
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| h.split(',').any(|t| t.trim() == quoted || t.trim() == "*"))
+}
+
 /// Whether the query names `version` (`v=<version>`).
 fn names_version(query: Option<&str>, version: &str) -> bool {
     query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "v" && v == version))
 }
 
 async fn blob_asset(st: &AppState, headers: &HeaderMap, sha256: &str, versioned: bool) -> AppResult<Response> {
-    let read = st.blobs.get(sha256, None).await?;
-    Ok(asset(headers, sha256, versioned, "image/png", Body::from_stream(read.stream)))
+    // A browser that has it is answered without reading storage.
+    let body = if browser_has(headers, sha256) {
+        Body::empty()
+    } else {
+        Body::from_stream(st.blobs.get(sha256, None).await?.stream)
+    };
+    Ok(asset(headers, sha256, versioned, "image/png", body))
 }
 
 /// Serves the logo (PNG), or 404 when none is set.
 pub async fn serve_logo(st: &AppState, headers: &HeaderMap, query: Option<&str>) -> AppResult<Response> {
     let brand = st.brand();
     let Some(logo) = &brand.logo else { return Err(Error::NotFound.into()) };
-    let versioned = names_version(query, &logo.sha256[..logo.sha256.len().min(16)]);
+    let versioned = names_version(query, crate::brand::version(&logo.sha256));
     blob_asset(st, headers, &logo.sha256, versioned).await
 }
 
@@ -80,7 +91,7 @@ pub async fn favicon(State(st): State<AppState>, headers: HeaderMap, req: Reques
     let brand = st.brand();
     match &brand.logo {
         Some(l) => {
-            let versioned = names_version(req.uri().query(), &l.icon_sha256[..l.icon_sha256.len().min(16)]);
+            let versioned = names_version(req.uri().query(), crate::brand::version(&l.icon_sha256));
             blob_asset(&st, &headers, &l.icon_sha256, versioned).await
         }
         None => Ok(asset(&headers, "default-icon-1", false, "image/png", Body::from(DEFAULT_ICON))),
