@@ -160,7 +160,19 @@ pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
     store.load_bulk(bulk).await.map_err(|e| anyhow::anyhow!("{e}")).context("loading demo data")?;
     conversation(store, &logins).await.context("demo conversation")?;
     billing(store).await.context("demo invoices")?;
+    welcome(store).await.context("demo welcome text")?;
     Ok(logins)
+}
+
+/// The agency's welcome text on the portal's Home (the name comes from `--agency-name`; the
+/// accent and logo stay the calm defaults).
+async fn welcome(store: &Store) -> Result<()> {
+    let ana = sign_in_as(store, STAFF_EMAIL).await?;
+    let text = "Welcome to your Northwind Studio portal: everything we are working on together, in one place. \
+                Reply to a task or write to us under Messages — we answer within one working day.";
+    let patch = atrium_store::branding::BrandingPatch { welcome_text: Some(text.into()), ..Default::default() };
+    store.update_branding(&ana, patch, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
 }
 
 /// The demo acts as its people the way a request does: through a session, resolved like any
