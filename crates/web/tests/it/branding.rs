@@ -505,3 +505,30 @@ async fn invoice_pdfs_carry_the_agency_name() {
     assert!(images(&doc) >= 1, "the logo is drawn");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_change_on_one_server_shows_on_another_within_the_refresh_time() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let other = TestApp::spawn_beside(&app).await;
+    let title = |app: &TestApp| {
+        let url = app.url("/login");
+        async move {
+            let body = Answer::of(browser().get(url).send().await.unwrap()).await.body;
+            body.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap_or_default().to_string()
+        }
+    };
+    assert_eq!(title(&other).await, "Sign in · Northwind Studio");
+    let (s, _) =
+        call(&app, &app.token_for(w.owner).await, "PUT", "/branding", Some(json!({"agency_name": "Acme Two"}))).await;
+    assert_eq!(s, 200);
+    assert_eq!(title(&app).await, "Sign in · Acme Two", "at once on the server that made the change");
+    let start = std::time::Instant::now();
+    let limit = atrium_web::brand::BRAND_REFRESH + std::time::Duration::from_secs(3);
+    while title(&other).await != "Sign in · Acme Two" {
+        assert!(start.elapsed() < limit, "the other server still shows the old name after {limit:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    other.stop().await;
+    app.stop().await;
+}
