@@ -161,6 +161,7 @@ pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
     conversation(store, &logins).await.context("demo conversation")?;
     billing(store).await.context("demo invoices")?;
     team_and_pages(store, &logins).await.context("demo team and pages")?;
+    welcome(store).await.context("demo welcome text")?;
     Ok(logins)
 }
 
@@ -193,6 +194,17 @@ async fn team_and_pages(store: &Store, logins: &DemoLogins) -> Result<()> {
     let staging =
         page("Staging site", PageKind::Link, "Where the work in progress lives.", Some("https://staging.example.com/"));
     store.create_project_page(&ana, p, staging, None).await.map_err(err)?;
+    Ok(())
+}
+
+/// The agency's welcome text on the portal's Home (the name comes from `--agency-name`; the
+/// accent and logo stay the calm defaults).
+async fn welcome(store: &Store) -> Result<()> {
+    let ana = sign_in_as(store, STAFF_EMAIL).await?;
+    let text = "Welcome to your Northwind Studio portal: everything we are working on together, in one place. \
+                Reply to a task or write to us under Messages — we answer within one working day.";
+    let patch = atrium_store::branding::BrandingPatch { welcome_text: Some(text.into()), ..Default::default() };
+    store.update_branding(&ana, patch, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }
 

@@ -33,6 +33,7 @@ const INFRASTRUCTURE: &[(&str, &str)] = &[
     ("session_actor", "where actors come from: the presented session secret is the authority"),
     ("session_alive", "re-checks a session id that session_actor already resolved"),
     ("verify_unsubscribe", "checks a signature and yields the UnsubscribeLink capability"),
+    ("branding", "public: the agency's name, colours and logo are shown to everyone (the sign-in page)"),
     ("blob_referenced", "blob bookkeeping after a failed upload: answers only whether to delete a hash"),
     ("sign_in", "returns the SignIn principal (see HANDLE_USERS)"),
     ("job_runner", "returns the JobRunner principal (see HANDLE_USERS)"),

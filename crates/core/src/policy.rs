@@ -495,6 +495,16 @@ impl Actor {
     pub fn may_manage_jobs(&self) -> Result<()> {
         self.may_read_audit()
     }
+
+    /// Change the agency's branding (name, accent colour, welcome text, logo): owners and
+    /// admins; other staff 403; invisible (404) to client users. Everyone signed in reads it.
+    pub fn may_manage_branding(&self) -> Result<()> {
+        self.staff_or(Error::NotFound)?;
+        match self.role {
+            Role::Owner | Role::Admin => Ok(()),
+            _ => Err(Error::Forbidden("only owners and admins can change the branding")),
+        }
+    }
 }
 
 /// How long a deleted file stays restorable.

@@ -38,6 +38,9 @@ pub struct Mail {
     /// `List-Unsubscribe` and `List-Unsubscribe-Post` headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe: Option<String>,
+    /// The sender's display name (the agency's); the address is always the configured one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
 }
 
 /// What can go wrong while sending.
@@ -168,7 +171,8 @@ impl Mailer {
 /// Builds the MIME message every transport but memory sends.
 fn message(from: &Mailbox, mail: Mail) -> Result<lettre::Message, MailError> {
     let to: Mailbox = mail.to.parse().map_err(|e| MailError::Build(format!("to address {:?}: {e}", mail.to)))?;
-    let mut builder = lettre::Message::builder().from(from.clone()).to(to).subject(mail.subject);
+    let from = Mailbox::new(mail.from_name.or_else(|| from.name.clone()), from.email.clone());
+    let mut builder = lettre::Message::builder().from(from).to(to).subject(mail.subject);
     if let Some(url) = &mail.unsubscribe {
         builder = builder.header(ListUnsubscribe(unsubscribe_url(url)?)).header(ListUnsubscribePost);
     }
@@ -252,7 +256,14 @@ fn redact(url: &str) -> String {
 
 /// Renders a template pair into a [`Mail`].
 pub fn render<T: Template, H: Template>(to: &str, subject: String, text: &T, html: &H) -> Result<Mail, MailError> {
-    Ok(Mail { to: to.to_string(), subject, text: text.render()?, html: html.render()?, unsubscribe: None })
+    Ok(Mail {
+        to: to.to_string(),
+        subject,
+        text: text.render()?,
+        html: html.render()?,
+        unsubscribe: None,
+        from_name: None,
+    })
 }
 
 #[cfg(test)]
@@ -281,7 +292,14 @@ mod tests {
     }
 
     fn mail(to: &str) -> Mail {
-        Mail { to: to.into(), subject: "s".into(), text: "t".into(), html: "h".into(), unsubscribe: None }
+        Mail {
+            to: to.into(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+            unsubscribe: None,
+            from_name: None,
+        }
     }
 
     fn formatted(mail: Mail) -> Result<String, MailError> {

@@ -5,10 +5,32 @@ use askama::Template;
 
 use crate::{Mail, MailError, render};
 
+/// The agency as its mail shows it: the name (also the From name), the logo and the accent.
+#[derive(Clone, Copy, Debug)]
+pub struct Brand<'a> {
+    /// The agency's name.
+    pub name: &'a str,
+    /// Absolute URL of the agency's logo (the public logo route), when one is set.
+    pub logo_url: Option<&'a str>,
+    /// The accent colour, `#rrggbb` (already checked), for buttons and links.
+    pub accent: &'a str,
+}
+
+/// Renders with `brand`'s name as the From name.
+fn branded<T: Template, H: Template>(
+    brand: &Brand<'_>,
+    to: &str,
+    subject: String,
+    text: &T,
+    html: &H,
+) -> Result<Mail, MailError> {
+    Ok(Mail { from_name: Some(one_line(brand.name)), ..render(to, subject, text, html)? })
+}
+
 #[derive(Template)]
 #[template(path = "invitation.txt")]
 struct InvitationText<'a> {
-    agency: &'a str,
+    brand: Brand<'a>,
     name: &'a str,
     inviter: &'a str,
     url: &'a str,
@@ -18,7 +40,7 @@ struct InvitationText<'a> {
 #[derive(Template)]
 #[template(path = "invitation.html")]
 struct InvitationHtml<'a> {
-    agency: &'a str,
+    brand: Brand<'a>,
     name: &'a str,
     inviter: &'a str,
     url: &'a str,
@@ -27,19 +49,28 @@ struct InvitationHtml<'a> {
 
 /// "You're invited to `<agency>`'s portal", with the client's own invitation text (`note`,
 /// plain text; empty for none) above the link.
-pub fn invitation(to: &str, agency: &str, name: &str, inviter: &str, url: &str, note: &str) -> Result<Mail, MailError> {
-    render(
+pub fn invitation(
+    to: &str,
+    brand: &Brand<'_>,
+    name: &str,
+    inviter: &str,
+    url: &str,
+    note: &str,
+) -> Result<Mail, MailError> {
+    let brand = *brand;
+    branded(
+        &brand,
         to,
-        format!("{inviter} invited you to {agency}'s client portal"),
-        &InvitationText { agency, name, inviter, url, note },
-        &InvitationHtml { agency, name, inviter, url, note },
+        format!("{inviter} invited you to {}'s client portal", brand.name),
+        &InvitationText { brand, name, inviter, url, note },
+        &InvitationHtml { brand, name, inviter, url, note },
     )
 }
 
 /// The fields of a one-time link mail.
 #[derive(Clone, Copy)]
 struct Link<'a> {
-    agency: &'a str,
+    brand: Brand<'a>,
     name: &'a str,
     intro: &'a str,
     action: &'a str,
@@ -60,28 +91,28 @@ struct LinkHtml<'a> {
 }
 
 fn link_mail(to: &str, subject: String, l: Link<'_>) -> Result<Mail, MailError> {
-    render(to, subject, &LinkText { l }, &LinkHtml { l })
+    branded(&l.brand, to, subject, &LinkText { l }, &LinkHtml { l })
 }
 
 /// A single-use sign-in link.
-pub fn magic_link(to: &str, agency: &str, name: &str, url: &str) -> Result<Mail, MailError> {
+pub fn magic_link(to: &str, brand: &Brand<'_>, name: &str, url: &str) -> Result<Mail, MailError> {
     let intro = "Use the button below to sign in to your client portal.";
-    let l = Link { agency, name, intro, action: "Sign in", url, validity: "15 minutes" };
-    link_mail(to, format!("Your sign-in link for {agency}"), l)
+    let l = Link { brand: *brand, name, intro, action: "Sign in", url, validity: "15 minutes" };
+    link_mail(to, format!("Your sign-in link for {}", brand.name), l)
 }
 
 /// A password reset link.
-pub fn password_reset(to: &str, agency: &str, name: &str, url: &str) -> Result<Mail, MailError> {
+pub fn password_reset(to: &str, brand: &Brand<'_>, name: &str, url: &str) -> Result<Mail, MailError> {
     let intro = "Someone (hopefully you) asked to reset your password.";
-    let l = Link { agency, name, intro, action: "Choose a new password", url, validity: "1 hour" };
-    link_mail(to, format!("Reset your {agency} password"), l)
+    let l = Link { brand: *brand, name, intro, action: "Choose a new password", url, validity: "1 hour" };
+    link_mail(to, format!("Reset your {} password", brand.name), l)
 }
 
 /// A notification about one event (mention, comment, status change...).
 #[derive(Clone, Copy, Debug)]
 pub struct NotificationMail<'a> {
-    /// Agency name, for the subject prefix and footer.
-    pub agency: &'a str,
+    /// The agency: subject prefix, footer, From name, logo and accent.
+    pub brand: Brand<'a>,
     /// Recipient's display name.
     pub name: &'a str,
     /// What happened, e.g. `Ana Lopez mentioned you on “Homepage copy”`.
@@ -115,9 +146,9 @@ struct NotificationHtml<'a> {
 
 /// `[<agency>] <headline>`, with the excerpt quoted and an unsubscribe footer and header.
 pub fn notification(to: &str, n: &NotificationMail<'_>) -> Result<Mail, MailError> {
-    let subject = format!("[{}] {}", one_line(n.agency), one_line(n.headline));
+    let subject = format!("[{}] {}", one_line(n.brand.name), one_line(n.headline));
     let quoted = n.excerpt.map(quote);
-    let mail = render(to, subject, &NotificationText { n, quoted }, &NotificationHtml { n })?;
+    let mail = branded(&n.brand, to, subject, &NotificationText { n, quoted }, &NotificationHtml { n })?;
     Ok(Mail { unsubscribe: Some(n.unsubscribe_url.to_string()), ..mail })
 }
 
@@ -135,8 +166,8 @@ pub struct DigestItem {
 /// A daily summary of notifications.
 #[derive(Clone, Copy, Debug)]
 pub struct DigestMail<'a> {
-    /// Agency name, for the subject prefix and footer.
-    pub agency: &'a str,
+    /// The agency: subject prefix, footer, From name, logo and accent.
+    pub brand: Brand<'a>,
     /// Recipient's display name.
     pub name: &'a str,
     /// The updates, in display order.
@@ -164,8 +195,9 @@ struct DigestHtml<'a> {
 /// `[<agency>] Your daily summary: <n> update(s)`, with an unsubscribe footer and header.
 pub fn digest(to: &str, d: &DigestMail<'_>) -> Result<Mail, MailError> {
     let n = d.items.len();
-    let subject = format!("[{}] Your daily summary: {n} update{}", one_line(d.agency), if n == 1 { "" } else { "s" });
-    let mail = render(to, subject, &DigestText { d }, &DigestHtml { d })?;
+    let subject =
+        format!("[{}] Your daily summary: {n} update{}", one_line(d.brand.name), if n == 1 { "" } else { "s" });
+    let mail = branded(&d.brand, to, subject, &DigestText { d }, &DigestHtml { d })?;
     Ok(Mail { unsubscribe: Some(d.unsubscribe_url.to_string()), ..mail })
 }
 
@@ -187,25 +219,28 @@ mod tests {
 
     #[test]
     fn html_bodies_escape_names() {
-        let m = invitation("a@x.io", "Agency", "<script>x</script>", "Bo", "https://p.example/invite/t", "").unwrap();
+        let m = invitation("a@x.io", &ACME, "<script>x</script>", "Bo", "https://p.example/invite/t", "").unwrap();
         assert!(!m.html.contains("<script>x"));
         assert!(m.text.contains("https://p.example/invite/t"));
-        assert!(m.subject.contains("Agency"));
+        assert!(m.subject.contains("Acme Studio"));
+        assert_eq!(m.from_name.as_deref(), Some("Acme Studio"));
     }
 
     #[test]
     fn the_clients_invitation_text_is_in_both_parts_and_escaped_in_html() {
         let note = "Welcome <b>aboard</b>, Acme team!";
-        let m = invitation("a@x.io", "Agency", "Ana", "Bo", "https://p.example/invite/t", note).unwrap();
+        let m = invitation("a@x.io", &ACME, "Ana", "Bo", "https://p.example/invite/t", note).unwrap();
         assert!(m.text.contains(note), "{}", m.text);
         assert!(
             m.html.contains("Welcome &#60;b&#62;aboard") || m.html.contains("Welcome &lt;b&gt;aboard"),
             "{}",
             m.html
         );
-        let plain = invitation("a@x.io", "Agency", "Ana", "Bo", "https://p.example/invite/t", "").unwrap();
+        let plain = invitation("a@x.io", &ACME, "Ana", "Bo", "https://p.example/invite/t", "").unwrap();
         assert!(!plain.html.contains("border-left"), "no empty note block");
     }
+
+    const ACME: Brand<'static> = Brand { name: "Acme Studio", logo_url: None, accent: "#2563eb" };
 
     const URL: &str = "https://portal.agency.example/projects/0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/tasks/0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c#comment-0196a1b2";
     const UNSUB: &str =
@@ -214,7 +249,7 @@ mod tests {
 
     fn note<'a>(headline: &'a str, excerpt: Option<&'a str>) -> NotificationMail<'a> {
         NotificationMail {
-            agency: "Acme Studio",
+            brand: ACME,
             name: "Bo",
             headline,
             excerpt,
@@ -295,7 +330,7 @@ mod tests {
 
     fn digest_of(items: &[DigestItem]) -> Mail {
         let d = DigestMail {
-            agency: "Acme Studio",
+            brand: ACME,
             name: "Bo",
             items,
             url: "https://portal.agency.example/notifications",
@@ -324,5 +359,37 @@ mod tests {
         assert!(m.html.contains("Ana commented on &#60;Homepage&#62;"), "{}", m.html);
         assert!(!m.html.contains("<Homepage>"), "{}", m.html);
         assert!(formatted(m).contains(&format!("List-Unsubscribe: <{UNSUB}>")));
+    }
+
+    #[test]
+    fn every_mail_carries_the_brand() {
+        let logo = "https://portal.agency.example/api/v1/branding/logo?v=0123456789ab";
+        let brand = Brand { name: "Acme \"Studio\" <x>", logo_url: Some(logo), accent: "#7c3aed" };
+        let n = NotificationMail { brand, ..note("h", None) };
+        let items = items();
+        let d =
+            DigestMail { brand, name: "Bo", items: &items, url: URL, settings_url: SETTINGS, unsubscribe_url: UNSUB };
+        let mails = [
+            invitation("a@x.io", &brand, "Bo", "Ana", "https://p.example/invite/t", "").unwrap(),
+            magic_link("a@x.io", &brand, "Bo", "https://p.example/magic/t").unwrap(),
+            password_reset("a@x.io", &brand, "Bo", "https://p.example/reset/t").unwrap(),
+            notification("a@x.io", &n).unwrap(),
+            digest("a@x.io", &d).unwrap(),
+        ];
+        for m in mails {
+            assert_eq!(m.from_name.as_deref(), Some("Acme \"Studio\" <x>"), "{}", m.subject);
+            assert!(m.html.contains(&format!("<img src=\"{}\"", logo.replace('&', "&#38;"))), "{}", m.html);
+            assert!(m.html.contains("alt=\"Acme &#34;Studio&#34; &#60;x&#62;\""), "{}", m.html);
+            assert!(m.html.contains("background:#7c3aed"), "{}", m.html);
+            assert!(!m.html.contains("#2563eb"), "no default accent left: {}", m.html);
+        }
+        // Without a logo the name stands in its place, in the accent.
+        let m = magic_link("a@x.io", &ACME, "Bo", "https://p.example/magic/t").unwrap();
+        assert!(!m.html.contains("<img"), "{}", m.html);
+        assert!(m.html.contains("color:#2563eb\">Acme Studio</p>"), "{}", m.html);
+        // The From header carries the name, quoted, with the configured address.
+        let from: lettre::message::Mailbox = "Atrium <portal@agency.test>".parse().unwrap();
+        let raw = String::from_utf8(crate::message(&from, m).unwrap().formatted()).unwrap();
+        assert!(raw.contains("From: \"Acme Studio\" <portal@agency.test>\r\n"), "{raw}");
     }
 }

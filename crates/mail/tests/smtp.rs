@@ -14,7 +14,7 @@ const UNSUB: &str = "https://portal.agency.example/unsubscribe/eyJ1IjoiMDE5NmExY
 
 fn mail() -> Mail {
     let n = NotificationMail {
-        agency: "Acme Studio",
+        brand: atrium_mail::templates::Brand { name: "Acme Studio", logo_url: None, accent: "#2563eb" },
         name: "Bo",
         headline: "Ana Lopez mentioned you on “Homepage copy”",
         excerpt: Some("Could you check the new hero text? Ça va être très bien."),

@@ -149,6 +149,12 @@ audit_actions!(
     PaymentRecord = "payment.record",
     /// Changed the invoice settings.
     InvoiceSettingsUpdate = "invoice_settings.update",
+    /// Changed the agency's name, accent colour or welcome text.
+    BrandingUpdate = "branding.update",
+    /// Set the agency's logo.
+    BrandingLogoSet = "branding.logo_set",
+    /// Removed the agency's logo.
+    BrandingLogoRemove = "branding.logo_remove",
     /// Retried a failed background job.
     JobRetry = "job.retry",
     /// Loaded the demo data.
@@ -238,6 +244,11 @@ impl<'a> Entry<'a> {
     /// A change of the installation's invoice settings.
     pub fn invoice_settings(action: AuditAction, ip: Option<&'a str>) -> Self {
         Self::of(action, "invoice_settings", None, None, ip)
+    }
+
+    /// A change of the agency's branding.
+    pub fn branding(action: AuditAction, ip: Option<&'a str>) -> Self {
+        Self::of(action, "branding", None, None, ip)
     }
 
     /// Something done by or to a user (of `client`, for client users).
@@ -381,7 +392,10 @@ mod tests {
         assert_eq!(AuditAction::PaymentRecord.as_str(), "payment.record");
         assert_eq!(AuditAction::InvoiceSettingsUpdate.as_str(), "invoice_settings.update");
         assert_eq!(AuditAction::ViewAsStop.as_str(), "view_as.stop");
-        assert_eq!(AuditAction::ALL.len(), 53);
+        assert_eq!(AuditAction::BrandingUpdate.as_str(), "branding.update");
+        assert_eq!(AuditAction::BrandingLogoSet.as_str(), "branding.logo_set");
+        assert_eq!(AuditAction::BrandingLogoRemove.as_str(), "branding.logo_remove");
+        assert_eq!(AuditAction::ALL.len(), 56);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

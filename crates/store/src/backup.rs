@@ -38,21 +38,28 @@ pub struct BackupReport {
 }
 
 impl Operator<'_> {
-    /// Every blob some file version points at, deleted files' (still restorable) included.
+    /// Every blob some file version points at, deleted files' (still restorable) included, and
+    /// the branding's logo and favicon.
     pub async fn referenced_blobs(self) -> Result<Vec<String>> {
         referenced_blobs(&self.store.db).await
     }
 }
 
 async fn referenced_blobs<C: ConnectionTrait>(db: &C) -> Result<Vec<String>> {
-    file_version::Entity::find()
+    let mut hashes: Vec<String> = file_version::Entity::find()
         .select_only()
         .column(file_version::Column::Sha256)
         .distinct()
         .into_tuple::<String>()
         .all(db)
         .await
-        .map_err(db_err)
+        .map_err(db_err)?;
+    for h in crate::branding::referenced(db).await? {
+        if !hashes.contains(&h) {
+            hashes.push(h);
+        }
+    }
+    Ok(hashes)
 }
 
 impl Operator<'_> {

@@ -119,7 +119,8 @@ impl Operator<'_> {
         let e = Entry::client_purged(id).with_detail(serde_json::json!({ "name": row.name, "users": users }));
         audit::write(&tx, None, e).await?;
         let mut unreferenced_blobs = Vec::new();
-        for h in hashes {
+        let branding = crate::branding::referenced(&tx).await?;
+        for h in hashes.into_iter().filter(|h| !branding.contains(h)) {
             let still = file_version::Entity::find()
                 .filter(file_version::Column::Sha256.eq(h.as_str()))
                 .count(&tx)

@@ -563,8 +563,12 @@ impl Store {
         Ok(self.with_current_versions(vec![row]).await?.remove(0))
     }
 
-    /// Whether any file version still points at a blob (an unreferenced one may be deleted).
+    /// Whether any file version, or the branding (the logo), still points at a blob (an
+    /// unreferenced one may be deleted).
     pub async fn blob_referenced(&self, sha256: &str) -> Result<bool> {
+        if crate::branding::referenced(&self.db).await?.iter().any(|h| h == sha256) {
+            return Ok(true);
+        }
         let n = file_version::Entity::find()
             .filter(file_version::Column::Sha256.eq(sha256))
             .limit(1)

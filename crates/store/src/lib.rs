@@ -11,6 +11,7 @@ pub mod auth;
 pub mod backup;
 pub mod billing;
 pub mod blobs;
+pub mod branding;
 pub mod bulk;
 mod candidates;
 pub mod client_invitation;

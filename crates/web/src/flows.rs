@@ -95,17 +95,17 @@ pub async fn request_link(st: &AppState, ip: &str, email: &str, purpose: TokenPu
         return Ok(());
     }
     let token = st.store.sign_in().issue_login_token(acc.user.id, purpose).await?;
-    let agency = &st.config.agency_name;
+    let brand = st.mail_brand();
     let mail = match purpose {
         TokenPurpose::MagicLink => atrium_mail::templates::magic_link(
             &acc.user.email,
-            agency,
+            &brand.get(),
             &acc.user.name,
             &st.config.link(&format!("/magic/{}", token.secret)),
         ),
         TokenPurpose::PasswordReset => atrium_mail::templates::password_reset(
             &acc.user.email,
-            agency,
+            &brand.get(),
             &acc.user.name,
             &st.config.link(&format!("/reset/{}", token.secret)),
         ),
@@ -150,15 +150,9 @@ pub async fn invite(st: &AppState, actor: &Actor, ip: &str, body: InvitationBody
         Some(c) => st.store.invitation_text(&actor.client_scope(), c).await?,
         None => String::new(),
     };
-    st.send_mail(atrium_mail::templates::invitation(
-        &inv.email,
-        &st.config.agency_name,
-        &inv.name,
-        actor.name(),
-        &url,
-        &note,
-    ))
-    .await;
+    let brand = st.mail_brand();
+    st.send_mail(atrium_mail::templates::invitation(&inv.email, &brand.get(), &inv.name, actor.name(), &url, &note))
+        .await;
     Ok((inv, url))
 }
 

@@ -31,7 +31,10 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     if state.config.https() {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
     }
-    if !is_static {
+    // Public, non-personal assets (the logo, favicon, accent stylesheet) keep their own.
+    let public = res.extensions().get::<crate::brand::PublicCache>().is_some();
+    let h = res.headers_mut();
+    if !is_static && !public {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res

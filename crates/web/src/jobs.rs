@@ -45,6 +45,12 @@ impl MailJobs {
         Ok(self.config.link(&format!("/unsubscribe/{user}/{what}/{sig}")))
     }
 
+    /// The branding as mail shows it, read now (a job may run long after it was queued).
+    async fn brand(&self) -> Result<crate::brand::MailBrand, JobError> {
+        let b = crate::brand::Brand::load(&self.store, &self.config.agency_name).await.map_err(store_error)?;
+        Ok(crate::brand::MailBrand::of(&b, &self.config))
+    }
+
     async fn notify(&self, id: NotificationId) -> Result<(), JobError> {
         // Already read, already mailed, or the recipient lost access: nothing to send.
         let Some(n) = self.store.job_runner().notification_to_mail(id).await.map_err(store_error)? else {
@@ -54,6 +60,7 @@ impl MailJobs {
         let url = self.config.link(&n.notification.url);
         let unsubscribe = self.unsubscribe_url(n.recipient.id, kind.as_str()).await?;
         let settings = self.config.link("/account/notifications");
+        let brand = self.brand().await?;
         let action = match n.notification.subject_type {
             NotificationSubject::Task => "Open the task",
             NotificationSubject::Approval => "Review and decide",
@@ -63,7 +70,7 @@ impl MailJobs {
         let mail = atrium_mail::templates::notification(
             &n.recipient.email,
             &NotificationMail {
-                agency: &self.config.agency_name,
+                brand: brand.get(),
                 name: &n.recipient.name,
                 headline: &n.notification.text,
                 excerpt: None,
@@ -80,6 +87,7 @@ impl MailJobs {
     }
 
     async fn digest(&self, now: DateTime<Utc>) -> Result<(), JobError> {
+        let brand = self.brand().await?;
         for d in self.store.job_runner().pending_digests(now).await.map_err(store_error)? {
             let items: Vec<DigestItem> = d
                 .items
@@ -94,7 +102,7 @@ impl MailJobs {
             let mail = atrium_mail::templates::digest(
                 &d.recipient.email,
                 &DigestMail {
-                    agency: &self.config.agency_name,
+                    brand: brand.get(),
                     name: &d.recipient.name,
                     items: &items,
                     url: &self.config.link("/notifications"),

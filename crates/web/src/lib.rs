@@ -6,6 +6,8 @@
 pub mod api;
 pub mod audience;
 pub mod auth;
+pub mod brand;
+pub mod branding;
 pub mod config;
 pub mod csrf;
 pub mod error;
@@ -13,6 +15,7 @@ pub mod extract;
 pub mod flows;
 pub mod headers;
 pub mod jobs;
+pub mod logo;
 pub mod pages;
 pub mod pdf;
 pub mod preview;

@@ -32,7 +32,30 @@ const RIGHT: f32 = W - 50.0;
 const BOTTOM: f32 = H - 60.0;
 const INK: (u8, u8, u8) = (0x1f, 0x29, 0x37);
 const MUTED: (u8, u8, u8) = (0x6b, 0x72, 0x80);
-const ACCENT: (u8, u8, u8) = (0x25, 0x63, 0xeb);
+/// Largest drawn size of the logo on an invoice (points).
+const LOGO_MAX_W: f32 = 180.0;
+const LOGO_MAX_H: f32 = 40.0;
+
+/// `w` × `h` pixels scaled to fit `max_w` × `max_h` points, keeping the aspect ratio.
+fn fit(w: u32, h: u32, max_w: f32, max_h: f32) -> Option<(f32, f32)> {
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let (w, h) = (w as f32, h as f32);
+    let scale = (max_w / w).min(max_h / h);
+    Some((w * scale, h * scale))
+}
+
+/// The agency as its invoices show it: name, accent colour and (drawn above the name) logo.
+#[derive(Clone, Debug)]
+pub struct PdfBrand {
+    /// The agency's name.
+    pub name: String,
+    /// The accent colour (the top band and the word INVOICE).
+    pub accent: (u8, u8, u8),
+    /// The logo as RGBA pixels with its width and height, when one is set.
+    pub logo: Option<(Vec<u8>, u32, u32)>,
+}
 
 /// Width of `text` at `size` in `font_data`, from the font's advance widths.
 fn width(font_data: &[u8], size: f32, text: &str) -> f32 {
@@ -111,6 +134,14 @@ impl Pen<'_, '_> {
         }
     }
 
+    /// An image (with its drawn width and height) whose top left corner is at `x`, `y`.
+    fn image(&mut self, x: f32, y: f32, (img, w, h): &(krilla::image::Image, f32, f32)) {
+        let Some(size) = krilla::geom::Size::from_wh(*w, *h) else { return };
+        self.s.push_transform(&krilla::geom::Transform::from_translate(x, y));
+        self.s.draw_image(img.clone(), size);
+        self.s.pop();
+    }
+
     fn band(&mut self, y: f32, h: f32, color: (u8, u8, u8)) {
         let mut pb = PathBuilder::new();
         if let Some(r) = Rect::from_xywh(LEFT, y, RIGHT - LEFT, h) {
@@ -135,7 +166,12 @@ const COL_DISC: f32 = 485.0;
 const DESC_MAX: f32 = 255.0;
 
 /// Renders an invoice as a PDF document.
-pub fn invoice_pdf(agency: &str, inv: &Invoice) -> Result<Vec<u8>> {
+pub fn invoice_pdf(brand: &PdfBrand, inv: &Invoice) -> Result<Vec<u8>> {
+    let agency = brand.name.as_str();
+    let logo = brand.logo.as_ref().and_then(|(px, w, h)| {
+        let (lw, lh) = fit(*w, *h, LOGO_MAX_W, LOGO_MAX_H)?;
+        Some((krilla::image::Image::from_rgba8(px.clone(), *w, *h), lw, lh))
+    });
     let (regular, bold) = FONTS.clone().ok_or_else(|| Error::internal_msg("the PDF fonts do not load"))?;
     let currency = Currency::parse("currency", &inv.currency)?;
     let show = |amount: &str| -> Result<String> { Ok(currency.display(stored(amount)?)) };
@@ -156,9 +192,14 @@ pub fn invoice_pdf(agency: &str, inv: &Invoice) -> Result<Vec<u8>> {
         let mut pen = Pen { s: &mut surface, regular: regular.clone(), bold: bold.clone() };
         let mut y = 70.0;
         if page_no == 1 {
-            pen.band(0.0, 8.0, ACCENT);
+            pen.band(0.0, 8.0, brand.accent);
+            if let Some(logo) = &logo {
+                // Above the name, which moves down by the logo's height.
+                pen.image(LEFT, 24.0, logo);
+                y += logo.2;
+            }
             pen.text(LEFT, y, 20.0, true, INK, agency);
-            pen.right(RIGHT, y, 20.0, true, ACCENT, "INVOICE");
+            pen.right(RIGHT, y, 20.0, true, brand.accent, "INVOICE");
             y += 22.0;
             pen.right(RIGHT, y, 11.0, true, INK, &inv.number);
             y += 16.0;

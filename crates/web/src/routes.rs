@@ -17,7 +17,7 @@ use crate::pages::{
     account, activity, approvals, billing, collab, files, portal, project_pages, public, staff, task, welcome,
 };
 use crate::state::AppState;
-use crate::{api, audience, auth, csrf, headers, pages};
+use crate::{api, audience, auth, branding, csrf, headers, pages};
 
 pub use crate::audience::Audience;
 
@@ -39,6 +39,8 @@ pub fn page_routes() -> Vec<PageRoute> {
     use Audience::*;
     vec![
         r(Method::GET, "/", Public, get(public::index)),
+        r(Method::GET, "/favicon.ico", Public, get(branding::favicon)),
+        r(Method::GET, "/branding.css", Public, get(branding::stylesheet)),
         r(Method::GET, "/login", Public, get(public::login_page)),
         r(Method::POST, "/login", Public, post(public::login)),
         r(Method::POST, "/login/link", Public, post(public::request_magic_link)),
@@ -113,6 +115,15 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/projects/{id}/folders", Staff, post(files::create_folder)),
         r(Method::POST, "/staff/files/{id}/restore", Staff, post(files::restore_file)),
         r(Method::POST, "/staff/jobs/{id}/retry", Staff, post(collab::retry)),
+        r(Method::GET, "/staff/settings/branding", Staff, get(staff::branding::page)),
+        r(Method::POST, "/staff/settings/branding", Staff, post(staff::branding::save)),
+        r(
+            Method::POST,
+            "/staff/settings/branding/logo",
+            Staff,
+            post(staff::branding::upload_logo).layer(DefaultBodyLimit::max(crate::logo::LOGO_BODY_LIMIT)),
+        ),
+        r(Method::POST, "/staff/settings/branding/logo/delete", Staff, post(staff::branding::remove_logo)),
         r(Method::POST, "/staff/approvals", Staff, post(approvals::request)),
         r(Method::GET, "/staff/approvals", Staff, get(approvals::staff_list)),
         r(Method::GET, "/staff/approvals/{id}", Staff, get(approvals::staff_approval)),
@@ -224,6 +235,7 @@ pub fn router_from(state: AppState, pages: Vec<PageRoute>) -> Router {
         .merge(pages_router)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), pages::html_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), branding::refresh))
         .layer(middleware::from_fn_with_state(state.clone(), crate::state::run_after))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))

@@ -28,6 +28,8 @@ pub struct AppState {
     /// Thumbnails: rendered by worker processes within limits, a few at once, one client's at
     /// a time, and cached beside the blobs.
     pub previews: Arc<crate::preview_service::Previews>,
+    /// The agency's branding as pages show it (kept fresh by `branding::refresh`).
+    pub brands: Arc<crate::brand::BrandCache>,
 }
 
 /// One open event stream, counted until dropped.
@@ -63,6 +65,7 @@ impl AppState {
         let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
         AppState {
             previews: Arc::new(crate::preview_service::Previews::new(&config)),
+            brands: Arc::new(crate::brand::BrandCache::new(&config.agency_name)),
             store,
             blobs,
             config,
@@ -76,6 +79,16 @@ impl AppState {
     /// A queue worker for this state's jobs (woken whenever a request queues one).
     pub fn queue(&self) -> Queue {
         Queue::new(self.store.clone(), self.handler.clone()).with_handle(self.wake.clone())
+    }
+
+    /// The branding in effect (name, accent, welcome text, logo).
+    pub fn brand(&self) -> Arc<crate::brand::Brand> {
+        self.brands.current()
+    }
+
+    /// What mail shows of the branding.
+    pub fn mail_brand(&self) -> crate::brand::MailBrand {
+        crate::brand::MailBrand::of(&self.brand(), &self.config)
     }
 
     /// Queues a mail. The queueing happens off the request's path, so response time does not

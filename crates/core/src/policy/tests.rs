@@ -334,3 +334,18 @@ fn only_client_users_acting_as_themselves_finish_onboarding() {
     assert!(matches!(viewing.may_finish_onboarding(), Err(Error::Forbidden(_))));
     assert!(!viewing.sees_onboarding(false) && !staff.sees_onboarding(false));
 }
+
+#[test]
+fn branding_is_for_owners_and_admins() {
+    let c = ClientId::new();
+    let actor = |role, client| Actor::new(UserId::new(), "A".into(), "a@x.test".into(), role, client).unwrap();
+    assert!(actor(Role::Owner, None).may_manage_branding().is_ok());
+    assert!(actor(Role::Admin, None).may_manage_branding().is_ok());
+    assert!(matches!(actor(Role::Staff, None).may_manage_branding(), Err(Error::Forbidden(_))));
+    for role in [Role::ClientAdmin, Role::ClientFinance, Role::ClientViewer] {
+        assert!(matches!(actor(role, Some(c)).may_manage_branding(), Err(Error::NotFound)), "{role:?}");
+    }
+    let owner = actor(Role::Owner, None);
+    let viewing = actor(Role::ClientAdmin, Some(c)).viewed_by(owner.user_id());
+    assert!(viewing.may_manage_branding().is_err(), "view-as is read-only");
+}

@@ -5,6 +5,7 @@ pub mod approval;
 pub mod approval_approver;
 pub mod approval_event;
 pub mod audit;
+pub mod branding;
 pub mod client;
 pub mod comment;
 pub mod contact;

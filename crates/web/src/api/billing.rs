@@ -263,9 +263,9 @@ pub async fn record_payment(
 /// A PDF response for an invoice the actor can see.
 pub async fn pdf_response(st: &AppState, auth: &Authed, id: InvoiceId) -> AppResult<Response> {
     let inv = st.store.invoice(&auth.actor, id).await?;
-    let agency = st.config.agency_name.clone();
+    let brand = crate::branding::pdf_brand(st).await;
     let number = inv.number.clone();
-    let bytes = tokio::task::spawn_blocking(move || crate::pdf::invoice_pdf(&agency, &inv))
+    let bytes = tokio::task::spawn_blocking(move || crate::pdf::invoice_pdf(&brand, &inv))
         .await
         .map_err(|e| Error::internal("PDF task", e))??;
     let mut res = bytes.into_response();

@@ -5,6 +5,7 @@
 mod account;
 mod approvals;
 pub mod billing;
+mod branding;
 mod collab;
 mod contacts;
 pub mod files;
@@ -53,6 +54,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(behind(Audience::Public, public()))
         .merge(behind(Audience::SignedIn, signed_in()))
         .merge(behind(Audience::SignedIn, uploads()))
+        .merge(behind(Audience::SignedIn, logo_upload()))
 }
 
 /// `routes` behind the [`admit`] layer of `audience`.
@@ -66,6 +68,7 @@ fn public() -> OpenApiRouter<AppState> {
         .routes(routes!(session::login))
         .routes(routes!(session::magic_link))
         .routes(routes!(session::accept_invitation))
+        .routes(routes!(branding::get_logo))
 }
 
 /// Operations for any signed-in user; each is scoped by the store and asks the policy.
@@ -125,12 +128,22 @@ fn signed_in() -> OpenApiRouter<AppState> {
         .routes(routes!(billing::record_payment))
         .routes(routes!(billing::invoice_pdf))
         .routes(routes!(billing::get_settings, billing::put_settings))
+        .routes(routes!(branding::get_branding, branding::put_branding))
+        .routes(routes!(branding::delete_logo))
 }
 
 /// The upload route: its body is streamed to storage with the upload limit enforced there, so
 /// the JSON body limit does not apply to it.
 fn uploads() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(files::upload_file)).layer(axum::extract::DefaultBodyLimit::disable())
+}
+
+/// The logo upload: its own body limit (the logo's limit and the form around it), so a logo of
+/// exactly the limit is taken whatever the JSON body limit is.
+fn logo_upload() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(branding::put_logo))
+        .route_layer(axum::extract::DefaultBodyLimit::max(crate::logo::LOGO_BODY_LIMIT))
 }
 
 /// The OpenAPI document generated from the registered routes.

@@ -126,7 +126,7 @@ pub struct DocView {
 fn doc(st: &AppState, i: &Invoice) -> DocView {
     let m = |a: &str| money(&i.currency, a);
     DocView {
-        agency: st.config.agency_name.clone(),
+        agency: st.brand().name.clone(),
         number: i.number.clone(),
         client: i.client_name.clone(),
         status: i.status.as_str(),

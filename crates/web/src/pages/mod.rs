@@ -51,15 +51,28 @@ pub struct Chrome {
     /// What the page shows, for live updates (`project:<id>`, `task:<id>`, space-separated):
     /// an event about one of these re-renders the page's main part.
     pub live: String,
+    /// The agency's logo (a URL path), when one is set.
+    pub logo: Option<String>,
+    /// The accent stylesheet (a URL path), when an accent is set.
+    pub brand_css: Option<String>,
+    /// The favicon (a URL path, versioned by the logo).
+    pub favicon: String,
 }
 
 impl Chrome {
     /// The frame for a signed-out page.
     pub fn public(st: &AppState, csrf: &CsrfToken, title: impl Into<String>) -> Self {
+        Chrome { title: title.into(), csrf: csrf.0.clone(), ..Chrome::branded(st) }
+    }
+
+    /// The frame's branding (name, logo, accent stylesheet, favicon) and nothing else.
+    fn branded(st: &AppState) -> Self {
+        let brand = st.brand();
         Chrome {
-            agency: st.config.agency_name.clone(),
-            title: title.into(),
-            csrf: csrf.0.clone(),
+            agency: brand.name.clone(),
+            logo: brand.logo_path(),
+            brand_css: brand.css_path(),
+            favicon: brand.favicon_path(),
             ..Default::default()
         }
     }
@@ -79,6 +92,9 @@ impl Chrome {
                 v.push(("/staff/activity", "Activity"));
                 v.push(("/staff/outbox", "Mail"));
             }
+            if a.may_manage_branding().is_ok() {
+                v.push(("/staff/settings/branding", "Branding"));
+            }
             v
         } else {
             use atrium_core::policy::PortalPage;
@@ -94,7 +110,6 @@ impl Chrome {
                 .collect()
         };
         Chrome {
-            agency: st.config.agency_name.clone(),
             title: title.into(),
             user_name: Some(a.name().to_string()),
             role_label: a.role().label().to_string(),
@@ -104,6 +119,7 @@ impl Chrome {
             nav: nav.into_iter().map(|(href, label)| Nav { href, label, active: href == active }).collect(),
             flash: None,
             live: String::new(),
+            ..Chrome::branded(st)
         }
     }
 }

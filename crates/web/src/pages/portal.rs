@@ -54,6 +54,8 @@ struct HomePage {
     show_client: bool,
     /// The first-login guide, until it is dismissed.
     guide: Option<super::welcome::Guide>,
+    /// The agency's welcome text (branding), shown under the greeting; may be empty.
+    welcome: String,
 }
 
 fn greeting() -> &'static str {
@@ -127,6 +129,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
         finance: a.portal_is_billing_only(),
         can_act: a.may_complete_own_tasks(),
         unread,
+        welcome: st.brand().welcome_text.clone(),
     })
 }
 

@@ -135,7 +135,7 @@ pub async fn magic_page(State(st): State<AppState>, csrf: CsrfToken, Path(token)
     st.store.sign_in().check_login_token(&token, TokenPurpose::MagicLink).await?;
     page(&ConfirmPage {
         chrome: Chrome::public(&st, &csrf, "Sign in"),
-        heading: format!("Sign in to {}", st.config.agency_name),
+        heading: format!("Sign in to {}", st.brand().name),
         message: "Press the button to finish signing in.".into(),
         action: format!("/magic/{token}"),
         button: "Sign in".into(),
@@ -176,7 +176,7 @@ pub async fn invite_page(
     let inv = st.store.sign_in().invitation_by_token(&token).await?;
     page(&PasswordFormPage {
         chrome: Chrome::public(&st, &csrf, "Accept invitation"),
-        heading: format!("Welcome to {}", st.config.agency_name),
+        heading: format!("Welcome to {}", st.brand().name),
         intro: format!("You were invited as {}. Choose a password to finish setting up your account.", inv.email),
         action: format!("/invite/{token}"),
         ask_name: true,
@@ -212,7 +212,7 @@ pub async fn accept_invite(
         Err(atrium_core::Error::Invalid { message, field }) => {
             let page = PasswordFormPage {
                 chrome: Chrome::public(&st, &csrf, "Accept invitation"),
-                heading: format!("Welcome to {}", st.config.agency_name),
+                heading: format!("Welcome to {}", st.brand().name),
                 intro: "Choose a password to finish setting up your account.".into(),
                 action: format!("/invite/{token}"),
                 ask_name: true,

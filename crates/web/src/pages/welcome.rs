@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[derive(Clone, Debug)]
 pub struct Guide {
     pub agency: String,
-    /// The agency's welcome text (from the branding settings, once they exist: `None` until then).
+    /// The agency's welcome text (branding), if it has one.
     pub welcome_text: Option<String>,
     pub sees_projects: bool,
     pub sees_billing: bool,
@@ -31,10 +31,10 @@ pub struct Guide {
 impl Guide {
     /// The guide for `actor`, following what their portal shows.
     pub fn for_actor(st: &AppState, actor: &Actor) -> Self {
+        let brand = st.brand();
         Guide {
-            agency: st.config.agency_name.clone(),
-            // Hook for the branding settings: the agency's welcome text goes here.
-            welcome_text: None,
+            agency: brand.name.clone(),
+            welcome_text: Some(brand.welcome_text.clone()).filter(|t| !t.trim().is_empty()),
             sees_projects: actor.sees_portal_page(PortalPage::Projects),
             sees_billing: actor.sees_portal_page(PortalPage::Billing),
             can_reply: actor.role() != Role::ClientViewer,

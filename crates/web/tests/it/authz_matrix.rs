@@ -15,6 +15,14 @@ use atrium_core::ids::UserId;
 use atrium_web::routes::{Audience, page_routes};
 use serde_json::{Value, json};
 
+/// A valid 1 × 1 PNG (the logo the matrix uploads).
+const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x50, 0x4d, 0x7e, 0xfd, 0x1f, 0x00, 0x04, 0x97, 0x02, 0x73, 0x56, 0xdd, 0xaf,
+    0x7c, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
 // ----- callers -------------------------------------------------------------------------------
 
 /// Who makes a request of the matrix.
@@ -614,6 +622,14 @@ fn api_rules() -> Vec<ApiRule> {
         r("put", "/api/v1/invoice-settings", Refused, no_query, |_| {
             Payload::Json(json!({"prefix": "INV-", "padding": 4}))
         }),
+        // Branding: read by everyone signed in; changed by owners and admins only (client
+        // users 404). No logo is set in the matrix's world, so the public logo is 404 for
+        // everyone (tests/it/branding.rs serves one).
+        r("get", "/api/v1/branding", Open, no_query, no_body),
+        r("put", "/api/v1/branding", Refused, no_query, |_| Payload::Json(json!({"agency_name": "Matrix Agency"}))),
+        r("put", "/api/v1/branding/logo", Refused, no_query, |_| Payload::Upload("logo.png", TINY_PNG)),
+        r("delete", "/api/v1/branding/logo", Refused, no_query, no_body),
+        r("get", "/api/v1/branding/logo", Bogus, no_query, no_body),
         // Only a named approver decides: the control is B's admin on B's approval.
         r("post", "/api/v1/approvals/{id}/decision", OwnOnly, no_query, |_| {
             Payload::Json(json!({"decision": "changes_requested", "comment": "Intruder decision"}))
@@ -929,6 +945,13 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         ("POST", "/staff/invoices/{id}/payments") => {
             form(vec![("amount", "1.00".into()), ("date", "2026-02-02".into()), ("method", "bank_transfer".into())])
         }
+        ("POST", "/staff/settings/branding") => form(vec![
+            ("agency_name", "Matrix Agency".into()),
+            ("accent_color", "#2563eb".into()),
+            ("welcome_text", "Hello".into()),
+        ]),
+        ("POST", "/staff/settings/branding/logo") => Some(Payload::Upload("logo.png", TINY_PNG)),
+        ("POST", "/staff/settings/branding/logo/delete") => form(vec![]),
         ("POST", "/portal/approvals/{id}/decision") => {
             form(vec![("decision", "changes_requested".into()), ("comment", "Intruder decision".into())])
         }

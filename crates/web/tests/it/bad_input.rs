@@ -4,6 +4,7 @@
 //! API contract for `/api`), never a 500.
 
 use crate::common::*;
+use atrium_core::branding::{AGENCY_NAME_MAX, WELCOME_TEXT_MAX};
 use atrium_core::model::TokenPurpose;
 use atrium_core::validate::{BODY_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX};
 use serde_json::{Value, json};
@@ -538,6 +539,20 @@ async fn text_over_the_limits_is_422_naming_the_field() {
             json!({"email": format!("{}@a.test", s('e', EMAIL_MAX - 7)), "name": "N", "role": "client_viewer", "client_id": client_id}),
             json!({"email": format!("{}@a.test", s('e', EMAIL_MAX - 6)), "name": "N", "role": "client_viewer", "client_id": client_id}),
             "email",
+        ),
+        (
+            "/api/v1/branding".into(),
+            "PUT",
+            json!({"agency_name": s('é', AGENCY_NAME_MAX)}),
+            json!({"agency_name": s('é', AGENCY_NAME_MAX + 1)}),
+            "agency_name",
+        ),
+        (
+            "/api/v1/branding".into(),
+            "PUT",
+            json!({"welcome_text": s('w', WELCOME_TEXT_MAX)}),
+            json!({"welcome_text": s('w', WELCOME_TEXT_MAX + 1)}),
+            "welcome_text",
         ),
     ];
     for (path, method, ok, over, field) in cases {

@@ -14,6 +14,7 @@ mod audiences;
 mod authz_matrix;
 mod bad_input;
 mod billing;
+mod branding;
 mod client_lifecycle;
 mod contacts;
 mod cursors;

@@ -1,7 +1,8 @@
 //! The staff side, by subject: My work, clients (contacts, invitations, View as client),
-//! projects (milestones), tasks (comments) and the team. This module holds what several of them
+//! projects (milestones), tasks (comments), the team and the branding settings. This module holds what several of them
 //! use; it imports nothing from them (the router names each submodule's handlers).
 
+pub mod branding;
 pub mod clients;
 pub mod my_work;
 pub mod projects;
