@@ -10,6 +10,7 @@ pub mod model;
 pub mod money;
 pub mod password;
 pub mod policy;
+pub mod portal;
 pub mod token;
 pub mod validate;
 

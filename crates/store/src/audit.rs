@@ -83,6 +83,10 @@ audit_actions!(
     ClientRestore = "client.restore",
     /// Removed a deleted client for good.
     ClientPurge = "client.purge",
+    /// Changed which pages a client's portal shows, or its welcome text.
+    ClientPortalUpdate = "client.portal_update",
+    /// Changed the portal pages new clients start with.
+    PortalDefaultsUpdate = "portal_defaults.update",
     /// Added a contact.
     ContactCreate = "contact.create",
     /// Removed a contact.
@@ -226,6 +230,11 @@ impl<'a> Entry<'a> {
         Self::of(action, "invoice_settings", None, None, ip)
     }
 
+    /// The portal pages new clients start with were changed.
+    pub fn portal_defaults(ip: Option<&'a str>) -> Self {
+        Self::of(AuditAction::PortalDefaultsUpdate, "portal_defaults", None, None, ip)
+    }
+
     /// Something done by or to a user (of `client`, for client users).
     pub fn user(action: AuditAction, id: UserId, client: Option<ClientId>, ip: Option<&'a str>) -> Self {
         Self::of(action, "user", Some(&id), client, ip)
@@ -367,7 +376,7 @@ mod tests {
         assert_eq!(AuditAction::PaymentRecord.as_str(), "payment.record");
         assert_eq!(AuditAction::InvoiceSettingsUpdate.as_str(), "invoice_settings.update");
         assert_eq!(AuditAction::ViewAsStop.as_str(), "view_as.stop");
-        assert_eq!(AuditAction::ALL.len(), 47);
+        assert_eq!(AuditAction::ALL.len(), 49);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

@@ -142,6 +142,8 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
             deleted_at: Set(None),
+            portal_hidden: Set(String::new()),
+            welcome_text: Set(None),
         });
         insert_batched(&tx, clients.collect()).await?;
 

@@ -34,6 +34,7 @@ mod revocation_feed;
 pub mod revocations;
 mod scoping;
 mod view_as;
+pub mod portal;
 pub mod work;
 
 pub use db::{Store, connect, connect_with};

@@ -13,6 +13,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    /// The portal pages this client hides (`PortalPages::to_stored`).
+    pub portal_hidden: String,
+    /// The client's own portal welcome text; `None` = the agency's.
+    pub welcome_text: Option<String>,
 }
 
 /// Relations are expressed in queries, not here.

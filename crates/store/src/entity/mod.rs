@@ -25,6 +25,7 @@ pub mod milestone;
 pub mod notification;
 pub mod notification_pref;
 pub mod payment;
+pub mod portal_defaults;
 pub mod project;
 pub mod rate_limit;
 pub mod revocation;

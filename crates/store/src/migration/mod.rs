@@ -10,6 +10,7 @@ mod m0005_files;
 mod m0006_approvals;
 mod m0007_billing;
 mod m0008_revocations;
+mod m0010_portal_pages;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_approvals::Migration),
             Box::new(m0007_billing::Migration),
             Box::new(m0008_revocations::Migration),
+            Box::new(m0010_portal_pages::Migration),
         ]
     }
 }

@@ -347,6 +347,14 @@ impl Live {
             if check && !self.st.store.session_alive(self.session).await.unwrap_or(false) {
                 return Step::End;
             }
+            // So does a change of the pages the client's portal shows (the stream's actor was
+            // resolved with the old ones; the browser reconnects with the new).
+            if check
+                && let Some(c) = self.client
+                && self.st.store.portal_pages_of(c).await.ok() != Some(self.actor.client_pages())
+            {
+                return Step::End;
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use askama::Template;
 use atrium_core::ids::{ProjectId, TaskId, UserId};
 use atrium_core::model::TaskStatus;
+use atrium_core::policy::PortalPage;
 use atrium_core::{Error, markdown};
 use atrium_store::paging::PageRequest;
 use atrium_store::work::ProjectOverview;
@@ -17,7 +18,7 @@ use chrono::Timelike;
 use serde::Deserialize;
 
 use super::task::task_page;
-use super::view::{ProjectCard, TaskRow, due_label, project_card, task_row};
+use super::view::{ProjectCard, TaskRow, due_label, excerpt, project_card, task_row};
 use super::{Chrome, page, see_other};
 use crate::api::input::{TaskPatchBody, empty_none};
 use crate::audience::PortalAuth;
@@ -62,10 +63,6 @@ fn greeting() -> &'static str {
     }
 }
 
-fn excerpt(markdown_source: &str) -> String {
-    let flat = atrium_core::markdown::plain_text(markdown_source);
-    if flat.chars().count() > 140 { format!("{}…", flat.chars().take(140).collect::<String>()) } else { flat }
-}
 
 /// Home: greeting, my open tasks, project cards, recent activity.
 pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
@@ -165,6 +162,9 @@ struct ProjectPage {
     done: Vec<TaskRow>,
     can_act: bool,
     unread: u64,
+    /// The project's Files and Messages tabs (each gone when the client's portal hides it).
+    show_files: bool,
+    show_messages: bool,
 }
 
 /// One project: timeline, milestones, every task, progress.
@@ -188,6 +188,8 @@ pub async fn project(
     page(&ProjectPage {
         chrome,
         unread,
+        show_files: auth.actor.sees_portal_page(PortalPage::Files),
+        show_messages: auth.actor.sees_portal_page(PortalPage::Messages),
         p: project_card(&p, &client),
         description_html: markdown::to_html(&p.description),
         start: due_label(p.start_date),
