@@ -19,6 +19,7 @@ mod contacts;
 mod cursors;
 mod email_smtp;
 mod files;
+mod hidden_pages;
 mod hardening;
 mod live_events;
 mod logging;
