@@ -124,7 +124,8 @@ mod tests {
 
     #[test]
     fn only_hideable_pages_hide_and_the_stored_form_round_trips() {
-        let p = PortalPages::ALL_SHOWN.with(PortalPage::Files, false).unwrap().with(PortalPage::Billing, false).unwrap();
+        let p =
+            PortalPages::ALL_SHOWN.with(PortalPage::Files, false).unwrap().with(PortalPage::Billing, false).unwrap();
         assert!(!p.shows(PortalPage::Files) && !p.shows(PortalPage::Billing) && p.shows(PortalPage::Messages));
         assert_eq!(p.to_stored(), "files,billing");
         assert_eq!(PortalPages::from_stored("files,billing").unwrap(), p);

@@ -29,12 +29,12 @@ mod milestones;
 pub mod notifications;
 pub mod paging;
 pub mod people;
+pub mod portal;
 pub mod rate_limit;
 mod revocation_feed;
 pub mod revocations;
 mod scoping;
 mod view_as;
-pub mod portal;
 pub mod work;
 
 pub use db::{Store, connect, connect_with};

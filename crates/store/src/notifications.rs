@@ -457,7 +457,11 @@ impl Store {
             return Ok(None);
         }
         // Its area may have been hidden from the recipient's portal since.
-        if !person_hears_of(acc.user.role, self.pages_of(&acc).await?, parse("notification subject", &row.subject_type)?) {
+        if !person_hears_of(
+            acc.user.role,
+            self.pages_of(&acc).await?,
+            parse("notification subject", &row.subject_type)?,
+        ) {
             return Ok(None);
         }
         let recipient = Person {

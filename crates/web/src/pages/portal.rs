@@ -53,6 +53,8 @@ struct HomePage {
     /// Finance users: all their invoices; client admins: the ones still to pay.
     rows: Vec<super::billing::InvoiceRow>,
     show_client: bool,
+    /// The client's own welcome text (the agency's is the branding's).
+    welcome: Option<String>,
 }
 
 fn greeting() -> &'static str {
@@ -63,7 +65,6 @@ fn greeting() -> &'static str {
     }
 }
 
-
 /// Home: greeting, my open tasks, project cards, recent activity.
 pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
     let a = &auth.actor;
@@ -73,6 +74,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
         Some(c) => st.store.client_name(&a.identity_scope(), c).await?,
         None => String::new(),
     };
+    let welcome = st.store.own_portal(a).await?.welcome_text;
     let mine = st.store.tasks_assigned(&scope, me, false, PageRequest { limit: 50, cursor: None }).await?;
     let names = HashMap::from([(me, a.name().to_string())]);
     let projects = st.store.projects(&scope, None, PageRequest { limit: 50, cursor: None }).await?;
@@ -120,6 +122,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
         finance: a.portal_is_billing_only(),
         can_act: a.may_complete_own_tasks(),
         unread,
+        welcome,
     })
 }
 

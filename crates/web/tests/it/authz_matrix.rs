@@ -61,7 +61,14 @@ pub(crate) enum Payload {
 
 /// Sends one request with fresh credentials for `user` (a new session each time, so that a
 /// logout in the matrix cannot disturb the next request).
-pub(crate) async fn send(app: &TestApp, user: Option<UserId>, via: Via, method: &str, path: &str, payload: &Payload) -> Answer {
+pub(crate) async fn send(
+    app: &TestApp,
+    user: Option<UserId>,
+    via: Via,
+    method: &str,
+    path: &str,
+    payload: &Payload,
+) -> Answer {
     let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
     let mut req = api().request(method, app.url(path));
     let mut csrf = String::new();
@@ -822,7 +829,10 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
         ("POST", "/staff/clients/{id}/view-as") => form(vec![("user_id", s.admin.to_string())]),
         // Every page shown: what the seeded clients have already.
         ("POST", "/staff/clients/{id}/portal") | ("POST", "/staff/portal-defaults") => form(
-            ["files", "messages", "approvals", "billing", "helpdesk"].iter().map(|k| (*k, "true".to_string())).collect(),
+            ["files", "messages", "approvals", "billing", "helpdesk"]
+                .iter()
+                .map(|k| (*k, "true".to_string()))
+                .collect(),
         ),
         ("POST", "/staff/team/invitations") => form(vec![
             ("name", "New Staff".into()),

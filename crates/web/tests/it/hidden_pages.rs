@@ -14,7 +14,8 @@ use atrium_core::model::Channel;
 use atrium_core::policy::PortalPage;
 use serde_json::{Value, json};
 
-const ALL_HIDDEN: &str = r#"{"pages":{"files":false,"messages":false,"approvals":false,"billing":false,"helpdesk":false}}"#;
+const ALL_HIDDEN: &str =
+    r#"{"pages":{"files":false,"messages":false,"approvals":false,"billing":false,"helpdesk":false}}"#;
 
 /// One route of an area, with what to send.
 struct AreaRoute {
@@ -74,11 +75,8 @@ async fn call_route(app: &TestApp, user: Option<UserId>, r: &AreaRoute, side: &C
     if !q.is_empty() {
         path = format!("{path}?{q}");
     }
-    let payload = if r.page {
-        page_form(&r.method, &r.template, side).expect("classified page")
-    } else {
-        (r.body)(side)
-    };
+    let payload =
+        if r.page { page_form(&r.method, &r.template, side).expect("classified page") } else { (r.body)(side) };
     send(app, user, r.via, &r.method, &path, &payload).await
 }
 
@@ -213,7 +211,10 @@ async fn nothing_of_a_hidden_area_is_notified_mailed_or_streamed() {
 
     // Messages, an approval and an invoice: nothing reaches A's users; B (all shown) gets its own.
     for side in [&w.a, &w.b] {
-        app.store.create_message(&owner, side.project, Channel::Client, format!("Hidden? {}", side.name), None).await.unwrap();
+        app.store
+            .create_message(&owner, side.project, Channel::Client, format!("Hidden? {}", side.name), None)
+            .await
+            .unwrap();
         let id = atrium_store::approvals::NewApproval {
             subject_type: atrium_core::model::ApprovalSubject::Task,
             subject_id: side.chore.to_string(),
@@ -228,7 +229,10 @@ async fn nothing_of_a_hidden_area_is_notified_mailed_or_streamed() {
     let (_, list) = call(&app, &admin, "GET", "/notifications", None).await;
     let items = list["items"].as_array().cloned().unwrap_or_default();
     assert!(!items.is_empty(), "A's admin still hears of task work: {list}");
-    assert!(items.iter().all(|n| n["subject_type"] == "task"), "A's admin hears of nothing of the hidden areas: {list}");
+    assert!(
+        items.iter().all(|n| n["subject_type"] == "task"),
+        "A's admin hears of nothing of the hidden areas: {list}"
+    );
     for user in [w.a.finance, w.a.viewer] {
         let (_, l) = call(&app, &app.token_for(user).await, "GET", "/notifications", None).await;
         let text = l.to_string();
@@ -239,7 +243,11 @@ async fn nothing_of_a_hidden_area_is_notified_mailed_or_streamed() {
     assert!(b_text.contains("Hidden? Clientb Corp"), "B's admin is told of B's message: {b_text}");
     assert!(b_list["items"].as_array().map(Vec::len).unwrap_or(0) >= 3, "message, approval and invoice: {b_text}");
     let mails = app.mails().await;
-    assert!(!mails.iter().any(|m| m.to.ends_with("@a.test")), "no mail to A's users: {:?}", mails.iter().map(|m| &m.to).collect::<Vec<_>>());
+    assert!(
+        !mails.iter().any(|m| m.to.ends_with("@a.test")),
+        "no mail to A's users: {:?}",
+        mails.iter().map(|m| &m.to).collect::<Vec<_>>()
+    );
     assert!(mails.iter().any(|m| m.to == "admin@b.test"), "B's admin is mailed");
     // Live events: B's stream gets the message and the approval, A's neither.
     assert!(b_stream.wait_for(Duration::from_secs(2), |e| e.kind == "message.created").await.is_some());
@@ -252,7 +260,8 @@ async fn nothing_of_a_hidden_area_is_notified_mailed_or_streamed() {
     );
     // Task work (never hidden) still reaches A.
     let staff = app.token_for(w.staff).await;
-    let (s, _) = call(&app, &staff, "PATCH", &format!("/tasks/{}", w.a.task), Some(json!({"status": "in_progress"}))).await;
+    let (s, _) =
+        call(&app, &staff, "PATCH", &format!("/tasks/{}", w.a.task), Some(json!({"status": "in_progress"}))).await;
     assert_eq!(s, 200);
     assert!(stream.wait_for(Duration::from_secs(2), |e| e.kind == "task.updated").await.is_some());
     app.stop().await;
@@ -269,7 +278,10 @@ async fn the_portal_api_reads_and_validates() {
 
     let (s, v) = call(&app, &staff, "GET", &format!("/clients/{}/portal", w.a.id), None).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(v["pages"], json!({"files": true, "messages": true, "approvals": true, "billing": true, "helpdesk": true}));
+    assert_eq!(
+        v["pages"],
+        json!({"files": true, "messages": true, "approvals": true, "billing": true, "helpdesk": true})
+    );
     assert_eq!(v["welcome_text"], Value::Null);
     assert_eq!(v["client_name"], "Clienta Corp");
 
@@ -287,11 +299,18 @@ async fn the_portal_api_reads_and_validates() {
     assert_eq!(v["pages"]["files"], true);
     assert_eq!(v["welcome_text"], "Welcome, Acme!");
 
+    // Home greets with it.
+    let (c, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    let home = c.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("<p class=\"welcome\">Welcome, Acme!</p>"), "{home}");
     // The client's own view: its name, what it shows this user, the welcome text.
     let (s, v) = call(&app, &admin, "GET", "/portal", None).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(v, json!({"client_name": "Clienta Corp", "welcome_text": "Welcome, Acme!",
-        "pages": {"files": true, "messages": true, "approvals": true, "billing": false, "helpdesk": false}}));
+    assert_eq!(
+        v,
+        json!({"client_name": "Clienta Corp", "welcome_text": "Welcome, Acme!",
+        "pages": {"files": true, "messages": true, "approvals": true, "billing": false, "helpdesk": false}})
+    );
     let (_, v) = call(&app, &viewer, "GET", "/portal", None).await;
     assert_eq!(v["pages"]["billing"], false);
     let (_, v) = call(&app, &app.token_for(w.b.admin).await, "GET", "/portal", None).await;
@@ -324,7 +343,8 @@ async fn the_portal_api_reads_and_validates() {
     }
     // Home, Projects and My tasks may be "shown" (they always are).
     let (s, v) =
-        call(&app, &staff, "PATCH", &format!("/clients/{}/portal", w.a.id), Some(json!({"pages": {"home": true}}))).await;
+        call(&app, &staff, "PATCH", &format!("/clients/{}/portal", w.a.id), Some(json!({"pages": {"home": true}})))
+            .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["pages"]["billing"], false, "unchanged by the refused bodies");
     // `null` goes back to the agency's welcome text.
@@ -339,7 +359,8 @@ async fn the_portal_api_reads_and_validates() {
     assert_eq!(s, 403, "staff do not change the agency's default");
     assert_eq!(call(&app, &admin, "GET", "/portal-defaults", None).await.0, 404);
     let (s, v) =
-        call(&app, &owner, "PATCH", "/portal-defaults", Some(json!({"pages": {"billing": false, "files": false}}))).await;
+        call(&app, &owner, "PATCH", "/portal-defaults", Some(json!({"pages": {"billing": false, "files": false}})))
+            .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["pages"]["billing"], false);
     let (s, v) = call(&app, &owner, "PATCH", "/portal-defaults", Some(json!({"pages": {"home": false}}))).await;
@@ -443,11 +464,16 @@ async fn staff_see_and_change_a_clients_portal_on_its_page() {
         .unwrap();
     assert_eq!(r.status(), 303);
     let page = c.get(app.url(&format!("/staff/clients/{}", w.a.id))).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("name=\"files\" value=\"true\">") && page.contains("name=\"messages\" value=\"true\" checked"));
+    assert!(
+        page.contains("name=\"files\" value=\"true\">") && page.contains("name=\"messages\" value=\"true\" checked")
+    );
     assert!(page.contains(">Hi A</textarea>"));
     let staff = app.token_for(w.staff).await;
     let (_, v) = call(&app, &staff, "GET", &format!("/clients/{}/portal", w.a.id), None).await;
-    assert_eq!(v["pages"], json!({"files": false, "messages": true, "approvals": true, "billing": false, "helpdesk": false}));
+    assert_eq!(
+        v["pages"],
+        json!({"files": false, "messages": true, "approvals": true, "billing": false, "helpdesk": false})
+    );
     // Bad input is a 4xx naming the field.
     let r = c
         .post(app.url(&format!("/staff/clients/{}/portal", w.a.id)))
@@ -476,6 +502,9 @@ async fn staff_see_and_change_a_clients_portal_on_its_page() {
         .unwrap();
     assert_eq!(r.status(), 303);
     let (_, v) = call(&app, &staff, "GET", "/portal-defaults", None).await;
-    assert_eq!(v["pages"], json!({"files": true, "messages": true, "approvals": false, "billing": false, "helpdesk": false}));
+    assert_eq!(
+        v["pages"],
+        json!({"files": true, "messages": true, "approvals": false, "billing": false, "helpdesk": false})
+    );
     app.stop().await;
 }
