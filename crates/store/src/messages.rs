@@ -88,9 +88,12 @@ impl Store {
     /// People the actor may mention in a project's channel (or, `internal`, a staff-only
     /// place): everyone who can see it, by name. A client user only ever learns the people on
     /// their own project (SEC-AC-7).
+    /// (The task composer asks it too, so it reads the project through the work scope, not the
+    /// Messages area's.)
     pub async fn mentionable(&self, actor: &Actor, project: ProjectId, internal: bool) -> Result<Vec<Person>> {
         let channel = if internal { Channel::Staff } else { Channel::Client };
-        let p = self.conversation(actor, project, channel).await?;
+        actor.may_read_channel(channel)?;
+        let p = self.visible_project_row(&actor.work_scope(), project).await?;
         let mut people = people_seeing(&self.db, ClientId(p.client_id), internal).await?;
         people.retain(|x| x.id != actor.user_id());
         Ok(people)

@@ -508,3 +508,36 @@ async fn staff_see_and_change_a_clients_portal_on_its_page() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn areas_that_stay_keep_working_when_others_are_hidden() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    set_portal(&app, &w, w.a.id, ALL_HIDDEN).await;
+    let admin = app.token_for(w.a.admin).await;
+    // The task composer's mention list is project people, not the Messages area.
+    let (s, v) = call(&app, &admin, "GET", &format!("/projects/{}/people", w.a.project), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(call(&app, &admin, "GET", &format!("/projects/{}/people", w.b.project), None).await.0, 404);
+    // Home, Projects, a project, My tasks and a task stay, without links into hidden areas.
+    let (c, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    for path in [
+        "/portal".to_string(),
+        "/portal/projects".into(),
+        format!("/portal/projects/{}", w.a.project),
+        "/portal/tasks".into(),
+        format!("/portal/tasks/{}", w.a.task),
+    ] {
+        let res = c.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let page = res.text().await.unwrap();
+        for hidden in
+            ["/portal/files", "/portal/messages", "/portal/approvals", "/portal/billing", "/files\"", "/messages\""]
+        {
+            assert!(!page.contains(hidden), "{path} links to {hidden}");
+        }
+    }
+    let (s, _) = call(&app, &admin, "PATCH", &format!("/tasks/{}", w.a.task), Some(json!({"status": "done"}))).await;
+    assert_eq!(s, 200, "their own task work is untouched");
+    app.stop().await;
+}
