@@ -541,3 +541,33 @@ async fn areas_that_stay_keep_working_when_others_are_hidden() {
     assert_eq!(s, 200, "their own task work is untouched");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn hiding_an_area_stops_mail_and_digests_already_on_their_way() {
+    use atrium_core::model::{Delivery, NotificationKind};
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let owner = app.actor(w.owner).await;
+    let admin = app.actor(w.a.admin).await;
+    let viewer = app.actor(w.a.viewer).await;
+    app.store.set_notification_delivery(&viewer, NotificationKind::Message, Delivery::Digest).await.unwrap();
+    // Notified while shown: the admin's mail job and the viewer's digest entry are pending.
+    app.store.create_message(&owner, w.a.project, Channel::Client, "On its way".into(), None).await.unwrap();
+    let digest_of = |d: &[atrium_store::notifications::Digest], u: UserId| d.iter().any(|d| d.recipient.id == u);
+    let until = chrono::Utc::now() + chrono::Duration::seconds(5);
+    assert!(digest_of(&app.store.pending_digests(until).await.unwrap(), w.a.viewer), "the control: a digest is due");
+    let listed = app.store.notifications(&admin, atrium_store::paging::PageRequest::all()).await.unwrap();
+    assert!(listed.items.iter().any(|n| n.text.contains("On its way")), "the control: the admin was notified");
+    assert!(app.store.jobs_pending().await.unwrap() > 0, "the control: its mail is queued");
+    // Hidden before the jobs run (the PATCH request runs them inline, after its change).
+    set_portal(&app, &w, w.a.id, r#"{"pages":{"messages":false}}"#).await;
+    app.run_jobs().await;
+    let mails = app.mails().await;
+    assert!(!mails.iter().any(|m| m.to.ends_with("@a.test")), "{:?}", mails.iter().map(|m| &m.to).collect::<Vec<_>>());
+    assert!(!digest_of(&app.store.pending_digests(until).await.unwrap(), w.a.viewer), "no digest of a hidden area");
+    // Shown again: the notification is back in the list (it was hidden, not deleted).
+    set_portal(&app, &w, w.a.id, r#"{"pages":{"messages":true}}"#).await;
+    let (_, list) = call(&app, &app.token_for(w.a.admin).await, "GET", "/notifications", None).await;
+    assert!(list.to_string().contains("On its way"), "{list}");
+    app.stop().await;
+}
