@@ -12,6 +12,7 @@ pub mod model;
 pub mod money;
 pub mod password;
 pub mod policy;
+pub mod portal;
 pub mod project_page;
 pub mod token;
 pub mod validate;

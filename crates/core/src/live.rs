@@ -44,6 +44,21 @@ pub struct LiveEvent {
 }
 
 impl LiveEvent {
+    /// The portal area the event belongs to, from its kind (`message.*`: Messages,
+    /// `approval.*`: Approvals, `file.*`: Files, `invoice.*`: Billing); a client whose portal
+    /// hides that area receives none of them.
+    pub fn area(&self) -> Option<crate::portal::PortalPage> {
+        use crate::portal::PortalPage;
+        let (family, _) = self.kind.split_once('.')?;
+        match family {
+            "message" => Some(PortalPage::Messages),
+            "approval" => Some(PortalPage::Approvals),
+            "file" => Some(PortalPage::Files),
+            "invoice" => Some(PortalPage::Billing),
+            _ => None,
+        }
+    }
+
     /// A task changed (status, title, assignee...).
     pub fn task_updated(client: ClientId, project: ProjectId, task: TaskId, status: TaskStatus) -> Self {
         LiveEvent {

@@ -9,7 +9,7 @@
 
 use crate::ids::{ClientId, UserId};
 use crate::live::{Audience, LiveEvent};
-use crate::model::{Channel, Role, User, Visibility};
+use crate::model::{Channel, NotificationSubject, Role, User, Visibility};
 use crate::{Error, Result};
 
 /// The two sides of Atrium: the staff area (every client) and the client portal (one client).
@@ -27,21 +27,7 @@ impl Side {
     }
 }
 
-/// The pages of the client portal's navigation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PortalPage {
-    Home,
-    Projects,
-    MyTasks,
-    Approvals,
-    Billing,
-}
-
-impl PortalPage {
-    /// Every portal page, in navigation order.
-    pub const ALL: [PortalPage; 5] =
-        [PortalPage::Home, PortalPage::Projects, PortalPage::MyTasks, PortalPage::Approvals, PortalPage::Billing];
-}
+pub use crate::portal::{PortalPage, PortalPages};
 
 /// The authenticated person a request acts for.
 #[derive(Clone, Debug)]
@@ -52,6 +38,8 @@ pub struct Actor {
     role: Role,
     client_id: Option<ClientId>,
     viewed_by: Option<UserId>,
+    /// The pages the client's portal shows (for staff: everything).
+    portal: PortalPages,
 }
 
 impl Actor {
@@ -62,7 +50,16 @@ impl Actor {
         if role.is_staff() != client_id.is_none() {
             return Err(Error::internal_msg(format!("user {user_id} has role {role} with client {client_id:?}")));
         }
-        Ok(Actor { user_id, name, email, role, client_id, viewed_by: None })
+        Ok(Actor { user_id, name, email, role, client_id, viewed_by: None, portal: PortalPages::ALL_SHOWN })
+    }
+
+    /// Sets the pages this (client) actor's portal shows, as its client's settings say. Session
+    /// resolution always calls this for a client user (ignored for staff, who see everything).
+    pub fn showing(mut self, pages: PortalPages) -> Self {
+        if !self.role.is_staff() {
+            self.portal = pages;
+        }
+        self
     }
 
     /// Marks this (client) actor as being viewed by a staff member: everything becomes read-only.
@@ -98,6 +95,10 @@ impl Actor {
     /// Whether the actor is agency staff (owner, admin, staff) acting as themselves.
     pub fn is_staff(&self) -> bool {
         self.role.is_staff()
+    }
+    /// The pages the actor's client shows in its portal (everything for staff).
+    pub fn client_pages(&self) -> PortalPages {
+        self.portal
     }
 
     /// What project work (projects, milestones, tasks, comments) this actor can read.
@@ -350,8 +351,12 @@ impl Actor {
     }
 
     /// Whether a live event may be sent to this actor's stream (SEC-AC-3, SEC-AC-7).
+    /// An event of a hidden area (see [`LiveEvent::area`]) reaches no one of that client.
     pub fn may_receive(&self, event: &LiveEvent) -> bool {
-        let work = self.work_scope();
+        let work = match event.area() {
+            Some(page) => self.area_scope(page),
+            None => self.work_scope(),
+        };
         match event.audience {
             Audience::Work { client_id } => work.allows(client_id),
             Audience::Internal { client_id } => work.allows(client_id) && work.includes_notes(),
@@ -359,6 +364,12 @@ impl Actor {
             // Only `reload`, which carries no data (see `LiveEvent::reload`).
             Audience::Everyone => event.data.as_object().is_some_and(|o| o.is_empty()),
         }
+    }
+
+    /// Whether this actor's notification center shows notifications about `subject`
+    /// ([`person_hears_of`]).
+    pub fn hears_of(&self, subject: NotificationSubject) -> bool {
+        person_hears_of(self.role, self.portal, subject)
     }
 
     /// Change one's own notification settings (not while viewing as a client).
@@ -426,11 +437,12 @@ impl Actor {
 
     /// What billing (invoices, payments, their PDFs) this actor can read: staff everything
     /// (drafts included: `includes_notes()` is true only for staff), a client admin or finance
-    /// user their own client's issued invoices, anyone else (viewers) nothing — every billing
-    /// route is 404 for them.
+    /// user their own client's issued invoices, anyone else (viewers, and everyone of a client
+    /// whose portal hides Billing) nothing — every billing route is 404 for them.
     pub fn billing_scope(&self) -> Scope {
         match (self.role, self.client_id) {
             (r, _) if r.is_staff() => Scope { clients: ClientFilter::All, notes: true },
+            _ if !self.portal.shows(PortalPage::Billing) => Scope { clients: ClientFilter::Nothing, notes: false },
             (Role::ClientAdmin | Role::ClientFinance, Some(c)) => {
                 Scope { clients: ClientFilter::Only(c), notes: false }
             }
@@ -444,14 +456,41 @@ impl Actor {
     }
 
     /// Whether the portal shows this actor `page`: everyone has Home, the work pages need
-    /// project work in scope (finance users have none), Billing needs a billing scope.
+    /// project work in scope (finance users have none), Billing needs a billing scope, Help desk
+    /// any client role; and Files, Messages, Approvals, Billing and Help desk only while the
+    /// actor's client shows them. Staff acting as themselves see every area (through the staff
+    /// side and the API). Under "View as client" it is the viewed user's answer.
     pub fn sees_portal_page(&self, page: PortalPage) -> bool {
+        if !self.portal.shows(page) {
+            return false;
+        }
         match page {
-            PortalPage::Home => true,
-            PortalPage::Projects | PortalPage::MyTasks | PortalPage::Approvals => {
-                !matches!(self.work_scope().clients, ClientFilter::Nothing)
-            }
+            PortalPage::Home | PortalPage::HelpDesk => true,
+            PortalPage::Projects
+            | PortalPage::MyTasks
+            | PortalPage::Files
+            | PortalPage::Messages
+            | PortalPage::Approvals => !matches!(self.work_scope().clients, ClientFilter::Nothing),
             PortalPage::Billing => self.sees_billing(),
+        }
+    }
+
+    /// Use anything of the area of `page` (its pages, API routes, events): 404 when the actor's
+    /// client hides that page (staff: always allowed). The router asks this for every route it
+    /// files under an area, before the handler runs; what a role may do inside an area is
+    /// still up to the area's scope and `may_*` decisions.
+    pub fn may_use_area(&self, page: PortalPage) -> Result<()> {
+        if self.portal.shows(page) { Ok(()) } else { Err(Error::NotFound) }
+    }
+
+    /// The read scope of one portal area: the billing scope for Billing, the work scope
+    /// otherwise — and nothing at all when the actor's client hides the area. The store reads
+    /// files, conversations and approvals through it.
+    pub fn area_scope(&self, page: PortalPage) -> Scope {
+        match page {
+            PortalPage::Billing => self.billing_scope(),
+            _ if !self.portal.shows(page) => Scope { clients: ClientFilter::Nothing, notes: false },
+            _ => self.work_scope(),
         }
     }
 
@@ -491,6 +530,16 @@ impl Actor {
         }
     }
 
+    /// Change the agency-wide default of the portal pages new clients start with: owners and
+    /// admins (any staff member sets one client's pages). Invisible (404) to client users.
+    pub fn may_configure_portal(&self) -> Result<()> {
+        self.staff_or(Error::NotFound)?;
+        match self.role {
+            Role::Owner | Role::Admin => Ok(()),
+            _ => Err(Error::Forbidden("only owners and admins can change the default portal pages")),
+        }
+    }
+
     /// See failed background jobs (undelivered mail) and retry them: owners and admins.
     pub fn may_manage_jobs(&self) -> Result<()> {
         self.may_read_audit()
@@ -521,6 +570,24 @@ pub fn person_sees_work(role: Role, client: Option<ClientId>, work_client: Clien
         return true;
     }
     role != Role::ClientFinance && client == Some(work_client) && !internal
+}
+
+/// The portal area a notification about `subject` belongs to (messages, approvals, invoices;
+/// task notifications belong to Projects and My tasks, which are never hidden).
+pub fn notification_area(subject: NotificationSubject) -> Option<PortalPage> {
+    match subject {
+        NotificationSubject::Task => None,
+        NotificationSubject::Project => Some(PortalPage::Messages),
+        NotificationSubject::Approval => Some(PortalPage::Approvals),
+        NotificationSubject::Invoice => Some(PortalPage::Billing),
+    }
+}
+
+/// Whether a person (by role and the pages their client's portal shows) is told — in the
+/// notification center or by mail — about `subject`: staff always, a client user only while
+/// their portal shows its area. Asked when notifications are written, listed and mailed.
+pub fn person_hears_of(role: Role, pages: PortalPages, subject: NotificationSubject) -> bool {
+    role.is_staff() || notification_area(subject).is_none_or(|a| pages.shows(a))
 }
 
 /// Whether a person is told about a client's issued invoices: that client's admins and finance

@@ -15,7 +15,7 @@ use atrium_core::live::LiveEvent;
 use atrium_core::model::{
     Approval, ApprovalEvent, ApprovalStatus, ApprovalSubject, Decision, NotificationKind, SignOff,
 };
-use atrium_core::policy::{Actor, ClientFilter, check_approver};
+use atrium_core::policy::{Actor, ClientFilter, PortalPage, check_approver};
 use atrium_core::validate::BODY_MAX;
 use atrium_core::{Error, Result};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -71,7 +71,7 @@ impl Store {
                         "a staff-only file cannot be sent to the client for approval",
                     ));
                 }
-                let p = self.visible_project_row(&actor.work_scope(), f.project_id).await?;
+                let p = self.visible_project_row(&actor.area_scope(PortalPage::Approvals), f.project_id).await?;
                 Ok(Subject {
                     client: ClientId(p.client_id),
                     project: f.project_id,
@@ -83,7 +83,7 @@ impl Store {
             }
             ApprovalSubject::Task => {
                 let id: TaskId = n.subject_id.parse().map_err(|_| Error::invalid("subject_id", "is not a task id"))?;
-                let t = self.task(&actor.work_scope(), id).await?;
+                let t = self.task(&actor.area_scope(PortalPage::Approvals), id).await?;
                 Ok(Subject {
                     client: t.client_id,
                     project: t.task.project_id,
@@ -174,14 +174,14 @@ impl Store {
     /// One approval the actor can see.
     pub async fn approval(&self, actor: &Actor, id: ApprovalId) -> Result<Approval> {
         let row = approval::Entity::find_by_id(id.0).one(&self.db).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-        self.visible_project_row(&actor.work_scope(), ProjectId(row.project_id)).await?;
+        self.visible_project_row(&actor.area_scope(PortalPage::Approvals), ProjectId(row.project_id)).await?;
         self.build(actor, vec![row]).await?.pop().ok_or(Error::NotFound)
     }
 
     /// The approvals the actor can see, newest first, optionally of one status: staff see all,
     /// a client user their client's (finance users none).
     pub async fn approvals(&self, actor: &Actor, status: Option<ApprovalStatus>) -> Result<Vec<Approval>> {
-        let scope = actor.work_scope();
+        let scope = actor.area_scope(PortalPage::Approvals);
         let mut q = approval::Entity::find().filter(approval::Column::ClientId.not_in_subquery(deleted_clients()));
         match scope.clients() {
             ClientFilter::All => {}
@@ -294,7 +294,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(vec![]);
         }
-        let internal = actor.work_scope().includes_notes();
+        let internal = actor.area_scope(PortalPage::Approvals).includes_notes();
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let file_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.file_id).collect();
         let task_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.task_id).collect();

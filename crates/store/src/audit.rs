@@ -83,6 +83,10 @@ audit_actions!(
     ClientRestore = "client.restore",
     /// Removed a deleted client for good.
     ClientPurge = "client.purge",
+    /// Changed which pages a client's portal shows, or its welcome text.
+    ClientPortalUpdate = "client.portal_update",
+    /// Changed the portal pages new clients start with.
+    PortalDefaultsUpdate = "portal_defaults.update",
     /// Added a contact.
     ContactCreate = "contact.create",
     /// Removed a contact.
@@ -251,6 +255,11 @@ impl<'a> Entry<'a> {
         Self::of(action, "branding", None, None, ip)
     }
 
+    /// The portal pages new clients start with were changed.
+    pub fn portal_defaults(ip: Option<&'a str>) -> Self {
+        Self::of(AuditAction::PortalDefaultsUpdate, "portal_defaults", None, None, ip)
+    }
+
     /// Something done by or to a user (of `client`, for client users).
     pub fn user(action: AuditAction, id: UserId, client: Option<ClientId>, ip: Option<&'a str>) -> Self {
         Self::of(action, "user", Some(&id), client, ip)
@@ -395,7 +404,7 @@ mod tests {
         assert_eq!(AuditAction::BrandingUpdate.as_str(), "branding.update");
         assert_eq!(AuditAction::BrandingLogoSet.as_str(), "branding.logo_set");
         assert_eq!(AuditAction::BrandingLogoRemove.as_str(), "branding.logo_remove");
-        assert_eq!(AuditAction::ALL.len(), 56);
+        assert_eq!(AuditAction::ALL.len(), 58);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

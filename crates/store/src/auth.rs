@@ -3,7 +3,7 @@
 
 use atrium_core::ids::{ClientId, InvitationId, SessionId, UserId};
 use atrium_core::model::{Role, invitation_lifetime};
-use atrium_core::policy::{Actor, Scope};
+use atrium_core::policy::{Actor, PortalPages, Scope};
 use atrium_core::token::{self, NewToken};
 use atrium_core::{Error, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -35,6 +35,7 @@ struct SessionJoin {
     member_client_id: Option<uuid::Uuid>,
     member_role: Option<String>,
     member_client_deleted_at: Option<DateTime<Utc>>,
+    member_client_portal_hidden: Option<String>,
 }
 
 /// A live session and who it acts for.
@@ -121,6 +122,7 @@ impl Store {
                     .into(),
             )
             .column_as(Expr::col((client::Entity, client::Column::DeletedAt)), "member_client_deleted_at")
+            .column_as(Expr::col((client::Entity, client::Column::PortalHidden)), "member_client_portal_hidden")
             .filter(session::Column::TokenHash.eq(token::hash(secret)))
             .order_by_asc(Expr::col((membership::Entity, membership::Column::Id)))
             .into_model::<SessionJoin>()
@@ -141,7 +143,8 @@ impl Store {
             // A client user without a membership, or of a deleted client, has no access at all.
             _ => return Ok(None),
         };
-        let me = Actor::new(UserId(s.user_id), s.name, s.email, role, client_id)?;
+        let pages = PortalPages::from_stored(s.member_client_portal_hidden.as_deref().unwrap_or(""))?;
+        let me = Actor::new(UserId(s.user_id), s.name, s.email, role, client_id)?.showing(pages);
         let actor = match s.view_as_user_id {
             Some(viewed) if me.is_staff() => match self.actor_of(UserId(viewed)).await? {
                 Some(client_user) if !client_user.is_staff() => client_user.viewed_by(me.user_id()),

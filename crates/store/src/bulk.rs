@@ -144,6 +144,8 @@ impl Operator<'_> {
             updated_at: Set(now),
             deleted_at: Set(None),
             invitation_text: Set(None),
+            portal_hidden: Set(String::new()),
+            welcome_text: Set(None),
         });
         insert_batched(&tx, clients.collect()).await?;
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use atrium_core::ids::{ClientId, FileId, FileVersionId, FolderId, ProjectId, UserId};
 use atrium_core::model::{File, FileVersion, Folder};
-use atrium_core::policy::{Actor, FILE_RESTORE_WINDOW};
+use atrium_core::policy::{Actor, FILE_RESTORE_WINDOW, PortalPage};
 use atrium_core::{Error, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -98,9 +98,10 @@ fn to_file(f: file::Model, v: &file_version::Model) -> File {
 }
 
 impl Store {
-    /// A visible project row and whether the actor sees staff-only things.
+    /// A visible project row and whether the actor sees staff-only things. Read through the
+    /// Files area's scope: nothing of it exists for a client whose portal hides Files.
     async fn files_project(&self, actor: &Actor, project: ProjectId) -> Result<(project::Model, bool)> {
-        let scope = actor.work_scope();
+        let scope = actor.area_scope(PortalPage::Files);
         let p = self.visible_project_row(&scope, project).await?;
         Ok((p, scope.includes_notes()))
     }

@@ -31,6 +31,7 @@ mod milestones;
 pub mod notifications;
 pub mod paging;
 pub mod people;
+pub mod portal;
 pub mod project_pages;
 mod project_team;
 pub mod rate_limit;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use atrium_core::ids::{ClientId, MessageId, ProjectId, UserId};
 use atrium_core::live::LiveEvent;
 use atrium_core::model::{Channel, Message, NotificationKind, ReadReceipt};
-use atrium_core::policy::Actor;
+use atrium_core::policy::{Actor, PortalPage};
 use atrium_core::{Error, Result, markdown};
 use chrono::Utc;
 use sea_orm::{
@@ -32,7 +32,8 @@ impl Store {
     /// The project (visible to `actor`) and channel (readable by them), or 404.
     async fn conversation(&self, actor: &Actor, project: ProjectId, channel: Channel) -> Result<project::Model> {
         actor.may_read_channel(channel)?;
-        self.visible_project_row(&actor.work_scope(), project).await
+        // The Messages area's scope: nothing for a client whose portal hides Messages.
+        self.visible_project_row(&actor.area_scope(PortalPage::Messages), project).await
     }
 
     /// A project's messages in `channel`, newest first, with read receipts.
@@ -87,9 +88,12 @@ impl Store {
     /// People the actor may mention in a project's channel (or, `internal`, a staff-only
     /// place): everyone who can see it, by name. A client user only ever learns the people on
     /// their own project (SEC-AC-7).
+    /// (The task composer asks it too, so it reads the project through the work scope, not the
+    /// Messages area's.)
     pub async fn mentionable(&self, actor: &Actor, project: ProjectId, internal: bool) -> Result<Vec<Person>> {
         let channel = if internal { Channel::Staff } else { Channel::Client };
-        let p = self.conversation(actor, project, channel).await?;
+        actor.may_read_channel(channel)?;
+        let p = self.visible_project_row(&actor.work_scope(), project).await?;
         let mut people = people_seeing(&self.db, ClientId(p.client_id), internal).await?;
         people.retain(|x| x.id != actor.user_id());
         Ok(people)
@@ -263,7 +267,7 @@ impl Store {
     /// see, in one query (the portal's Home). Projects without any are left out.
     pub async fn unread_by_project(&self, actor: &Actor, projects: &[ProjectId]) -> Result<HashMap<ProjectId, u64>> {
         use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query};
-        let scope = actor.work_scope();
+        let scope = actor.area_scope(PortalPage::Messages);
         let visible: Vec<Uuid> = projects.iter().map(|p| p.0).collect();
         let Some(scoped) = crate::scoping::scoped_project_ids(&scope, visible) else { return Ok(HashMap::new()) };
         let me = actor.user_id().0;
@@ -302,8 +306,12 @@ impl Store {
     }
 
     /// Unread messages (by others) of a visible project for the actor, per readable channel.
+    /// None while the actor's client hides Messages.
     pub async fn unread_messages(&self, actor: &Actor, project: ProjectId) -> Result<Unread> {
         let mut out = Unread::default();
+        if actor.may_use_area(PortalPage::Messages).is_err() {
+            return Ok(out);
+        }
         for channel in Channel::ALL {
             if actor.may_read_channel(*channel).is_err() {
                 continue;

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use atrium_core::ids::{ApprovalId, ClientId, InvoiceId, NotificationId, ProjectId, TaskId, UserId};
 use atrium_core::live::LiveEvent;
 use atrium_core::model::{Channel, Delivery, Notification, NotificationKind, NotificationSubject, Role};
-use atrium_core::policy::{Actor, person_receives_invoices, person_sees_work};
+use atrium_core::policy::{Actor, PortalPages, person_hears_of, person_receives_invoices, person_sees_work};
 use atrium_core::{Error, Result};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
@@ -188,10 +188,17 @@ pub(crate) struct Notice {
     pub text: String,
 }
 
-/// The notifications a change created, announced once the change is committed.
+/// The notifications a change created, announced once the change is committed: each one's
+/// recipient, id, and the subjects the recipient does not hear of (for their unread count).
 #[derive(Debug, Default)]
 #[must_use = "announce the notifications after the commit"]
-pub(crate) struct Created(Vec<(UserId, NotificationId)>);
+pub(crate) struct Created(Vec<(UserId, NotificationId, Vec<&'static str>)>);
+
+/// The notification subjects a person does not hear of (`policy::person_hears_of`): those of
+/// the areas their client's portal hides.
+fn unheard(role: Role, pages: PortalPages) -> Vec<&'static str> {
+    NotificationSubject::ALL.iter().filter(|s| !person_hears_of(role, pages, **s)).map(|s| s.as_str()).collect()
+}
 
 impl Created {
     pub(crate) fn extend(&mut self, other: Created) {
@@ -200,13 +207,20 @@ impl Created {
 }
 
 /// Writes `notice` for each recipient as their settings say (skipping `off`), queueing an
-/// email job for those who want mail right away.
+/// email job for those who want mail right away. A client user whose portal hides the
+/// notice's area (`policy::person_hears_of`) gets nothing: no notification, no mail.
 pub(crate) async fn notify<C: ConnectionTrait>(c: &C, notice: &Notice, recipients: &[&Person]) -> Result<Created> {
     if recipients.is_empty() {
         return Ok(Created::default());
     }
-    let prefs = deliveries(c, &recipients.iter().map(|p| p.id).collect::<Vec<_>>(), notice.kind).await?;
     let (subject_type, subject_id) = notice.target.subject();
+    let pages = crate::portal::client_pages(c, notice.client).await?;
+    let recipients: Vec<&Person> =
+        recipients.iter().copied().filter(|p| person_hears_of(p.role, pages, subject_type)).collect();
+    if recipients.is_empty() {
+        return Ok(Created::default());
+    }
+    let prefs = deliveries(c, &recipients.iter().map(|p| p.id).collect::<Vec<_>>(), notice.kind).await?;
     let now = Utc::now();
     let mut created = Created::default();
     for p in recipients {
@@ -234,7 +248,7 @@ pub(crate) async fn notify<C: ConnectionTrait>(c: &C, notice: &Notice, recipient
         if delivery == Delivery::Email {
             enqueue(c, NewJob::new(NOTIFY_JOB, serde_json::json!({ "notification_id": id }))).await?;
         }
-        created.0.push((p.id, id));
+        created.0.push((p.id, id, unheard(p.role, pages)));
     }
     Ok(created)
 }
@@ -293,16 +307,18 @@ pub struct UnsubscribeLink {
 impl Store {
     /// Publishes `notification.created` for what a committed change created.
     pub(crate) async fn announce(&self, created: Created) {
-        for (user, id) in created.0 {
-            let unread = self.unread_count(user).await.unwrap_or(0);
+        for (user, id, unheard) in created.0 {
+            let unread = self.unread_count(user, &unheard).await.unwrap_or(0);
             self.publish(LiveEvent::notification_created(user, id, unread)).await;
         }
     }
 
     /// The caller's notifications, newest first (none about a deleted client's work).
+    /// Notifications of an area the caller's portal hides are not shown.
     pub async fn notifications(&self, actor: &Actor, req: PageRequest) -> Result<Page<Notification>> {
         let q = notification::Entity::find()
             .filter(notification::Column::UserId.eq(actor.user_id().0))
+            .filter(notification::Column::SubjectType.is_not_in(unheard(actor.role(), actor.client_pages())))
             .filter(notification::Column::ClientId.not_in_subquery(deleted_clients()));
         let rows = page_rows(&self.db, q, req, notification::Column::Id, notification::Column::Id).await?;
         let items = rows.into_iter().map(to_notification).collect::<Result<Vec<_>>>()?;
@@ -313,6 +329,7 @@ impl Store {
     pub async fn notification(&self, actor: &Actor, id: NotificationId) -> Result<Notification> {
         let row = notification::Entity::find_by_id(id.0)
             .filter(notification::Column::UserId.eq(actor.user_id().0))
+            .filter(notification::Column::SubjectType.is_not_in(unheard(actor.role(), actor.client_pages())))
             .filter(notification::Column::ClientId.not_in_subquery(deleted_clients()))
             .one(&self.db)
             .await
@@ -323,12 +340,13 @@ impl Store {
 
     /// How many of the caller's notifications are unread (none about a deleted client's work).
     pub async fn unread_notifications(&self, actor: &Actor) -> Result<u64> {
-        self.unread_count(actor.user_id()).await
+        self.unread_count(actor.user_id(), &unheard(actor.role(), actor.client_pages())).await
     }
 
-    async fn unread_count(&self, user: UserId) -> Result<u64> {
+    async fn unread_count(&self, user: UserId, unheard: &[&'static str]) -> Result<u64> {
         notification::Entity::find()
             .filter(notification::Column::UserId.eq(user.0))
+            .filter(notification::Column::SubjectType.is_not_in(unheard.iter().copied()))
             .filter(notification::Column::ReadAt.is_null())
             .filter(notification::Column::ClientId.not_in_subquery(deleted_clients()))
             .count(&self.db)
@@ -416,6 +434,14 @@ impl Store {
         tx.commit().await.map_err(db_err)
     }
 
+    /// The pages `acc`'s client's portal shows now (everything for staff).
+    pub(crate) async fn pages_of(&self, acc: &crate::people::Account) -> Result<PortalPages> {
+        match acc.user.client_id {
+            Some(c) => crate::portal::client_pages(&self.db, c).await,
+            None => Ok(PortalPages::ALL_SHOWN),
+        }
+    }
+
     /// Checks an unsubscribe link's signature; a wrong one is [`Error::NotFound`]. The
     /// [`UnsubscribeLink`] it returns is the only way to [`Store::unsubscribe`].
     pub async fn verify_unsubscribe(&self, user: UserId, what: &str, signature: &str) -> Result<UnsubscribeLink> {
@@ -489,6 +515,14 @@ impl JobRunner<'_> {
         if !acc.user.active {
             return Ok(None);
         }
+        // Its area may have been hidden from the recipient's portal since.
+        if !person_hears_of(
+            acc.user.role,
+            self.store.pages_of(&acc).await?,
+            parse("notification subject", &row.subject_type)?,
+        ) {
+            return Ok(None);
+        }
         let recipient = Person {
             id: acc.user.id,
             name: acc.user.name,
@@ -541,6 +575,16 @@ impl JobRunner<'_> {
             let Some(acc) = account_by_id(&self.store.db, UserId(user)).await?.filter(|a| a.user.active) else {
                 continue;
             };
+            let pages = self.store.pages_of(&acc).await?;
+            let mut items = Vec::new();
+            for r in rows {
+                if person_hears_of(acc.user.role, pages, parse("notification subject", &r.subject_type)?) {
+                    items.push(to_notification(r)?);
+                }
+            }
+            if items.is_empty() {
+                continue;
+            }
             out.push(Digest {
                 recipient: Person {
                     id: acc.user.id,
@@ -549,7 +593,7 @@ impl JobRunner<'_> {
                     role: acc.user.role,
                     client_id: acc.user.client_id,
                 },
-                items: rows.into_iter().map(to_notification).collect::<Result<Vec<_>>>()?,
+                items,
             });
         }
         Ok(out)

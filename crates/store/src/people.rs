@@ -144,7 +144,12 @@ impl Store {
     pub(crate) async fn actor_of(&self, id: UserId) -> Result<Option<Actor>> {
         match account_by_id(&self.db, id).await? {
             Some(a) if a.user.active => {
-                Ok(Some(Actor::new(a.user.id, a.user.name, a.user.email, a.user.role, a.user.client_id)?))
+                let pages = match a.user.client_id {
+                    Some(c) => crate::portal::client_pages(&self.db, c).await?,
+                    None => atrium_core::policy::PortalPages::ALL_SHOWN,
+                };
+                let actor = Actor::new(a.user.id, a.user.name, a.user.email, a.user.role, a.user.client_id)?;
+                Ok(Some(actor.showing(pages)))
             }
             _ => Ok(None),
         }

@@ -3,7 +3,8 @@
 //! Everything that ends access — signing out or revoking a session, deactivating a user or
 //! changing their password (all their sessions), revoking a client's access or deleting the
 //! client — writes one row to `revocations` in the same transaction, naming the session, the
-//! user or the client. After the commit the writing process tells its own streams at once; every
+//! user or the client. So does a change of the pages a client's portal shows (`store::portal`):
+//! the client's streams re-check and end, their actors having been resolved with the old pages. After the commit the writing process tells its own streams at once; every
 //! process also runs one watcher that reads the rows of the last [`WINDOW`] every [`POLL`] (one
 //! indexed query per process, however many streams are open) and passes on those it has not
 //! seen. A stream a revocation may concern re-checks its session and ends if it no longer grants

@@ -162,11 +162,12 @@ impl Store {
         conv::client(row)
     }
 
-    /// Creates a client.
+    /// Creates a client; its portal starts with the agency's default pages.
     pub async fn create_client(&self, actor: &Actor, name: String, ip: Option<&str>) -> Result<Client> {
         actor.may_manage_clients()?;
         let now = Utc::now();
         let tx = self.write_tx().await?;
+        let pages = crate::portal::default_pages(&tx).await?;
         let row = client::ActiveModel {
             id: Set(ClientId::new().0),
             name: Set(name),
@@ -175,6 +176,8 @@ impl Store {
             updated_at: Set(now),
             deleted_at: Set(None),
             invitation_text: Set(None),
+            portal_hidden: Set(pages.to_stored()),
+            welcome_text: Set(None),
         }
         .insert(&tx)
         .await

@@ -9,7 +9,7 @@
 //! is still behind its audience's check.
 
 use atrium_core::Error;
-use atrium_core::policy::Side;
+use atrium_core::policy::{PortalPage, Side};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
@@ -63,6 +63,19 @@ pub async fn admit(State(audience): State<Audience>, mut req: Request, next: Nex
         }
     }
     req.extensions_mut().insert(Admission { audience });
+    next.run(req).await
+}
+
+/// Middleware for the routes of one portal area (its pages and API operations), inside
+/// [`admit`]: a caller whose client's portal hides the area gets 404
+/// ([`Actor::may_use_area`](atrium_core::policy::Actor::may_use_area)) before the handler runs;
+/// staff keep every area.
+pub async fn area(State(page): State<PortalPage>, req: Request, next: Next) -> Response {
+    if let Some(auth) = req.extensions().get::<Authed>()
+        && let Err(e) = auth.actor.may_use_area(page)
+    {
+        return AppError(e).into_response();
+    }
     next.run(req).await
 }
 

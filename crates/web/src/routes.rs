@@ -14,12 +14,14 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::pages::{
-    account, activity, approvals, billing, collab, files, portal, project_pages, public, staff, task, welcome,
+    account, activity, approvals, billing, collab, files, portal, portal_wide, project_pages, public, staff, task,
+    welcome,
 };
 use crate::state::AppState;
 use crate::{api, audience, auth, branding, csrf, headers, pages};
 
 pub use crate::audience::Audience;
+use atrium_core::policy::PortalPage;
 
 /// One HTML route.
 pub struct PageRoute {
@@ -27,16 +29,27 @@ pub struct PageRoute {
     /// Axum path pattern (`{id}` parameters).
     pub path: &'static str,
     pub audience: Audience,
+    /// The portal area the route belongs to: 404 for the users of a client whose portal hides
+    /// it ([`audience::area`]).
+    pub area: Option<PortalPage>,
     pub handler: MethodRouter<AppState>,
 }
 
+impl PageRoute {
+    /// This route filed under the portal area `page`.
+    fn area(self, page: PortalPage) -> Self {
+        PageRoute { area: Some(page), ..self }
+    }
+}
+
 fn r(method: Method, path: &'static str, audience: Audience, handler: MethodRouter<AppState>) -> PageRoute {
-    PageRoute { method, path, audience, handler }
+    PageRoute { method, path, audience, area: None, handler }
 }
 
 /// Every HTML page and form action.
 pub fn page_routes() -> Vec<PageRoute> {
     use Audience::*;
+    use PortalPage::{Approvals, Billing, Files, Messages};
     vec![
         r(Method::GET, "/", Public, get(public::index)),
         r(Method::GET, "/favicon.ico", Public, get(branding::favicon)),
@@ -65,10 +78,10 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/account/notifications", SignedIn, post(collab::save_settings)),
         r(Method::GET, "/unsubscribe/{user}/{kind}/{sig}", Public, get(collab::unsubscribe_page)),
         r(Method::POST, "/unsubscribe/{user}/{kind}/{sig}", Public, post(collab::unsubscribe)),
-        r(Method::POST, "/messages/{id}/edit", SignedIn, post(collab::edit_message)),
-        r(Method::POST, "/messages/{id}/delete", SignedIn, post(collab::delete_message)),
-        r(Method::POST, "/files/{id}/delete", SignedIn, post(files::delete_file)),
-        r(Method::POST, "/files/{id}/update", SignedIn, post(files::update_file)),
+        r(Method::POST, "/messages/{id}/edit", SignedIn, post(collab::edit_message)).area(Messages),
+        r(Method::POST, "/messages/{id}/delete", SignedIn, post(collab::delete_message)).area(Messages),
+        r(Method::POST, "/files/{id}/delete", SignedIn, post(files::delete_file)).area(Files),
+        r(Method::POST, "/files/{id}/update", SignedIn, post(files::update_file)).area(Files),
         r(Method::GET, "/staff", Staff, get(staff::my_work::my_work)),
         r(Method::GET, "/staff/clients", Staff, get(staff::clients::clients)),
         r(Method::POST, "/staff/clients", Staff, post(staff::clients::create_client)),
@@ -83,6 +96,8 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/clients/{id}/projects", Staff, post(staff::projects::create_project)),
         r(Method::POST, "/staff/clients/{id}/revoke-access", Staff, post(staff::clients::revoke_access)),
         r(Method::POST, "/staff/clients/{id}/view-as", Staff, post(staff::clients::view_as)),
+        r(Method::POST, "/staff/clients/{id}/portal", Staff, post(staff::portal_settings::update_client_portal)),
+        r(Method::POST, "/staff/portal-defaults", Staff, post(staff::portal_settings::update_defaults)),
         r(Method::GET, "/staff/team", Staff, get(staff::team::team)),
         r(Method::GET, "/staff/activity", Staff, get(activity::page)),
         r(Method::POST, "/staff/users/{id}/active", Staff, post(staff::team::set_user_active)),
@@ -101,19 +116,20 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::GET, "/staff/tasks/{id}", Staff, get(staff::tasks::task)),
         r(Method::POST, "/staff/tasks/{id}", Staff, post(staff::tasks::update_task)),
         r(Method::POST, "/staff/tasks/{id}/comments", Staff, post(task::comment)),
-        r(Method::GET, "/staff/projects/{id}/messages", Staff, get(collab::staff_messages)),
-        r(Method::POST, "/staff/projects/{id}/messages", Staff, post(collab::staff_post_message)),
+        r(Method::GET, "/staff/projects/{id}/messages", Staff, get(collab::staff_messages)).area(Messages),
+        r(Method::POST, "/staff/projects/{id}/messages", Staff, post(collab::staff_post_message)).area(Messages),
         r(Method::GET, "/staff/outbox", Staff, get(collab::outbox)),
-        r(Method::GET, "/staff/projects/{id}/files", Staff, get(files::staff_files)),
-        r(Method::GET, "/staff/files/{id}", Staff, get(files::staff_file)),
+        r(Method::GET, "/staff/projects/{id}/files", Staff, get(files::staff_files)).area(Files),
+        r(Method::GET, "/staff/files/{id}", Staff, get(files::staff_file)).area(Files),
         r(
             Method::POST,
             "/staff/projects/{id}/files",
             Staff,
             post(files::staff_upload).layer(DefaultBodyLimit::disable()),
-        ),
-        r(Method::POST, "/staff/projects/{id}/folders", Staff, post(files::create_folder)),
-        r(Method::POST, "/staff/files/{id}/restore", Staff, post(files::restore_file)),
+        )
+        .area(Files),
+        r(Method::POST, "/staff/projects/{id}/folders", Staff, post(files::create_folder)).area(Files),
+        r(Method::POST, "/staff/files/{id}/restore", Staff, post(files::restore_file)).area(Files),
         r(Method::POST, "/staff/jobs/{id}/retry", Staff, post(collab::retry)),
         r(Method::GET, "/staff/settings/branding", Staff, get(staff::branding::page)),
         r(Method::POST, "/staff/settings/branding", Staff, post(staff::branding::save)),
@@ -124,43 +140,46 @@ pub fn page_routes() -> Vec<PageRoute> {
             post(staff::branding::upload_logo).layer(DefaultBodyLimit::max(crate::logo::LOGO_BODY_LIMIT)),
         ),
         r(Method::POST, "/staff/settings/branding/logo/delete", Staff, post(staff::branding::remove_logo)),
-        r(Method::POST, "/staff/approvals", Staff, post(approvals::request)),
-        r(Method::GET, "/staff/approvals", Staff, get(approvals::staff_list)),
-        r(Method::GET, "/staff/approvals/{id}", Staff, get(approvals::staff_approval)),
-        r(Method::GET, "/staff/invoices", Staff, get(billing::staff_list)),
-        r(Method::POST, "/staff/invoices", Staff, post(billing::staff_create)),
-        r(Method::GET, "/staff/invoices/new", Staff, get(billing::staff_new)),
-        r(Method::GET, "/staff/invoices/{id}", Staff, get(billing::staff_show)),
-        r(Method::POST, "/staff/invoices/{id}", Staff, post(billing::staff_update)),
-        r(Method::POST, "/staff/invoices/{id}/send", Staff, post(billing::staff_send)),
-        r(Method::POST, "/staff/invoices/{id}/void", Staff, post(billing::staff_void)),
-        r(Method::POST, "/staff/invoices/{id}/reissue", Staff, post(billing::staff_reissue)),
-        r(Method::POST, "/staff/invoices/{id}/payments", Staff, post(billing::staff_payment)),
+        r(Method::POST, "/staff/approvals", Staff, post(approvals::request)).area(Approvals),
+        r(Method::GET, "/staff/approvals", Staff, get(approvals::staff_list)).area(Approvals),
+        r(Method::GET, "/staff/approvals/{id}", Staff, get(approvals::staff_approval)).area(Approvals),
+        r(Method::GET, "/staff/invoices", Staff, get(billing::staff_list)).area(Billing),
+        r(Method::POST, "/staff/invoices", Staff, post(billing::staff_create)).area(Billing),
+        r(Method::GET, "/staff/invoices/new", Staff, get(billing::staff_new)).area(Billing),
+        r(Method::GET, "/staff/invoices/{id}", Staff, get(billing::staff_show)).area(Billing),
+        r(Method::POST, "/staff/invoices/{id}", Staff, post(billing::staff_update)).area(Billing),
+        r(Method::POST, "/staff/invoices/{id}/send", Staff, post(billing::staff_send)).area(Billing),
+        r(Method::POST, "/staff/invoices/{id}/void", Staff, post(billing::staff_void)).area(Billing),
+        r(Method::POST, "/staff/invoices/{id}/reissue", Staff, post(billing::staff_reissue)).area(Billing),
+        r(Method::POST, "/staff/invoices/{id}/payments", Staff, post(billing::staff_payment)).area(Billing),
         r(Method::GET, "/portal", Portal, get(portal::home)),
         r(Method::GET, "/portal/welcome", Portal, get(welcome::show)),
         r(Method::POST, "/portal/welcome", Portal, post(welcome::dismiss)),
         r(Method::GET, "/portal/pages/{id}", Portal, get(project_pages::view)),
-        r(Method::GET, "/portal/billing", Portal, get(billing::portal_list)),
-        r(Method::GET, "/portal/billing/{id}", Portal, get(billing::portal_show)),
+        r(Method::GET, "/portal/billing", Portal, get(billing::portal_list)).area(Billing),
+        r(Method::GET, "/portal/billing/{id}", Portal, get(billing::portal_show)).area(Billing),
         r(Method::GET, "/portal/projects", Portal, get(portal::projects)),
         r(Method::GET, "/portal/projects/{id}", Portal, get(portal::project)),
         r(Method::GET, "/portal/tasks", Portal, get(portal::my_tasks)),
         r(Method::GET, "/portal/tasks/{id}", Portal, get(portal::task)),
         r(Method::POST, "/portal/tasks/{id}/status", Portal, post(portal::set_status)),
         r(Method::POST, "/portal/tasks/{id}/comments", Portal, post(task::comment)),
-        r(Method::GET, "/portal/projects/{id}/messages", Portal, get(collab::portal_messages)),
-        r(Method::POST, "/portal/projects/{id}/messages", Portal, post(collab::portal_post_message)),
-        r(Method::GET, "/portal/projects/{id}/files", Portal, get(files::portal_files)),
-        r(Method::GET, "/portal/files/{id}", Portal, get(files::portal_file)),
-        r(Method::GET, "/portal/approvals", Portal, get(approvals::portal_list)),
-        r(Method::GET, "/portal/approvals/{id}", Portal, get(approvals::portal_approval)),
-        r(Method::POST, "/portal/approvals/{id}/decision", Portal, post(approvals::portal_decide)),
+        r(Method::GET, "/portal/projects/{id}/messages", Portal, get(collab::portal_messages)).area(Messages),
+        r(Method::POST, "/portal/projects/{id}/messages", Portal, post(collab::portal_post_message)).area(Messages),
+        r(Method::GET, "/portal/projects/{id}/files", Portal, get(files::portal_files)).area(Files),
+        r(Method::GET, "/portal/files/{id}", Portal, get(files::portal_file)).area(Files),
+        r(Method::GET, "/portal/files", Portal, get(portal_wide::files)).area(Files),
+        r(Method::GET, "/portal/messages", Portal, get(portal_wide::messages)).area(Messages),
+        r(Method::GET, "/portal/approvals", Portal, get(approvals::portal_list)).area(Approvals),
+        r(Method::GET, "/portal/approvals/{id}", Portal, get(approvals::portal_approval)).area(Approvals),
+        r(Method::POST, "/portal/approvals/{id}/decision", Portal, post(approvals::portal_decide)).area(Approvals),
         r(
             Method::POST,
             "/portal/projects/{id}/files",
             Portal,
             post(files::portal_upload).layer(DefaultBodyLimit::disable()),
-        ),
+        )
+        .area(Files),
     ]
 }
 
@@ -201,14 +220,19 @@ pub fn redacted_path(path: &str) -> String {
 }
 
 /// The page routes grouped by audience, each group behind its audience's [`audience::admit`]
-/// layer, so no page is reachable outside the audience it is registered for.
+/// layer, so no page is reachable outside the audience it is registered for; a route of a
+/// portal area is also behind [`audience::area`] (inside the audience's check).
 fn audience_routers(routes: Vec<PageRoute>) -> Router<AppState> {
     let mut merged: Router<AppState> = Router::new();
     for audience in [Audience::Public, Audience::SignedIn, Audience::Staff, Audience::Portal] {
         let mut group: Router<AppState> = Router::new();
         let mut any = false;
         for p in routes.iter().filter(|p| p.audience == audience) {
-            group = group.route(p.path, p.handler.clone());
+            let handler = match p.area {
+                Some(page) => p.handler.clone().route_layer(middleware::from_fn_with_state(page, audience::area)),
+                None => p.handler.clone(),
+            };
+            group = group.route(p.path, handler);
             any = true;
         }
         if any {

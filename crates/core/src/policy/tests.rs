@@ -7,9 +7,9 @@ fn portal_pages_follow_the_role() {
     let c = ClientId::new();
     let pages = |r| actor(r, Some(c)).portal_pages();
     use PortalPage::*;
-    assert_eq!(pages(Role::ClientAdmin), vec![Home, Projects, MyTasks, Approvals, Billing]);
-    assert_eq!(pages(Role::ClientViewer), vec![Home, Projects, MyTasks, Approvals]);
-    assert_eq!(pages(Role::ClientFinance), vec![Home, Billing]);
+    assert_eq!(pages(Role::ClientAdmin), vec![Home, Projects, MyTasks, Files, Messages, Approvals, Billing, HelpDesk]);
+    assert_eq!(pages(Role::ClientViewer), vec![Home, Projects, MyTasks, Files, Messages, Approvals, HelpDesk]);
+    assert_eq!(pages(Role::ClientFinance), vec![Home, Billing, HelpDesk]);
     assert!(actor(Role::ClientFinance, Some(c)).portal_is_billing_only());
     assert!(!actor(Role::ClientAdmin, Some(c)).portal_is_billing_only());
     assert!(!actor(Role::ClientViewer, Some(c)).portal_is_billing_only());
@@ -348,4 +348,71 @@ fn branding_is_for_owners_and_admins() {
     let owner = actor(Role::Owner, None);
     let viewing = actor(Role::ClientAdmin, Some(c)).viewed_by(owner.user_id());
     assert!(viewing.may_manage_branding().is_err(), "view-as is read-only");
+}
+
+fn hiding(pages: &[PortalPage]) -> PortalPages {
+    pages.iter().fold(PortalPages::ALL_SHOWN, |p, page| p.with(*page, false).unwrap())
+}
+
+#[test]
+fn a_hidden_page_is_gone_for_the_clients_users_and_kept_for_staff() {
+    use PortalPage::*;
+    let c = ClientId::new();
+    let hidden = hiding(&[Files, Messages, Approvals, Billing, HelpDesk]);
+    let admin = actor(Role::ClientAdmin, Some(c)).showing(hidden);
+    assert_eq!(admin.portal_pages(), vec![Home, Projects, MyTasks]);
+    for page in PortalPage::HIDEABLE {
+        assert!(matches!(admin.may_use_area(page), Err(Error::NotFound)), "{page:?}");
+        assert!(!admin.area_scope(page).allows(c), "{page:?}");
+    }
+    assert!(!admin.sees_billing() && !admin.billing_scope().allows(c));
+    // Projects and My tasks are untouched: the work scope stays.
+    assert!(admin.work_scope().allows(c) && admin.may_use_area(Projects).is_ok());
+    // "View as client" sees what the viewed user sees.
+    let viewing = actor(Role::ClientAdmin, Some(c)).showing(hidden).viewed_by(UserId::new());
+    assert!(viewing.may_use_area(Files).is_err() && viewing.may_use_area(MyTasks).is_ok());
+    // Staff ignore a client's settings (and `showing` does not apply to them).
+    let staff = actor(Role::Staff, None).showing(hidden);
+    for page in PortalPage::ALL {
+        assert!(staff.may_use_area(page).is_ok(), "{page:?}");
+        assert!(staff.area_scope(page).allows(c), "{page:?}");
+    }
+    // Only the hidden one goes; roles still apply to the rest.
+    let no_files = hiding(&[Files]);
+    let viewer = actor(Role::ClientViewer, Some(c)).showing(no_files);
+    assert!(viewer.may_use_area(Files).is_err() && viewer.may_use_area(Messages).is_ok());
+    assert!(!viewer.sees_portal_page(Billing), "viewers never have billing");
+    let finance = actor(Role::ClientFinance, Some(c)).showing(hiding(&[Messages]));
+    assert!(finance.may_use_area(Billing).is_ok() && finance.may_use_area(Messages).is_err());
+    assert!(!finance.sees_portal_page(Files), "finance users see no project work");
+}
+
+#[test]
+fn events_of_a_hidden_area_do_not_reach_the_client() {
+    use crate::ids::{ApprovalId, MessageId, ProjectId, TaskId};
+    let c = ClientId::new();
+    let msg = LiveEvent::message("created", c, ProjectId::new(), MessageId::new(), Channel::Client);
+    let appr = LiveEvent::approval_updated(c, ProjectId::new(), ApprovalId::new());
+    let task = LiveEvent::task_updated(c, ProjectId::new(), TaskId::new(), crate::model::TaskStatus::Done);
+    assert_eq!(msg.area(), Some(PortalPage::Messages));
+    assert_eq!(appr.area(), Some(PortalPage::Approvals));
+    assert_eq!(task.area(), None);
+    let hidden = actor(Role::ClientAdmin, Some(c)).showing(hiding(&[PortalPage::Messages]));
+    assert!(!hidden.may_receive(&msg) && hidden.may_receive(&appr) && hidden.may_receive(&task));
+    let shown = actor(Role::ClientAdmin, Some(c));
+    assert!(shown.may_receive(&msg));
+    assert!(actor(Role::Staff, None).showing(hiding(&[PortalPage::Messages])).may_receive(&msg));
+}
+
+#[test]
+fn notifications_of_a_hidden_area_are_not_heard() {
+    use crate::model::NotificationSubject as S;
+    let pages = hiding(&[PortalPage::Approvals, PortalPage::Billing]);
+    assert!(!person_hears_of(Role::ClientAdmin, pages, S::Approval));
+    assert!(!person_hears_of(Role::ClientFinance, pages, S::Invoice));
+    assert!(person_hears_of(Role::ClientAdmin, pages, S::Project));
+    assert!(person_hears_of(Role::ClientAdmin, pages, S::Task));
+    assert!(person_hears_of(Role::Staff, pages, S::Approval));
+    let a = actor(Role::ClientViewer, Some(ClientId::new())).showing(pages);
+    assert!(!a.hears_of(S::Approval) && a.hears_of(S::Project));
 }

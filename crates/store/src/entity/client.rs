@@ -15,6 +15,10 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     /// The client's own text for invitation mails (markdown-free plain text).
     pub invitation_text: Option<String>,
+    /// The portal pages this client hides (`PortalPages::to_stored`).
+    pub portal_hidden: String,
+    /// The client's own portal welcome text; `None` = the agency's.
+    pub welcome_text: Option<String>,
 }
 
 /// Relations are expressed in queries, not here.

@@ -26,6 +26,7 @@ pub mod milestone;
 pub mod notification;
 pub mod notification_pref;
 pub mod payment;
+pub mod portal_defaults;
 pub mod project;
 pub mod project_member;
 pub mod project_page;

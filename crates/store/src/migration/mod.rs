@@ -11,6 +11,7 @@ mod m0006_approvals;
 mod m0007_billing;
 mod m0008_revocations;
 mod m0009_branding;
+mod m0010_portal_pages;
 mod m0011_project_pages;
 
 /// All of Atrium's migrations, oldest first.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_billing::Migration),
             Box::new(m0008_revocations::Migration),
             Box::new(m0009_branding::Migration),
+            Box::new(m0010_portal_pages::Migration),
             Box::new(m0011_project_pages::Migration),
         ]
     }

@@ -347,6 +347,11 @@ impl Live {
             if check && !self.st.store.session_alive(self.session).await.unwrap_or(false) {
                 return Step::End;
             }
+            // So does a change of the pages the client's portal shows (the stream's actor was
+            // resolved with the old ones; the browser reconnects with the new).
+            if check && self.st.store.portal_pages_changed(&self.actor).await.unwrap_or(true) {
+                return Step::End;
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod billing;
 pub mod collab;
 pub mod files;
 pub mod portal;
+pub mod portal_wide;
 pub mod project_pages;
 pub mod public;
 pub mod staff;
@@ -100,12 +101,16 @@ impl Chrome {
             use atrium_core::policy::PortalPage;
             a.portal_pages()
                 .into_iter()
-                .map(|p| match p {
-                    PortalPage::Home => ("/portal", "Home"),
-                    PortalPage::Projects => ("/portal/projects", "Projects"),
-                    PortalPage::MyTasks => ("/portal/tasks", "My tasks"),
-                    PortalPage::Approvals => ("/portal/approvals", "Approvals"),
-                    PortalPage::Billing => ("/portal/billing", "Billing"),
+                .filter_map(|p| match p {
+                    PortalPage::Home => Some(("/portal", "Home")),
+                    PortalPage::Projects => Some(("/portal/projects", "Projects")),
+                    PortalPage::MyTasks => Some(("/portal/tasks", "My tasks")),
+                    PortalPage::Files => Some(("/portal/files", "Files")),
+                    PortalPage::Messages => Some(("/portal/messages", "Messages")),
+                    PortalPage::Approvals => Some(("/portal/approvals", "Approvals")),
+                    PortalPage::Billing => Some(("/portal/billing", "Billing")),
+                    // The help desk has no pages yet; its flag is kept for when it does.
+                    PortalPage::HelpDesk => None,
                 })
                 .collect()
         };

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use askama::Template;
 use atrium_core::ids::{ProjectId, TaskId, UserId};
 use atrium_core::model::TaskStatus;
+use atrium_core::policy::PortalPage;
 use atrium_core::{Error, markdown};
 use atrium_store::paging::PageRequest;
 use atrium_store::work::ProjectOverview;
@@ -17,7 +18,7 @@ use chrono::Timelike;
 use serde::Deserialize;
 
 use super::task::task_page;
-use super::view::{ProjectCard, TaskRow, due_label, project_card, task_row};
+use super::view::{ProjectCard, TaskRow, due_label, excerpt, project_card, task_row};
 use super::{Chrome, page, see_other};
 use crate::api::input::{TaskPatchBody, empty_none};
 use crate::audience::PortalAuth;
@@ -54,7 +55,7 @@ struct HomePage {
     show_client: bool,
     /// The first-login guide, until it is dismissed.
     guide: Option<super::welcome::Guide>,
-    /// The agency's welcome text (branding), shown under the greeting; may be empty.
+    /// The welcome text under the greeting: the client's own, else the agency's (may be empty).
     welcome: String,
 }
 
@@ -66,11 +67,6 @@ fn greeting() -> &'static str {
     }
 }
 
-fn excerpt(markdown_source: &str) -> String {
-    let flat = atrium_core::markdown::plain_text(markdown_source);
-    if flat.chars().count() > 140 { format!("{}…", flat.chars().take(140).collect::<String>()) } else { flat }
-}
-
 /// Home: greeting, my open tasks, project cards, recent activity.
 pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
     let a = &auth.actor;
@@ -80,6 +76,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
         Some(c) => st.store.client_name(&a.identity_scope(), c).await?,
         None => String::new(),
     };
+    let welcome = st.store.own_portal(a).await?.welcome_text.unwrap_or_else(|| st.brand().welcome_text.clone());
     let mine = st.store.tasks_assigned(&scope, me, false, PageRequest { limit: 50, cursor: None }).await?;
     let names = HashMap::from([(me, a.name().to_string())]);
     let projects = st.store.projects(&scope, None, PageRequest { limit: 50, cursor: None }).await?;
@@ -129,7 +126,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
         finance: a.portal_is_billing_only(),
         can_act: a.may_complete_own_tasks(),
         unread,
-        welcome: st.brand().welcome_text.clone(),
+        welcome,
     })
 }
 
@@ -177,6 +174,9 @@ struct ProjectPage {
     team: Vec<super::project_pages::TeamRow>,
     team_candidates: Vec<super::view::Opt>,
     staff_side: bool,
+    /// The project's Files and Messages tabs (each gone when the client's portal hides it).
+    show_files: bool,
+    show_messages: bool,
 }
 
 /// One project: timeline, milestones, every task, progress.
@@ -206,6 +206,8 @@ pub async fn project(
         team: super::project_pages::team_rows(&team),
         team_candidates: Vec::new(),
         staff_side: false,
+        show_files: auth.actor.sees_portal_page(PortalPage::Files),
+        show_messages: auth.actor.sees_portal_page(PortalPage::Messages),
         p: project_card(&p, &client),
         description_html: markdown::to_html(&p.description),
         start: due_label(p.start_date),

@@ -23,6 +23,12 @@ pub struct TaskRow {
     pub done: bool,
 }
 
+/// A one-line plain-text excerpt of user markdown (at most 140 characters).
+pub fn excerpt(markdown_source: &str) -> String {
+    let flat = atrium_core::markdown::plain_text(markdown_source);
+    if flat.chars().count() > 140 { format!("{}…", flat.chars().take(140).collect::<String>()) } else { flat }
+}
+
 /// Today's date (UTC).
 pub fn today() -> NaiveDate {
     Utc::now().date_naive()

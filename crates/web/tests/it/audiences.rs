@@ -24,7 +24,7 @@ async fn wants_staff(auth: StaffAuth) -> String {
 }
 
 fn table() -> Vec<PageRoute> {
-    let r = |path, audience, handler| PageRoute { method: Method::GET, path, audience, handler };
+    let r = |path, audience, handler| PageRoute { method: Method::GET, path, audience, area: None, handler };
     vec![
         // Mistakes: each handler below is registered under the wrong audience.
         r("/portal/misfiled-staff-page", Audience::Portal, get(staff::my_work)),

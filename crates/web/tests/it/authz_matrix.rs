@@ -50,7 +50,7 @@ impl Caller {
 
 /// How a request authenticates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Via {
+pub(crate) enum Via {
     /// `Authorization: Bearer`.
     Bearer,
     /// The session cookie plus the CSRF token (header for JSON, `_csrf` field for forms).
@@ -59,7 +59,7 @@ enum Via {
 
 /// A request body.
 #[derive(Clone, Debug)]
-enum Payload {
+pub(crate) enum Payload {
     Empty,
     Json(Value),
     Form(Vec<(&'static str, String)>),
@@ -69,7 +69,14 @@ enum Payload {
 
 /// Sends one request with fresh credentials for `user` (a new session each time, so that a
 /// logout in the matrix cannot disturb the next request).
-async fn send(app: &TestApp, user: Option<UserId>, via: Via, method: &str, path: &str, payload: &Payload) -> Answer {
+pub(crate) async fn send(
+    app: &TestApp,
+    user: Option<UserId>,
+    via: Via,
+    method: &str,
+    path: &str,
+    payload: &Payload,
+) -> Answer {
     let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
     let mut req = api().request(method, app.url(path));
     let mut csrf = String::new();
@@ -110,7 +117,7 @@ async fn send(app: &TestApp, user: Option<UserId>, via: Via, method: &str, path:
 // ----- substitution of path parameters -------------------------------------------------------
 
 /// The ids a path is filled with: one client's (B's for the attack, A's for the own pass).
-struct Target<'a> {
+pub(crate) struct Target<'a> {
     side: &'a ClientSide,
     /// A live session of the side's admin (for `/account/sessions/{id}/...`).
     session_id: String,
@@ -136,7 +143,7 @@ struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
-    fn new(side: &'a ClientSide, session_id: String, contact_id: String) -> Self {
+    pub(crate) fn new(side: &'a ClientSide, session_id: String, contact_id: String) -> Self {
         Target {
             side,
             session_id,
@@ -376,7 +383,7 @@ fn consumes_contact(template: &str) -> bool {
 
 /// Fills every `{param}` of `template` from the target. A parameter without a rule panics: a new
 /// route must be classified here before the matrix passes.
-fn substitute(template: &str, t: &Target<'_>) -> String {
+pub(crate) fn substitute(template: &str, t: &Target<'_>) -> String {
     let segments: Vec<&str> = template.split('/').collect();
     let mut out = Vec::with_capacity(segments.len());
     for (i, seg) in segments.iter().enumerate() {
@@ -467,12 +474,12 @@ enum Kind {
 }
 
 /// One classified API operation. `query` and `body` are built for a target side.
-struct ApiRule {
-    method: &'static str,
-    path: &'static str,
+pub(crate) struct ApiRule {
+    pub(crate) method: &'static str,
+    pub(crate) path: &'static str,
     kind: Kind,
-    query: fn(&ClientSide) -> String,
-    body: fn(&ClientSide) -> Payload,
+    pub(crate) query: fn(&ClientSide) -> String,
+    pub(crate) body: fn(&ClientSide) -> Payload,
 }
 
 fn no_query(_: &ClientSide) -> String {
@@ -484,7 +491,7 @@ fn no_body(_: &ClientSide) -> Payload {
 
 /// Every API operation, classified. Keep in step with `api::openapi()` (the test checks both
 /// directions).
-fn api_rules() -> Vec<ApiRule> {
+pub(crate) fn api_rules() -> Vec<ApiRule> {
     use Kind::*;
     let r = |method, path, kind, query: fn(&ClientSide) -> String, body: fn(&ClientSide) -> Payload| ApiRule {
         method,
@@ -527,6 +534,15 @@ fn api_rules() -> Vec<ApiRule> {
             Payload::Json(json!({"name": "Intruder Contact", "email": "intruder@x.test"}))
         }),
         r("delete", "/api/v1/contacts/{id}", Refused, no_query, no_body),
+        // Pages per client: staff read and set a client's (showing a page changes nothing here);
+        // the default is the agency's (owners and admins); `/portal` is the caller's own.
+        r("get", "/api/v1/clients/{id}/portal", Refused, no_query, no_body),
+        r("patch", "/api/v1/clients/{id}/portal", Refused, no_query, |_| {
+            Payload::Json(json!({"pages": {"files": true}}))
+        }),
+        r("get", "/api/v1/portal", Open, no_query, no_body),
+        r("get", "/api/v1/portal-defaults", Refused, no_query, no_body),
+        r("patch", "/api/v1/portal-defaults", Refused, no_query, |_| Payload::Json(json!({"pages": {"files": true}}))),
         r("get", "/api/v1/projects", Open, |s| format!("client_id={}", s.id), no_body),
         r("post", "/api/v1/projects", Refused, no_query, |s| {
             Payload::Json(json!({"client_id": s.id.to_string(), "name": "Intruder project"}))
@@ -849,7 +865,7 @@ async fn open_api_reads_show_only_the_callers_own_client() {
 
 /// The form each page route is posted with (empty for GET). Every route of `page_routes()` must
 /// appear here, so a new page is classified before the matrix passes.
-fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
+pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
     let form = |fields: Vec<(&'static str, String)>| Some(Payload::Form(fields));
     let key = domain(s);
     match (method, path) {
@@ -884,6 +900,13 @@ fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payload> {
         ("POST", "/staff/users/{id}/active") => form(vec![("active", "true".into())]),
         ("POST", "/staff/clients/{id}/revoke-access") => form(vec![]),
         ("POST", "/staff/clients/{id}/view-as") => form(vec![("user_id", s.admin.to_string())]),
+        // Every page shown: what the seeded clients have already.
+        ("POST", "/staff/clients/{id}/portal") | ("POST", "/staff/portal-defaults") => form(
+            ["files", "messages", "approvals", "billing", "helpdesk"]
+                .iter()
+                .map(|k| (*k, "true".to_string()))
+                .collect(),
+        ),
         ("POST", "/staff/team/invitations") => form(vec![
             ("name", "New Staff".into()),
             ("email", format!("newstaff{}@agency.test", uuid::Uuid::now_v7().simple())),

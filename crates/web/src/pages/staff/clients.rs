@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::portal_settings::{PageToggle, toggles};
 use super::{InviteForm, PersonRow};
 use crate::api::input::{ClientPatchBody, ContactBody, InvitationBody, name};
 use crate::audience::StaffAuth;
@@ -36,6 +37,9 @@ struct ClientsPage {
     chrome: Chrome,
     clients: Vec<ClientRow>,
     deleted: Vec<DeletedRow>,
+    /// The pages new clients' portals start with; changeable by owners and admins.
+    defaults: Vec<PageToggle>,
+    can_set_defaults: bool,
 }
 
 /// A deleted client, restorable until purged.
@@ -79,7 +83,9 @@ pub async fn clients(
     };
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Clients", "/staff/clients");
     chrome.flash = notice_text(n.notice.as_deref());
-    page(&ClientsPage { chrome, clients, deleted })
+    let defaults = toggles(st.store.portal_defaults(&auth.actor).await?);
+    let can_set_defaults = auth.actor.may_configure_portal().is_ok();
+    page(&ClientsPage { chrome, clients, deleted, defaults, can_set_defaults })
 }
 
 /// New client fields.
@@ -123,9 +129,14 @@ struct ClientPage {
     statuses: Vec<Opt>,
     /// The client's own text for invitation mails.
     invitation_text: String,
+    /// What the client's portal shows, and its own welcome text.
+    portal: Vec<PageToggle>,
+    welcome_text: String,
+    /// The first active portal user, for "View as client".
+    view_as: Option<(String, String)>,
 }
 
-/// One client: portal users, invitations, contacts, projects.
+/// One client: portal users, invitations, contacts, projects, what its portal shows.
 pub async fn client(
     State(st): State<AppState>,
     auth: StaffAuth,
@@ -134,13 +145,10 @@ pub async fn client(
     Q(n): Q<Notice>,
 ) -> AppResult<Response> {
     let c = st.store.client(&auth.actor.client_scope(), cid).await?;
-    let people = st
-        .store
-        .client_users(&auth.actor.client_scope(), cid)
-        .await?
-        .into_iter()
-        .map(|u| PersonRow::of(u, &auth.actor))
-        .collect();
+    let users = st.store.client_users(&auth.actor.client_scope(), cid).await?;
+    let view_as = users.iter().find(|u| u.active).map(|u| (u.id.to_string(), u.name.clone()));
+    let people = users.into_iter().map(|u| PersonRow::of(u, &auth.actor)).collect();
+    let portal = st.store.client_portal(&auth.actor, cid).await?;
     let invitations = st
         .store
         .pending_invitations(&auth.actor.client_scope(), cid)
@@ -175,6 +183,9 @@ pub async fn client(
         projects,
         roles: opts(&client_roles, Some(Role::ClientAdmin), Role::as_str, Role::label),
         statuses: opts(ProjectStatus::ALL, Some(ProjectStatus::Active), ProjectStatus::as_str, ProjectStatus::label),
+        portal: toggles(portal.pages),
+        welcome_text: portal.welcome_text.unwrap_or_default(),
+        view_as,
     })
 }
 

@@ -5,6 +5,7 @@
 pub mod branding;
 pub mod clients;
 pub mod my_work;
+pub mod portal_settings;
 pub mod projects;
 pub mod tasks;
 pub mod team;
