@@ -76,7 +76,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
         Some(c) => st.store.client_name(&a.identity_scope(), c).await?,
         None => String::new(),
     };
-    let welcome = st.store.own_portal(a).await?.welcome_text.unwrap_or_else(|| st.brand().welcome_text.clone());
+    let welcome = super::welcome::welcome_text(&st, a).await?;
     let mine = st.store.tasks_assigned(&scope, me, false, PageRequest { limit: 50, cursor: None }).await?;
     let names = HashMap::from([(me, a.name().to_string())]);
     let projects = st.store.projects(&scope, None, PageRequest { limit: 50, cursor: None }).await?;

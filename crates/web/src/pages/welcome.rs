@@ -29,12 +29,12 @@ pub struct Guide {
 }
 
 impl Guide {
-    /// The guide for `actor`, following what their portal shows.
-    pub fn for_actor(st: &AppState, actor: &Actor) -> Self {
-        let brand = st.brand();
+    /// The guide for `actor`, following what their portal shows, with `welcome` (the
+    /// client's welcome text, else the agency's) if there is one.
+    pub fn for_actor(st: &AppState, actor: &Actor, welcome: &str) -> Self {
         Guide {
-            agency: brand.name.clone(),
-            welcome_text: Some(brand.welcome_text.clone()).filter(|t| !t.trim().is_empty()),
+            agency: st.brand().name.clone(),
+            welcome_text: Some(welcome.to_string()).filter(|t| !t.trim().is_empty()),
             sees_projects: actor.sees_portal_page(PortalPage::Projects),
             sees_billing: actor.sees_portal_page(PortalPage::Billing),
             can_reply: actor.role() != Role::ClientViewer,
@@ -43,10 +43,16 @@ impl Guide {
     }
 }
 
-/// The guide for Home: shown until the user dismisses it, never while viewing as a client.
+/// The guide for Home: shown until the user dismisses it, never while viewing as a client
+/// (Home shows the welcome text itself, so the guide does not repeat it).
 pub async fn home_guide(st: &AppState, actor: &Actor) -> AppResult<Option<Guide>> {
     let onboarded = st.store.own_account(actor).await?.onboarded_at.is_some();
-    Ok(actor.sees_onboarding(onboarded).then(|| Guide::for_actor(st, actor)))
+    Ok(actor.sees_onboarding(onboarded).then(|| Guide::for_actor(st, actor, "")))
+}
+
+/// The welcome text `actor`'s portal shows: their client's own, else the agency's.
+pub async fn welcome_text(st: &AppState, actor: &Actor) -> AppResult<String> {
+    Ok(st.store.own_portal(actor).await?.welcome_text.unwrap_or_else(|| st.brand().welcome_text.clone()))
 }
 
 #[derive(Template)]
@@ -58,7 +64,8 @@ struct WelcomePage {
 
 /// The guide on its own page (reopened from the account page).
 pub async fn show(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
-    let guide = Guide::for_actor(&st, &auth.actor);
+    let welcome = welcome_text(&st, &auth.actor).await?;
+    let guide = Guide::for_actor(&st, &auth.actor, &welcome);
     page(&WelcomePage { chrome: Chrome::signed_in(&st, &auth, &csrf, "Welcome", "/portal"), guide })
 }
 

@@ -127,8 +127,8 @@ async fn accents_below_aa_contrast_are_refused_and_set_ones_style_every_page() {
     let css = Answer::of(browser().get(app.url("/branding.css?v=767676")).send().await.unwrap()).await;
     assert_eq!(css.status, 200);
     assert!(css.headers["content-type"].to_str().unwrap().starts_with("text/css"));
-    assert!(css.body.starts_with(":root{--brand:#767676;--brand-hover:#"), "{}", css.body);
-    assert!(css.body.contains("--brand-tint:#"), "{}", css.body);
+    assert!(css.body.starts_with(":root{--accent:#767676;--accent-hover:#"), "{}", css.body);
+    assert!(css.body.contains("--accent-tint:#"), "{}", css.body);
     assert!(css.headers["cache-control"].to_str().unwrap().contains("immutable"), "versioned: cached for good");
     let staff_home = Answer::of(
         browser()
