@@ -71,12 +71,19 @@ pub async fn admit(State(audience): State<Audience>, mut req: Request, next: Nex
 /// ([`Actor::may_use_area`](atrium_core::policy::Actor::may_use_area)) before the handler runs;
 /// staff keep every area.
 pub async fn area(State(page): State<PortalPage>, req: Request, next: Next) -> Response {
-    if let Some(auth) = req.extensions().get::<Authed>()
-        && let Err(e) = auth.actor.may_use_area(page)
-    {
-        return AppError(e).into_response();
+    // Inside `admit`, every caller is signed in; a request without a caller here means the area
+    // layer was put outside the audience layer: refused, never served unchecked.
+    let decision = match req.extensions().get::<Authed>() {
+        Some(auth) => auth.actor.may_use_area(page),
+        None => {
+            tracing::error!(path = %req.uri().path(), "an area layer runs outside its audience layer; refused");
+            Err(Error::NotFound)
+        }
+    };
+    match decision {
+        Ok(()) => next.run(req).await,
+        Err(e) => AppError(e).into_response(),
     }
-    next.run(req).await
 }
 
 /// The audience the request was admitted under; a route outside every audience is a mistake in
