@@ -83,7 +83,7 @@ pub async fn clients(
     };
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Clients", "/staff/clients");
     chrome.flash = notice_text(n.notice.as_deref());
-    let defaults = toggles(st.store.portal_defaults(&auth.actor).await?);
+    let defaults = toggles(st.store.portal_defaults(&auth.actor).await?.pages);
     let can_set_defaults = auth.actor.may_configure_portal().is_ok();
     page(&ClientsPage { chrome, clients, deleted, defaults, can_set_defaults })
 }

@@ -6,7 +6,7 @@ use atrium_core::ids::ClientId;
 use atrium_core::policy::{PortalPage, PortalPages};
 use atrium_core::portal::WELCOME_TEXT_MAX;
 use atrium_core::validate;
-use atrium_store::portal::PortalChange;
+use atrium_store::portal::{DefaultsChange, PortalChange};
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
@@ -88,7 +88,14 @@ pub async fn update_client_portal(
         Some("") => Some(None),
         Some(t) => Some(Some(validate::text("welcome_text", t, WELCOME_TEXT_MAX)?)),
     };
-    st.store.set_client_portal(&auth.actor, cid, PortalChange { pages: f.changes(), welcome_text }, Some(&ip)).await?;
+    st.store
+        .set_client_portal(
+            &auth.actor,
+            cid,
+            PortalChange { pages: f.changes(), welcome_text, ..Default::default() },
+            Some(&ip),
+        )
+        .await?;
     Ok(see_other(&format!("/staff/clients/{cid}?notice=saved#portal")))
 }
 
@@ -102,6 +109,8 @@ pub async fn update_defaults(
     if f.welcome_text.is_some() {
         return Err(atrium_core::Error::invalid("welcome_text", "is set per client, not as a default").into());
     }
-    st.store.set_portal_defaults(&auth.actor, &f.changes(), Some(&ip)).await?;
+    st.store
+        .set_portal_defaults(&auth.actor, &DefaultsChange { pages: f.changes(), ..Default::default() }, Some(&ip))
+        .await?;
     Ok(see_other("/staff/clients?notice=saved"))
 }
