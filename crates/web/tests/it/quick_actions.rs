@@ -225,3 +225,68 @@ async fn actions_follow_the_pages_each_user_sees() {
     // Staff have no portal.
     assert_eq!(call(&app, &staff, "GET", "/portal", None).await.0, 404);
 }
+
+#[tokio::test]
+async fn the_staff_forms_set_the_agencys_and_a_clients_actions() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let admin = app.token_for(w.a.admin).await;
+    let pages =
+        [("files", "true"), ("messages", "true"), ("approvals", "true"), ("billing", "true"), ("helpdesk", "true")];
+    let post = |c: reqwest::Client, path: String, fields: Vec<(&'static str, String)>| {
+        let url = app.url(&path);
+        async move { c.post(url).form(&fields).send().await.unwrap() }
+    };
+    let form = |csrf: &str, extra: &[(&'static str, &str)]| {
+        let mut f: Vec<(&'static str, String)> = vec![("_csrf", csrf.to_string())];
+        f.extend(pages.iter().map(|(k, v)| (*k, v.to_string())));
+        f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        f
+    };
+
+    // The client list's default form shows and sets the agency's.
+    let (owner_c, _) = sign_in(&app, "owner@agency.test", PASSWORD).await;
+    let list = owner_c.get(app.url("/staff/clients")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains(r#"name="qa_billing" value="true" checked"#), "{list}");
+    let csrf = csrf_from(&list);
+    let bad = form(&csrf, &[("quick", "true"), ("qa_meeting", "true"), ("scheduling_url", "javascript:alert(1)")]);
+    let r = post(owner_c.clone(), "/staff/portal-defaults".into(), bad).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("scheduling_url"));
+    let ok = form(
+        &csrf,
+        &[
+            ("quick", "true"),
+            ("qa_projects", "true"),
+            ("qa_meeting", "true"),
+            ("scheduling_url", "https://cal.example/a"),
+        ],
+    );
+    assert_eq!(post(owner_c.clone(), "/staff/portal-defaults".into(), ok).await.status(), 303);
+    let (_, v) = call(&app, &staff, "GET", "/portal-defaults", None).await;
+    assert_eq!(v["quick_actions"], json!({"projects": true, "billing": false, "helpdesk": false, "meeting": true}));
+    assert_eq!(v["scheduling_url"], "https://cal.example/a");
+    // A pages-only form leaves them alone.
+    assert_eq!(post(owner_c, "/staff/portal-defaults".into(), form(&csrf, &[])).await.status(), 303);
+    let (_, v) = call(&app, &staff, "GET", "/portal-defaults", None).await;
+    assert_eq!(v["scheduling_url"], "https://cal.example/a");
+
+    // The client page's Portal card: its own, then back to the agency's.
+    let (staff_c, _) = sign_in(&app, "staff@agency.test", PASSWORD).await;
+    let card = format!("/staff/clients/{}/portal", w.a.id);
+    let page = staff_c.get(app.url(&format!("/staff/clients/{}", w.a.id))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"name="qa_own" value="true">"#), "not its own yet: {page}");
+    let csrf = csrf_from(&page);
+    let own = form(&csrf, &[("quick", "true"), ("qa_own", "true"), ("qa_billing", "true"), ("scheduling_url", "")]);
+    assert_eq!(post(staff_c.clone(), card.clone(), own).await.status(), 303);
+    let (_, v) = call(&app, &staff, "GET", &format!("/clients/{}/portal", w.a.id), None).await;
+    assert_eq!(v["quick_actions"], json!({"projects": false, "billing": true, "helpdesk": false, "meeting": false}));
+    assert_eq!(v["scheduling_url"], Value::Null);
+    assert_eq!(own_kinds(&app, &admin).await, ["billing"]);
+    let back = form(&csrf, &[("quick", "true"), ("qa_billing", "true")]);
+    assert_eq!(post(staff_c, card, back).await.status(), 303);
+    let (_, v) = call(&app, &staff, "GET", &format!("/clients/{}/portal", w.a.id), None).await;
+    assert_eq!(v["quick_actions"], Value::Null);
+    assert_eq!(own_kinds(&app, &admin).await, ["projects", "meeting"]);
+}
