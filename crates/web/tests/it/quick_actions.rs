@@ -290,3 +290,23 @@ async fn the_staff_forms_set_the_agencys_and_a_clients_actions() {
     assert_eq!(v["quick_actions"], Value::Null);
     assert_eq!(own_kinds(&app, &admin).await, ["projects", "meeting"]);
 }
+
+#[test]
+fn the_openapi_document_describes_the_fields() {
+    let doc = serde_json::to_value(atrium_web::api::openapi()).expect("openapi as json");
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("ClientPortalDoc", "quick_actions"),
+        ("ClientPortalDoc", "scheduling_url"),
+        ("ClientPortalBody", "scheduling_url"),
+        ("DefaultsDoc", "quick_actions"),
+        ("DefaultsBody", "scheduling_url"),
+        ("OwnPortalDoc", "quick_actions"),
+        ("QuickLinkDoc", "href"),
+        ("QuickActionsBody", "meeting"),
+    ] {
+        assert!(schemas[schema]["properties"].get(field).is_some(), "{schema}.{field} documented: {}", schemas[schema]);
+    }
+    let url = schemas["ClientPortalBody"]["properties"]["scheduling_url"].to_string();
+    assert!(url.contains("2,048") && url.contains("agency"), "{url}");
+}
