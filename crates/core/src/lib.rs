@@ -14,6 +14,7 @@ pub mod password;
 pub mod policy;
 pub mod portal;
 pub mod project_page;
+pub mod quick_actions;
 pub mod token;
 pub mod validate;
 

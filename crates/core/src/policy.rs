@@ -28,6 +28,7 @@ impl Side {
 }
 
 pub use crate::portal::{PortalPage, PortalPages};
+pub use crate::quick_actions::QuickAction;
 
 /// The authenticated person a request acts for.
 #[derive(Clone, Debug)]
@@ -491,6 +492,20 @@ impl Actor {
             PortalPage::Billing => self.billing_scope(),
             _ if !self.portal.shows(page) => Scope { clients: ClientFilter::Nothing, notes: false },
             _ => self.work_scope(),
+        }
+    }
+
+    /// Whether Home offers this actor the quick action `action` (once it is on for their client):
+    /// an action shows only where its page does — View projects with Projects, Pay invoices with
+    /// Billing (finance and client admins, and not while the client hides Billing). Ask for help
+    /// never shows yet: there is no help-desk page to send anyone to. Book a meeting: anyone
+    /// with a portal.
+    pub fn sees_quick_action(&self, action: QuickAction) -> bool {
+        match action {
+            QuickAction::Projects => self.sees_portal_page(PortalPage::Projects),
+            QuickAction::Billing => self.sees_portal_page(PortalPage::Billing),
+            QuickAction::HelpDesk => false,
+            QuickAction::Meeting => self.sees_portal_page(PortalPage::Home),
         }
     }
 

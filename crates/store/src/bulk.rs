@@ -146,6 +146,8 @@ impl Operator<'_> {
             invitation_text: Set(None),
             portal_hidden: Set(String::new()),
             welcome_text: Set(None),
+            quick_actions: Set(None),
+            scheduling_url: Set(None),
         });
         insert_batched(&tx, clients.collect()).await?;
 

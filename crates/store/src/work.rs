@@ -178,6 +178,8 @@ impl Store {
             invitation_text: Set(None),
             portal_hidden: Set(pages.to_stored()),
             welcome_text: Set(None),
+            quick_actions: Set(None),
+            scheduling_url: Set(None),
         }
         .insert(&tx)
         .await

@@ -416,3 +416,22 @@ fn notifications_of_a_hidden_area_are_not_heard() {
     let a = actor(Role::ClientViewer, Some(ClientId::new())).showing(pages);
     assert!(!a.hears_of(S::Approval) && a.hears_of(S::Project));
 }
+
+#[test]
+fn quick_actions_follow_the_pages_the_user_sees() {
+    use crate::quick_actions::QuickAction;
+    use PortalPage::Billing;
+    let c = ClientId::new();
+    let viewer = actor(Role::ClientViewer, Some(c)).showing(PortalPages::ALL_SHOWN);
+    assert!(viewer.sees_quick_action(QuickAction::Projects) && !viewer.sees_quick_action(QuickAction::Billing));
+    let admin = actor(Role::ClientAdmin, Some(c)).showing(PortalPages::ALL_SHOWN);
+    assert!(admin.sees_quick_action(QuickAction::Billing) && admin.sees_quick_action(QuickAction::Meeting));
+    let no_billing = PortalPages::ALL_SHOWN.with(Billing, false).unwrap();
+    let admin = actor(Role::ClientAdmin, Some(c)).showing(no_billing);
+    assert!(!admin.sees_quick_action(QuickAction::Billing) && admin.sees_quick_action(QuickAction::Projects));
+    let finance = actor(Role::ClientFinance, Some(c)).showing(PortalPages::ALL_SHOWN);
+    assert!(finance.sees_quick_action(QuickAction::Billing) && !finance.sees_quick_action(QuickAction::Projects));
+    for a in [&viewer, &admin, &finance] {
+        assert!(!a.sees_quick_action(QuickAction::HelpDesk), "no help-desk page exists yet");
+    }
+}

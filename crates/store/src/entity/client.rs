@@ -19,6 +19,10 @@ pub struct Model {
     pub portal_hidden: String,
     /// The client's own portal welcome text; `None` = the agency's.
     pub welcome_text: Option<String>,
+    /// The client's own quick actions (`QuickActions::to_stored`); `None` = the agency's.
+    pub quick_actions: Option<String>,
+    /// The client's own scheduling link; `None` = the agency's.
+    pub scheduling_url: Option<String>,
 }
 
 /// Relations are expressed in queries, not here.

@@ -11,6 +11,10 @@ pub struct Model {
     pub id: String,
     /// `PortalPages::to_stored`.
     pub hidden: String,
+    /// The quick actions that are on (`QuickActions::to_stored`); `None` = the built-in default.
+    pub quick_actions: Option<String>,
+    /// The agency's scheduling link for "Book a meeting".
+    pub scheduling_url: Option<String>,
     pub updated_at: DateTimeUtc,
 }
 

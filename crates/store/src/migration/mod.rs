@@ -13,6 +13,7 @@ mod m0008_revocations;
 mod m0009_branding;
 mod m0010_portal_pages;
 mod m0011_project_pages;
+mod m0012_quick_actions;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_branding::Migration),
             Box::new(m0010_portal_pages::Migration),
             Box::new(m0011_project_pages::Migration),
+            Box::new(m0012_quick_actions::Migration),
         ]
     }
 }

@@ -3,13 +3,14 @@
 //! caller's own portal (client users).
 
 use atrium_core::ids::ClientId;
-use atrium_core::policy::{Actor, PortalPage, PortalPages};
+use atrium_core::policy::{Actor, PortalPage, PortalPages, QuickAction};
 use atrium_core::portal::WELCOME_TEXT_MAX;
+use atrium_core::quick_actions::{QuickActions, scheduling_url};
 use atrium_core::{Result, validate};
-use atrium_store::portal::{ClientPortal, PortalChange};
+use atrium_store::portal::{ClientPortal, DefaultsChange, PortalChange, PortalDefaults};
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::input::patch_field;
 use crate::auth::Authed;
@@ -42,6 +43,71 @@ impl PagesDoc {
     }
 }
 
+/// Which Home quick actions are on. `helpdesk` is kept but never shown to anyone until a
+/// help-desk page exists; `meeting` needs a scheduling link.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct QuickActionsDoc {
+    pub projects: bool,
+    pub billing: bool,
+    pub helpdesk: bool,
+    pub meeting: bool,
+}
+
+impl QuickActionsDoc {
+    fn of(set: QuickActions) -> Self {
+        QuickActionsDoc {
+            projects: set.has(QuickAction::Projects),
+            billing: set.has(QuickAction::Billing),
+            helpdesk: set.has(QuickAction::HelpDesk),
+            meeting: set.has(QuickAction::Meeting),
+        }
+    }
+}
+
+/// `quick_actions` of a PATCH: each key switches an action on (`true`) or off; absent keys stay.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuickActionsBody {
+    pub projects: Option<bool>,
+    pub billing: Option<bool>,
+    pub helpdesk: Option<bool>,
+    pub meeting: Option<bool>,
+}
+
+impl QuickActionsBody {
+    fn changes(&self) -> Vec<(QuickAction, bool)> {
+        [
+            (QuickAction::Projects, self.projects),
+            (QuickAction::Billing, self.billing),
+            (QuickAction::HelpDesk, self.helpdesk),
+            (QuickAction::Meeting, self.meeting),
+        ]
+        .into_iter()
+        .filter_map(|(a, v)| v.map(|v| (a, v)))
+        .collect()
+    }
+}
+
+/// One quick action the caller may use on Home.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct QuickLinkDoc {
+    /// `projects`, `billing` or `meeting`.
+    pub kind: &'static str,
+    pub label: &'static str,
+    /// A portal path, or the scheduling link for `meeting`.
+    pub href: String,
+}
+
+/// A field that may be absent (keep), `null` (reset) or a value.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A scheduling link of a PATCH, validated (`null` or `""` = none).
+fn link(raw: &Option<Option<String>>) -> Result<Option<Option<String>>> {
+    raw.as_ref().map(|v| v.as_deref().map(|u| scheduling_url("scheduling_url", u)).transpose()).transpose()
+}
+
 /// `GET|PATCH /clients/{id}/portal`: what one client's portal shows.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ClientPortalDoc {
@@ -50,6 +116,10 @@ pub struct ClientPortalDoc {
     pub pages: PagesDoc,
     /// The client's own welcome text; `null` = the agency's.
     pub welcome_text: Option<String>,
+    /// The client's own Home quick actions; `null` = the agency's (`/portal-defaults`).
+    pub quick_actions: Option<QuickActionsDoc>,
+    /// The client's own "Book a meeting" link; `null` = the agency's.
+    pub scheduling_url: Option<String>,
 }
 
 impl From<ClientPortal> for ClientPortalDoc {
@@ -59,6 +129,8 @@ impl From<ClientPortal> for ClientPortalDoc {
             client_name: p.client_name,
             pages: PagesDoc::of(p.pages),
             welcome_text: p.welcome_text,
+            quick_actions: p.quick_actions.map(QuickActionsDoc::of),
+            scheduling_url: p.scheduling_url,
         }
     }
 }
@@ -72,6 +144,9 @@ pub struct OwnPortalDoc {
     pub pages: PagesDoc,
     /// The client's welcome text; `null` = the agency's.
     pub welcome_text: Option<String>,
+    /// The Home quick actions this user may use: the client's (else the agency's), only where
+    /// the user sees the page, Book a meeting only with a link.
+    pub quick_actions: Vec<QuickLinkDoc>,
 }
 
 /// `pages` of a PATCH: each key shows (`true`) or hides (`false`) a page; absent keys stay.
@@ -116,6 +191,16 @@ pub struct ClientPortalBody {
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<String>)]
     pub welcome_text: Option<Option<String>>,
+    /// Switches the client's own actions on or off (starting from the agency's when it has none
+    /// yet); `null` = use the agency's again.
+    #[serde(default, deserialize_with = "nullable")]
+    pub quick_actions: Option<Option<QuickActionsBody>>,
+    /// The client's own "Book a meeting" link: `https://` only, at most 2,048 characters, no
+    /// user name or password; `null` or `""` = the agency's. Turning `meeting` on while neither
+    /// the client nor the agency has a link is 422 naming `scheduling_url`.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub scheduling_url: Option<Option<String>>,
 }
 
 impl ClientPortalBody {
@@ -126,7 +211,12 @@ impl ClientPortalBody {
             Some(None) => Some(None),
             Some(Some(t)) => Some(Some(validate::text("welcome_text", t, WELCOME_TEXT_MAX)?)),
         };
-        Ok(PortalChange { pages: self.pages.as_ref().map(PagesBody::changes).unwrap_or_default(), welcome_text })
+        Ok(PortalChange {
+            pages: self.pages.as_ref().map(PagesBody::changes).unwrap_or_default(),
+            welcome_text,
+            quick_actions: self.quick_actions.as_ref().map(|q| q.as_ref().map(QuickActionsBody::changes)),
+            scheduling_url: link(&self.scheduling_url)?,
+        })
     }
 }
 
@@ -134,13 +224,33 @@ impl ClientPortalBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DefaultsBody {
-    pub pages: PagesBody,
+    pub pages: Option<PagesBody>,
+    pub quick_actions: Option<QuickActionsBody>,
+    /// The agency's "Book a meeting" link: `https://` only, at most 2,048 characters, no user
+    /// name or password; `null` or `""` removes it. `meeting` on without a link is 422 naming
+    /// `scheduling_url`.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub scheduling_url: Option<Option<String>>,
 }
 
 /// `GET|PATCH /portal-defaults`.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DefaultsDoc {
     pub pages: PagesDoc,
+    /// The agency's Home quick actions (View projects and Pay invoices until set).
+    pub quick_actions: QuickActionsDoc,
+    pub scheduling_url: Option<String>,
+}
+
+impl From<PortalDefaults> for DefaultsDoc {
+    fn from(d: PortalDefaults) -> Self {
+        DefaultsDoc {
+            pages: PagesDoc::of(d.pages),
+            quick_actions: QuickActionsDoc::of(d.quick.actions),
+            scheduling_url: d.quick.scheduling_url,
+        }
+    }
 }
 
 /// What a client's portal shows (staff; client users 404).
@@ -182,6 +292,13 @@ pub async fn own_portal(State(st): State<AppState>, auth: Authed) -> AppResult<J
         client_name: p.client_name,
         pages: PagesDoc::from_fn(|page| actor.sees_portal_page(page)),
         welcome_text: p.welcome_text,
+        quick_actions: st
+            .store
+            .own_quick_actions(actor)
+            .await?
+            .into_iter()
+            .map(|(a, href)| QuickLinkDoc { kind: a.slug(), label: a.label(), href })
+            .collect(),
     }))
 }
 
@@ -189,11 +306,11 @@ pub async fn own_portal(State(st): State<AppState>, auth: Authed) -> AppResult<J
 #[utoipa::path(get, path = "/api/v1/portal-defaults", tag = "clients",
     responses((status = 200, body = DefaultsDoc), (status = 404)))]
 pub async fn get_defaults(State(st): State<AppState>, auth: Authed) -> AppResult<Json<DefaultsDoc>> {
-    Ok(Json(DefaultsDoc { pages: PagesDoc::of(st.store.portal_defaults(&auth.actor).await?) }))
+    Ok(Json(st.store.portal_defaults(&auth.actor).await?.into()))
 }
 
-/// Change the pages new clients' portals start with (owners and admins); existing clients keep
-/// their own settings.
+/// Change the pages new clients' portals start with and the agency's Home quick actions (owners
+/// and admins); existing clients keep their own pages.
 #[utoipa::path(patch, path = "/api/v1/portal-defaults", tag = "clients", request_body = DefaultsBody,
     responses((status = 200, body = DefaultsDoc), (status = 403), (status = 404), (status = 422)))]
 pub async fn update_defaults(
@@ -203,6 +320,10 @@ pub async fn update_defaults(
     ApiJson(b): ApiJson<DefaultsBody>,
 ) -> AppResult<Json<DefaultsDoc>> {
     auth.actor.may_configure_portal()?;
-    let pages = st.store.set_portal_defaults(&auth.actor, &b.pages.changes(), Some(&ip)).await?;
-    Ok(Json(DefaultsDoc { pages: PagesDoc::of(pages) }))
+    let change = DefaultsChange {
+        pages: b.pages.as_ref().map(PagesBody::changes).unwrap_or_default(),
+        quick_actions: b.quick_actions.as_ref().map(QuickActionsBody::changes).unwrap_or_default(),
+        scheduling_url: link(&b.scheduling_url)?,
+    };
+    Ok(Json(st.store.set_portal_defaults(&auth.actor, &change, Some(&ip)).await?.into()))
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use askama::Template;
 use atrium_core::ids::{ProjectId, TaskId, UserId};
 use atrium_core::model::TaskStatus;
-use atrium_core::policy::PortalPage;
+use atrium_core::policy::{PortalPage, QuickAction};
 use atrium_core::{Error, markdown};
 use atrium_store::paging::PageRequest;
 use atrium_store::work::ProjectOverview;
@@ -57,6 +57,16 @@ struct HomePage {
     guide: Option<super::welcome::Guide>,
     /// The welcome text under the greeting: the client's own, else the agency's (may be empty).
     welcome: String,
+    /// The quick-action buttons under the greeting (only those the user may use).
+    quick: Vec<QuickLink>,
+}
+
+/// One quick-action button of Home.
+struct QuickLink {
+    label: &'static str,
+    href: String,
+    /// A scheduling link outside the portal.
+    external: bool,
 }
 
 fn greeting() -> &'static str {
@@ -112,6 +122,13 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
         });
     }
     let guide = super::welcome::home_guide(&st, a).await?;
+    let quick = st
+        .store
+        .own_quick_actions(a)
+        .await?
+        .into_iter()
+        .map(|(q, href)| QuickLink { label: q.label(), external: q == QuickAction::Meeting, href })
+        .collect();
     page(&HomePage {
         guide,
         chrome: Chrome::signed_in(&st, &auth, &csrf, "Home", "/portal"),
@@ -127,6 +144,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
         can_act: a.may_complete_own_tasks(),
         unread,
         welcome,
+        quick,
     })
 }
 

@@ -309,7 +309,8 @@ async fn the_portal_api_reads_and_validates() {
     assert_eq!(
         v,
         json!({"client_name": "Clienta Corp", "welcome_text": "Welcome, Acme!",
-        "pages": {"files": true, "messages": true, "approvals": true, "billing": false, "helpdesk": false}})
+        "pages": {"files": true, "messages": true, "approvals": true, "billing": false, "helpdesk": false},
+        "quick_actions": [{"kind": "projects", "label": "View projects", "href": "/portal/projects"}]})
     );
     let (_, v) = call(&app, &viewer, "GET", "/portal", None).await;
     assert_eq!(v["pages"]["billing"], false);

@@ -29,6 +29,7 @@ mod notifications;
 mod portal_pages;
 mod previews;
 mod project_pages;
+mod quick_actions;
 mod security_headers;
 mod shutdown;
 mod staff_pages;

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::portal_settings::{PageToggle, toggles};
+use super::portal_settings::{PageToggle, quick_toggles, toggles};
 use super::{InviteForm, PersonRow};
 use crate::api::input::{ClientPatchBody, ContactBody, InvitationBody, name};
 use crate::audience::StaffAuth;
@@ -39,6 +39,9 @@ struct ClientsPage {
     deleted: Vec<DeletedRow>,
     /// The pages new clients' portals start with; changeable by owners and admins.
     defaults: Vec<PageToggle>,
+    /// The agency's Home quick actions and scheduling link.
+    quick: Vec<PageToggle>,
+    scheduling_url: String,
     can_set_defaults: bool,
 }
 
@@ -83,9 +86,11 @@ pub async fn clients(
     };
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Clients", "/staff/clients");
     chrome.flash = notice_text(n.notice.as_deref());
-    let defaults = toggles(st.store.portal_defaults(&auth.actor).await?);
+    let d = st.store.portal_defaults(&auth.actor).await?;
+    let (defaults, quick) = (toggles(d.pages), quick_toggles(d.quick.actions));
+    let scheduling_url = d.quick.scheduling_url.unwrap_or_default();
     let can_set_defaults = auth.actor.may_configure_portal().is_ok();
-    page(&ClientsPage { chrome, clients, deleted, defaults, can_set_defaults })
+    page(&ClientsPage { chrome, clients, deleted, defaults, quick, scheduling_url, can_set_defaults })
 }
 
 /// New client fields.
@@ -132,6 +137,10 @@ struct ClientPage {
     /// What the client's portal shows, and its own welcome text.
     portal: Vec<PageToggle>,
     welcome_text: String,
+    /// Its Home quick actions (its own, else the agency's), whether they are its own, its link.
+    quick: Vec<PageToggle>,
+    quick_own: bool,
+    scheduling_url: String,
     /// The first active portal user, for "View as client".
     view_as: Option<(String, String)>,
 }
@@ -149,6 +158,7 @@ pub async fn client(
     let view_as = users.iter().find(|u| u.active).map(|u| (u.id.to_string(), u.name.clone()));
     let people = users.into_iter().map(|u| PersonRow::of(u, &auth.actor)).collect();
     let portal = st.store.client_portal(&auth.actor, cid).await?;
+    let agency = st.store.portal_defaults(&auth.actor).await?.quick;
     let invitations = st
         .store
         .pending_invitations(&auth.actor.client_scope(), cid)
@@ -185,6 +195,9 @@ pub async fn client(
         statuses: opts(ProjectStatus::ALL, Some(ProjectStatus::Active), ProjectStatus::as_str, ProjectStatus::label),
         portal: toggles(portal.pages),
         welcome_text: portal.welcome_text.unwrap_or_default(),
+        quick: quick_toggles(portal.quick_actions.unwrap_or(agency.actions)),
+        quick_own: portal.quick_actions.is_some() || portal.scheduling_url.is_some(),
+        scheduling_url: portal.scheduling_url.unwrap_or_default(),
         view_as,
     })
 }
