@@ -86,6 +86,10 @@ async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: ApprovalId) 
     let prefix = super::prefix(auth.side());
     let version = a.version.map(|v| format!("?version={v}")).unwrap_or_default();
     let subject_href = match a.subject_type {
+        // A client whose portal hides Files decides on the file here, without a link to its page.
+        ApprovalSubject::File if auth.actor.may_use_area(atrium_core::policy::PortalPage::Files).is_err() => {
+            String::new()
+        }
         ApprovalSubject::File => format!("{prefix}/files/{}{version}", a.subject_id),
         ApprovalSubject::Task => format!("{prefix}/tasks/{}", a.subject_id),
     };

@@ -578,3 +578,27 @@ async fn hiding_an_area_stops_mail_and_digests_already_on_their_way() {
     assert!(list.to_string().contains("On its way"), "{list}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_file_approval_with_files_hidden_links_to_no_file_page() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let owner = app.actor(w.owner).await;
+    let staff = app.token_for(w.staff).await;
+    let file = upload(&app, &owner, w.a.project, None, "Brief.txt", b"brief").await.to_string();
+    let body = json!({"subject_type": "file", "subject_id": file, "approver_ids": [w.a.admin.to_string()]});
+    let (s, a) = call(&app, &staff, "POST", "/approvals", Some(body)).await;
+    assert_eq!(s, 201, "{a}");
+    let page = format!("/portal/approvals/{}", a["id"].as_str().unwrap());
+    let (c, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    let shown = c.get(app.url(&page)).send().await.unwrap().text().await.unwrap();
+    assert!(shown.contains(&format!("/portal/files/{file}")), "the control: with Files shown it links to the file");
+
+    set_portal(&app, &w, w.a.id, r#"{"pages":{"files":false}}"#).await;
+    let (c, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    let res = c.get(app.url(&page)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "Approvals stays shown");
+    let hidden = res.text().await.unwrap();
+    assert!(hidden.contains("Brief.txt"), "the file is named");
+    assert!(!hidden.contains("/portal/files/"), "no link into the hidden Files area: {hidden}");
+}
