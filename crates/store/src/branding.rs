@@ -39,6 +39,12 @@ pub struct NewLogo {
 }
 
 impl Store {
+    /// The branding as its settings page edits it (owners and admins).
+    pub async fn branding_settings(&self, actor: &Actor) -> Result<Branding> {
+        actor.may_manage_branding()?;
+        self.branding().await
+    }
+
     /// The branding (anyone: the sign-in page shows it).
     pub async fn branding(&self) -> Result<Branding> {
         load(&self.db).await.map(|r| of_row(&r))

@@ -4,7 +4,6 @@
 //! shows it again at any time (linked from the account page).
 
 use askama::Template;
-use atrium_core::model::Role;
 use atrium_core::policy::{Actor, PortalPage};
 use axum::extract::State;
 use axum::response::Response;
@@ -37,7 +36,7 @@ impl Guide {
             welcome_text: Some(welcome.to_string()).filter(|t| !t.trim().is_empty()),
             sees_projects: actor.sees_portal_page(PortalPage::Projects),
             sees_billing: actor.sees_portal_page(PortalPage::Billing),
-            can_reply: actor.role() != Role::ClientViewer,
+            can_reply: actor.may_comment(atrium_core::model::Visibility::Reply).is_ok(),
             can_dismiss: actor.may_finish_onboarding().is_ok(),
         }
     }

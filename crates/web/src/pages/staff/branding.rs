@@ -55,8 +55,7 @@ async fn show(
     error: Option<Error>,
     notice: Option<&str>,
 ) -> AppResult<Response> {
-    auth.actor.may_manage_branding()?;
-    let stored = st.store.branding().await?;
+    let stored = st.store.branding_settings(&auth.actor).await?;
     let values = values.unwrap_or_else(|| Values {
         agency_name: stored.agency_name.clone().unwrap_or_default(),
         accent_color: stored.accent_color.map(|c| c.hex()).unwrap_or_default(),
