@@ -88,4 +88,12 @@ id_type!(
     PaymentId,
     /// A custom page of a project (markdown, an embed or a link card).
     ProjectPageId,
+    /// A help-desk ticket (shown by its number, `#1042`, never by this id).
+    TicketId,
+    /// A comment on a ticket: a Reply or an internal Note.
+    TicketCommentId,
+    /// A staff member's saved reply for the composer.
+    SavedReplyId,
+    /// An inbound mail held for staff (an unknown sender, or one that could not be placed).
+    HeldMailId,
 );

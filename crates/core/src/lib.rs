@@ -4,6 +4,7 @@
 pub mod branding;
 pub mod embed;
 pub mod error;
+pub mod helpdesk;
 pub mod ids;
 pub mod live;
 pub mod markdown;

@@ -28,6 +28,9 @@ impl Side {
 }
 
 pub use crate::portal::{PortalPage, PortalPages};
+pub use helpdesk::{TicketChange, TicketScope};
+
+mod helpdesk;
 pub use crate::quick_actions::QuickAction;
 
 /// The authenticated person a request acts for.

@@ -1,0 +1,190 @@
+//! The help desk's domain: tickets, their statuses and the rules of moving between them,
+//! satisfaction ratings, and the ticket read scope's shape. The access decisions live in the
+//! policy (`policy::helpdesk`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{ClientId, ProjectId, TaskId, TicketCommentId, TicketId, UserId};
+use crate::model::{Priority, Visibility};
+
+macro_rules! ticket_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $s:literal / $label:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vdoc])* $variant),* }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            /// The stored / wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),* }
+            }
+            /// Human label.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),* }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok($name::$variant),)*
+                    _ => Err(format!("must be one of: {}", [$($s),*].join(", "))),
+                }
+            }
+        }
+    };
+}
+
+ticket_enum!(
+    /// Where a ticket stands. New → open (staff took it up) → pending (waiting for the client)
+    /// → on hold → solved → closed (solved tickets close by themselves after
+    /// [`SOLVED_CLOSES_AFTER`]; a client reply to a solved ticket reopens it).
+    TicketStatus {
+        /// Nobody on the agency side has answered yet.
+        New = "new" / "New",
+        /// The agency is working on it.
+        Open = "open" / "Open",
+        /// Waiting for the client's answer.
+        Pending = "pending" / "Waiting on you",
+        /// Parked on the agency side (waiting for a third party).
+        OnHold = "on_hold" / "On hold",
+        /// Answered; the requester may reopen it by replying.
+        Solved = "solved" / "Solved",
+        /// Final: a reply opens a follow-up, not this ticket.
+        Closed = "closed" / "Closed",
+    }
+);
+
+impl TicketStatus {
+    /// Whether the ticket still needs the agency (not solved or closed).
+    pub fn is_active(self) -> bool {
+        !matches!(self, TicketStatus::Solved | TicketStatus::Closed)
+    }
+
+    /// Whether the service-level clock runs: it stops while the agency waits for the client
+    /// (pending) and once the ticket is solved or closed.
+    pub fn clock_runs(self) -> bool {
+        matches!(self, TicketStatus::New | TicketStatus::Open | TicketStatus::OnHold)
+    }
+
+    /// The staff-facing label (the portal's label of pending is "Waiting on you").
+    pub fn staff_label(self) -> &'static str {
+        match self {
+            TicketStatus::Pending => "Waiting on client",
+            s => s.label(),
+        }
+    }
+
+    /// The status a client user's reply moves the ticket to: a solved or pending ticket opens
+    /// again; a closed one stays closed (the store refuses replies to it).
+    pub fn after_client_reply(self) -> TicketStatus {
+        match self {
+            TicketStatus::Solved | TicketStatus::Pending => TicketStatus::Open,
+            s => s,
+        }
+    }
+}
+
+/// How long a solved ticket stays solved (reopenable by a reply) before it closes.
+pub const SOLVED_CLOSES_AFTER: chrono::Duration = chrono::Duration::days(7);
+
+ticket_enum!(
+    /// The requester's answer to "How did we do?" once a ticket is solved.
+    Satisfaction {
+        /// Good.
+        Good = "good" / "Good",
+        /// Bad.
+        Bad = "bad" / "Bad",
+    }
+);
+
+/// How a ticket is shown to people: `#1042`.
+pub fn ticket_label(number: i64) -> String {
+    format!("#{number}")
+}
+
+/// A help-desk ticket.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Ticket {
+    #[schema(value_type = String)]
+    pub id: TicketId,
+    /// The agency-wide, gap-free number (shown as `#1042`).
+    pub number: i64,
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
+    /// The project it is about; `null` for a general request.
+    #[schema(value_type = Option<String>)]
+    pub project_id: Option<ProjectId>,
+    #[schema(value_type = String)]
+    pub requester_id: UserId,
+    pub subject: String,
+    /// The request as the requester wrote it (markdown).
+    pub body: String,
+    /// Sanitized HTML rendering of `body`.
+    pub body_html: String,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    #[schema(value_type = Option<String>)]
+    pub assignee_id: Option<UserId>,
+    /// Answers to the project's request form, by field key.
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The task this ticket was turned into, if any.
+    #[schema(value_type = Option<String>)]
+    pub task_id: Option<TaskId>,
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    pub first_responded_at: Option<DateTime<Utc>>,
+    pub solved_at: Option<DateTime<Utc>>,
+    pub satisfaction: Option<Satisfaction>,
+    pub satisfaction_comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A comment on a ticket: a Reply (the client sees it) or an internal Note.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TicketComment {
+    #[schema(value_type = String)]
+    pub id: TicketCommentId,
+    #[schema(value_type = String)]
+    pub ticket_id: TicketId,
+    #[schema(value_type = String)]
+    pub author_id: UserId,
+    pub body: String,
+    /// Sanitized HTML rendering of `body`.
+    pub body_html: String,
+    pub visibility: Visibility,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_and_client_replies_reopen() {
+        for s in TicketStatus::ALL {
+            assert_eq!(s.as_str().parse::<TicketStatus>().unwrap(), *s);
+        }
+        assert_eq!(TicketStatus::Solved.after_client_reply(), TicketStatus::Open);
+        assert_eq!(TicketStatus::Pending.after_client_reply(), TicketStatus::Open);
+        assert_eq!(TicketStatus::OnHold.after_client_reply(), TicketStatus::OnHold);
+        assert_eq!(TicketStatus::Closed.after_client_reply(), TicketStatus::Closed);
+        assert!(!TicketStatus::Pending.clock_runs());
+        assert_eq!(ticket_label(1042), "#1042");
+    }
+}
