@@ -111,6 +111,28 @@ ticket_enum!(
     }
 );
 
+/// The satisfaction score of rated tickets: % good − % bad, from −100 to 100.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SatisfactionScore {
+    pub good: u64,
+    pub bad: u64,
+    /// `null` until a ticket is rated.
+    pub score: Option<i64>,
+}
+
+impl SatisfactionScore {
+    /// The score of `good` and `bad` ratings.
+    pub fn of(good: u64, bad: u64) -> Self {
+        let total = good + bad;
+        let score = (total > 0).then(|| {
+            let pct = |n: u64| i64::try_from(n * 100 / total).unwrap_or(0);
+            // Rounded shares of the same total: the difference is at most 100 either way.
+            pct(good) - pct(bad)
+        });
+        SatisfactionScore { good, bad, score }
+    }
+}
+
 /// How a ticket is shown to people: `#1042`.
 pub fn ticket_label(number: i64) -> String {
     format!("#{number}")
@@ -186,5 +208,13 @@ mod tests {
         assert_eq!(TicketStatus::Closed.after_client_reply(), TicketStatus::Closed);
         assert!(!TicketStatus::Pending.clock_runs());
         assert_eq!(ticket_label(1042), "#1042");
+    }
+
+    #[test]
+    fn the_score_is_percent_good_minus_percent_bad() {
+        assert_eq!(SatisfactionScore::of(0, 0).score, None);
+        assert_eq!(SatisfactionScore::of(3, 1).score, Some(50));
+        assert_eq!(SatisfactionScore::of(0, 2).score, Some(-100));
+        assert_eq!(SatisfactionScore::of(1, 2).score, Some(33 - 66));
     }
 }

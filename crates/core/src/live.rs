@@ -27,6 +27,15 @@ pub enum Audience {
         /// The recipient.
         user_id: UserId,
     },
+    /// Whoever can read this ticket (the policy's ticket scope); `internal`: staff only (notes).
+    Ticket {
+        /// The ticket's client.
+        client_id: ClientId,
+        /// Who asked it (finance users read only their own tickets).
+        requester_id: UserId,
+        /// A note: staff only.
+        internal: bool,
+    },
     /// Every stream: only for `reload`, which carries nothing.
     Everyone,
 }
@@ -35,7 +44,8 @@ pub enum Audience {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveEvent {
     /// `task.updated`, `comment.created`, `message.created`, `message.updated`,
-    /// `message.deleted`, `message.read`, `notification.created`.
+    /// `message.deleted`, `message.read`, `notification.created`, `ticket.created`,
+    /// `ticket.updated`, `ticket.commented`.
     pub kind: String,
     /// Who may receive it.
     pub audience: Audience,
@@ -55,6 +65,7 @@ impl LiveEvent {
             "approval" => Some(PortalPage::Approvals),
             "file" => Some(PortalPage::Files),
             "invoice" => Some(PortalPage::Billing),
+            "ticket" => Some(PortalPage::HelpDesk),
             _ => None,
         }
     }
@@ -95,6 +106,15 @@ impl LiveEvent {
 
     /// Events may have been missed (the process's PostgreSQL listener reconnected): open pages
     /// should fetch what they show again. Carries no data.
+    /// A ticket was opened or changed, or got a comment (`comment`: its id; `internal`: a note).
+    pub fn ticket(what: &str, t: &crate::helpdesk::Ticket, comment: Option<crate::ids::TicketCommentId>, internal: bool) -> Self {
+        LiveEvent {
+            kind: format!("ticket.{what}"),
+            audience: Audience::Ticket { client_id: t.client_id, requester_id: t.requester_id, internal },
+            data: serde_json::json!({ "ticket_id": t.id, "status": t.status, "comment_id": comment }),
+        }
+    }
+
     pub fn reload() -> Self {
         LiveEvent { kind: "reload".into(), audience: Audience::Everyone, data: serde_json::json!({}) }
     }

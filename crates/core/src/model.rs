@@ -168,6 +168,17 @@ string_enum!(
         ApprovalDecided = "approval_decided",
         /// An invoice was sent to my client (client admins and finance users).
         InvoiceSent = "invoice_sent",
+        /// A client opened a ticket (owners, admins and the project's team).
+        TicketCreated = "ticket_created",
+        /// A ticket was assigned to me.
+        TicketAssigned = "ticket_assigned",
+        /// Someone answered on a ticket I asked or am assigned to.
+        TicketReply = "ticket_reply",
+        /// A ticket I asked was solved or waits for my answer.
+        TicketStatus = "ticket_status",
+        /// A ticket assigned to me (or, unassigned, any ticket: admins) is about to miss its
+        /// service level.
+        TicketDue = "ticket_due",
     }
 );
 
@@ -183,6 +194,11 @@ impl NotificationKind {
             NotificationKind::ApprovalRequested => "approvals requested from you",
             NotificationKind::ApprovalDecided => "decisions on approvals you requested",
             NotificationKind::InvoiceSent => "invoices sent to you",
+            NotificationKind::TicketCreated => "new help-desk tickets",
+            NotificationKind::TicketAssigned => "tickets assigned to you",
+            NotificationKind::TicketReply => "answers on your tickets",
+            NotificationKind::TicketStatus => "your tickets solved or waiting for you",
+            NotificationKind::TicketDue => "tickets about to miss their service level",
         }
     }
 
@@ -206,6 +222,8 @@ string_enum!(
         Approval = "approval",
         /// An issued invoice.
         Invoice = "invoice",
+        /// A help-desk ticket.
+        Ticket = "ticket",
     }
 );
 

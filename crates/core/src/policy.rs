@@ -28,7 +28,7 @@ impl Side {
 }
 
 pub use crate::portal::{PortalPage, PortalPages};
-pub use helpdesk::{TicketChange, TicketScope};
+pub use helpdesk::{TicketChange, TicketScope, check_ticket_assignee, check_ticket_requester};
 
 mod helpdesk;
 pub use crate::quick_actions::QuickAction;
@@ -365,6 +365,10 @@ impl Actor {
             Audience::Work { client_id } => work.allows(client_id),
             Audience::Internal { client_id } => work.allows(client_id) && work.includes_notes(),
             Audience::User { user_id } => user_id == self.user_id,
+            Audience::Ticket { client_id, requester_id, internal } => {
+                let tickets = self.ticket_scope();
+                tickets.allows(client_id, requester_id) && (!internal || tickets.includes_notes())
+            }
             // Only `reload`, which carries no data (see `LiveEvent::reload`).
             Audience::Everyone => event.data.as_object().is_some_and(|o| o.is_empty()),
         }
@@ -500,14 +504,14 @@ impl Actor {
 
     /// Whether Home offers this actor the quick action `action` (once it is on for their client):
     /// an action shows only where its page does — View projects with Projects, Pay invoices with
-    /// Billing (finance and client admins, and not while the client hides Billing). Ask for help
-    /// never shows yet: there is no help-desk page to send anyone to. Book a meeting: anyone
+    /// Billing (finance and client admins, and not while the client hides Billing), Ask for help
+    /// with the Help desk to those who may open a ticket (not viewers). Book a meeting: anyone
     /// with a portal.
     pub fn sees_quick_action(&self, action: QuickAction) -> bool {
         match action {
             QuickAction::Projects => self.sees_portal_page(PortalPage::Projects),
             QuickAction::Billing => self.sees_portal_page(PortalPage::Billing),
-            QuickAction::HelpDesk => false,
+            QuickAction::HelpDesk => self.sees_portal_page(PortalPage::HelpDesk) && self.may_open_ticket().is_ok(),
             QuickAction::Meeting => self.sees_portal_page(PortalPage::Home),
         }
     }
@@ -598,6 +602,7 @@ pub fn notification_area(subject: NotificationSubject) -> Option<PortalPage> {
         NotificationSubject::Project => Some(PortalPage::Messages),
         NotificationSubject::Approval => Some(PortalPage::Approvals),
         NotificationSubject::Invoice => Some(PortalPage::Billing),
+        NotificationSubject::Ticket => Some(PortalPage::HelpDesk),
     }
 }
 

@@ -16,7 +16,7 @@ pub enum QuickAction {
     Projects,
     /// "Pay invoices" (the Billing page).
     Billing,
-    /// "Ask for help" (the Help desk page; never shown until a help-desk page exists).
+    /// "Ask for help" (the Help desk page).
     HelpDesk,
     /// "Book a meeting" (the agency's or the client's scheduling link).
     Meeting,

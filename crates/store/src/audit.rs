@@ -6,7 +6,7 @@ use std::fmt::Display;
 use atrium_core::Result;
 use atrium_core::ids::{
     ApprovalId, ClientId, CommentId, ContactId, FileId, FolderId, InvitationId, InvoiceId, JobId, MessageId,
-    MilestoneId, ProjectId, ProjectPageId, SessionId, TaskId, UserId,
+    MilestoneId, ProjectId, ProjectPageId, SessionId, TaskId, TicketId, UserId,
 };
 use atrium_core::policy::Actor;
 use chrono::{DateTime, Utc};
@@ -117,6 +117,18 @@ audit_actions!(
     TaskUpdate = "task.update",
     /// Commented on a task.
     CommentCreate = "comment.create",
+    /// Opened a help-desk ticket.
+    TicketCreate = "ticket.create",
+    /// Changed a ticket (status, priority, assignee, project, subject).
+    TicketUpdate = "ticket.update",
+    /// Answered on a ticket (a Reply or a Note).
+    TicketComment = "ticket.comment",
+    /// Turned a ticket into a task.
+    TicketToTask = "ticket.to_task",
+    /// Rated a solved ticket.
+    TicketRate = "ticket.rate",
+    /// Closed a ticket solved long enough ago (done by the sweep, not a person).
+    TicketAutoClose = "ticket.auto_close",
     /// Wrote a message.
     MessageCreate = "message.create",
     /// Edited a message.
@@ -243,6 +255,8 @@ impl<'a> Entry<'a> {
         approval(ApprovalId) = "approval";
         /// Something done to an invoice (or a payment on it).
         invoice(InvoiceId) = "invoice";
+        /// Something done to a help-desk ticket.
+        ticket(TicketId) = "ticket";
     );
 
     /// A change of the installation's invoice settings.

@@ -14,6 +14,7 @@ pub struct Store {
     pub(crate) db: DatabaseConnection,
     pub(crate) events: crate::events::EventBus,
     pub(crate) revocations: crate::revocation_feed::Revocations,
+    pub(crate) clock: crate::clock::Clock,
 }
 
 /// Connects to `url` (`sqlite://…` or `postgres://…`) with the default pool size; any other
@@ -56,10 +57,22 @@ pub async fn connect_with(url: &str, pool: Option<u32>) -> Result<Store> {
         }
     }
     let db = Database::connect(opts).await.map_err(|e| Error::internal("cannot connect to the database", e))?;
-    Ok(Store { db, events: Default::default(), revocations: Default::default() })
+    Ok(Store { db, events: Default::default(), revocations: Default::default(), clock: Default::default() })
 }
 
 impl Store {
+    /// Sets the time the store reads (`None`: the system time again), for tests of service
+    /// levels and of solved tickets closing.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn set_clock(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
+        self.clock.set(at);
+    }
+
+    /// The store's current time.
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<()> {
         Migrator::up(&self.db, None).await.map_err(|e| Error::internal("migration failed", e))

@@ -16,6 +16,7 @@ pub mod bulk;
 mod candidates;
 pub mod client_invitation;
 pub mod client_lifecycle;
+mod clock;
 mod comments;
 pub mod contacts;
 mod conv;
@@ -40,6 +41,9 @@ pub mod revocations;
 mod scoping;
 mod sign_in;
 pub mod system;
+pub mod tickets;
+mod ticket_changes;
+mod ticket_comments;
 mod view_as;
 pub mod work;
 

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use atrium_core::ids::{ApprovalId, ClientId, InvoiceId, NotificationId, ProjectId, TaskId, UserId};
+use atrium_core::ids::{ApprovalId, ClientId, InvoiceId, NotificationId, ProjectId, TaskId, TicketId, UserId};
 use atrium_core::live::LiveEvent;
 use atrium_core::model::{Channel, Delivery, Notification, NotificationKind, NotificationSubject, Role};
 use atrium_core::policy::{Actor, PortalPages, person_hears_of, person_receives_invoices, person_sees_work};
@@ -55,6 +55,12 @@ pub(crate) async fn invoice_recipients<C: ConnectionTrait>(c: &C, client: Client
     let mut out = active_people(c, client, true).await?;
     out.retain(|p| person_receives_invoices(p.role, p.client_id, client));
     Ok(out)
+}
+
+/// Active staff and the active users of `client`: everyone a ticket of `client` may concern
+/// (the ticket code picks its requester, assignee and watchers among them).
+pub(crate) async fn staff_and_users_of<C: ConnectionTrait>(c: &C, client: ClientId) -> Result<Vec<Person>> {
+    active_people(c, client, true).await
 }
 
 /// Active staff, and with `with_client_users` the active users of `client`, unfiltered.
@@ -151,6 +157,8 @@ pub enum Target {
     Approval(ApprovalId),
     /// An issued invoice.
     Invoice(InvoiceId),
+    /// A help-desk ticket.
+    Ticket(TicketId),
 }
 
 impl Target {
@@ -160,6 +168,7 @@ impl Target {
             Target::Messages(p, _) => (NotificationSubject::Project, p.to_string()),
             Target::Approval(a) => (NotificationSubject::Approval, a.to_string()),
             Target::Invoice(i) => (NotificationSubject::Invoice, i.to_string()),
+            Target::Ticket(t) => (NotificationSubject::Ticket, t.to_string()),
         }
     }
 
@@ -175,6 +184,8 @@ impl Target {
             (Target::Approval(a), false) => format!("/portal/approvals/{a}"),
             (Target::Invoice(i), true) => format!("/staff/invoices/{i}"),
             (Target::Invoice(i), false) => format!("/portal/billing/{i}"),
+            (Target::Ticket(t), true) => format!("/staff/tickets/{t}"),
+            (Target::Ticket(t), false) => format!("/portal/helpdesk/{t}"),
         }
     }
 }

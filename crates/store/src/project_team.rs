@@ -8,7 +8,7 @@ use atrium_core::policy::{Actor, Scope, check_team_member};
 use atrium_core::project_page::{TEAM_MAX, TeamMember};
 use atrium_core::{Error, Result};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditAction, Entry};
@@ -16,18 +16,22 @@ use crate::db::{Store, db_err};
 use crate::entity::{project_member, user};
 use crate::people::account_by_id;
 
+/// The ids of the people on `project`'s team (unscoped: for deciding who is told of something
+/// on it).
+pub(crate) async fn team_ids<C: ConnectionTrait>(c: &C, project: ProjectId) -> Result<Vec<UserId>> {
+    let rows = project_member::Entity::find()
+        .filter(project_member::Column::ProjectId.eq(project.0))
+        .all(c)
+        .await
+        .map_err(db_err)?;
+    Ok(rows.into_iter().map(|m| UserId(m.user_id)).collect())
+}
+
 impl Store {
     /// The active staff on a visible project's team, by name.
     pub async fn project_team(&self, scope: &Scope, project: ProjectId) -> Result<Vec<TeamMember>> {
         self.visible_project_row(scope, project).await?;
-        let ids: Vec<Uuid> = project_member::Entity::find()
-            .filter(project_member::Column::ProjectId.eq(project.0))
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect();
+        let ids: Vec<Uuid> = team_ids(&self.db, project).await?.into_iter().map(|u| u.0).collect();
         let rows = user::Entity::find()
             .filter(user::Column::Id.is_in(ids))
             .filter(user::Column::StaffRole.is_not_null())

@@ -72,7 +72,7 @@ macro_rules! id_segments {
 id_segments! {
     UserId, ClientId, ProjectId, MilestoneId, TaskId, CommentId, ContactId, InvitationId, SessionId, MessageId,
     NotificationId, JobId, FolderId, FileId, FileVersionId, ApprovalId, ApprovalEventId, InvoiceId, InvoiceLineId,
-    PaymentId, ProjectPageId,
+    PaymentId, ProjectPageId, TicketId, TicketCommentId,
 }
 
 macro_rules! tuple_params {
@@ -143,6 +143,21 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormBody<T> {
                 clean_serde_message(&e.inner().to_string()),
             ))
         })
+    }
+}
+
+/// A urlencoded form body as its name/value pairs in order (for forms whose fields are not
+/// fixed: repeated checkboxes, request-form answers), without the CSRF field.
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl FromRequest<AppState> for FormPairs {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req, state).await?;
+        Ok(FormPairs(
+            form_urlencoded::parse(&bytes).filter(|(k, _)| k != "_csrf").map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+        ))
     }
 }
 

@@ -66,6 +66,7 @@ impl MailJobs {
             NotificationSubject::Approval => "Review and decide",
             NotificationSubject::Project => "Open the conversation",
             NotificationSubject::Invoice => "Open the invoice",
+            NotificationSubject::Ticket => "Open the request",
         };
         let mail = atrium_mail::templates::notification(
             &n.recipient.email,

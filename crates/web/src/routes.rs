@@ -14,8 +14,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::pages::{
-    account, activity, approvals, billing, collab, files, portal, portal_wide, project_pages, public, staff, task,
-    welcome,
+    account, activity, approvals, billing, collab, files, helpdesk, portal, portal_wide, project_pages, public, staff,
+    task, welcome,
 };
 use crate::state::AppState;
 use crate::{api, audience, auth, branding, csrf, headers, pages};
@@ -49,7 +49,7 @@ fn r(method: Method, path: &'static str, audience: Audience, handler: MethodRout
 /// Every HTML page and form action.
 pub fn page_routes() -> Vec<PageRoute> {
     use Audience::*;
-    use PortalPage::{Approvals, Billing, Files, Messages};
+    use PortalPage::{Approvals, Billing, Files, HelpDesk, Messages};
     vec![
         r(Method::GET, "/", Public, get(public::index)),
         r(Method::GET, "/favicon.ico", Public, get(branding::favicon)),
@@ -152,7 +152,22 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/invoices/{id}/void", Staff, post(billing::staff_void)).area(Billing),
         r(Method::POST, "/staff/invoices/{id}/reissue", Staff, post(billing::staff_reissue)).area(Billing),
         r(Method::POST, "/staff/invoices/{id}/payments", Staff, post(billing::staff_payment)).area(Billing),
+        r(Method::GET, "/staff/inbox", Staff, get(staff::inbox::inbox)).area(HelpDesk),
+        r(Method::GET, "/staff/inbox/badge", Staff, get(staff::inbox::badge)).area(HelpDesk),
+        r(Method::POST, "/staff/inbox/bulk", Staff, post(staff::inbox::bulk)).area(HelpDesk),
+        r(Method::GET, "/staff/tickets/{id}", Staff, get(staff::inbox::ticket)).area(HelpDesk),
+        r(Method::POST, "/staff/tickets/{id}", Staff, post(staff::inbox::update)).area(HelpDesk),
+        r(Method::POST, "/staff/tickets/{id}/comments", Staff, post(helpdesk::comment)).area(HelpDesk),
+        r(Method::POST, "/staff/tickets/{id}/task", Staff, post(staff::inbox::to_task)).area(HelpDesk),
         r(Method::GET, "/portal", Portal, get(portal::home)),
+        r(Method::GET, "/portal/helpdesk", Portal, get(helpdesk::portal_list)).area(HelpDesk),
+        r(Method::POST, "/portal/helpdesk", Portal, post(helpdesk::portal_create)).area(HelpDesk),
+        r(Method::GET, "/portal/helpdesk/new", Portal, get(helpdesk::portal_new)).area(HelpDesk),
+        r(Method::GET, "/portal/helpdesk/badge", Portal, get(helpdesk::portal_badge)).area(HelpDesk),
+        r(Method::GET, "/portal/helpdesk/{id}", Portal, get(helpdesk::portal_ticket)).area(HelpDesk),
+        r(Method::POST, "/portal/helpdesk/{id}/comments", Portal, post(helpdesk::comment)).area(HelpDesk),
+        r(Method::POST, "/portal/helpdesk/{id}/status", Portal, post(helpdesk::portal_status)).area(HelpDesk),
+        r(Method::POST, "/portal/helpdesk/{id}/satisfaction", Portal, post(helpdesk::portal_rate)).area(HelpDesk),
         r(Method::GET, "/portal/welcome", Portal, get(welcome::show)),
         r(Method::POST, "/portal/welcome", Portal, post(welcome::dismiss)),
         r(Method::GET, "/portal/pages/{id}", Portal, get(project_pages::view)),

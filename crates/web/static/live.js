@@ -16,7 +16,8 @@
   function concerns(data) {
     var w = watched();
     return (data.project_id && w.indexOf("project:" + data.project_id) >= 0) ||
-      (data.task_id && w.indexOf("task:" + data.task_id) >= 0);
+      (data.task_id && w.indexOf("task:" + data.task_id) >= 0) ||
+      (data.ticket_id && (w.indexOf("ticket:" + data.ticket_id) >= 0 || w.indexOf("tickets") >= 0));
   }
 
   // Someone typing keeps their text: offer a refresh instead of replacing the page.
@@ -75,7 +76,7 @@
   }
 
   ["task.created", "task.updated", "comment.created", "message.created", "message.updated",
-    "message.deleted", "message.read"].forEach(function (kind) {
+    "message.deleted", "message.read", "ticket.created", "ticket.updated", "ticket.commented"].forEach(function (kind) {
     source.addEventListener(kind, function (e) {
       try { if (concerns(JSON.parse(e.data))) { schedule(); } } catch (err) { /* ignore */ }
     });

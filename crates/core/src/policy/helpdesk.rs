@@ -150,6 +150,22 @@ impl Actor {
     }
 }
 
+/// Who may be a ticket's assignee: an active staff member (checked by the store, which loads
+/// the person).
+pub fn check_ticket_assignee(role: Role) -> Result<()> {
+    if role.is_staff() { Ok(()) } else { Err(Error::invalid("assignee_id", "tickets are assigned to staff members")) }
+}
+
+/// Who may be named as a ticket's requester: a user of the ticket's client (staff open tickets
+/// on a client user's behalf).
+pub fn check_ticket_requester(ticket_client: ClientId, role: Role, client: Option<ClientId>) -> Result<()> {
+    if !role.is_staff() && client == Some(ticket_client) {
+        Ok(())
+    } else {
+        Err(Error::invalid("requester_id", "must be an active user of the ticket's client"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

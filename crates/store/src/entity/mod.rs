@@ -34,4 +34,7 @@ pub mod rate_limit;
 pub mod revocation;
 pub mod session;
 pub mod task;
+pub mod ticket;
+pub mod ticket_comment;
+pub mod ticket_numbering;
 pub mod user;

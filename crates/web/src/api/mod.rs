@@ -14,6 +14,7 @@ mod list;
 mod portal;
 mod project_pages;
 mod session;
+pub mod tickets;
 mod users;
 mod work;
 
@@ -69,7 +70,7 @@ fn in_area(page: PortalPage, routes: OpenApiRouter<AppState>) -> OpenApiRouter<A
 }
 
 /// The operations of each portal area that a client can hide: every path of the area is 404
-/// for that client's users; staff keep it. (Help desk has no operations yet.)
+/// for that client's users; staff keep it.
 fn areas() -> Vec<(PortalPage, OpenApiRouter<AppState>)> {
     vec![
         (PortalPage::Files, files_area()),
@@ -77,6 +78,7 @@ fn areas() -> Vec<(PortalPage, OpenApiRouter<AppState>)> {
         (PortalPage::Messages, messages_area()),
         (PortalPage::Approvals, approvals_area()),
         (PortalPage::Billing, billing_area()),
+        (PortalPage::HelpDesk, helpdesk_area()),
     ]
 }
 
@@ -164,6 +166,18 @@ fn messages_area() -> OpenApiRouter<AppState> {
         .routes(routes!(collab::list_messages, collab::create_message))
         .routes(routes!(collab::edit_message, collab::delete_message))
         .routes(routes!(collab::read_messages))
+}
+
+/// The Help desk area: tickets and their conversations.
+fn helpdesk_area() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(tickets::list_tickets, tickets::create_ticket))
+        .routes(routes!(tickets::bulk_update))
+        .routes(routes!(tickets::score))
+        .routes(routes!(tickets::get_ticket, tickets::update_ticket))
+        .routes(routes!(tickets::list_comments, tickets::create_comment))
+        .routes(routes!(tickets::to_task))
+        .routes(routes!(tickets::rate))
 }
 
 /// The Files area: folders, files, versions, downloads (the upload route is [`uploads`]).

@@ -43,8 +43,8 @@ impl PagesDoc {
     }
 }
 
-/// Which Home quick actions are on. `helpdesk` is kept but never shown to anyone until a
-/// help-desk page exists; `meeting` needs a scheduling link.
+/// Which Home quick actions are on. `helpdesk` shows to those who may open a ticket;
+/// `meeting` needs a scheduling link.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct QuickActionsDoc {
     pub projects: bool,

@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod billing;
 pub mod collab;
 pub mod files;
+pub mod helpdesk;
 pub mod portal;
 pub mod portal_wide;
 pub mod project_pages;
@@ -32,6 +33,8 @@ pub struct Nav {
     pub href: &'static str,
     pub label: &'static str,
     pub active: bool,
+    /// Where the link's count comes from (an htmx fragment; empty: no count).
+    pub count_src: &'static str,
 }
 
 /// What every page's frame needs: agency, who is signed in, navigation, CSRF token, banners.
@@ -84,6 +87,7 @@ impl Chrome {
         let nav: Vec<(&'static str, &'static str)> = if a.is_staff() {
             let mut v = vec![
                 ("/staff", "My work"),
+                ("/staff/inbox", "Inbox"),
                 ("/staff/clients", "Clients"),
                 ("/staff/approvals", "Approvals"),
                 ("/staff/invoices", "Invoices"),
@@ -109,8 +113,7 @@ impl Chrome {
                     PortalPage::Messages => Some(("/portal/messages", "Messages")),
                     PortalPage::Approvals => Some(("/portal/approvals", "Approvals")),
                     PortalPage::Billing => Some(("/portal/billing", "Billing")),
-                    // The help desk has no pages yet; its flag is kept for when it does.
-                    PortalPage::HelpDesk => None,
+                    PortalPage::HelpDesk => Some(("/portal/helpdesk", "Help desk")),
                 })
                 .collect()
         };
@@ -121,11 +124,24 @@ impl Chrome {
             is_staff: a.is_staff(),
             csrf: csrf.0.clone(),
             viewing_as: a.viewing_staff().map(|_| a.name().to_string()),
-            nav: nav.into_iter().map(|(href, label)| Nav { href, label, active: href == active }).collect(),
+            nav: nav
+                .into_iter()
+                .map(|(href, label)| Nav { href, label, active: href == active, count_src: count_src(href) })
+                .collect(),
             flash: None,
             live: String::new(),
             ..Chrome::branded(st)
         }
+    }
+}
+
+/// The count shown beside a navigation link: unassigned tickets in the staff inbox, tickets
+/// waiting for the client's answer in the portal's Help desk.
+fn count_src(href: &str) -> &'static str {
+    match href {
+        "/staff/inbox" => "/staff/inbox/badge",
+        "/portal/helpdesk" => "/portal/helpdesk/badge",
+        _ => "",
     }
 }
 

@@ -140,6 +140,8 @@ pub(crate) struct Target<'a> {
     page_id: String,
     /// A staff member (for `/staff/users/{id}/title`: only staff have a job title).
     staff_user_id: String,
+    /// A ticket of the side's client (controls that turn it into a task get a fresh one).
+    ticket_id: String,
 }
 
 impl<'a> Target<'a> {
@@ -156,6 +158,7 @@ impl<'a> Target<'a> {
             invoice_id: side.invoice.to_string(),
             page_id: side.page.to_string(),
             staff_user_id: String::new(),
+            ticket_id: side.ticket.to_string(),
         }
     }
 
@@ -200,7 +203,12 @@ impl<'a> Target<'a> {
             invoice_id: self.invoice_id.clone(),
             page_id: self.page_id.clone(),
             staff_user_id: self.staff_user_id.clone(),
+            ticket_id: self.ticket_id.clone(),
         }
+    }
+    /// The same target with another ticket.
+    fn with_ticket(&self, ticket_id: String) -> Target<'a> {
+        Target { ticket_id, ..self.clone_parts() }
     }
 
     /// The same target with another page.
@@ -265,10 +273,45 @@ async fn before_control(app: &TestApp, w: &World, template: &str, side: &ClientS
     if restores_client(template) {
         app.store.delete_client(&app.actor(w.owner).await, side.id, None).await.expect("delete before restore");
     }
+    if rates_ticket(template) {
+        set_ticket_status(app, w, side, atrium_core::helpdesk::TicketStatus::Solved).await;
+    }
+}
+
+/// Whether a route rates a ticket (its control needs the ticket solved first).
+fn rates_ticket(template: &str) -> bool {
+    template.ends_with("/tickets/{id}/satisfaction")
+}
+
+/// Whether a route turns the ticket it is given into a task (its control needs a fresh one).
+fn consumes_ticket(template: &str) -> bool {
+    template.ends_with("/tickets/{id}/task")
+}
+
+/// Sets the side's seeded ticket's status as the owner.
+async fn set_ticket_status(app: &TestApp, w: &World, side: &ClientSide, status: atrium_core::helpdesk::TicketStatus) {
+    let owner = app.actor(w.owner).await;
+    let patch = atrium_store::tickets::TicketPatch { status: Some(status), ..Default::default() };
+    app.store.update_ticket(&owner, side.ticket, patch, None).await.expect("ticket status");
+}
+
+/// Opens a ticket of the side's project as its admin; returns its id.
+async fn add_ticket(app: &TestApp, side: &ClientSide) -> String {
+    let admin = app.actor(side.admin).await;
+    let n = atrium_store::tickets::NewTicket {
+        project_id: Some(side.project),
+        subject: "Control ticket".into(),
+        body: "Control".into(),
+        ..Default::default()
+    };
+    app.store.create_ticket(&admin, n, None).await.expect("ticket").id.to_string()
 }
 async fn after_control(app: &TestApp, w: &World, method: &str, template: &str, side: &ClientSide) {
     if deletes_client(method, template) {
         app.store.restore_client(&app.actor(w.owner).await, side.id, None).await.expect("restore after delete");
+    }
+    if rates_ticket(template) {
+        set_ticket_status(app, w, side, atrium_core::helpdesk::TicketStatus::Open).await;
     }
 }
 
@@ -405,6 +448,7 @@ pub(crate) fn substitute(template: &str, t: &Target<'_>) -> String {
             ("notifications", "id") => t.notification_id.clone(),
             ("files", "id") => t.file_id.clone(),
             ("approvals", "id") => t.side.approval.to_string(),
+            ("tickets" | "helpdesk", "id") => t.ticket_id.clone(),
             ("invoices" | "billing", "id") => t.invoice_id.clone(),
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
@@ -445,6 +489,8 @@ fn forbidden_for_a(w: &World) -> Vec<String> {
     v.push(w.a.staff_file.to_string());
     v.push(w.a.staff_page_title.clone());
     v.push(w.a.staff_page.to_string());
+    v.push(w.a.ticket_note_text.clone());
+    v.push(w.a.ticket_note.to_string());
     v
 }
 
@@ -616,6 +662,27 @@ pub(crate) fn api_rules() -> Vec<ApiRule> {
             )
         }),
         r("get", "/api/v1/approvals/{id}", Refused, no_query, no_body),
+        // Help desk: a client user reads their client's tickets (finance: their own); B's are
+        // invisible (404); opening one for B, the inbox's bulk change, the score and turning
+        // a ticket into a task are staff-only; only the requester rates.
+        r("get", "/api/v1/tickets", Open, no_query, no_body),
+        r("post", "/api/v1/tickets", Refused, no_query, |s| {
+            Payload::Json(json!({"client_id": s.id.to_string(), "subject": "Intruder ticket", "body": "Intruder"}))
+        }),
+        r("post", "/api/v1/tickets/bulk", Refused, no_query, |s| {
+            Payload::Json(json!({"ids": [s.ticket.to_string()], "status": "open"}))
+        }),
+        r("get", "/api/v1/tickets/satisfaction", Refused, |s| format!("client_id={}", s.id), no_body),
+        r("get", "/api/v1/tickets/{id}", Refused, no_query, no_body),
+        r("patch", "/api/v1/tickets/{id}", Refused, no_query, |_| Payload::Json(json!({"priority": "high"}))),
+        r("get", "/api/v1/tickets/{id}/comments", Refused, no_query, no_body),
+        r("post", "/api/v1/tickets/{id}/comments", Refused, no_query, |_| {
+            Payload::Json(json!({"body": "Intruder answer", "visibility": "reply"}))
+        }),
+        r("post", "/api/v1/tickets/{id}/task", Refused, no_query, no_body),
+        r("post", "/api/v1/tickets/{id}/satisfaction", OwnOnly, no_query, |_| {
+            Payload::Json(json!({"rating": "good"}))
+        }),
         // Billing: B's invoices are invisible to A's users (404); writes are staff-only.
         r("get", "/api/v1/invoices", Refused, |s| format!("client_id={}", s.id), no_body),
         r("post", "/api/v1/invoices", Refused, no_query, |s| {
@@ -781,6 +848,9 @@ async fn every_api_operation_refuses_other_clients_data() {
                 &fresh
             } else if consumes_page(&op.method, &op.path) {
                 fresh = target.with_page(add_page(&app, &w, &w.b).await);
+                &fresh
+            } else if consumes_ticket(&op.path) {
+                fresh = target.with_ticket(add_ticket(&app, &w.b).await);
                 &fresh
             } else if consumes_file(&op.method, &op.path) || restores_file(&op.path) {
                 let id = add_file(&app, &w, &w.b).await;
@@ -975,6 +1045,31 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
         ]),
         ("POST", "/staff/settings/branding/logo") => Some(Payload::Upload("logo.png", TINY_PNG)),
         ("POST", "/staff/settings/branding/logo/delete") => form(vec![]),
+        ("POST", "/staff/inbox/bulk") => form(vec![
+            ("ids", s.ticket.to_string()),
+            ("assignee_id", "keep".into()),
+            ("status", "open".into()),
+            ("view", "all".into()),
+        ]),
+        ("POST", "/staff/tickets/{id}") => form(vec![
+            ("subject", "Renamed ticket".into()),
+            ("status", "open".into()),
+            ("priority", "normal".into()),
+            ("assignee_id", String::new()),
+            ("project_id", s.project.to_string()),
+        ]),
+        ("POST", "/staff/tickets/{id}/comments") => {
+            form(vec![("body", "Intruder answer".into()), ("visibility", "reply".into())])
+        }
+        ("POST", "/staff/tickets/{id}/task") => form(vec![]),
+        ("POST", "/portal/helpdesk") => form(vec![
+            ("subject", "Intruder ticket".into()),
+            ("body", "Intruder".into()),
+            ("project_id", s.project.to_string()),
+        ]),
+        ("POST", "/portal/helpdesk/{id}/comments") => form(vec![("body", "Intruder answer".into())]),
+        ("POST", "/portal/helpdesk/{id}/status") => form(vec![("status", "solved".into())]),
+        ("POST", "/portal/helpdesk/{id}/satisfaction") => form(vec![("rating", "good".into())]),
         ("POST", "/portal/approvals/{id}/decision") => {
             form(vec![("decision", "changes_requested".into()), ("comment", "Intruder decision".into())])
         }
@@ -1048,6 +1143,11 @@ fn probe_side() -> ClientSide {
         page_title: String::new(),
         staff_page: ProjectPageId::new(),
         staff_page_title: String::new(),
+        ticket: TicketId::new(),
+        ticket_subject: String::new(),
+        ticket_reply_text: String::new(),
+        ticket_note_text: String::new(),
+        ticket_note: TicketCommentId::new(),
     }
 }
 

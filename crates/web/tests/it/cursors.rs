@@ -95,6 +95,20 @@ fn cases() -> Vec<Case> {
             control: |w, _| (w.a.admin, w.a.invoice.to_string()),
         },
         Case {
+            path: "/api/v1/tickets",
+            url: |_| "/api/v1/tickets?limit=1".into(),
+            // A finance user's list holds only what they asked: the admin's ticket is foreign.
+            foreign: |w, _, user| {
+                let mut v = vec![w.b.ticket.to_string()];
+                if user == w.a.finance {
+                    v.push(w.a.ticket.to_string());
+                }
+                v
+            },
+            staff_foreign: |w, _| vec![(w.owner, format!("/api/v1/tickets?client_id={}", w.a.id), w.b.ticket.to_string())],
+            control: |w, _| (w.a.viewer, w.a.ticket.to_string()),
+        },
+        Case {
             path: "/api/v1/projects/{id}/messages",
             url: |w| format!("/api/v1/projects/{}/messages?limit=1", w.a.project),
             foreign: |w, _, _| vec![w.b.message.to_string(), w.a.staff_message.to_string()],

@@ -312,6 +312,11 @@ async fn delivery_settings_decide_between_off_in_app_email_and_digest() {
         ("approval_requested", "email"),
         ("approval_decided", "email"),
         ("invoice_sent", "email"),
+        ("ticket_created", "email"),
+        ("ticket_assigned", "email"),
+        ("ticket_reply", "email"),
+        ("ticket_status", "email"),
+        ("ticket_due", "email"),
     ]
     .iter()
     .map(|(k, d)| (k.to_string(), d.to_string()))

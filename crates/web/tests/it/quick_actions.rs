@@ -1,6 +1,7 @@
 //! Home quick actions (issue 13, part 7): the agency's choice and a client's override, the
 //! scheduling link's validation, and which actions a user gets (only where they see the page;
-//! Ask for help never, as no help-desk page exists; Book a meeting only with a link).
+//! Ask for help with the Help desk, to those who may open a ticket; Book a meeting only with a
+//! link).
 
 use crate::common::*;
 use serde_json::{Value, json};
@@ -52,7 +53,7 @@ async fn agency_defaults_and_client_overrides() {
                {"kind": "billing", "label": "Pay invoices", "href": "/portal/billing"}])
     );
 
-    // The agency turns on a meeting with its link (and Ask for help, which shows to no one).
+    // The agency turns on a meeting with its link, and Ask for help.
     let (s, v) = call(
         &app,
         &owner,
@@ -66,13 +67,18 @@ async fn agency_defaults_and_client_overrides() {
     assert_eq!(v["scheduling_url"], "https://cal.example/agency");
     assert_eq!(v["pages"]["files"], true, "pages untouched");
     let (_, v) = call(&app, &admin, "GET", "/portal", None).await;
-    assert_eq!(kinds(&v), ["projects", "billing", "meeting"], "no help desk page exists: {v}");
-    assert_eq!(v["quick_actions"][2]["href"], "https://cal.example/agency");
+    assert_eq!(kinds(&v), ["projects", "billing", "helpdesk", "meeting"], "{v}");
+    assert_eq!(v["quick_actions"][2]["href"], "/portal/helpdesk");
+    assert_eq!(v["quick_actions"][3]["href"], "https://cal.example/agency");
     let page = home(&app, "admin@a.test").await;
     assert!(page.contains(r#"<nav class="quick" aria-label="Quick actions">"#), "{page}");
     assert!(page.contains(r#"href="https://cal.example/agency" rel="noopener noreferrer">Book a meeting</a>"#));
     assert!(page.contains(r#"<a class="btn" href="/portal/billing">Pay invoices</a>"#));
-    assert!(!page.contains("Ask for help"));
+    assert!(page.contains(r#"<a class="btn" href="/portal/helpdesk">Ask for help</a>"#), "{page}");
+    // A viewer reads tickets but does not open them: no Ask for help.
+    let viewer_token = app.token_for(w.a.viewer).await;
+    let (_, v) = call(&app, &viewer_token, "GET", "/portal", None).await;
+    assert!(!kinds(&v).contains(&"helpdesk".to_string()), "{v}");
 
     // Client A overrides: its own link, no Pay invoices. B keeps the agency's.
     let (s, v) = call(
@@ -87,18 +93,18 @@ async fn agency_defaults_and_client_overrides() {
     assert_eq!(v["quick_actions"], json!({"projects": true, "billing": false, "helpdesk": true, "meeting": true}));
     assert_eq!(v["scheduling_url"], "https://cal.example/acme");
     let (_, v) = call(&app, &admin, "GET", "/portal", None).await;
-    assert_eq!(kinds(&v), ["projects", "meeting"]);
-    assert_eq!(v["quick_actions"][1]["href"], "https://cal.example/acme");
+    assert_eq!(kinds(&v), ["projects", "helpdesk", "meeting"]);
+    assert_eq!(v["quick_actions"][2]["href"], "https://cal.example/acme");
     let (_, v) = call(&app, &b_admin, "GET", "/portal", None).await;
-    assert_eq!(kinds(&v), ["projects", "billing", "meeting"]);
-    assert_eq!(v["quick_actions"][2]["href"], "https://cal.example/agency");
+    assert_eq!(kinds(&v), ["projects", "billing", "helpdesk", "meeting"]);
+    assert_eq!(v["quick_actions"][3]["href"], "https://cal.example/agency");
 
     // The agency's later change reaches B, not A's own set.
     let (s, _) =
         call(&app, &owner, "PATCH", "/portal-defaults", Some(json!({"quick_actions": {"projects": false}}))).await;
     assert_eq!(s, 200);
-    assert_eq!(own_kinds(&app, &b_admin).await, ["billing", "meeting"]);
-    assert_eq!(own_kinds(&app, &admin).await, ["projects", "meeting"]);
+    assert_eq!(own_kinds(&app, &b_admin).await, ["billing", "helpdesk", "meeting"]);
+    assert_eq!(own_kinds(&app, &admin).await, ["projects", "helpdesk", "meeting"]);
 
     // `null` goes back to the agency's.
     let (s, v) =
@@ -106,8 +112,8 @@ async fn agency_defaults_and_client_overrides() {
     assert_eq!(s, 200, "{v}");
     assert_eq!((v["quick_actions"].clone(), v["scheduling_url"].clone()), (Value::Null, Value::Null));
     let (_, v) = call(&app, &admin, "GET", "/portal", None).await;
-    assert_eq!(kinds(&v), ["billing", "meeting"]);
-    assert_eq!(v["quick_actions"][1]["href"], "https://cal.example/agency");
+    assert_eq!(kinds(&v), ["billing", "helpdesk", "meeting"]);
+    assert_eq!(v["quick_actions"][2]["href"], "https://cal.example/agency");
 
     // Staff may not change the agency's; client users see neither setting.
     let (s, _) =

@@ -4,6 +4,7 @@
 
 pub mod branding;
 pub mod clients;
+pub mod inbox;
 pub mod my_work;
 pub mod portal_settings;
 pub mod projects;

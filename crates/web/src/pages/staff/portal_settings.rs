@@ -32,11 +32,15 @@ pub(crate) fn toggles(pages: PortalPages) -> Vec<PageToggle> {
         .collect()
 }
 
-/// The quick actions the forms offer (Ask for help waits for a help-desk page and is left as
-/// it is), with whether `set` has them on.
+/// The quick actions the forms offer, with whether `set` has them on.
 pub(crate) fn quick_toggles(set: QuickActions) -> Vec<PageToggle> {
-    [("qa_projects", QuickAction::Projects), ("qa_billing", QuickAction::Billing), ("qa_meeting", QuickAction::Meeting)]
-        .into_iter()
+    [
+        ("qa_projects", QuickAction::Projects),
+        ("qa_billing", QuickAction::Billing),
+        ("qa_helpdesk", QuickAction::HelpDesk),
+        ("qa_meeting", QuickAction::Meeting),
+    ]
+    .into_iter()
         .map(|(slug, a)| PageToggle { slug, label: a.label(), shown: set.has(a) })
         .collect()
 }
@@ -79,6 +83,8 @@ pub struct PagesForm {
     #[serde(default)]
     qa_billing: bool,
     #[serde(default)]
+    qa_helpdesk: bool,
+    #[serde(default)]
     qa_meeting: bool,
     /// Only on the client page: the client has its own quick actions and link (unticked: the
     /// agency's).
@@ -104,6 +110,7 @@ impl PagesForm {
         vec![
             (QuickAction::Projects, self.qa_projects),
             (QuickAction::Billing, self.qa_billing),
+            (QuickAction::HelpDesk, self.qa_helpdesk),
             (QuickAction::Meeting, self.qa_meeting),
         ]
     }

@@ -297,6 +297,12 @@ pub struct ClientSide {
     pub page_title: String,
     pub staff_page: atrium_core::ids::ProjectPageId,
     pub staff_page_title: String,
+    /// A ticket about `project`, asked by the client's admin, with a staff Reply and a Note.
+    pub ticket: atrium_core::ids::TicketId,
+    pub ticket_subject: String,
+    pub ticket_reply_text: String,
+    pub ticket_note_text: String,
+    pub ticket_note: atrium_core::ids::TicketCommentId,
 }
 
 impl ClientSide {
@@ -334,6 +340,11 @@ impl ClientSide {
             self.page_title.clone(),
             self.staff_page.to_string(),
             self.staff_page_title.clone(),
+            self.ticket.to_string(),
+            self.ticket_subject.clone(),
+            self.ticket_reply_text.clone(),
+            self.ticket_note_text.clone(),
+            self.ticket_note.to_string(),
             self.admin.to_string(),
             self.finance.to_string(),
             self.viewer.to_string(),
@@ -513,7 +524,38 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
     let staff_page =
         s.create_project_page(owner, p.id, page_of(&staff_page_title, true), None).await.expect("staff page").id;
     s.set_project_team(owner, p.id, vec![staff], None).await.expect("team");
+    let admin_actor = app.actor(admin).await;
+    let ticket_subject = format!("Ticket{key} Checkout is broken");
+    let ticket = s
+        .create_ticket(
+            &admin_actor,
+            atrium_store::tickets::NewTicket {
+                project_id: Some(p.id),
+                subject: ticket_subject.clone(),
+                body: format!("The checkout of {key} fails"),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .expect("ticket")
+        .id;
+    let ticket_reply_text = format!("TicketReply{key} we are on it");
+    s.create_ticket_comment(owner, ticket, ticket_reply_text.clone(), atrium_core::model::Visibility::Reply, None)
+        .await
+        .expect("ticket reply");
+    let ticket_note_text = format!("TicketNote{key} blame the vendor");
+    let ticket_note = s
+        .create_ticket_comment(owner, ticket, ticket_note_text.clone(), atrium_core::model::Visibility::Note, None)
+        .await
+        .expect("ticket note")
+        .id;
     ClientSide {
+        ticket,
+        ticket_subject,
+        ticket_reply_text,
+        ticket_note_text,
+        ticket_note,
         page,
         page_title,
         staff_page,

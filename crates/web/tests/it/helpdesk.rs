@@ -1,0 +1,347 @@
+//! The help desk over the API and its pages: who sees which tickets (per role and client), the
+//! gap-free numbers, the conversation's Reply/Note rules and what replies do to the status,
+//! solving and reopening, the inbox's filters, counts and bulk changes, turning a ticket into a
+//! task, rating by the requester only, and the sweep that closes solved tickets.
+
+use crate::common::*;
+use serde_json::{Value, json};
+
+/// Asserts a 422 naming `field`.
+#[track_caller]
+fn assert_invalid(status: u16, v: &Value, field: &str, what: &str) {
+    assert_eq!(status, 422, "{what}: {v}");
+    let m = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(m.starts_with(&format!("{field}")), "{what}: names `{field}`: {m}");
+}
+
+async fn open(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    call(app, token, "POST", "/tickets", Some(body)).await
+}
+
+fn subjects(list: &Value) -> Vec<String> {
+    let mut v: Vec<String> =
+        list["items"].as_array().expect("items").iter().map(|t| t["subject"].as_str().unwrap().to_string()).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn each_role_sees_exactly_its_tickets_and_never_a_note() {
+    // SEC-AC-1, SEC-AC-3, SEC-AC-7
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let (admin, finance, viewer) =
+        (app.token_for(w.a.admin).await, app.token_for(w.a.finance).await, app.token_for(w.a.viewer).await);
+    let (s, own) = open(&app, &finance, json!({"subject": "Invoice question", "body": "Is VAT included?"})).await;
+    assert_eq!(s, 201, "{own}");
+    assert_eq!(own["project_id"], Value::Null, "a finance user's request is a general one");
+    // A finance user cannot ask about a project (they see none).
+    let (s, v) =
+        open(&app, &finance, json!({"subject": "X", "body": "Y", "project_id": w.a.project.to_string()})).await;
+    assert_invalid(s, &v, "project_id", "finance about a project");
+    // Viewers read, never write.
+    let (s, v) = open(&app, &viewer, json!({"subject": "X", "body": "Y"})).await;
+    assert_eq!(s, 403, "{v}");
+    // Another client's id is invisible.
+    let (s, v) = open(&app, &admin, json!({"subject": "X", "body": "Y", "client_id": w.b.id.to_string()})).await;
+    assert_eq!(s, 404, "{v}");
+
+    let (_, l) = call(&app, &admin, "GET", "/tickets", None).await;
+    assert_eq!(subjects(&l), vec!["Invoice question".to_string(), w.a.ticket_subject.clone()]);
+    let (_, l) = call(&app, &viewer, "GET", "/tickets", None).await;
+    assert_eq!(subjects(&l), vec!["Invoice question".to_string(), w.a.ticket_subject.clone()]);
+    let (_, l) = call(&app, &finance, "GET", "/tickets", None).await;
+    assert_eq!(subjects(&l), vec!["Invoice question".to_string()], "finance: only what they asked");
+    let (s, _) = call(&app, &finance, "GET", &format!("/tickets/{}", w.a.ticket), None).await;
+    assert_eq!(s, 404, "finance cannot open the admin's ticket");
+    let (s, _) = call(&app, &admin, "GET", &format!("/tickets/{}", w.b.ticket), None).await;
+    assert_eq!(s, 404, "another client's ticket");
+
+    // The conversation: the client sees the Reply, never the Note; staff see both.
+    let (s, c) = call(&app, &admin, "GET", &format!("/tickets/{}/comments", w.a.ticket), None).await;
+    assert_eq!(s, 200);
+    let text = c.to_string();
+    assert!(text.contains(&w.a.ticket_reply_text) && !text.contains(&w.a.ticket_note_text), "{text}");
+    let staff = app.token_for(w.staff).await;
+    let (_, c) = call(&app, &staff, "GET", &format!("/tickets/{}/comments", w.a.ticket), None).await;
+    assert!(c.to_string().contains(&w.a.ticket_note_text));
+    // A client user never writes a Note; a viewer never answers.
+    let path = format!("/tickets/{}/comments", w.a.ticket);
+    let (s, _) = call(&app, &admin, "POST", &path, Some(json!({"body": "psst", "visibility": "note"}))).await;
+    assert_eq!(s, 403);
+    let (s, _) = call(&app, &viewer, "POST", &path, Some(json!({"body": "hi", "visibility": "reply"}))).await;
+    assert_eq!(s, 403);
+    // Staff see everything and filter by client.
+    let (_, l) = call(&app, &staff, "GET", &format!("/tickets?client_id={}", w.b.id), None).await;
+    assert_eq!(subjects(&l), vec![w.b.ticket_subject.clone()]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn numbers_are_consecutive_and_shown_as_hash_numbers() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let admin = app.token_for(w.a.admin).await;
+    let owner = app.token_for(w.owner).await;
+    let mut numbers = Vec::new();
+    for i in 0..3 {
+        let (s, t) = open(&app, &admin, json!({"subject": format!("Q{i}"), "body": "?"})).await;
+        assert_eq!(s, 201, "{t}");
+        numbers.push(t["number"].as_i64().unwrap());
+    }
+    // A refused ticket takes no number.
+    let (s, _) = open(&app, &owner, json!({"subject": "", "body": "?", "client_id": w.a.id.to_string()})).await;
+    assert_eq!(s, 422);
+    let (s, t) = open(&app, &owner, json!({"subject": "By staff", "body": "?", "client_id": w.a.id.to_string(),
+        "requester_id": w.a.viewer.to_string()}))
+    .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(t["requester_id"], w.a.viewer.to_string(), "staff open tickets on a client user's behalf");
+    numbers.push(t["number"].as_i64().unwrap());
+    // The seed opened #1001 and #1002 (one per client).
+    assert_eq!(numbers, vec![1003, 1004, 1005, 1006]);
+    // Staff must name the client; a requester must be a user of it.
+    let (s, v) = open(&app, &owner, json!({"subject": "S", "body": "?"})).await;
+    assert_invalid(s, &v, "client_id", "staff without a client");
+    let (s, v) = open(
+        &app,
+        &owner,
+        json!({"subject": "S", "body": "?", "client_id": w.a.id.to_string(), "requester_id": w.b.admin.to_string()}),
+    )
+    .await;
+    assert_invalid(s, &v, "requester_id", "a requester of another client");
+    // The portal shows the number.
+    let (browser, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    let html = browser.get(app.url("/portal/helpdesk")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("#1003") && html.contains("Q0"), "{html}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn replies_move_the_status_and_solved_tickets_reopen_or_close() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let admin = app.token_for(w.a.admin).await;
+    let staff = app.token_for(w.staff).await;
+    let (_, t) = open(&app, &admin, json!({"subject": "Broken form", "body": "It fails", "priority": "high"})).await;
+    let id = t["id"].as_str().unwrap().to_string();
+    assert_eq!(t["status"], "new");
+    assert_eq!(t["first_responded_at"], Value::Null);
+    // A note is not a response.
+    let c = format!("/tickets/{id}/comments");
+    call(&app, &staff, "POST", &c, Some(json!({"body": "looking", "visibility": "note"}))).await;
+    let (_, t) = call(&app, &staff, "GET", &format!("/tickets/{id}"), None).await;
+    assert_eq!((t["status"].as_str(), t["first_responded_at"].is_null()), (Some("new"), true));
+    // The first staff Reply is the first response and takes the ticket up.
+    let (s, _) = call(&app, &staff, "POST", &c, Some(json!({"body": "On it", "visibility": "reply"}))).await;
+    assert_eq!(s, 201);
+    let (_, t) = call(&app, &staff, "GET", &format!("/tickets/{id}"), None).await;
+    assert_eq!(t["status"], "open");
+    assert!(t["first_responded_at"].is_string());
+    // The client may only solve or reopen.
+    let p = format!("/tickets/{id}");
+    let (s, _) = call(&app, &admin, "PATCH", &p, Some(json!({"status": "on_hold"}))).await;
+    assert_eq!(s, 403);
+    let (s, _) = call(&app, &admin, "PATCH", &p, Some(json!({"priority": "low"}))).await;
+    assert_eq!(s, 403);
+    let (s, t) = call(&app, &admin, "PATCH", &p, Some(json!({"status": "solved"}))).await;
+    assert_eq!((s, t["status"].as_str()), (200, Some("solved")), "{t}");
+    assert!(t["solved_at"].is_string());
+    // A client reply to a solved ticket reopens it.
+    call(&app, &admin, "POST", &c, Some(json!({"body": "Still broken", "visibility": "reply"}))).await;
+    let (_, t) = call(&app, &admin, "GET", &p, None).await;
+    assert_eq!(t["status"], "open");
+    assert_eq!(t["solved_at"], Value::Null);
+    // Staff solve it; after the closing time the sweep closes it, and then it is final for the
+    // client (a reply is 409: they open a new ticket).
+    call(&app, &staff, "PATCH", &p, Some(json!({"status": "solved"}))).await;
+    app.store.set_clock(Some(chrono::Utc::now() + chrono::Duration::days(6)));
+    assert_eq!(app.store.job_runner().close_solved_tickets().await.unwrap(), 0, "not yet");
+    app.store.set_clock(Some(chrono::Utc::now() + chrono::Duration::days(8)));
+    assert_eq!(app.store.job_runner().close_solved_tickets().await.unwrap(), 1);
+    app.store.set_clock(None);
+    let (_, t) = call(&app, &admin, "GET", &p, None).await;
+    assert_eq!(t["status"], "closed");
+    let (s, _) = call(&app, &admin, "POST", &c, Some(json!({"body": "Hello?", "visibility": "reply"}))).await;
+    assert_eq!(s, 409);
+    let (s, _) = call(&app, &admin, "PATCH", &p, Some(json!({"status": "open"}))).await;
+    assert_eq!(s, 409);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_inbox_filters_counts_and_changes_tickets_in_bulk() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let admin_b = app.token_for(w.b.admin).await;
+    let (_, t) = open(&app, &admin_b, json!({"subject": "Urgent B", "body": "!", "priority": "urgent"})).await;
+    let urgent = t["id"].as_str().unwrap().to_string();
+    let (_, l) = call(&app, &staff, "GET", "/tickets?assignee=none&priority=urgent", None).await;
+    assert_eq!(subjects(&l), vec!["Urgent B".to_string()]);
+    let ids = json!([urgent, w.a.ticket.to_string()]);
+    let (s, l) = call(&app, &staff, "POST", "/tickets/bulk", Some(json!({"ids": ids, "assignee_id": w.staff.to_string()})))
+        .await;
+    assert_eq!(s, 200, "{l}");
+    let (_, l) = call(&app, &staff, "GET", "/tickets?assignee=me", None).await;
+    assert_eq!(subjects(&l), {
+        let mut v = vec!["Urgent B".to_string(), w.a.ticket_subject.clone()];
+        v.sort();
+        v
+    });
+    // Only staff can be assigned.
+    let (s, v) =
+        call(&app, &staff, "PATCH", &format!("/tickets/{urgent}"), Some(json!({"assignee_id": w.b.admin.to_string()})))
+            .await;
+    assert_invalid(s, &v, "assignee_id", "a client user as assignee");
+    // Bulk close; the inbox page shows the views with counts.
+    let (s, _) = call(&app, &staff, "POST", "/tickets/bulk", Some(json!({"ids": [urgent], "status": "closed"}))).await;
+    assert_eq!(s, 200);
+    let (s, v) = call(&app, &staff, "POST", "/tickets/bulk", Some(json!({"ids": [], "status": "closed"}))).await;
+    assert_invalid(s, &v, "ids", "no tickets");
+    let (browser, _) = sign_in(&app, "staff@agency.test", PASSWORD).await;
+    let html = browser.get(app.url("/staff/inbox?view=mine")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&w.a.ticket_subject) && !html.contains("Urgent B"), "mine holds the open one only");
+    let badge = browser.get(app.url("/staff/inbox/badge")).send().await.unwrap().text().await.unwrap();
+    assert!(badge.contains("unassigned"), "b's seeded ticket is still unassigned: {badge}");
+    // The bulk form of the page.
+    let html = browser.get(app.url("/staff/inbox?view=all")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_from(&html);
+    let res = browser
+        .post(app.url("/staff/inbox/bulk"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("ids", &w.b.ticket.to_string()),
+            ("assignee_id", &w.staff.to_string()),
+            ("status", "pending"),
+            ("view", "all"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, t) = call(&app, &staff, "GET", &format!("/tickets/{}", w.b.ticket), None).await;
+    assert_eq!((t["status"].as_str(), t["assignee_id"].as_str()), (Some("pending"), Some(w.staff.to_string().as_str())));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_ticket_becomes_a_task_linked_both_ways() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let (s, task) = call(&app, &staff, "POST", &format!("/tickets/{}/task", w.a.ticket), None).await;
+    assert_eq!(s, 201, "{task}");
+    assert_eq!(task["title"], w.a.ticket_subject.as_str());
+    assert_eq!(task["project_id"], w.a.project.to_string());
+    let (_, t) = call(&app, &staff, "GET", &format!("/tickets/{}", w.a.ticket), None).await;
+    assert_eq!(t["task_id"], task["id"]);
+    let (s, _) = call(&app, &staff, "POST", &format!("/tickets/{}/task", w.a.ticket), None).await;
+    assert_eq!(s, 409, "only once");
+    // A general request has no project to put a task in.
+    let admin = app.token_for(w.a.admin).await;
+    let (_, g) = open(&app, &admin, json!({"subject": "General", "body": "?"})).await;
+    let (s, v) = call(&app, &staff, "POST", &format!("/tickets/{}/task", g["id"].as_str().unwrap()), None).await;
+    assert_invalid(s, &v, "project_id", "a general request");
+    // Client users never do this.
+    let (s, _) = call(&app, &admin, "POST", &format!("/tickets/{}/task", w.a.ticket), None).await;
+    assert_eq!(s, 404);
+    // The staff ticket page links the task.
+    let (browser, _) = sign_in(&app, "staff@agency.test", PASSWORD).await;
+    let html = browser.get(app.url(&format!("/staff/tickets/{}", w.a.ticket))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/staff/tasks/{}", task["id"].as_str().unwrap())), "{html}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_requester_rates_a_solved_ticket_and_the_score_counts_it() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let admin = app.token_for(w.a.admin).await;
+    let viewer = app.token_for(w.a.viewer).await;
+    let staff = app.token_for(w.staff).await;
+    let r = format!("/tickets/{}/satisfaction", w.a.ticket);
+    let (s, _) = call(&app, &admin, "POST", &r, Some(json!({"rating": "good"}))).await;
+    assert_eq!(s, 409, "not solved yet");
+    call(&app, &staff, "PATCH", &format!("/tickets/{}", w.a.ticket), Some(json!({"status": "solved"}))).await;
+    let (s, _) = call(&app, &viewer, "POST", &r, Some(json!({"rating": "bad"}))).await;
+    assert_eq!(s, 403, "only the requester");
+    let (s, _) = call(&app, &staff, "POST", &r, Some(json!({"rating": "bad"}))).await;
+    assert_eq!(s, 403, "not staff either");
+    let (s, v) = call(&app, &admin, "POST", &r, Some(json!({"rating": "meh"}))).await;
+    assert_eq!(s, 422, "{v}");
+    let (s, t) = call(&app, &admin, "POST", &r, Some(json!({"rating": "good", "comment": "Quick!"}))).await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!((t["satisfaction"].as_str(), t["satisfaction_comment"].as_str()), (Some("good"), Some("Quick!")));
+    let (_, sc) = call(&app, &staff, "GET", "/tickets/satisfaction", None).await;
+    assert_eq!((sc["good"].as_u64(), sc["bad"].as_u64(), sc["score"].as_i64()), (Some(1), Some(0), Some(100)));
+    let (_, sc) = call(&app, &staff, "GET", &format!("/tickets/satisfaction?client_id={}", w.b.id), None).await;
+    assert_eq!(sc["score"], Value::Null, "B has no ratings");
+    let (s, _) = call(&app, &admin, "GET", "/tickets/satisfaction", None).await;
+    assert_eq!(s, 404, "the score is the agency's business");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_portal_help_desk_opens_answers_and_solves_tickets() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let (browser, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    let html = browser.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("href=\"/portal/helpdesk\""), "the portal navigation has the help desk");
+    let html = browser
+        .get(app.url(&format!("/portal/helpdesk/new?project_id={}", w.a.project)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&w.a.project_name), "{html}");
+    let csrf = csrf_from(&html);
+    let res = browser
+        .post(app.url("/portal/helpdesk"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("project_id", &w.a.project.to_string()),
+            ("subject", "New landing page"),
+            ("body", "We need a landing page for the **spring** sale."),
+            ("priority", "normal"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let at = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(at.starts_with("/portal/helpdesk/"), "{at}");
+    let html = browser.get(app.url(&at)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<strong>spring</strong>") && html.contains("Mark as solved"), "{html}");
+    // Staff hear of it.
+    let staff = app.actor(w.owner).await;
+    let list = app.store.notifications(&staff, atrium_store::paging::PageRequest { limit: 5, cursor: None }).await.unwrap();
+    assert!(list.items.iter().any(|n| n.text.contains("New landing page")), "owners are told of new tickets");
+    // Answer and solve from the page.
+    let res = browser
+        .post(app.url(&format!("{at}/comments")))
+        .form(&[("_csrf", csrf.as_str()), ("body", "One more detail")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = browser
+        .post(app.url(&format!("{at}/status")))
+        .form(&[("_csrf", csrf.as_str()), ("status", "solved")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = browser.get(app.url(&at)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("One more detail") && html.contains("How did we do?"), "{html}");
+    // The viewer reads but gets no composer and no request form.
+    let (viewer, _) = sign_in(&app, "viewer@a.test", PASSWORD).await;
+    let html = viewer.get(app.url(&at)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("New landing page") && !html.contains("Send answer"), "{html}");
+    let res = viewer.get(app.url("/portal/helpdesk/new")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    app.stop().await;
+}
