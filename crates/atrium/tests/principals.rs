@@ -2,7 +2,7 @@
 //!
 //! 1. Each `pub fn` of an `impl Store` block in `crates/store/src` takes the `Actor` it acts
 //!    for, a `Scope` made from one, or a capability only a verified secret yields
-//!    (`UnsubscribeLink`) — or it is infrastructure listed in [`INFRASTRUCTURE`] with the
+//!    (`UnsubscribeLink`, `RatingLink`), or the help desk's `TicketScope` — or it is infrastructure listed in [`INFRASTRUCTURE`] with the
 //!    reason. Work done on nobody's behalf is a method of a principal handle instead
 //!    (`SignIn`, `JobRunner`, `Operator` in `crates/store/src/system.rs`), never of `Store`.
 //! 2. Each handle is taken only by the code it belongs to ([`HANDLE_USERS`]): a page handler
@@ -33,6 +33,7 @@ const INFRASTRUCTURE: &[(&str, &str)] = &[
     ("session_actor", "where actors come from: the presented session secret is the authority"),
     ("session_alive", "re-checks a session id that session_actor already resolved"),
     ("verify_unsubscribe", "checks a signature and yields the UnsubscribeLink capability"),
+    ("verify_rating_link", "checks a signature and yields the RatingLink capability"),
     ("branding", "public: the agency's name, colours and logo are shown to everyone (the sign-in page)"),
     ("blob_referenced", "blob bookkeeping after a failed upload: answers only whether to delete a hash"),
     ("sign_in", "returns the SignIn principal (see HANDLE_USERS)"),
@@ -53,7 +54,7 @@ const HANDLE_USERS: &[(&str, &[&str])] = &[
 ];
 
 /// Parameter types that say whom a call works for.
-const PRINCIPAL_TYPES: &[&str] = &["Actor", "Scope", "UnsubscribeLink"];
+const PRINCIPAL_TYPES: &[&str] = &["Actor", "Scope", "TicketScope", "UnsubscribeLink", "RatingLink"];
 
 /// Whether attributes put an item under test configuration only.
 fn test_only(attrs: &[syn::Attribute]) -> bool {

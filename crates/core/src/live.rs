@@ -107,7 +107,12 @@ impl LiveEvent {
     /// Events may have been missed (the process's PostgreSQL listener reconnected): open pages
     /// should fetch what they show again. Carries no data.
     /// A ticket was opened or changed, or got a comment (`comment`: its id; `internal`: a note).
-    pub fn ticket(what: &str, t: &crate::helpdesk::Ticket, comment: Option<crate::ids::TicketCommentId>, internal: bool) -> Self {
+    pub fn ticket(
+        what: &str,
+        t: &crate::helpdesk::Ticket,
+        comment: Option<crate::ids::TicketCommentId>,
+        internal: bool,
+    ) -> Self {
         LiveEvent {
             kind: format!("ticket.{what}"),
             audience: Audience::Ticket { client_id: t.client_id, requester_id: t.requester_id, internal },

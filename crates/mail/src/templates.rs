@@ -152,6 +152,38 @@ pub fn notification(to: &str, n: &NotificationMail<'_>) -> Result<Mail, MailErro
     Ok(Mail { unsubscribe: Some(n.unsubscribe_url.to_string()), ..mail })
 }
 
+/// "How did we do?" after a ticket was solved: two links, each to a page that asks to confirm
+/// (a GET records nothing, so a mail scanner following links cannot vote).
+#[derive(Clone, Copy, Debug)]
+pub struct SatisfactionMail<'a> {
+    pub brand: Brand<'a>,
+    pub name: &'a str,
+    /// `#1042`.
+    pub ticket: &'a str,
+    pub subject: &'a str,
+    pub good_url: &'a str,
+    pub bad_url: &'a str,
+    pub ticket_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "satisfaction.txt")]
+struct SatisfactionText<'a> {
+    s: &'a SatisfactionMail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "satisfaction.html")]
+struct SatisfactionHtml<'a> {
+    s: &'a SatisfactionMail<'a>,
+}
+
+/// `[<agency>] How did we do with #1042?`
+pub fn satisfaction(to: &str, s: &SatisfactionMail<'_>) -> Result<Mail, MailError> {
+    let subject = format!("[{}] How did we do with {}?", one_line(s.brand.name), s.ticket);
+    branded(&s.brand, to, subject, &SatisfactionText { s }, &SatisfactionHtml { s })
+}
+
 /// One line of a [`DigestMail`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DigestItem {

@@ -41,9 +41,10 @@ pub mod revocations;
 mod scoping;
 mod sign_in;
 pub mod system;
-pub mod tickets;
 mod ticket_changes;
 mod ticket_comments;
+pub mod ticket_rating;
+pub mod tickets;
 mod view_as;
 pub mod work;
 

@@ -475,7 +475,7 @@ impl Store {
 
     /// A random 32-byte key stored under `name`, created on first use (concurrent first uses
     /// agree on one key).
-    async fn instance_secret(&self, name: &str) -> Result<Vec<u8>> {
+    pub(crate) async fn instance_secret(&self, name: &str) -> Result<Vec<u8>> {
         use rand::RngCore;
         if let Some(row) = instance_secret::Entity::find_by_id(name).one(&self.db).await.map_err(db_err)? {
             return hex::decode(row.value).map_err(|e| Error::internal(format!("instance secret {name}"), e));

@@ -40,8 +40,10 @@ pub struct TicketPatch {
 
 impl TicketPatch {
     fn change(&self) -> TicketChange {
-        let only_status =
-            self.priority.is_none() && self.assignee_id.is_none() && self.project_id.is_none() && self.subject.is_none();
+        let only_status = self.priority.is_none()
+            && self.assignee_id.is_none()
+            && self.project_id.is_none()
+            && self.subject.is_none();
         match self.status {
             Some(TicketStatus::Solved | TicketStatus::Open) if only_status => TicketChange::SolveOrReopen,
             _ => TicketChange::Manage,
@@ -135,6 +137,9 @@ impl Store {
         )
         .await?;
         let created = notify_change(&tx, actor, &current, &t).await?;
+        if t.status == TicketStatus::Solved && current.status != TicketStatus::Solved && t.satisfaction.is_none() {
+            crate::ticket_rating::queue_rating_mail(&tx, t.id).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         self.publish(LiveEvent::ticket("updated", &t, None, false)).await;
         self.announce(created).await;
@@ -302,8 +307,12 @@ async fn notify_change<C: ConnectionTrait>(c: &C, actor: &Actor, before: &Ticket
     if let Some(what) = told.filter(|_| after.status != before.status && after.requester_id != actor.user_id()) {
         let to: Vec<_> = people.iter().filter(|p| p.id == after.requester_id).collect();
         let text = format!("{} {what} {label}: {}", actor.name(), after.subject);
-        let notice =
-            Notice { kind: NotificationKind::TicketStatus, client: after.client_id, target: Target::Ticket(after.id), text };
+        let notice = Notice {
+            kind: NotificationKind::TicketStatus,
+            client: after.client_id,
+            target: Target::Ticket(after.id),
+            text,
+        };
         created.extend(notify(c, &notice, &to).await?);
     }
     Ok(created)
@@ -335,8 +344,12 @@ impl JobRunner<'_> {
                 .await
                 .map_err(db_err)?;
             if done.rows_affected == 1 {
-                audit::write(&tx, None, Entry::ticket(AuditAction::TicketAutoClose, row.id.into(), row.client_id.into(), None))
-                    .await?;
+                audit::write(
+                    &tx,
+                    None,
+                    Entry::ticket(AuditAction::TicketAutoClose, row.id.into(), row.client_id.into(), None),
+                )
+                .await?;
                 closed += 1;
             }
             tx.commit().await.map_err(db_err)?;

@@ -96,8 +96,9 @@ impl Store {
         audit::write(
             &tx,
             Some(actor),
-            Entry::ticket(AuditAction::TicketComment, t.id, t.client_id, ip)
-                .with_detail(serde_json::json!({ "comment_id": c.id, "visibility": visibility, "status": after.status })),
+            Entry::ticket(AuditAction::TicketComment, t.id, t.client_id, ip).with_detail(
+                serde_json::json!({ "comment_id": c.id, "visibility": visibility, "status": after.status }),
+            ),
         )
         .await?;
         // Who hears of it: a staff Reply reaches the requester; a client Reply the assignee (or,

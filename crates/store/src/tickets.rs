@@ -77,7 +77,7 @@ pub struct InboxCounts {
 /// The condition limiting `tickets` to a ticket scope (never a deleted client's); `None` when
 /// the scope sees nothing.
 pub(crate) fn ticket_condition(scope: &TicketScope) -> Option<Condition> {
-    let mut c = Condition::all().add(ticket::Column::ClientId.not_in_subquery(deleted_clients()));
+    let mut c = live_clients_condition();
     match scope.clients() {
         ClientFilter::All => {}
         ClientFilter::Only(id) => c = c.add(ticket::Column::ClientId.eq(id.0)),
@@ -87,6 +87,11 @@ pub(crate) fn ticket_condition(scope: &TicketScope) -> Option<Condition> {
         c = c.add(ticket::Column::RequesterId.eq(r.0));
     }
     Some(c)
+}
+
+/// The condition of tickets whose client is not deleted (for work done on nobody's behalf).
+pub(crate) fn live_clients_condition() -> Condition {
+    Condition::all().add(ticket::Column::ClientId.not_in_subquery(deleted_clients()))
 }
 
 fn scoped(scope: &TicketScope) -> Result<Select<ticket::Entity>> {
@@ -327,9 +332,11 @@ impl Store {
             let q = ticket::Entity::find().filter(cond.clone()).filter(extra);
             async move { q.count(&self.db).await.map_err(db_err) }
         };
-        let statuses = |s: &[TicketStatus]| ticket::Column::Status.is_in(s.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+        let statuses =
+            |s: &[TicketStatus]| ticket::Column::Status.is_in(s.iter().map(|s| s.as_str()).collect::<Vec<_>>());
         Ok(InboxCounts {
-            unassigned: count(Condition::all().add(statuses(&active)).add(ticket::Column::AssigneeId.is_null())).await?,
+            unassigned: count(Condition::all().add(statuses(&active)).add(ticket::Column::AssigneeId.is_null()))
+                .await?,
             mine: count(Condition::all().add(statuses(&active)).add(ticket::Column::AssigneeId.eq(actor.user_id().0)))
                 .await?,
             open: count(Condition::all().add(statuses(&[TicketStatus::New, TicketStatus::Open, TicketStatus::OnHold])))
@@ -359,7 +366,8 @@ impl Store {
         actor.may_work_tickets()?;
         let cond = ticket_condition(&actor.ticket_scope()).ok_or(Error::NotFound)?;
         let count = |rating: Satisfaction| {
-            let mut q = ticket::Entity::find().filter(cond.clone()).filter(ticket::Column::Satisfaction.eq(rating.as_str()));
+            let mut q =
+                ticket::Entity::find().filter(cond.clone()).filter(ticket::Column::Satisfaction.eq(rating.as_str()));
             if let Some(c) = client {
                 q = q.filter(ticket::Column::ClientId.eq(c.0));
             }
@@ -384,4 +392,3 @@ impl Store {
         Ok(q.all(&self.db).await.map_err(db_err)?.into_iter().map(|p| (ProjectId(p.id), p.name)).collect())
     }
 }
-

@@ -156,7 +156,10 @@ impl FromRequest<AppState> for FormPairs {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let bytes = body_bytes(req, state).await?;
         Ok(FormPairs(
-            form_urlencoded::parse(&bytes).filter(|(k, _)| k != "_csrf").map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+            form_urlencoded::parse(&bytes)
+                .filter(|(k, _)| k != "_csrf")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
         ))
     }
 }

@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
-use atrium_core::ids::{NotificationId, UserId};
+use atrium_core::helpdesk::{Satisfaction, ticket_label};
+use atrium_core::ids::{NotificationId, TicketId, UserId};
 use atrium_core::model::NotificationSubject;
 use atrium_jobs::{BoxFuture, Handler, Job, JobError, NewJob};
-use atrium_mail::templates::{DigestItem, DigestMail, NotificationMail};
+use atrium_mail::templates::{DigestItem, DigestMail, NotificationMail, SatisfactionMail};
 use atrium_mail::{Mail, MailError, Mailer};
 use atrium_store::Store;
 use atrium_store::notifications::{DIGEST_JOB, NOTIFY_JOB};
+use atrium_store::ticket_rating::SATISFACTION_JOB;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 
 use crate::config::WebConfig;
@@ -87,6 +89,36 @@ impl MailJobs {
         self.store.job_runner().mark_notifications_emailed(&[id]).await.map_err(store_error)
     }
 
+    /// "How did we do?" to the requester of a solved ticket (nothing when it was reopened, the
+    /// requester lost access, or their portal hides the Help desk).
+    async fn satisfaction(&self, ticket: TicketId) -> Result<(), JobError> {
+        let runner = self.store.job_runner();
+        let Some(m) = runner.rating_mail(ticket).await.map_err(store_error)? else {
+            return Ok(());
+        };
+        let mut links = Vec::with_capacity(2);
+        for rating in [Satisfaction::Good, Satisfaction::Bad] {
+            let sig = runner.rating_signature(&m.ticket, rating).await.map_err(store_error)?;
+            links.push(self.config.link(&format!("/rate/{ticket}/{rating}/{sig}")));
+        }
+        let (good, bad) = (&links[0], &links[1]);
+        let brand = self.brand().await?;
+        let mail = atrium_mail::templates::satisfaction(
+            &m.recipient.email,
+            &SatisfactionMail {
+                brand: brand.get(),
+                name: &m.recipient.name,
+                ticket: &ticket_label(m.ticket.number),
+                subject: &m.ticket.subject,
+                good_url: good,
+                bad_url: bad,
+                ticket_url: &self.config.link(&format!("/portal/helpdesk/{ticket}")),
+            },
+        )
+        .map_err(mail_error)?;
+        self.send(mail).await
+    }
+
     async fn digest(&self, now: DateTime<Utc>) -> Result<(), JobError> {
         let brand = self.brand().await?;
         for d in self.store.job_runner().pending_digests(now).await.map_err(store_error)? {
@@ -137,6 +169,14 @@ impl Handler for MailJobs {
                     self.notify(p.notification_id).await
                 }
                 DIGEST_JOB => self.digest(Utc::now()).await,
+                SATISFACTION_JOB => {
+                    #[derive(serde::Deserialize)]
+                    struct P {
+                        ticket_id: TicketId,
+                    }
+                    let p: P = job.payload().map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
+                    self.satisfaction(p.ticket_id).await
+                }
                 other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
             }
         })

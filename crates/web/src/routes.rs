@@ -14,8 +14,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::pages::{
-    account, activity, approvals, billing, collab, files, helpdesk, portal, portal_wide, project_pages, public, staff,
-    task, welcome,
+    account, activity, approvals, billing, collab, files, helpdesk, portal, portal_wide, project_pages, public, rating,
+    staff, task, welcome,
 };
 use crate::state::AppState;
 use crate::{api, audience, auth, branding, csrf, headers, pages};
@@ -78,6 +78,8 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/account/notifications", SignedIn, post(collab::save_settings)),
         r(Method::GET, "/unsubscribe/{user}/{kind}/{sig}", Public, get(collab::unsubscribe_page)),
         r(Method::POST, "/unsubscribe/{user}/{kind}/{sig}", Public, post(collab::unsubscribe)),
+        r(Method::GET, "/rate/{ticket}/{rating}/{sig}", Public, get(rating::rate_page)),
+        r(Method::POST, "/rate/{ticket}/{rating}/{sig}", Public, post(rating::rate)),
         r(Method::POST, "/messages/{id}/edit", SignedIn, post(collab::edit_message)).area(Messages),
         r(Method::POST, "/messages/{id}/delete", SignedIn, post(collab::delete_message)).area(Messages),
         r(Method::POST, "/files/{id}/delete", SignedIn, post(files::delete_file)).area(Files),

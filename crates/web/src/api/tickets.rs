@@ -4,7 +4,7 @@
 //! through the policy's ticket scope and asks it before every write.
 
 use atrium_core::Error;
-use atrium_core::helpdesk::{SatisfactionScore, Satisfaction, Ticket, TicketComment, TicketStatus};
+use atrium_core::helpdesk::{Satisfaction, SatisfactionScore, Ticket, TicketComment, TicketStatus};
 use atrium_core::ids::{ClientId, ProjectId, TicketId, UserId};
 use atrium_core::model::{Priority, Task, Visibility};
 use axum::Json;

@@ -123,9 +123,7 @@ fn field_views(t: &Ticket) -> Vec<FieldView> {
             value: match v {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Bool(b) => if *b { "Yes" } else { "No" }.into(),
-                serde_json::Value::Array(a) => {
-                    a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
-                }
+                serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
                 other => other.to_string(),
             },
         })
@@ -225,9 +223,9 @@ pub async fn ticket_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: T
         let staff_people = st.store.staff_users(a).await?;
         let active_staff: Vec<_> = staff_people.into_iter().filter(|u| u.active).collect();
         view.people = super::view::people_opts(&active_staff, t.assignee_id, "Unassigned");
-        let client_projects =
-            st.store.projects(&a.work_scope(), Some(t.client_id), PageRequest::all()).await?.items;
-        view.projects = vec![Opt { value: String::new(), label: "General (no project)".into(), selected: t.project_id.is_none() }];
+        let client_projects = st.store.projects(&a.work_scope(), Some(t.client_id), PageRequest::all()).await?.items;
+        view.projects =
+            vec![Opt { value: String::new(), label: "General (no project)".into(), selected: t.project_id.is_none() }];
         view.projects.extend(client_projects.iter().map(|p| Opt {
             value: p.id.to_string(),
             label: p.name.clone(),
@@ -266,7 +264,11 @@ pub async fn portal_list(
     let a = &auth.actor;
     let all = q.status.as_deref() == Some("all");
     let filter = TicketFilter {
-        statuses: if all { vec![] } else { TicketStatus::ALL.iter().copied().filter(|s| *s != TicketStatus::Closed).collect() },
+        statuses: if all {
+            vec![]
+        } else {
+            TicketStatus::ALL.iter().copied().filter(|s| *s != TicketStatus::Closed).collect()
+        },
         ..Default::default()
     };
     let tickets = st.store.tickets(&a.ticket_scope(), &filter, PageRequest { limit: 100, cursor: None }).await?.items;
@@ -289,7 +291,11 @@ pub async fn portal_list(
 async fn project_choices(st: &AppState, auth: &PortalAuth, selected: Option<ProjectId>) -> AppResult<Vec<Opt>> {
     let list = st.store.projects(&auth.actor.work_scope(), None, PageRequest::all()).await?.items;
     let mut out = vec![Opt { value: String::new(), label: "General question".into(), selected: selected.is_none() }];
-    out.extend(list.iter().map(|p| Opt { value: p.id.to_string(), label: p.name.clone(), selected: Some(p.id) == selected }));
+    out.extend(list.iter().map(|p| Opt {
+        value: p.id.to_string(),
+        label: p.name.clone(),
+        selected: Some(p.id) == selected,
+    }));
     Ok(out)
 }
 

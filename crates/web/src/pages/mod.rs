@@ -11,6 +11,7 @@ pub mod portal;
 pub mod portal_wide;
 pub mod project_pages;
 pub mod public;
+pub mod rating;
 pub mod staff;
 pub mod task;
 pub mod view;

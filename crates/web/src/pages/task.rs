@@ -32,6 +32,7 @@ pub async fn task_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, tid: Ta
     let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
     ids.extend(task.assignee_id);
     let names = st.store.user_names(a, &ids).await?;
+    let ticket = st.store.ticket_of_task(&a.ticket_scope(), tid).await?;
     let active = if staff { "/staff/clients" } else { "/portal/projects" };
     let mut chrome = Chrome::signed_in(st, auth, csrf, task.title.clone(), active);
     chrome.live = format!("task:{tid}");
@@ -52,6 +53,14 @@ pub async fn task_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, tid: Ta
         people: vec![],
         can_reply: true,
         can_complete: false,
+        ticket_href: ticket
+            .as_ref()
+            .map(|t| match side {
+                Side::Staff => format!("/staff/tickets/{}", t.id),
+                Side::Portal => format!("/portal/helpdesk/{}", t.id),
+            })
+            .unwrap_or_default(),
+        ticket_label: ticket.as_ref().map(|t| atrium_core::helpdesk::ticket_label(t.number)).unwrap_or_default(),
     };
     match side {
         // Staff reply and take notes on any task they see; the edit form replaces completing.

@@ -190,4 +190,7 @@ pub struct TaskPage {
     pub can_complete: bool,
     /// Where the comment box's mention autocomplete gets people from.
     pub mention_src: String,
+    /// The ticket this task was made from (its page and `#number`), when the viewer sees it.
+    pub ticket_href: String,
+    pub ticket_label: String,
 }

@@ -453,6 +453,9 @@ pub(crate) fn substitute(template: &str, t: &Target<'_>) -> String {
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
+            ("rate", "ticket") => t.ticket_id.clone(),
+            ("{ticket}", "rating") => "good".into(),
+            ("{rating}", "sig") => "00".repeat(16),
             // A staff member: only staff have a job title.
             ("users", "id") if template.ends_with("/title") => t.staff_user_id.clone(),
             // An account of the target client (reactivating an active one changes nothing).
@@ -680,9 +683,7 @@ pub(crate) fn api_rules() -> Vec<ApiRule> {
             Payload::Json(json!({"body": "Intruder answer", "visibility": "reply"}))
         }),
         r("post", "/api/v1/tickets/{id}/task", Refused, no_query, no_body),
-        r("post", "/api/v1/tickets/{id}/satisfaction", OwnOnly, no_query, |_| {
-            Payload::Json(json!({"rating": "good"}))
-        }),
+        r("post", "/api/v1/tickets/{id}/satisfaction", OwnOnly, no_query, |_| Payload::Json(json!({"rating": "good"}))),
         // Billing: B's invoices are invisible to A's users (404); writes are staff-only.
         r("get", "/api/v1/invoices", Refused, |s| format!("client_id={}", s.id), no_body),
         r("post", "/api/v1/invoices", Refused, no_query, |s| {
@@ -1013,6 +1014,7 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
         ("POST", "/notifications/read-all") | ("POST", "/notifications/{id}/open") => form(vec![]),
         ("POST", "/account/notifications") => form(vec![("mention", "email".into())]),
         ("POST", "/unsubscribe/{user}/{kind}/{sig}") => form(vec![]),
+        ("POST", "/rate/{ticket}/{rating}/{sig}") => form(vec![("comment", "Intruder rating".into())]),
         ("POST", "/staff/projects/{id}/files") | ("POST", "/portal/projects/{id}/files") => {
             Some(Payload::Upload("intruder.txt", b"intruder"))
         }

@@ -105,7 +105,9 @@ fn cases() -> Vec<Case> {
                 }
                 v
             },
-            staff_foreign: |w, _| vec![(w.owner, format!("/api/v1/tickets?client_id={}", w.a.id), w.b.ticket.to_string())],
+            staff_foreign: |w, _| {
+                vec![(w.owner, format!("/api/v1/tickets?client_id={}", w.a.id), w.b.ticket.to_string())]
+            },
             control: |w, _| (w.a.viewer, w.a.ticket.to_string()),
         },
         Case {

@@ -92,8 +92,12 @@ async fn numbers_are_consecutive_and_shown_as_hash_numbers() {
     // A refused ticket takes no number.
     let (s, _) = open(&app, &owner, json!({"subject": "", "body": "?", "client_id": w.a.id.to_string()})).await;
     assert_eq!(s, 422);
-    let (s, t) = open(&app, &owner, json!({"subject": "By staff", "body": "?", "client_id": w.a.id.to_string(),
-        "requester_id": w.a.viewer.to_string()}))
+    let (s, t) = open(
+        &app,
+        &owner,
+        json!({"subject": "By staff", "body": "?", "client_id": w.a.id.to_string(),
+        "requester_id": w.a.viewer.to_string()}),
+    )
     .await;
     assert_eq!(s, 201, "{t}");
     assert_eq!(t["requester_id"], w.a.viewer.to_string(), "staff open tickets on a client user's behalf");
@@ -180,8 +184,9 @@ async fn the_inbox_filters_counts_and_changes_tickets_in_bulk() {
     let (_, l) = call(&app, &staff, "GET", "/tickets?assignee=none&priority=urgent", None).await;
     assert_eq!(subjects(&l), vec!["Urgent B".to_string()]);
     let ids = json!([urgent, w.a.ticket.to_string()]);
-    let (s, l) = call(&app, &staff, "POST", "/tickets/bulk", Some(json!({"ids": ids, "assignee_id": w.staff.to_string()})))
-        .await;
+    let (s, l) =
+        call(&app, &staff, "POST", "/tickets/bulk", Some(json!({"ids": ids, "assignee_id": w.staff.to_string()})))
+            .await;
     assert_eq!(s, 200, "{l}");
     let (_, l) = call(&app, &staff, "GET", "/tickets?assignee=me", None).await;
     assert_eq!(subjects(&l), {
@@ -221,7 +226,10 @@ async fn the_inbox_filters_counts_and_changes_tickets_in_bulk() {
         .unwrap();
     assert_eq!(res.status(), 303);
     let (_, t) = call(&app, &staff, "GET", &format!("/tickets/{}", w.b.ticket), None).await;
-    assert_eq!((t["status"].as_str(), t["assignee_id"].as_str()), (Some("pending"), Some(w.staff.to_string().as_str())));
+    assert_eq!(
+        (t["status"].as_str(), t["assignee_id"].as_str()),
+        (Some("pending"), Some(w.staff.to_string().as_str()))
+    );
     app.stop().await;
 }
 
@@ -248,8 +256,18 @@ async fn a_ticket_becomes_a_task_linked_both_ways() {
     assert_eq!(s, 404);
     // The staff ticket page links the task.
     let (browser, _) = sign_in(&app, "staff@agency.test", PASSWORD).await;
-    let html = browser.get(app.url(&format!("/staff/tickets/{}", w.a.ticket))).send().await.unwrap().text().await.unwrap();
+    let html =
+        browser.get(app.url(&format!("/staff/tickets/{}", w.a.ticket))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(&format!("/staff/tasks/{}", task["id"].as_str().unwrap())), "{html}");
+    let html = browser
+        .get(app.url(&format!("/staff/tasks/{}", task["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("/staff/tickets/{}", w.a.ticket)) && html.contains("From ticket #1001"), "{html}");
     app.stop().await;
 }
 
@@ -318,7 +336,8 @@ async fn the_portal_help_desk_opens_answers_and_solves_tickets() {
     assert!(html.contains("<strong>spring</strong>") && html.contains("Mark as solved"), "{html}");
     // Staff hear of it.
     let staff = app.actor(w.owner).await;
-    let list = app.store.notifications(&staff, atrium_store::paging::PageRequest { limit: 5, cursor: None }).await.unwrap();
+    let list =
+        app.store.notifications(&staff, atrium_store::paging::PageRequest { limit: 5, cursor: None }).await.unwrap();
     assert!(list.items.iter().any(|n| n.text.contains("New landing page")), "owners are told of new tickets");
     // Answer and solve from the page.
     let res = browser
@@ -343,5 +362,50 @@ async fn the_portal_help_desk_opens_answers_and_solves_tickets() {
     assert!(html.contains("New landing page") && !html.contains("Send answer"), "{html}");
     let res = viewer.get(app.url("/portal/helpdesk/new")).send().await.unwrap();
     assert_eq!(res.status(), 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_rating_mail_records_a_choice_only_on_the_confirm_click() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let staff = app.token_for(w.staff).await;
+    let p = format!("/tickets/{}", w.a.ticket);
+    call(&app, &staff, "PATCH", &p, Some(json!({"status": "solved"}))).await;
+    app.run_jobs().await;
+    let mails = app.mails().await;
+    let mail =
+        mails.iter().find(|m| m.to == "admin@a.test" && m.subject.contains("How did we do")).expect("rating mail");
+    let good =
+        mail.text.lines().find(|l| l.contains("/rate/") && l.contains("/good/")).expect("good link").trim().to_string();
+    let path = good.split_once("/rate/").map(|(_, rest)| format!("/rate/{rest}")).unwrap();
+    // Following the link (as a mail scanner does) records nothing.
+    let browser = browser();
+    let page = browser.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Confirm: Good"), "{html}");
+    let (_, t) = call(&app, &staff, "GET", &p, None).await;
+    assert_eq!(t["satisfaction"], Value::Null, "a GET never votes");
+    // The confirm click does, with the comment.
+    let csrf = csrf_from(&html);
+    let res = browser
+        .post(app.url(&path))
+        .form(&[("_csrf", csrf.as_str()), ("comment", "Fast and friendly")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (_, t) = call(&app, &staff, "GET", &p, None).await;
+    assert_eq!(
+        (t["satisfaction"].as_str(), t["satisfaction_comment"].as_str()),
+        (Some("good"), Some("Fast and friendly"))
+    );
+    // A tampered signature, or the bad link's signature with "good", is 404.
+    let tampered = format!("{}0000", &path[..path.len() - 4]);
+    assert_eq!(browser.get(app.url(&tampered)).send().await.unwrap().status(), 404);
+    let bad_sig = path.rsplit('/').next().unwrap();
+    let swapped = format!("/rate/{}/bad/{bad_sig}", w.a.ticket);
+    assert_eq!(browser.get(app.url(&swapped)).send().await.unwrap().status(), 404);
     app.stop().await;
 }

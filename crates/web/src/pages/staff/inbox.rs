@@ -61,10 +61,9 @@ impl View {
     fn parse(s: Option<&str>) -> atrium_core::Result<View> {
         match s.map(str::trim) {
             None | Some("") => Ok(View::Unassigned),
-            Some(s) => View::ALL
-                .into_iter()
-                .find(|v| v.slug() == s)
-                .ok_or_else(|| atrium_core::Error::invalid("view", "must be unassigned, mine, open, pending, solved or all")),
+            Some(s) => View::ALL.into_iter().find(|v| v.slug() == s).ok_or_else(|| {
+                atrium_core::Error::invalid("view", "must be unassigned, mine, open, pending, solved or all")
+            }),
         }
     }
 
@@ -176,13 +175,15 @@ pub async fn inbox(
         .collect();
     let mut clients: Vec<(ClientId, String)> = client_names.into_iter().collect();
     clients.sort_by(|x, y| x.1.to_lowercase().cmp(&y.1.to_lowercase()));
-    let mut client_opts = vec![Opt { value: String::new(), label: "All clients".into(), selected: q.client_id.is_none() }];
+    let mut client_opts =
+        vec![Opt { value: String::new(), label: "All clients".into(), selected: q.client_id.is_none() }];
     client_opts.extend(clients.into_iter().map(|(id, name)| Opt {
         value: id.to_string(),
         selected: Some(id) == q.client_id,
         label: name,
     }));
-    let mut priorities = vec![Opt { value: String::new(), label: "Any priority".into(), selected: q.priority.is_none() }];
+    let mut priorities =
+        vec![Opt { value: String::new(), label: "Any priority".into(), selected: q.priority.is_none() }];
     priorities.extend(opts(Priority::ALL, q.priority, Priority::as_str, Priority::label));
     let staff: Vec<_> = st.store.staff_users(a).await?.into_iter().filter(|u| u.active).collect();
     let mut people = vec![Opt { value: "keep".into(), label: "Assignee: keep".into(), selected: true }];
@@ -226,7 +227,9 @@ pub async fn bulk(
     let (mut assignee, mut status, mut view) = (String::from("keep"), None, View::Unassigned);
     for (k, v) in pairs {
         match k.as_str() {
-            "ids" => ids.push(v.parse::<TicketId>().map_err(|_| atrium_core::Error::invalid("ids", "is not a ticket"))?),
+            "ids" => {
+                ids.push(v.parse::<TicketId>().map_err(|_| atrium_core::Error::invalid("ids", "is not a ticket"))?)
+            }
             "assignee_id" => assignee = v,
             "status" if !v.is_empty() => {
                 status = Some(v.parse::<TicketStatus>().map_err(|m| atrium_core::Error::invalid("status", m))?)

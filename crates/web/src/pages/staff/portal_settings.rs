@@ -41,8 +41,8 @@ pub(crate) fn quick_toggles(set: QuickActions) -> Vec<PageToggle> {
         ("qa_meeting", QuickAction::Meeting),
     ]
     .into_iter()
-        .map(|(slug, a)| PageToggle { slug, label: a.label(), shown: set.has(a) })
-        .collect()
+    .map(|(slug, a)| PageToggle { slug, label: a.label(), shown: set.has(a) })
+    .collect()
 }
 
 fn label(p: PortalPage) -> &'static str {
