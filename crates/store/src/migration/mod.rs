@@ -14,6 +14,7 @@ mod m0009_branding;
 mod m0010_portal_pages;
 mod m0011_project_pages;
 mod m0012_quick_actions;
+mod m0014_helpdesk;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -34,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_portal_pages::Migration),
             Box::new(m0011_project_pages::Migration),
             Box::new(m0012_quick_actions::Migration),
+            // m0013 (tickets) comes from the ticket branch; this one only needs projects.
+            Box::new(m0014_helpdesk::Migration),
         ]
     }
 }
