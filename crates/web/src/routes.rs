@@ -49,7 +49,7 @@ fn r(method: Method, path: &'static str, audience: Audience, handler: MethodRout
 /// Every HTML page and form action.
 pub fn page_routes() -> Vec<PageRoute> {
     use Audience::*;
-    use PortalPage::{Approvals, Billing, Files, Messages};
+    use PortalPage::{Approvals, Billing, Files, HelpDesk, Messages};
     vec![
         r(Method::GET, "/", Public, get(public::index)),
         r(Method::GET, "/favicon.ico", Public, get(branding::favicon)),
@@ -140,6 +140,14 @@ pub fn page_routes() -> Vec<PageRoute> {
             post(staff::branding::upload_logo).layer(DefaultBodyLimit::max(crate::logo::LOGO_BODY_LIMIT)),
         ),
         r(Method::POST, "/staff/settings/branding/logo/delete", Staff, post(staff::branding::remove_logo)),
+        r(Method::GET, "/staff/settings/helpdesk", Staff, get(staff::service_levels::page)),
+        r(Method::POST, "/staff/settings/helpdesk", Staff, post(staff::service_levels::save)),
+        r(Method::GET, "/staff/saved-replies", Staff, get(staff::saved_replies::page)),
+        r(Method::POST, "/staff/saved-replies", Staff, post(staff::saved_replies::create)),
+        r(Method::POST, "/staff/saved-replies/{id}", Staff, post(staff::saved_replies::update)),
+        r(Method::POST, "/staff/saved-replies/{id}/delete", Staff, post(staff::saved_replies::delete)),
+        r(Method::GET, "/staff/projects/{id}/request-form", Staff, get(staff::request_form::page)).area(HelpDesk),
+        r(Method::POST, "/staff/projects/{id}/request-form", Staff, post(staff::request_form::save)).area(HelpDesk),
         r(Method::POST, "/staff/approvals", Staff, post(approvals::request)).area(Approvals),
         r(Method::GET, "/staff/approvals", Staff, get(approvals::staff_list)).area(Approvals),
         r(Method::GET, "/staff/approvals/{id}", Staff, get(approvals::staff_approval)).area(Approvals),

@@ -9,6 +9,7 @@ mod branding;
 mod collab;
 mod contacts;
 pub mod files;
+mod helpdesk;
 pub mod input;
 mod list;
 mod portal;
@@ -69,7 +70,7 @@ fn in_area(page: PortalPage, routes: OpenApiRouter<AppState>) -> OpenApiRouter<A
 }
 
 /// The operations of each portal area that a client can hide: every path of the area is 404
-/// for that client's users; staff keep it. (Help desk has no operations yet.)
+/// for that client's users; staff keep it.
 fn areas() -> Vec<(PortalPage, OpenApiRouter<AppState>)> {
     vec![
         (PortalPage::Files, files_area()),
@@ -77,6 +78,7 @@ fn areas() -> Vec<(PortalPage, OpenApiRouter<AppState>)> {
         (PortalPage::Messages, messages_area()),
         (PortalPage::Approvals, approvals_area()),
         (PortalPage::Billing, billing_area()),
+        (PortalPage::HelpDesk, helpdesk_area()),
     ]
 }
 
@@ -156,6 +158,14 @@ fn signed_in() -> OpenApiRouter<AppState> {
         .routes(routes!(portal::get_client_portal, portal::update_client_portal))
         .routes(routes!(portal::own_portal))
         .routes(routes!(portal::get_defaults, portal::update_defaults))
+        .routes(routes!(helpdesk::get_settings, helpdesk::put_settings))
+        .routes(routes!(helpdesk::list_saved_replies, helpdesk::create_saved_reply))
+        .routes(routes!(helpdesk::update_saved_reply, helpdesk::delete_saved_reply))
+}
+
+/// The Help desk area: what a client's users read of it (a project's request form).
+fn helpdesk_area() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(helpdesk::get_request_form, helpdesk::put_request_form))
 }
 
 /// The Messages area: project conversations.

@@ -190,4 +190,6 @@ pub struct TaskPage {
     pub can_complete: bool,
     /// Where the comment box's mention autocomplete gets people from.
     pub mention_src: String,
+    /// What the staff composer's "Insert saved reply" offers (empty on the portal).
+    pub saved_replies: Vec<super::composer::SavedReplyPick>,
 }

@@ -21,6 +21,7 @@ mod cursors;
 mod email_smtp;
 mod files;
 mod hardening;
+mod helpdesk_config;
 mod hidden_pages;
 mod live_events;
 mod logging;
