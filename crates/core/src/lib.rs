@@ -16,6 +16,9 @@ pub mod policy;
 pub mod portal;
 pub mod project_page;
 pub mod quick_actions;
+pub mod request_form;
+pub mod saved_reply;
+pub mod service_level;
 pub mod token;
 pub mod validate;
 

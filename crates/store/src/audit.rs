@@ -6,7 +6,7 @@ use std::fmt::Display;
 use atrium_core::Result;
 use atrium_core::ids::{
     ApprovalId, ClientId, CommentId, ContactId, FileId, FolderId, InvitationId, InvoiceId, JobId, MessageId,
-    MilestoneId, ProjectId, ProjectPageId, SessionId, TaskId, TicketId, UserId,
+    MilestoneId, ProjectId, ProjectPageId, SavedReplyId, SessionId, TaskId, TicketId, UserId,
 };
 use atrium_core::policy::Actor;
 use chrono::{DateTime, Utc};
@@ -171,6 +171,16 @@ audit_actions!(
     BrandingLogoSet = "branding.logo_set",
     /// Removed the agency's logo.
     BrandingLogoRemove = "branding.logo_remove",
+    /// Changed the help desk's business hours or service-level targets.
+    HelpdeskSettingsUpdate = "helpdesk_settings.update",
+    /// Added a saved reply.
+    SavedReplyCreate = "saved_reply.create",
+    /// Changed a saved reply.
+    SavedReplyUpdate = "saved_reply.update",
+    /// Deleted a saved reply.
+    SavedReplyDelete = "saved_reply.delete",
+    /// Defined a project's request form.
+    RequestFormUpdate = "request_form.update",
     /// Retried a failed background job.
     JobRetry = "job.retry",
     /// Loaded the demo data.
@@ -262,6 +272,21 @@ impl<'a> Entry<'a> {
     /// A change of the installation's invoice settings.
     pub fn invoice_settings(action: AuditAction, ip: Option<&'a str>) -> Self {
         Self::of(action, "invoice_settings", None, None, ip)
+    }
+
+    /// A change of the help desk's settings.
+    pub fn helpdesk_settings(ip: Option<&'a str>) -> Self {
+        Self::of(AuditAction::HelpdeskSettingsUpdate, "helpdesk_settings", None, None, ip)
+    }
+
+    /// Something done to a saved reply.
+    pub fn saved_reply(action: AuditAction, id: SavedReplyId, ip: Option<&'a str>) -> Self {
+        Self::of(action, "saved_reply", Some(&id), None, ip)
+    }
+
+    /// A change of a project's request form.
+    pub fn request_form(id: ProjectId, client: ClientId, ip: Option<&'a str>) -> Self {
+        Self::of(AuditAction::RequestFormUpdate, "request_form", Some(&id), Some(client), ip)
     }
 
     /// A change of the agency's branding.
@@ -418,7 +443,7 @@ mod tests {
         assert_eq!(AuditAction::BrandingUpdate.as_str(), "branding.update");
         assert_eq!(AuditAction::BrandingLogoSet.as_str(), "branding.logo_set");
         assert_eq!(AuditAction::BrandingLogoRemove.as_str(), "branding.logo_remove");
-        assert_eq!(AuditAction::ALL.len(), 58);
+        assert_eq!(AuditAction::ALL.len(), 69);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

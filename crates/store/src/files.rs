@@ -97,6 +97,23 @@ fn to_file(f: file::Model, v: &file_version::Model) -> File {
     }
 }
 
+/// Whether `file` is a current (not deleted), client-visible file of `project` (a ticket's
+/// file answer must be one: what the requester uploaded with it).
+pub(crate) async fn is_file_of_project<C: ConnectionTrait>(
+    c: &C,
+    file: uuid::Uuid,
+    project: ProjectId,
+) -> Result<bool> {
+    let row = file::Entity::find_by_id(file)
+        .filter(file::Column::ProjectId.eq(project.0))
+        .filter(file::Column::DeletedAt.is_null())
+        .filter(file::Column::StaffOnly.eq(false))
+        .one(c)
+        .await
+        .map_err(db_err)?;
+    Ok(row.is_some())
+}
+
 impl Store {
     /// A visible project row and whether the actor sees staff-only things. Read through the
     /// Files area's scope: nothing of it exists for a client whose portal hides Files.

@@ -58,22 +58,40 @@ pub(crate) struct DueTimes {
     pub resolution: Option<DateTime<Utc>>,
 }
 
-/// The due times of a ticket of `priority` opened at `at`, from the help desk's service levels.
-pub(crate) async fn due_times<C: ConnectionTrait>(_c: &C, _priority: Priority, _at: DateTime<Utc>) -> Result<DueTimes> {
-    Ok(DueTimes::default())
+/// The due times of a ticket of `priority` opened at `at`, from the help desk's service levels
+/// (business minutes in the agency's hours and timezone).
+pub(crate) async fn due_times<C: ConnectionTrait>(c: &C, priority: Priority, at: DateTime<Utc>) -> Result<DueTimes> {
+    let sl = crate::helpdesk_settings::service_levels(c).await?;
+    Ok(DueTimes {
+        first_response: Some(sl.first_response_due(at, priority)),
+        resolution: Some(sl.resolution_due(at, priority)),
+    })
 }
 
 /// The request-form answers of a new ticket, checked against its project's form (422 naming
-/// `fields.<key>`). A general request (no project) has no form.
+/// `fields.<key>`); a file answer must name a file of that project. A general request (no
+/// project) has no form.
 pub(crate) async fn checked_fields<C: ConnectionTrait>(
-    _c: &C,
+    c: &C,
     project: Option<ProjectId>,
     fields: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<serde_json::Map<String, serde_json::Value>> {
-    match (project, fields.keys().next()) {
-        (_, None) => Ok(serde_json::Map::new()),
-        (_, Some(_)) => Err(Error::invalid("fields", "this ticket's project has no request form")),
+    let Some(project) = project else {
+        return match fields.keys().next() {
+            None => Ok(serde_json::Map::new()),
+            Some(_) => Err(Error::invalid("fields", "a general request has no request form")),
+        };
+    };
+    let form = crate::request_forms::request_form(c, project).await?;
+    let answers = form.check_answers(fields)?;
+    for f in form.fields.iter().filter(|f| f.kind == atrium_core::request_form::FieldType::File) {
+        let Some(id) = answers.get(&f.key).and_then(|v| v.as_str()) else { continue };
+        let id: uuid::Uuid = id.parse().map_err(|_| Error::invalid(format!("fields.{}", f.key), "is not a file"))?;
+        if !crate::files::is_file_of_project(c, id, project).await? {
+            return Err(Error::invalid(format!("fields.{}", f.key), "no such file in this project"));
+        }
     }
+    Ok(answers)
 }
 
 impl Store {
@@ -103,14 +121,20 @@ impl Store {
         let now = self.now();
         let tx = self.write_tx().await?;
         let row = ticket::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-        let mut am: ticket::ActiveModel = row.into();
+        let sl = crate::helpdesk_settings::service_levels(&tx).await?;
+        let mut am: ticket::ActiveModel = row.clone().into();
         let mut detail = serde_json::Map::new();
         if let Some(s) = p.status.filter(|s| *s != current.status) {
-            apply_status(&mut am, current.status, s, now);
+            apply_status(&mut am, &row, s, now, &sl);
             detail.insert("status".into(), s.as_str().into());
         }
         if let Some(pr) = p.priority.filter(|pr| *pr != current.priority) {
             am.priority = Set(pr.as_str().into());
+            // The targets of the new priority, counted from when the ticket was opened.
+            if row.first_responded_at.is_none() {
+                am.first_response_due_at = Set(Some(sl.first_response_due(row.created_at, pr)));
+            }
+            am.resolution_due_at = Set(Some(sl.resolution_due(row.created_at, pr)));
             detail.insert("priority".into(), pr.as_str().into());
         }
         if let Some(a) = p.assignee_id.filter(|a| *a != current.assignee_id) {
@@ -265,8 +289,15 @@ impl Store {
 }
 
 /// Sets the status and what goes with it: solving stamps `solved_at` (reopening clears it),
-/// closing stamps `closed_at`, pending stops the service-level clock (`paused_at`).
-pub(crate) fn apply_status(am: &mut ticket::ActiveModel, from: TicketStatus, to: TicketStatus, now: DateTime<Utc>) {
+/// closing stamps `closed_at`; pending stops the service-level clock (`paused_at`) and leaving
+/// pending moves the due times on by the business minutes the ticket waited for the client.
+pub(crate) fn apply_status(
+    am: &mut ticket::ActiveModel,
+    row: &ticket::Model,
+    to: TicketStatus,
+    now: DateTime<Utc>,
+    sl: &atrium_core::service_level::ServiceLevels,
+) {
     am.status = Set(to.as_str().into());
     match to {
         TicketStatus::Solved => am.solved_at = Set(Some(now)),
@@ -278,8 +309,14 @@ pub(crate) fn apply_status(am: &mut ticket::ActiveModel, from: TicketStatus, to:
     }
     if to == TicketStatus::Pending {
         am.paused_at = Set(Some(now));
-    } else if from == TicketStatus::Pending {
+    } else if let Some(paused) = row.paused_at {
         am.paused_at = Set(None);
+        let resume =
+            |due: Option<DateTime<Utc>>| due.map(|d| sl.due_after(now, sl.business_minutes_between(paused, d).max(0)));
+        if row.first_responded_at.is_none() {
+            am.first_response_due_at = Set(resume(row.first_response_due_at));
+        }
+        am.resolution_due_at = Set(resume(row.resolution_due_at));
     }
 }
 
@@ -373,15 +410,44 @@ mod tests {
     }
 
     #[test]
-    fn leaving_pending_restarts_the_clock_and_reopening_clears_solved() {
-        let now = Utc::now();
-        let mut am = ticket::ActiveModel::default();
-        apply_status(&mut am, TicketStatus::Open, TicketStatus::Pending, now);
-        assert_eq!(am.paused_at, Set(Some(now)));
-        apply_status(&mut am, TicketStatus::Pending, TicketStatus::Solved, now);
+    fn leaving_pending_moves_the_due_times_on_by_the_wait() {
+        let sl = atrium_core::service_level::ServiceLevels::default();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // Monday 10:00 UTC, due Monday 12:00; pending from 10:00 until Tuesday 10:00 (8
+        // business hours later): the remaining two hours count from Tuesday 10:00.
+        let row = ticket::Model {
+            id: uuid::Uuid::nil(),
+            number: 1,
+            client_id: uuid::Uuid::nil(),
+            project_id: None,
+            requester_id: uuid::Uuid::nil(),
+            subject: String::new(),
+            body: String::new(),
+            status: "pending".into(),
+            priority: "normal".into(),
+            assignee_id: None,
+            fields: "{}".into(),
+            task_id: None,
+            first_response_due_at: Some(at("2026-11-30T12:00:00Z")),
+            resolution_due_at: Some(at("2026-11-30T16:00:00Z")),
+            first_responded_at: None,
+            solved_at: None,
+            closed_at: None,
+            paused_at: Some(at("2026-11-30T10:00:00Z")),
+            warned_at: None,
+            satisfaction: None,
+            satisfaction_comment: None,
+            created_by: uuid::Uuid::nil(),
+            created_at: at("2026-11-30T10:00:00Z"),
+            updated_at: at("2026-11-30T10:00:00Z"),
+        };
+        let mut am: ticket::ActiveModel = row.clone().into();
+        apply_status(&mut am, &row, TicketStatus::Open, at("2026-12-01T10:00:00Z"), &sl);
         assert_eq!(am.paused_at, Set(None));
-        assert_eq!(am.solved_at, Set(Some(now)));
-        apply_status(&mut am, TicketStatus::Solved, TicketStatus::Open, now);
-        assert_eq!(am.solved_at, Set(None));
+        assert_eq!(am.first_response_due_at, Set(Some(at("2026-12-01T12:00:00Z"))));
+        assert_eq!(am.resolution_due_at, Set(Some(at("2026-12-01T16:00:00Z"))));
+        let mut am: ticket::ActiveModel = row.clone().into();
+        apply_status(&mut am, &row, TicketStatus::Solved, at("2026-12-01T10:00:00Z"), &sl);
+        assert_eq!(am.solved_at, Set(Some(at("2026-12-01T10:00:00Z"))));
     }
 }

@@ -77,6 +77,7 @@ impl Store {
         // What a Reply does to the ticket: the first staff Reply is the first response (and
         // takes a new ticket up); a client user's Reply brings a solved or pending ticket back.
         let current = ticket::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        let sl = crate::helpdesk_settings::service_levels(&tx).await?;
         let mut am: ticket::ActiveModel = current.clone().into();
         let next = match (visibility, actor.is_staff()) {
             (Visibility::Note, _) => t.status,
@@ -89,7 +90,7 @@ impl Store {
             (Visibility::Reply, false) => t.status.after_client_reply(),
         };
         if next != t.status {
-            apply_status(&mut am, t.status, next, now);
+            apply_status(&mut am, &current, next, now, &sl);
         }
         am.updated_at = Set(now);
         let after = to_ticket(am.update(&tx).await.map_err(db_err)?)?;

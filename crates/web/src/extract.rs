@@ -75,6 +75,8 @@ id_segments! {
     PaymentId, ProjectPageId, TicketId, TicketCommentId,
 }
 
+id_segments! { SavedReplyId }
+
 macro_rules! tuple_params {
     ($($t:ident),+) => {
         impl<$($t: Segment),+> PathParams for ($($t,)+) {

@@ -209,3 +209,28 @@
     }
   });
 })();
+
+// "Insert saved reply" in a staff composer: the list is shown only when this script runs; the
+// chosen reply's text goes into the form's text box at the cursor, to be edited before sending.
+(function () {
+  "use strict";
+  function show() {
+    document.querySelectorAll("[data-saved-replies][hidden]").forEach(function (el) { el.hidden = false; });
+  }
+  document.addEventListener("DOMContentLoaded", show);
+  document.body.addEventListener("atrium:refreshed", show);
+  document.addEventListener("change", function (e) {
+    var sel = e.target;
+    if (!sel.matches || !sel.matches("select[data-insert-reply]")) { return; }
+    var opt = sel.options[sel.selectedIndex];
+    var text = opt ? opt.getAttribute("data-body") : null;
+    var form = sel.closest("form");
+    var ta = form ? form.querySelector("textarea[name=body]") : null;
+    sel.selectedIndex = 0;
+    if (!text || !ta) { return; }
+    var start = ta.selectionStart, end = ta.selectionEnd;
+    ta.value = ta.value.slice(0, start) + text + ta.value.slice(end);
+    ta.selectionStart = ta.selectionEnd = start + text.length;
+    ta.focus();
+  });
+})();

@@ -15,6 +15,7 @@ mod m0010_portal_pages;
 mod m0011_project_pages;
 mod m0012_quick_actions;
 mod m0013_tickets;
+mod m0014_helpdesk;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_project_pages::Migration),
             Box::new(m0012_quick_actions::Migration),
             Box::new(m0013_tickets::Migration),
+            Box::new(m0014_helpdesk::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod branding;
 mod collab;
 mod contacts;
 pub mod files;
+mod helpdesk;
 pub mod input;
 mod list;
 mod portal;
@@ -158,6 +159,9 @@ fn signed_in() -> OpenApiRouter<AppState> {
         .routes(routes!(portal::get_client_portal, portal::update_client_portal))
         .routes(routes!(portal::own_portal))
         .routes(routes!(portal::get_defaults, portal::update_defaults))
+        .routes(routes!(helpdesk::get_settings, helpdesk::put_settings))
+        .routes(routes!(helpdesk::list_saved_replies, helpdesk::create_saved_reply))
+        .routes(routes!(helpdesk::update_saved_reply, helpdesk::delete_saved_reply))
 }
 
 /// The Messages area: project conversations.
@@ -168,9 +172,10 @@ fn messages_area() -> OpenApiRouter<AppState> {
         .routes(routes!(collab::read_messages))
 }
 
-/// The Help desk area: tickets and their conversations.
+/// The Help desk area: tickets and their conversations, and the projects' request forms.
 fn helpdesk_area() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(helpdesk::get_request_form, helpdesk::put_request_form))
         .routes(routes!(tickets::list_tickets, tickets::create_ticket))
         .routes(routes!(tickets::bulk_update))
         .routes(routes!(tickets::score))

@@ -159,6 +159,8 @@ pub struct TicketPage {
     pub task_href: String,
     pub can_make_task: bool,
     pub closed: bool,
+    /// What the staff composer's "Insert saved reply" offers (empty on the portal).
+    pub saved_replies: Vec<super::composer::SavedReplyPick>,
 }
 
 /// The ticket page for the side `auth` was admitted to.
@@ -215,6 +217,7 @@ pub async fn ticket_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: T
         task_href: t.task_id.map(|task| format!("{}/tasks/{task}", prefix(side))).unwrap_or_default(),
         can_make_task: false,
         closed: t.status == TicketStatus::Closed,
+        saved_replies: if staff { super::composer::saved_reply_picks(st, a).await? } else { Vec::new() },
         t: row,
     };
     if staff {
@@ -308,6 +311,8 @@ struct NewTicketPage {
     project_name: String,
     projects: Vec<Opt>,
     priorities: Vec<Opt>,
+    /// The project's request form (empty for a general question).
+    form_inputs: Vec<super::request_form::FormInput>,
 }
 
 /// `?project_id=` of the request form.
@@ -326,45 +331,56 @@ pub async fn portal_new(
     Q(q): Q<NewTicketQuery>,
 ) -> AppResult<Response> {
     auth.actor.may_open_ticket()?;
-    let project_name = match q.project_id {
-        Some(p) => st.store.project(&auth.actor.work_scope(), p).await?.name,
-        None => String::new(),
+    let (project_name, form_inputs) = match q.project_id {
+        Some(p) => {
+            let name = st.store.project(&auth.actor.work_scope(), p).await?.name;
+            let form = st.store.request_form(&auth.actor.work_scope(), p).await?;
+            (name, super::request_form::form_inputs(&form, &serde_json::Map::new()))
+        }
+        None => (String::new(), Vec::new()),
     };
     let view = NewTicketPage {
         chrome: Chrome::signed_in(&st, &auth, &csrf, "Ask for help", "/portal/helpdesk"),
         project_name,
         projects: project_choices(&st, &auth, q.project_id).await?,
         priorities: opts(Priority::ALL, Some(Priority::Normal), Priority::as_str, Priority::label),
+        form_inputs,
     };
     page(&view)
 }
 
-/// The request form's fields.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewTicketForm {
-    pub subject: String,
-    pub body: String,
-    #[serde(default, deserialize_with = "empty_none")]
-    pub project_id: Option<ProjectId>,
-    #[serde(default, deserialize_with = "empty_none")]
-    pub priority: Option<Priority>,
-}
-
-/// `POST /portal/helpdesk`: opens the ticket and shows it.
+/// `POST /portal/helpdesk`: opens the ticket and shows it. The fields are read as pairs: the
+/// project's request form adds inputs named `field.<key>`, checked by the store against the
+/// form (422 naming `fields.<key>`).
 pub async fn portal_create(
     State(st): State<AppState>,
     auth: PortalAuth,
     ClientIp(ip): ClientIp,
-    FormBody(f): FormBody<NewTicketForm>,
+    crate::extract::FormPairs(pairs): crate::extract::FormPairs,
 ) -> AppResult<Response> {
-    let n = NewTicket {
-        project_id: f.project_id,
-        subject: f.subject,
-        body: f.body,
-        priority: f.priority,
-        ..Default::default()
+    let one = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let project_id = match one("project_id").as_str() {
+        "" => None,
+        p => Some(p.parse::<ProjectId>().map_err(|_| atrium_core::Error::invalid("project_id", "no such project"))?),
     };
+    let priority = match one("priority").as_str() {
+        "" => None,
+        p => Some(p.parse::<Priority>().map_err(|m| atrium_core::Error::invalid("priority", m))?),
+    };
+    let fields = match project_id {
+        Some(p) => {
+            let form = st.store.request_form(&auth.actor.work_scope(), p).await.map_err(|e| match e {
+                atrium_core::Error::NotFound => {
+                    atrium_core::Error::invalid("project_id", "no such project of this client")
+                }
+                other => other,
+            })?;
+            form.answers_from_form(&pairs)
+        }
+        None => serde_json::Map::new(),
+    };
+    let n =
+        NewTicket { project_id, subject: one("subject"), body: one("body"), priority, fields, ..Default::default() };
     let t = st.store.create_ticket(&auth.actor, n, Some(&ip)).await?;
     Ok(see_other(&format!("/portal/helpdesk/{}", t.id)))
 }

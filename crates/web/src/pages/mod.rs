@@ -5,6 +5,7 @@ pub mod activity;
 pub mod approvals;
 pub mod billing;
 pub mod collab;
+pub mod composer;
 pub mod files;
 pub mod helpdesk;
 pub mod portal;
@@ -12,6 +13,7 @@ pub mod portal_wide;
 pub mod project_pages;
 pub mod public;
 pub mod rating;
+pub mod request_form;
 pub mod staff;
 pub mod task;
 pub mod view;
@@ -100,6 +102,12 @@ impl Chrome {
             }
             if a.may_manage_branding().is_ok() {
                 v.push(("/staff/settings/branding", "Branding"));
+            }
+            if a.may_use_saved_replies().is_ok() {
+                v.push(("/staff/saved-replies", "Saved replies"));
+            }
+            if a.may_configure_helpdesk().is_ok() {
+                v.push(("/staff/settings/helpdesk", "Service levels"));
             }
             v
         } else {

@@ -9,6 +9,7 @@ use atrium_core::policy::{Side, TaskChange};
 use axum::extract::State;
 use axum::response::Response;
 
+use super::composer::saved_reply_picks;
 use super::view::{TaskPage, comment_views, opts, people_opts, task_row};
 use super::{Chrome, page, prefix, see_other};
 use crate::api::input::CommentBody;
@@ -28,6 +29,7 @@ pub async fn task_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, tid: Ta
     let client = if staff { st.store.client(&a.client_scope(), t.client_id).await?.name } else { String::new() };
     let comments = st.store.comments(&scope, tid).await?;
     let people = if staff { st.store.assignee_candidates(a, t.client_id).await? } else { Vec::new() };
+    let saved_replies = if staff { saved_reply_picks(st, a).await? } else { Vec::new() };
     let task = &t.task;
     let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
     ids.extend(task.assignee_id);
@@ -61,6 +63,7 @@ pub async fn task_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, tid: Ta
             })
             .unwrap_or_default(),
         ticket_label: ticket.as_ref().map(|t| atrium_core::helpdesk::ticket_label(t.number)).unwrap_or_default(),
+        saved_replies,
     };
     match side {
         // Staff reply and take notes on any task they see; the edit form replaces completing.

@@ -193,4 +193,6 @@ pub struct TaskPage {
     /// The ticket this task was made from (its page and `#number`), when the viewer sees it.
     pub ticket_href: String,
     pub ticket_label: String,
+    /// What the staff composer's "Insert saved reply" offers (empty on the portal).
+    pub saved_replies: Vec<super::composer::SavedReplyPick>,
 }

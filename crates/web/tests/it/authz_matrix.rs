@@ -142,6 +142,9 @@ pub(crate) struct Target<'a> {
     staff_user_id: String,
     /// A ticket of the side's client (controls that turn it into a task get a fresh one).
     ticket_id: String,
+    /// A saved reply (the agency's, not a client's: staff-only routes; controls that delete
+    /// get a fresh one).
+    saved_reply_id: String,
 }
 
 impl<'a> Target<'a> {
@@ -159,7 +162,13 @@ impl<'a> Target<'a> {
             page_id: side.page.to_string(),
             staff_user_id: String::new(),
             ticket_id: side.ticket.to_string(),
+            saved_reply_id: String::new(),
         }
+    }
+
+    /// The same target with a saved reply.
+    fn with_saved_reply(&self, saved_reply_id: String) -> Target<'a> {
+        Target { saved_reply_id, ..self.clone_parts() }
     }
 
     /// The same target with a staff member for the job title route.
@@ -204,6 +213,7 @@ impl<'a> Target<'a> {
             page_id: self.page_id.clone(),
             staff_user_id: self.staff_user_id.clone(),
             ticket_id: self.ticket_id.clone(),
+            saved_reply_id: self.saved_reply_id.clone(),
         }
     }
     /// The same target with another ticket.
@@ -313,6 +323,17 @@ async fn after_control(app: &TestApp, w: &World, method: &str, template: &str, s
     if rates_ticket(template) {
         set_ticket_status(app, w, side, atrium_core::helpdesk::TicketStatus::Open).await;
     }
+}
+
+/// Adds a saved reply as the owner; returns its id.
+async fn add_saved_reply(app: &TestApp, w: &World) -> String {
+    let owner = app.actor(w.owner).await;
+    app.store.create_saved_reply(&owner, "Matrix reply", "Matrix text", None).await.expect("saved reply").id.to_string()
+}
+
+/// Whether a route deletes the saved reply it is given.
+fn consumes_saved_reply(method: &str, template: &str) -> bool {
+    method.eq_ignore_ascii_case("delete") && template == "/api/v1/saved-replies/{id}"
 }
 
 /// Starts a session for `user` and returns its id (the newest of their sessions).
@@ -450,6 +471,7 @@ pub(crate) fn substitute(template: &str, t: &Target<'_>) -> String {
             ("approvals", "id") => t.side.approval.to_string(),
             ("tickets" | "helpdesk", "id") => t.ticket_id.clone(),
             ("invoices" | "billing", "id") => t.invoice_id.clone(),
+            ("saved-replies", "id") => t.saved_reply_id.clone(),
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
@@ -714,11 +736,51 @@ pub(crate) fn api_rules() -> Vec<ApiRule> {
         r("put", "/api/v1/branding/logo", Refused, no_query, |_| Payload::Upload("logo.png", TINY_PNG)),
         r("delete", "/api/v1/branding/logo", Refused, no_query, no_body),
         r("get", "/api/v1/branding/logo", Bogus, no_query, no_body),
+        // The help desk's settings and saved replies are the agency's: staff only (client
+        // users 404). A request form is read by the users of its project's client.
+        r("get", "/api/v1/helpdesk/settings", Refused, no_query, no_body),
+        r("put", "/api/v1/helpdesk/settings", Refused, no_query, |_| Payload::Json(default_service_levels())),
+        r("get", "/api/v1/saved-replies", Refused, no_query, no_body),
+        r("post", "/api/v1/saved-replies", Refused, no_query, |_| {
+            Payload::Json(json!({"title": "Intruder reply", "body": "Intruder text"}))
+        }),
+        r("patch", "/api/v1/saved-replies/{id}", Refused, no_query, |_| Payload::Json(json!({"title": "Renamed"}))),
+        r("delete", "/api/v1/saved-replies/{id}", Refused, no_query, no_body),
+        r("get", "/api/v1/projects/{id}/request-form", Refused, no_query, no_body),
+        r("put", "/api/v1/projects/{id}/request-form", Refused, no_query, |_| Payload::Json(json!({"fields": []}))),
         // Only a named approver decides: the control is B's admin on B's approval.
         r("post", "/api/v1/approvals/{id}/decision", OwnOnly, no_query, |_| {
             Payload::Json(json!({"decision": "changes_requested", "comment": "Intruder decision"}))
         }),
     ]
+}
+
+/// The default service levels as the API sends them.
+fn default_service_levels() -> Value {
+    serde_json::to_value(atrium_core::service_level::ServiceLevels::default().settings()).expect("settings as json")
+}
+
+/// The service-level form as the settings page posts it (the defaults).
+fn service_level_form() -> Vec<(&'static str, String)> {
+    let mut f: Vec<(&'static str, String)> = vec![
+        ("timezone", "UTC".into()),
+        ("business_hours.start", "09:00".into()),
+        ("business_hours.end", "17:00".into()),
+    ];
+    f.extend(["1", "2", "3", "4", "5"].map(|d| ("business_hours.days", d.to_string())));
+    for (k, v) in [
+        ("sla.low.first_response_minutes", "960"),
+        ("sla.low.resolution_minutes", "4800"),
+        ("sla.normal.first_response_minutes", "480"),
+        ("sla.normal.resolution_minutes", "2880"),
+        ("sla.high.first_response_minutes", "240"),
+        ("sla.high.resolution_minutes", "1440"),
+        ("sla.urgent.first_response_minutes", "60"),
+        ("sla.urgent.resolution_minutes", "480"),
+    ] {
+        f.push((k, v.into()));
+    }
+    f
 }
 
 /// An operation of the OpenAPI document: method, path, whether it needs no authentication.
@@ -781,7 +843,8 @@ async fn every_api_operation_refuses_other_clients_data() {
     let forbidden = forbidden_for_a(&w);
     let ops = classified_operations();
     let target = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, add_contact(&app, &w, &w.b).await)
-        .with_job(failed_job(&app).await);
+        .with_job(failed_job(&app).await)
+        .with_saved_reply(add_saved_reply(&app, &w).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for (op, rule) in &ops {
@@ -852,6 +915,9 @@ async fn every_api_operation_refuses_other_clients_data() {
                 &fresh
             } else if consumes_ticket(&op.path) {
                 fresh = target.with_ticket(add_ticket(&app, &w.b).await);
+                &fresh
+            } else if consumes_saved_reply(&op.method, &op.path) {
+                fresh = target.with_saved_reply(add_saved_reply(&app, &w).await);
                 &fresh
             } else if consumes_file(&op.method, &op.path) || restores_file(&op.path) {
                 let id = add_file(&app, &w, &w.b).await;
@@ -1072,6 +1138,11 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
         ("POST", "/portal/helpdesk/{id}/comments") => form(vec![("body", "Intruder answer".into())]),
         ("POST", "/portal/helpdesk/{id}/status") => form(vec![("status", "solved".into())]),
         ("POST", "/portal/helpdesk/{id}/satisfaction") => form(vec![("rating", "good".into())]),
+        ("POST", "/staff/settings/helpdesk") => form(service_level_form()),
+        ("POST", "/staff/saved-replies") | ("POST", "/staff/saved-replies/{id}") => {
+            form(vec![("title", "Intruder reply".into()), ("body", "Intruder text".into())])
+        }
+        ("POST", "/staff/saved-replies/{id}/delete") | ("POST", "/staff/projects/{id}/request-form") => form(vec![]),
         ("POST", "/portal/approvals/{id}/decision") => {
             form(vec![("decision", "changes_requested".into()), ("comment", "Intruder decision".into())])
         }
@@ -1174,8 +1245,12 @@ async fn every_page_enforces_its_audience() {
         .with_job(job.clone())
         .with_notification(&app)
         .await
-        .with_staff_user(w.staff);
-    let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await).with_job(job).with_staff_user(w.admin);
+        .with_staff_user(w.staff)
+        .with_saved_reply(add_saved_reply(&app, &w).await);
+    let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await)
+        .with_job(job)
+        .with_staff_user(w.admin)
+        .with_saved_reply(add_saved_reply(&app, &w).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for case in &cases {

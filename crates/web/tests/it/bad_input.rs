@@ -6,6 +6,8 @@
 use crate::common::*;
 use atrium_core::branding::{AGENCY_NAME_MAX, WELCOME_TEXT_MAX};
 use atrium_core::model::TokenPurpose;
+use atrium_core::request_form::{HELP_MAX as FORM_HELP_MAX, KEY_MAX as FORM_KEY_MAX, LABEL_MAX as FORM_LABEL_MAX};
+use atrium_core::saved_reply::TITLE_MAX as SAVED_REPLY_TITLE_MAX;
 use atrium_core::validate::{BODY_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX};
 use serde_json::{Value, json};
 
@@ -472,6 +474,12 @@ async fn text_over_the_limits_is_422_naming_the_field() {
     let milestones = format!("/api/v1/projects/{}/milestones", w.a.project);
     let comments = format!("/api/v1/tasks/{}/comments", w.a.task);
     let client_id = w.a.id.to_string();
+    let form = format!("/api/v1/projects/{}/request-form", w.a.project);
+    let one_field = |k: &str, v: String| {
+        let mut f = json!({"key": "k", "label": "L", "type": "text", "required": false});
+        f[k] = Value::String(v);
+        json!({ "fields": [f] })
+    };
     // (path, method, body at the limit, body over the limit, field)
     let cases: Vec<(String, &str, Value, Value, &str)> = vec![
         (
@@ -553,6 +561,48 @@ async fn text_over_the_limits_is_422_naming_the_field() {
             json!({"welcome_text": s('w', WELCOME_TEXT_MAX)}),
             json!({"welcome_text": s('w', WELCOME_TEXT_MAX + 1)}),
             "welcome_text",
+        ),
+        (
+            "/api/v1/saved-replies".into(),
+            "POST",
+            json!({"title": s('t', SAVED_REPLY_TITLE_MAX), "body": "B"}),
+            json!({"title": s('t', SAVED_REPLY_TITLE_MAX + 1), "body": "B"}),
+            "title",
+        ),
+        (
+            "/api/v1/saved-replies".into(),
+            "POST",
+            json!({"title": "T", "body": s('b', BODY_MAX)}),
+            json!({"title": "T", "body": s('b', BODY_MAX + 1)}),
+            "body",
+        ),
+        (
+            form.clone(),
+            "PUT",
+            one_field("label", s('l', FORM_LABEL_MAX)),
+            one_field("label", s('l', FORM_LABEL_MAX + 1)),
+            "fields[0].label",
+        ),
+        (
+            form.clone(),
+            "PUT",
+            one_field("help", s('h', FORM_HELP_MAX)),
+            one_field("help", s('h', FORM_HELP_MAX + 1)),
+            "fields[0].help",
+        ),
+        (
+            form.clone(),
+            "PUT",
+            json!({"fields": [{"key": s('k', FORM_KEY_MAX), "label": "L", "type": "select", "required": false, "options": [s('o', FORM_LABEL_MAX)]}]}),
+            json!({"fields": [{"key": "k", "label": "L", "type": "select", "required": false, "options": [s('o', FORM_LABEL_MAX + 1)]}]}),
+            "fields[0].options",
+        ),
+        (
+            form.clone(),
+            "PUT",
+            json!({"fields": [{"key": s('k', FORM_KEY_MAX), "label": "L", "type": "text", "required": false}]}),
+            json!({"fields": [{"key": s('k', FORM_KEY_MAX + 1), "label": "L", "type": "text", "required": false}]}),
+            "fields[0].key",
         ),
     ];
     for (path, method, ok, over, field) in cases {

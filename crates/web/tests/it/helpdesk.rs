@@ -409,3 +409,60 @@ async fn the_rating_mail_records_a_choice_only_on_the_confirm_click() {
     assert_eq!(browser.get(app.url(&swapped)).send().await.unwrap().status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn due_times_count_business_minutes_over_weekends_and_pauses() {
+    // The default hours: Monday to Friday, 09:00–17:00 UTC; normal 480 / 2880 minutes, urgent
+    // 60 / 480 minutes.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let admin = app.token_for(w.a.admin).await;
+    let staff = app.token_for(w.staff).await;
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+    // Friday 16:30: half an hour on Friday, the rest from Monday 09:00.
+    app.store.set_clock(Some(at("2026-12-04T16:30:00Z")));
+    let (_, t) = open(&app, &admin, json!({"subject": "Friday", "body": "?"})).await;
+    assert_eq!(t["first_response_due_at"], "2026-12-07T16:30:00Z", "{t}");
+    // Saturday: nothing counts before Monday 09:00.
+    app.store.set_clock(Some(at("2026-12-05T10:00:00Z")));
+    let (_, u) = open(&app, &admin, json!({"subject": "Saturday", "body": "!", "priority": "urgent"})).await;
+    assert_eq!(u["first_response_due_at"], "2026-12-07T10:00:00Z", "{u}");
+    assert_eq!(u["resolution_due_at"], "2026-12-07T17:00:00Z", "{u}");
+    // Waiting for the client stops the clock: pending Monday 09:30 → answered Tuesday 09:30
+    // (8 business hours later) moves the due time on by those 8 hours.
+    let p = format!("/tickets/{}", u["id"].as_str().unwrap());
+    app.store.set_clock(Some(at("2026-12-07T09:30:00Z")));
+    call(&app, &staff, "PATCH", &p, Some(json!({"status": "pending"}))).await;
+    app.store.set_clock(Some(at("2026-12-08T09:30:00Z")));
+    let c = format!("{p}/comments");
+    call(&app, &admin, "POST", &c, Some(json!({"body": "Here you go", "visibility": "reply"}))).await;
+    let (_, u) = call(&app, &staff, "GET", &p, None).await;
+    assert_eq!(u["status"], "open");
+    assert_eq!(u["first_response_due_at"], "2026-12-08T10:00:00Z", "{u}");
+    // Another timezone: 09:00–17:00 in Berlin (UTC+1 in December).
+    let (s, v) = call(
+        &app,
+        &app.token_for(w.owner).await,
+        "PUT",
+        "/helpdesk/settings",
+        Some(json!({"timezone": "Europe/Berlin", "business_hours": {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"},
+            "sla": {"low": {"first_response_minutes": 960, "resolution_minutes": 4800},
+                    "normal": {"first_response_minutes": 480, "resolution_minutes": 2880},
+                    "high": {"first_response_minutes": 240, "resolution_minutes": 1440},
+                    "urgent": {"first_response_minutes": 60, "resolution_minutes": 480}}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    app.store.set_clock(Some(at("2026-12-08T15:30:00Z")));
+    let (_, b) = open(&app, &admin, json!({"subject": "Berlin", "body": "!", "priority": "urgent"})).await;
+    // 16:30 in Berlin: half an hour today (until 16:00 UTC), half an hour from 09:00 Berlin
+    // (08:00 UTC) tomorrow.
+    assert_eq!(b["first_response_due_at"], "2026-12-09T08:30:00Z", "{b}");
+    app.store.set_clock(None);
+    // The client sees when the next answer is due.
+    let (browser, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    let html = browser.get(app.url(&format!("/portal/helpdesk/{}", t["id"].as_str().unwrap()))).send().await.unwrap();
+    let html = html.text().await.unwrap();
+    assert!(html.contains("We will answer by Dec 7, 16:30"), "{html}");
+    app.stop().await;
+}

@@ -22,6 +22,7 @@ mod email_smtp;
 mod files;
 mod hardening;
 mod helpdesk;
+mod helpdesk_config;
 mod hidden_pages;
 mod live_events;
 mod logging;

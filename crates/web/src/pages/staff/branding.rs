@@ -3,8 +3,8 @@
 //! the form again with the message naming the field.
 
 use askama::Template;
+use atrium_core::Error;
 use atrium_core::branding::{AGENCY_NAME_MAX, LOGO_MAX_SIDE, WELCOME_TEXT_MAX};
-use atrium_core::{Error, Result};
 use atrium_store::branding::BrandingPatch;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::audience::StaffAuth;
 use crate::csrf::CsrfToken;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Q};
 use crate::pages::account::Notice;
 use crate::pages::{Chrome, render, see_other};
@@ -88,14 +88,6 @@ async fn show(
     Ok((status, render(&page)?).into_response())
 }
 
-/// Only a refusal of the input is shown on the form; anything else is the usual error page.
-fn input_error(e: AppError) -> Result<Error, AppError> {
-    match e.0 {
-        e @ (Error::Invalid { .. } | Error::TooLarge) => Ok(e),
-        other => Err(AppError(other)),
-    }
-}
-
 /// The settings page.
 pub async fn page(
     State(st): State<AppState>,
@@ -134,7 +126,7 @@ pub async fn save(
     match crate::branding::update(&st, &auth, &ip, p).await {
         Ok(_) => Ok(see_other(&format!("{PATH}?notice=saved"))),
         Err(e) => {
-            let e = input_error(e)?;
+            let e = super::input_error(e.0)?;
             let values =
                 Values { agency_name: f.agency_name, accent_color: f.accent_color, welcome_text: f.welcome_text };
             show(&st, &auth, &csrf, Some(values), Some(e), None).await
@@ -153,7 +145,7 @@ pub async fn upload_logo(
     match crate::branding::receive_logo(&st, &auth, &ip, form).await {
         Ok(_) => Ok(see_other(&format!("{PATH}?notice=logo_set"))),
         Err(e) => {
-            let e = input_error(e)?;
+            let e = super::input_error(e.0)?;
             show(&st, &auth, &csrf, None, Some(e), None).await
         }
     }

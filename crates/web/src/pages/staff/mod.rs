@@ -1,5 +1,6 @@
 //! The staff side, by subject: My work, clients (contacts, invitations, View as client),
-//! projects (milestones), tasks (comments), the team and the branding settings. This module holds what several of them
+//! projects (milestones, request forms), tasks (comments), the team, saved replies, and the
+//! branding and service-level settings. This module holds what several of them
 //! use; it imports nothing from them (the router names each submodule's handlers).
 
 pub mod branding;
@@ -8,6 +9,9 @@ pub mod inbox;
 pub mod my_work;
 pub mod portal_settings;
 pub mod projects;
+pub mod request_form;
+pub mod saved_replies;
+pub mod service_levels;
 pub mod tasks;
 pub mod team;
 
@@ -22,13 +26,23 @@ use atrium_store::paging::PageRequest;
 use serde::Deserialize;
 
 use crate::auth::Authed;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// Every client's name by id (My work and the activity log label rows with them).
 pub(super) async fn client_names(st: &AppState, auth: &Authed) -> AppResult<HashMap<ClientId, String>> {
     let cs = st.store.clients(&auth.actor.client_scope(), PageRequest::all()).await?;
     Ok(cs.items.into_iter().map(|c| (c.id, c.name)).collect())
+}
+
+/// Only a refusal of the input is shown again on a settings form (with what was sent);
+/// anything else is the usual error page.
+pub(super) fn input_error(e: atrium_core::Error) -> Result<atrium_core::Error, AppError> {
+    use atrium_core::Error;
+    match e {
+        e @ (Error::Invalid { .. } | Error::TooLarge) => Ok(e),
+        other => Err(AppError(other)),
+    }
 }
 
 /// A person on the client page or the team page.
