@@ -19,7 +19,7 @@ const ROW: &str = "default";
 impl Store {
     /// The help desk's settings (staff; client users 404).
     pub async fn helpdesk_settings(&self, actor: &Actor) -> Result<ServiceLevels> {
-        actor.may_work_tickets()?;
+        actor.may_configure_helpdesk()?;
         service_levels(&self.db).await
     }
 

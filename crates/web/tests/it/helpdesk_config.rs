@@ -37,12 +37,13 @@ async fn post_form(app: &TestApp, user: atrium_core::ids::UserId, path: &str, fi
 }
 
 #[tokio::test]
-async fn service_levels_are_read_by_staff_and_changed_by_owners_and_admins() {
+async fn service_levels_are_read_and_changed_by_owners_and_admins() {
     let app = TestApp::spawn().await;
     let w = seed(&app).await;
     let (owner, admin, staff) =
         (app.token_for(w.owner).await, app.token_for(w.admin).await, app.token_for(w.staff).await);
-    let (s, v) = call(&app, &staff, "GET", "/helpdesk/settings", None).await;
+    assert_eq!(call(&app, &staff, "GET", "/helpdesk/settings", None).await.0, 403, "owners and admins only");
+    let (s, v) = call(&app, &admin, "GET", "/helpdesk/settings", None).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["timezone"], "UTC");
     assert_eq!(v["business_hours"], json!({"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"}));
@@ -55,8 +56,8 @@ async fn service_levels_are_read_by_staff_and_changed_by_owners_and_admins() {
     assert_eq!(call(&app, &staff, "PUT", "/helpdesk/settings", Some(settings())).await.0, 403);
     let (s, v) = call(&app, &admin, "PUT", "/helpdesk/settings", Some(settings())).await;
     assert_eq!((s, &v), (200, &settings()));
-    assert_eq!(call(&app, &staff, "GET", "/helpdesk/settings", None).await.1, settings());
-    let levels = app.store.helpdesk_settings(&app.actor(w.staff).await).await.unwrap();
+    assert_eq!(call(&app, &owner, "GET", "/helpdesk/settings", None).await.1, settings());
+    let levels = app.store.helpdesk_settings(&app.actor(w.admin).await).await.unwrap();
     assert_eq!(levels.timezone().name(), "Europe/Berlin");
     let audit = app
         .query_strings("SELECT action FROM audit_log WHERE action = 'helpdesk_settings.update'", vec![], &["action"])
@@ -90,7 +91,7 @@ async fn service_levels_are_read_by_staff_and_changed_by_owners_and_admins() {
         assert_eq!(s, 422, "{name}: {v}");
         assert!(field(&v).contains(name), "{name}: {v}");
     }
-    assert_eq!(call(&app, &staff, "GET", "/helpdesk/settings", None).await.1, settings());
+    assert_eq!(call(&app, &owner, "GET", "/helpdesk/settings", None).await.1, settings());
 
     // The page: owners and admins get the form; other staff are refused.
     let a = page(&app, w.owner, "/staff/settings/helpdesk").await;
@@ -112,7 +113,7 @@ async fn service_levels_are_read_by_staff_and_changed_by_owners_and_admins() {
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let a = post_form(&app, w.owner, "/staff/settings/helpdesk", &fields).await;
     assert_eq!((a.status, a.location()), (303, Some("/staff/settings/helpdesk?notice=saved")));
-    let (_, v) = call(&app, &staff, "GET", "/helpdesk/settings", None).await;
+    let (_, v) = call(&app, &owner, "GET", "/helpdesk/settings", None).await;
     assert_eq!(v["business_hours"], json!({"days": [1, 3], "start": "10:00", "end": "24:00"}));
     assert_eq!(v["sla"]["high"]["first_response_minutes"], 90);
     let a = page(&app, w.owner, "/staff/settings/helpdesk").await;
