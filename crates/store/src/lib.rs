@@ -25,6 +25,7 @@ pub mod entity;
 pub mod events;
 pub mod files;
 pub mod jobs;
+pub mod mail_in;
 pub mod messages;
 pub mod migration;
 mod milestones;

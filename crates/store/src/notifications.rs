@@ -287,6 +287,8 @@ pub(crate) fn excerpt(markdown: &str) -> String {
 pub struct MailableNotification {
     pub notification: Notification,
     pub recipient: Person,
+    /// The thread it is about, when a reply by mail can go there.
+    pub thread: Option<crate::mail_in::Thread>,
 }
 
 /// One user's notifications waiting for their daily digest.
@@ -464,7 +466,7 @@ impl Store {
 
     /// A random 32-byte key stored under `name`, created on first use (concurrent first uses
     /// agree on one key).
-    async fn instance_secret(&self, name: &str) -> Result<Vec<u8>> {
+    pub(crate) async fn instance_secret(&self, name: &str) -> Result<Vec<u8>> {
         use rand::RngCore;
         if let Some(row) = instance_secret::Entity::find_by_id(name).one(&self.db).await.map_err(db_err)? {
             return hex::decode(row.value).map_err(|e| Error::internal(format!("instance secret {name}"), e));
@@ -530,7 +532,9 @@ impl JobRunner<'_> {
             role: acc.user.role,
             client_id: acc.user.client_id,
         };
-        Ok(Some(MailableNotification { notification: to_notification(row)?, recipient }))
+        let n = to_notification(row)?;
+        let thread = crate::mail_in::Thread::of_notification(n.subject_type, &n.subject_id, &n.url);
+        Ok(Some(MailableNotification { notification: n, recipient, thread }))
     }
 
     /// Records that notifications went out by mail.

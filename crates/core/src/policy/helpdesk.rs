@@ -173,7 +173,8 @@ mod tests {
         assert!(finance.ticket_scope().allows(c, finance.user_id()));
         assert!(actor(Role::Staff, None).ticket_scope().allows(other, someone));
         assert!(!admin.ticket_scope().includes_notes());
-        let hidden = actor(Role::ClientAdmin, Some(c)).showing(PortalPages::ALL_SHOWN.with(PortalPage::HelpDesk, false).unwrap());
+        let hidden = actor(Role::ClientAdmin, Some(c))
+            .showing(PortalPages::ALL_SHOWN.with(PortalPage::HelpDesk, false).unwrap());
         assert!(!hidden.ticket_scope().allows(c, someone));
     }
 

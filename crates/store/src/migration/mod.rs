@@ -14,6 +14,8 @@ mod m0009_branding;
 mod m0010_portal_pages;
 mod m0011_project_pages;
 mod m0012_quick_actions;
+// m0013 and m0014 are taken by work on other branches.
+mod m0015_mail_in;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -34,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_portal_pages::Migration),
             Box::new(m0011_project_pages::Migration),
             Box::new(m0012_quick_actions::Migration),
+            Box::new(m0015_mail_in::Migration),
         ]
     }
 }

@@ -24,6 +24,8 @@ mod hardening;
 mod hidden_pages;
 mod live_events;
 mod logging;
+mod mail_in;
+mod mail_in_imap;
 mod messages;
 mod notifications;
 mod portal_pages;

@@ -4,6 +4,7 @@
 
 pub mod branding;
 pub mod clients;
+pub mod held_mail;
 pub mod my_work;
 pub mod portal_settings;
 pub mod projects;
