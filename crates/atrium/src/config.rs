@@ -25,6 +25,10 @@ pub enum Command {
     /// Administrative commands.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Reads one RFC 5322 message on stdin (an MTA's pipe delivery) and hands it to mail in;
+    /// exits 0 when taken, 67 for an unknown recipient, 65 for a malformed or oversize message,
+    /// 75 when the database failed (the MTA retries). Takes the same options as `serve`.
+    MailIn(ServeArgs),
     /// Renders one thumbnail (started by the server, within its limits): the file on stdin,
     /// the PNG on stdout.
     #[command(hide = true)]
@@ -222,6 +226,23 @@ pub struct ServeArgs {
     /// Seconds a request body may go without sending a byte; then it is answered 408.
     #[arg(long, env = "ATRIUM_BODY_READ_TIMEOUT_SECS", default_value_t = atrium_web::config::BODY_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub body_read_timeout_secs: u64,
+    /// The address mail in reads (`support@portal.example`): notification mail is answerable
+    /// at `<local>+<token>@<domain>`, and mail to the address itself opens a ticket.
+    #[arg(long, env = "ATRIUM_INBOUND_ADDRESS", value_parser = parse_inbound)]
+    pub inbound_address: Option<atrium_mail::inbound::InboundAddress>,
+    /// Read inbound mail from this IMAP mailbox (`imaps://user:pass@host/INBOX`; `imap://`
+    /// only on loopback). Needs `--inbound-address`.
+    #[arg(long, env = "ATRIUM_IMAP_URL", value_parser = parse_imap, requires = "inbound_address")]
+    pub imap_url: Option<atrium_web::mail_in::imap::ImapUrl>,
+}
+
+fn parse_inbound(s: &str) -> Result<atrium_mail::inbound::InboundAddress, String> {
+    atrium_mail::inbound::InboundAddress::parse(s, atrium_store::mail_in::TOKEN_LEN)
+}
+
+/// Checks `--imap-url` without repeating it in the error (it holds a password).
+fn parse_imap(s: &str) -> Result<atrium_web::mail_in::imap::ImapUrl, String> {
+    atrium_web::mail_in::imap::ImapUrl::parse(s)
 }
 
 /// An SMTP server URL; its password never reaches Debug output or logs.

@@ -30,10 +30,9 @@ fn main() -> Result<std::process::ExitCode> {
         .build()
         .context("cannot start the async runtime")?
         .block_on(run(cli))
-        .map(|()| std::process::ExitCode::SUCCESS)
 }
 
-async fn run(cli: Cli) -> Result<()> {
+async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -41,7 +40,8 @@ async fn run(cli: Cli) -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match cli.command {
+    let done = match cli.command {
+        Command::MailIn(args) => return mail_in(args).await,
         Command::PreviewWorker { .. } => Ok(()),
         Command::Serve(args) => serve(args).await,
         Command::Demo(args) => demo(args).await,
@@ -94,7 +94,74 @@ async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+    };
+    done.map(|()| std::process::ExitCode::SUCCESS)
+}
+
+/// `mail-in`: one message on stdin (at most `MAX_RAW` bytes are read), handed to mail in. The
+/// exit code tells the MTA what happened (sysexits: 65 data error, 67 no such user, 75
+/// temporary failure).
+async fn mail_in(args: ServeArgs) -> Result<std::process::ExitCode> {
+    use atrium_web::mail_in::{MailIn, MailInError, Outcome};
+    use tokio::io::AsyncReadExt;
+    if args.inbound_address.is_none() {
+        bail!("mail-in needs --inbound-address (ATRIUM_INBOUND_ADDRESS)");
     }
+    let limit = atrium_mail::inbound::MAX_RAW as u64 + 1;
+    let mut raw = Vec::new();
+    tokio::io::stdin().take(limit).read_to_end(&mut raw).await.context("reading the message on stdin")?;
+    let (web, blobs) = settings(&args)?;
+    let store = open(&args.db).await?;
+    let handler = MailIn::new(store.clone(), blobs, std::sync::Arc::new(web)).context("no inbound address")?;
+    let code = match handler.deliver(&raw).await {
+        Ok(Outcome::UnknownRecipient) => {
+            eprintln!("mail-in: the message is not addressed to the inbound address");
+            67
+        }
+        Ok(outcome) => {
+            tracing::info!(?outcome, "mail-in: message taken");
+            0
+        }
+        Err(MailInError::Malformed(e)) => {
+            eprintln!("mail-in: {e}");
+            65
+        }
+        Err(MailInError::Store(e)) => {
+            eprintln!("mail-in: {}", cli_error(e));
+            75
+        }
+    };
+    store.close().await;
+    Ok(std::process::ExitCode::from(code))
+}
+
+/// The web settings and file storage that `serve` and `mail-in` share.
+fn settings(args: &ServeArgs) -> Result<(WebConfig, atrium_store::blobs::Blobs)> {
+    let public_url = match args.public_url.clone() {
+        Some(u) => u,
+        None => url::Url::parse(&format!("http://{}", args.bind)).context("public URL from --bind")?,
+    };
+    let mut web = WebConfig::new(public_url);
+    web.agency_name = args.agency_name.clone();
+    web.session_idle = Duration::from_secs(args.session_idle_days.max(1) * 24 * 3600);
+    web.trust_proxy = args.trust_proxy;
+    web.max_streams_per_user = usize::try_from(args.max_streams_per_user).unwrap_or(20);
+    web.max_upload = args.max_upload_mib.saturating_mul(1024 * 1024);
+    web.client_quota = args.client_quota_gib.saturating_mul(1024 * 1024 * 1024);
+    web.header_read_timeout = Duration::from_secs(args.header_read_timeout_secs);
+    web.body_read_timeout = Duration::from_secs(args.body_read_timeout_secs);
+    web.inbound = args.inbound_address.clone();
+    let blobs = args.storage.blobs(&args.db.data_dir).map_err(cli_error)?;
+    if let Some(max) = blobs.max_blob()
+        && web.max_upload > max
+    {
+        tracing::warn!(
+            max_upload_mib = max / (1024 * 1024),
+            "--max-upload-mib lowered to what this storage holds in one file"
+        );
+        web.max_upload = max;
+    }
+    Ok((web, blobs))
 }
 
 /// `admin backup`: the database, then every file content it references (SEC-DATA-3).
@@ -179,34 +246,13 @@ async fn demo(mut args: DemoArgs) -> Result<()> {
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let store = open(&args.db).await?;
-    let public_url = match args.public_url.clone() {
-        Some(u) => u,
-        None => url::Url::parse(&format!("http://{}", args.bind)).context("public URL from --bind")?,
-    };
-    let mut web = WebConfig::new(public_url.clone());
-    web.agency_name = args.agency_name.clone();
-    web.session_idle = Duration::from_secs(args.session_idle_days.max(1) * 24 * 3600);
-    web.trust_proxy = args.trust_proxy;
-    web.max_streams_per_user = usize::try_from(args.max_streams_per_user).unwrap_or(20);
-    web.max_upload = args.max_upload_mib.saturating_mul(1024 * 1024);
-    web.client_quota = args.client_quota_gib.saturating_mul(1024 * 1024 * 1024);
-    web.header_read_timeout = Duration::from_secs(args.header_read_timeout_secs);
-    web.body_read_timeout = Duration::from_secs(args.body_read_timeout_secs);
+    let (web, blobs) = settings(&args)?;
+    let public_url = web.public_url.clone();
     let mailer = match &args.smtp_url {
         Some(u) => atrium_mail::Mailer::smtp(&args.mail_from, &u.0),
         None => atrium_mail::Mailer::outbox(&args.mail_from, args.db.data_dir.join("outbox")),
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let blobs = args.storage.blobs(&args.db.data_dir).map_err(cli_error)?;
-    if let Some(max) = blobs.max_blob()
-        && web.max_upload > max
-    {
-        tracing::warn!(
-            max_upload_mib = max / (1024 * 1024),
-            "--max-upload-mib lowered to what this storage holds in one file"
-        );
-        web.max_upload = max;
-    }
     tracing::info!(storage = %blobs.location(), "file storage ready");
     // Uploads cut off by a crash leave temporary objects; sweep those older than an hour, hourly.
     // Rate-limit counters of windows that ended a day ago go in the same sweep.
@@ -238,6 +284,16 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let worker = state.queue().spawn(async move {
         let _ = worker_stop.wait_for(|s| *s).await;
     });
+    // Mail in from the IMAP mailbox, until the same signal.
+    let imap = match (
+        &args.imap_url,
+        atrium_web::mail_in::MailIn::new(store.clone(), state.blobs.clone(), state.config.clone()),
+    ) {
+        (Some(url), Some(handler)) => {
+            Some(tokio::spawn(atrium_web::mail_in::imap::run(url.clone(), handler, stopped.clone())))
+        }
+        _ => None,
+    };
     atrium_web::serve(listener, state, async move {
         shutdown_signal().await;
         let _ = stop.send(true);
@@ -245,6 +301,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
     .await?;
     drop(stopped);
     let _ = worker.await;
+    if let Some(imap) = imap {
+        let _ = imap.await;
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -39,6 +39,7 @@ const INFRASTRUCTURE: &[(&str, &str)] = &[
     ("sign_in", "returns the SignIn principal (see HANDLE_USERS)"),
     ("job_runner", "returns the JobRunner principal (see HANDLE_USERS)"),
     ("operator", "returns the Operator principal (see HANDLE_USERS)"),
+    ("mail_in", "returns the MailIn principal (see HANDLE_USERS)"),
 ];
 
 /// Where each principal handle may be taken (paths relative to the workspace root; a trailing
@@ -49,6 +50,8 @@ const HANDLE_USERS: &[(&str, &[&str])] = &[
     ("sign_in", &["crates/web/src/flows.rs", "crates/web/src/pages/public.rs", "crates/atrium/src/"]),
     // The queue's workers, the mail jobs, and handing a mail to the queue.
     ("job_runner", &["crates/jobs/src/", "crates/web/src/jobs.rs", "crates/web/src/state.rs"]),
+    // The inbound mail handler (the IMAP poller and `atrium mail-in` both call it).
+    ("mail_in", &["crates/web/src/mail_in/"]),
     // The command line.
     ("operator", &["crates/atrium/src/"]),
 ];

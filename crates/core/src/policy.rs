@@ -316,6 +316,12 @@ impl Actor {
         }
     }
 
+    /// See and discard inbound mail held for staff (unknown senders, replies that could not be
+    /// placed): staff acting as themselves; client users 404.
+    pub fn may_review_held_mail(&self) -> Result<()> {
+        self.staff_or(Error::NotFound)
+    }
+
     /// Revoke every session and link of a client's users (a compromised mailbox).
     pub fn may_revoke_client_access(&self) -> Result<()> {
         self.staff_or(Error::NotFound)

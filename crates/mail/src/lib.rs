@@ -16,6 +16,7 @@ use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
+pub mod inbound;
 #[cfg(feature = "test-sink")]
 pub mod sink;
 pub mod templates;
@@ -41,6 +42,16 @@ pub struct Mail {
     /// The sender's display name (the agency's); the address is always the configured one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_name: Option<String>,
+    /// `Message-ID` with its angle brackets; when `None` one is made on the sender's domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// The stable id of the thread the mail is about (`<task-…@host>`), sent as `In-Reply-To`
+    /// and `References` so mail clients group a thread's notifications.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// `Reply-To` address (the signed `<local>+<token>@<domain>` of the inbound address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 /// What can go wrong while sending.
@@ -172,13 +183,43 @@ impl Mailer {
 fn message(from: &Mailbox, mail: Mail) -> Result<lettre::Message, MailError> {
     let to: Mailbox = mail.to.parse().map_err(|e| MailError::Build(format!("to address {:?}: {e}", mail.to)))?;
     let from = Mailbox::new(mail.from_name.or_else(|| from.name.clone()), from.email.clone());
-    let mut builder = lettre::Message::builder().from(from).to(to).subject(mail.subject);
+    let message_id = match mail.message_id {
+        Some(id) => message_id_value(&id)?,
+        None => new_message_id(from.email.domain()),
+    };
+    let mut builder = lettre::Message::builder().from(from).to(to).subject(mail.subject).message_id(Some(message_id));
+    if let Some(thread) = &mail.thread_id {
+        let thread = message_id_value(thread)?;
+        builder = builder.in_reply_to(thread.clone()).references(thread);
+    }
+    if let Some(reply_to) = &mail.reply_to {
+        let mbox: Mailbox =
+            reply_to.parse().map_err(|e| MailError::Build(format!("reply-to address {reply_to:?}: {e}")))?;
+        builder = builder.reply_to(mbox);
+    }
     if let Some(url) = &mail.unsubscribe {
         builder = builder.header(ListUnsubscribe(unsubscribe_url(url)?)).header(ListUnsubscribePost);
     }
     builder
         .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
         .map_err(|e| MailError::Build(e.to_string()))
+}
+
+/// A new unique `Message-ID` (`<uuid@domain>`) on `domain`.
+pub fn new_message_id(domain: &str) -> String {
+    format!("<{}@{domain}>", uuid::Uuid::now_v7().simple())
+}
+
+/// Checks a message id given for a header: `<left@right>`, visible ASCII, no spaces or
+/// further brackets, so it can never break a header line.
+fn message_id_value(id: &str) -> Result<String, MailError> {
+    let inner = id.strip_prefix('<').and_then(|s| s.strip_suffix('>'));
+    match inner {
+        Some(i) if i.contains('@') && i.bytes().all(|b| b.is_ascii_graphic() && !b"<>\\\"".contains(&b)) => {
+            Ok(id.to_string())
+        }
+        _ => Err(MailError::Build(format!("message id {id:?} is not <left@right>"))),
+    }
 }
 
 /// Checks an unsubscribe URL and returns it normalized: ASCII, no spaces, no `<` or `>`, so it
@@ -263,6 +304,9 @@ pub fn render<T: Template, H: Template>(to: &str, subject: String, text: &T, htm
         html: html.render()?,
         unsubscribe: None,
         from_name: None,
+        message_id: None,
+        thread_id: None,
+        reply_to: None,
     })
 }
 
@@ -299,6 +343,9 @@ mod tests {
             html: "h".into(),
             unsubscribe: None,
             from_name: None,
+            message_id: None,
+            thread_id: None,
+            reply_to: None,
         }
     }
 
@@ -325,6 +372,27 @@ mod tests {
             assert!(raw.as_ref().map_or(true, |r| !r.contains("\r\nBcc:")), "{bad}: {raw:?}");
         }
         assert!(formatted(Mail { unsubscribe: Some("mailto:x@y.z".into()), ..mail("a@x.io") }).is_err());
+    }
+
+    #[test]
+    fn threading_headers() {
+        let raw = formatted(mail("a@x.io")).unwrap();
+        assert!(raw.contains("Message-ID: <") && raw.contains("@agency.test>\r\n"), "{raw}");
+        assert!(!raw.contains("In-Reply-To") && !raw.contains("Reply-To"), "{raw}");
+        let m = Mail {
+            message_id: Some("<m1@p.example>".into()),
+            thread_id: Some("<task-1@p.example>".into()),
+            reply_to: Some("support+abc@p.example".into()),
+            ..mail("a@x.io")
+        };
+        let raw = formatted(m).unwrap();
+        assert!(raw.contains("Message-ID: <m1@p.example>\r\n"), "{raw}");
+        assert!(raw.contains("In-Reply-To: <task-1@p.example>\r\n"), "{raw}");
+        assert!(raw.contains("References: <task-1@p.example>\r\n"), "{raw}");
+        assert!(raw.contains("Reply-To: support+abc@p.example\r\n"), "{raw}");
+        for bad in ["no-brackets@x", "<a b@x>", "<x>\r\nBcc: e@vil.io", "<noat>"] {
+            assert!(formatted(Mail { thread_id: Some(bad.into()), ..mail("a@x.io") }).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::fmt::Display;
 
 use atrium_core::Result;
 use atrium_core::ids::{
-    ApprovalId, ClientId, CommentId, ContactId, FileId, FolderId, InvitationId, InvoiceId, JobId, MessageId,
-    MilestoneId, ProjectId, ProjectPageId, SavedReplyId, SessionId, TaskId, TicketId, UserId,
+    ApprovalId, ClientId, CommentId, ContactId, FileId, FolderId, HeldMailId, InvitationId, InvoiceId, JobId,
+    MessageId, MilestoneId, ProjectId, ProjectPageId, SavedReplyId, SessionId, TaskId, TicketId, UserId,
 };
 use atrium_core::policy::Actor;
 use chrono::{DateTime, Utc};
@@ -183,6 +183,8 @@ audit_actions!(
     RequestFormUpdate = "request_form.update",
     /// Retried a failed background job.
     JobRetry = "job.retry",
+    /// Discarded an inbound mail that was held for staff.
+    HeldMailDiscard = "held_mail.discard",
     /// Loaded the demo data.
     DemoLoad = "demo.load",
 );
@@ -319,6 +321,11 @@ impl<'a> Entry<'a> {
         Self::of(action, "job", Some(&id), None, ip)
     }
 
+    /// Something done to an inbound mail held for staff.
+    pub fn held_mail(action: AuditAction, id: HeldMailId, ip: Option<&'a str>) -> Self {
+        Self::of(action, "held_mail", Some(&id), None, ip)
+    }
+
     /// Something done to the whole installation, by nobody in particular.
     pub fn installation(action: AuditAction) -> Self {
         Self::of(action, "installation", None, None, None)
@@ -443,7 +450,7 @@ mod tests {
         assert_eq!(AuditAction::BrandingUpdate.as_str(), "branding.update");
         assert_eq!(AuditAction::BrandingLogoSet.as_str(), "branding.logo_set");
         assert_eq!(AuditAction::BrandingLogoRemove.as_str(), "branding.logo_remove");
-        assert_eq!(AuditAction::ALL.len(), 69);
+        assert_eq!(AuditAction::ALL.len(), 70);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

@@ -27,6 +27,7 @@ pub mod events;
 pub mod files;
 pub mod helpdesk_settings;
 pub mod jobs;
+pub mod mail_in;
 pub mod messages;
 pub mod migration;
 mod milestones;

@@ -298,6 +298,8 @@ pub(crate) fn excerpt(markdown: &str) -> String {
 pub struct MailableNotification {
     pub notification: Notification,
     pub recipient: Person,
+    /// The thread it is about, when a reply by mail can go there.
+    pub thread: Option<crate::mail_in::Thread>,
 }
 
 /// One user's notifications waiting for their daily digest.
@@ -541,7 +543,9 @@ impl JobRunner<'_> {
             role: acc.user.role,
             client_id: acc.user.client_id,
         };
-        Ok(Some(MailableNotification { notification: to_notification(row)?, recipient }))
+        let n = to_notification(row)?;
+        let thread = crate::mail_in::Thread::of_notification(n.subject_type, &n.subject_id, &n.url);
+        Ok(Some(MailableNotification { notification: n, recipient, thread }))
     }
 
     /// Records that notifications went out by mail.

@@ -9,6 +9,8 @@
 //!   invitations, password resets, looking up the account an email or a link belongs to.
 //! - [`JobRunner`] (`store.job_runner()`): the durable queue and the mail it sends
 //!   (notification mail, digests, unsubscribe signatures).
+//! - [`MailIn`] (`store.mail_in()`): inbound mail — claiming each message once, resolving a
+//!   signed reply address into its sender's actor, holding mail for staff.
 //! - [`Operator`] (`store.operator()`): the person at the command line (`atrium admin …`,
 //!   `atrium demo`, `atrium backup`) — creating users, purging clients, loading data.
 //!
@@ -35,6 +37,12 @@ pub struct JobRunner<'a> {
     pub(crate) store: &'a Store,
 }
 
+/// The inbound mail handler (IMAP poller and `atrium mail-in`).
+#[derive(Clone, Copy)]
+pub struct MailIn<'a> {
+    pub(crate) store: &'a Store,
+}
+
 /// The operator at the command line of the `atrium` binary.
 #[derive(Clone, Copy)]
 pub struct Operator<'a> {
@@ -50,6 +58,11 @@ impl Store {
     /// The job runner principal: the durable queue and outgoing notification mail.
     pub fn job_runner(&self) -> JobRunner<'_> {
         JobRunner { store: self }
+    }
+
+    /// The mail-in principal: inbound replies and mail to the help desk.
+    pub fn mail_in(&self) -> MailIn<'_> {
+        MailIn { store: self }
     }
 
     /// The operator principal: command-line administration.

@@ -73,6 +73,9 @@ pub struct WebConfig {
     pub preview_slots: usize,
     /// Longest a thumbnail request waits for its client's turn and a slot (then 429).
     pub preview_queue_wait: Duration,
+    /// The inbound mail address (`--inbound-address`): when set, notification mail carries a
+    /// signed Reply-To `<local>+<token>@<domain>` and mail in reads replies to it.
+    pub inbound: Option<atrium_mail::inbound::InboundAddress>,
 }
 
 impl WebConfig {
@@ -104,6 +107,7 @@ impl WebConfig {
             preview_time: PREVIEW_TIME_LIMIT,
             preview_slots: std::thread::available_parallelism().map_or(2, |n| n.get()),
             preview_queue_wait: PREVIEW_QUEUE_WAIT,
+            inbound: None,
         }
     }
 
@@ -116,6 +120,11 @@ impl WebConfig {
     pub fn link(&self, path: &str) -> String {
         let base = self.public_url.as_str().trim_end_matches('/');
         format!("{base}{path}")
+    }
+
+    /// The host of the public URL: the right-hand side of the Message-IDs Atrium makes.
+    pub fn mail_host(&self) -> &str {
+        self.public_url.host_str().unwrap_or("localhost")
     }
 
     /// The public origin (`scheme://host[:port]`), for the Origin check.

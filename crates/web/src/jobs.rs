@@ -38,7 +38,11 @@ impl MailJobs {
         MailJobs { store, mailer, config }
     }
 
-    async fn send(&self, mail: Mail) -> Result<(), JobError> {
+    /// Sends `mail` with a unique Message-ID on the public URL's host.
+    async fn send(&self, mut mail: Mail) -> Result<(), JobError> {
+        if mail.message_id.is_none() {
+            mail.message_id = Some(atrium_mail::new_message_id(self.config.mail_host()));
+        }
         self.mailer.send(mail).await.map_err(mail_error)
     }
 
@@ -85,6 +89,14 @@ impl MailJobs {
             },
         )
         .map_err(mail_error)?;
+        let mut mail = mail;
+        if let Some(thread) = n.thread {
+            mail.thread_id = Some(thread.header_id(self.config.mail_host()));
+            if let Some(inbound) = &self.config.inbound {
+                let token = self.store.job_runner().reply_token(n.recipient.id, thread).await.map_err(store_error)?;
+                mail.reply_to = Some(inbound.reply_address(&token));
+            }
+        }
         self.send(mail).await?;
         self.store.job_runner().mark_notifications_emailed(&[id]).await.map_err(store_error)
     }

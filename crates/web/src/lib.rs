@@ -16,6 +16,7 @@ pub mod flows;
 pub mod headers;
 pub mod jobs;
 pub mod logo;
+pub mod mail_in;
 pub mod pages;
 pub mod pdf;
 pub mod preview;

@@ -121,6 +121,8 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::GET, "/staff/projects/{id}/messages", Staff, get(collab::staff_messages)).area(Messages),
         r(Method::POST, "/staff/projects/{id}/messages", Staff, post(collab::staff_post_message)).area(Messages),
         r(Method::GET, "/staff/outbox", Staff, get(collab::outbox)),
+        r(Method::GET, "/staff/held-mail", Staff, get(staff::held_mail::held_mail)),
+        r(Method::POST, "/staff/held-mail/discard", Staff, post(staff::held_mail::discard)),
         r(Method::GET, "/staff/projects/{id}/files", Staff, get(files::staff_files)).area(Files),
         r(Method::GET, "/staff/files/{id}", Staff, get(files::staff_file)).area(Files),
         r(

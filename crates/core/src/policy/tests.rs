@@ -189,6 +189,20 @@ fn only_owners_and_admins_read_the_audit_log() {
 }
 
 #[test]
+fn staff_review_held_mail_and_clients_never_see_it() {
+    for r in [Role::Owner, Role::Admin, Role::Staff] {
+        assert!(actor(r, None).may_review_held_mail().is_ok(), "{r:?}");
+    }
+    let c = ClientId::new();
+    for r in [Role::ClientAdmin, Role::ClientViewer, Role::ClientFinance] {
+        assert!(matches!(actor(r, Some(c)).may_review_held_mail(), Err(Error::NotFound)), "{r:?}");
+    }
+    let staff = actor(Role::Staff, None);
+    let viewing = actor(Role::ClientAdmin, Some(c)).viewed_by(staff.user_id());
+    assert!(viewing.may_review_held_mail().is_err());
+}
+
+#[test]
 fn task_updates() {
     let c = ClientId::new();
     let a = actor(Role::ClientAdmin, Some(c));

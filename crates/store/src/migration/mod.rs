@@ -16,6 +16,7 @@ mod m0011_project_pages;
 mod m0012_quick_actions;
 mod m0013_tickets;
 mod m0014_helpdesk;
+mod m0015_mail_in;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_quick_actions::Migration),
             Box::new(m0013_tickets::Migration),
             Box::new(m0014_helpdesk::Migration),
+            Box::new(m0015_mail_in::Migration),
         ]
     }
 }

@@ -122,8 +122,6 @@ pub async fn receive(st: &AppState, auth: &Authed, ip: &str, pid: ProjectId, mut
                     Some(n) => n,
                     None => check_name("file", field.file_name().unwrap_or_default())?,
                 };
-                let limit = st.config.max_upload.min(target.quota_left);
-                let quota_bound = target.quota_left < st.config.max_upload;
                 // A stalled body is 408; anything else the store calls an interrupted upload.
                 let body = futures_util::TryStreamExt::map_err(field, |e| {
                     if crate::extract::stalled(&e) {
@@ -132,26 +130,8 @@ pub async fn receive(st: &AppState, auth: &Authed, ip: &str, pid: ProjectId, mut
                         Error::invalid("file", "the upload was interrupted")
                     }
                 });
-                let stored = match st.blobs.put_stream(body, limit).await {
-                    Err(Error::TooLarge) if quota_bound => return Err(Error::QuotaExceeded.into()),
-                    other => other?,
-                };
-                let head = st.blobs.head_bytes(&stored.sha256).await?;
-                let blob = UploadedBlob {
-                    sha256: stored.sha256.clone(),
-                    size: stored.size,
-                    content_type: sniff(&head).to_string(),
-                };
-                return match st.store.add_upload(&auth.actor, &target, &name, blob, Some(ip)).await {
-                    Ok(f) => Ok(f),
-                    Err(e) => {
-                        // Leave no blob that no row points at.
-                        if !st.store.blob_referenced(&stored.sha256).await.unwrap_or(true) {
-                            let _ = st.blobs.delete(&stored.sha256).await;
-                        }
-                        Err(e.into())
-                    }
-                };
+                let to = UploadTo { store: &st.store, blobs: &st.blobs, max_upload: st.config.max_upload };
+                return Ok(to.put(&auth.actor, &target, &name, body, Some(ip)).await?);
             }
             _ => {
                 return Err(Error::invalid("file", "unexpected form field (send folder_id and name, then file)").into());
@@ -159,6 +139,51 @@ pub async fn receive(st: &AppState, auth: &Authed, ip: &str, pid: ProjectId, mut
         }
     }
     Err(Error::invalid("file", "is missing").into())
+}
+
+/// Where an upload's bytes and row go: shared by the upload form and mail in's attachments, so
+/// both get the same limits ([`WebConfig::max_upload`](crate::WebConfig), the client's quota)
+/// and the same content sniffing.
+pub(crate) struct UploadTo<'a> {
+    pub store: &'a atrium_store::Store,
+    pub blobs: &'a atrium_store::blobs::Blobs,
+    pub max_upload: u64,
+}
+
+impl UploadTo<'_> {
+    /// Streams `body` into storage within the limits and records it as `name` in `target`; a
+    /// refused record leaves no blob behind.
+    pub async fn put<S>(
+        &self,
+        actor: &atrium_core::policy::Actor,
+        target: &atrium_store::files::UploadTarget,
+        name: &str,
+        body: S,
+        ip: Option<&str>,
+    ) -> Result<File, Error>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, Error>> + Send + Unpin,
+    {
+        let limit = self.max_upload.min(target.quota_left);
+        let quota_bound = target.quota_left < self.max_upload;
+        let stored = match self.blobs.put_stream(body, limit).await {
+            Err(Error::TooLarge) if quota_bound => return Err(Error::QuotaExceeded),
+            other => other?,
+        };
+        let head = self.blobs.head_bytes(&stored.sha256).await?;
+        let blob =
+            UploadedBlob { sha256: stored.sha256.clone(), size: stored.size, content_type: sniff(&head).to_string() };
+        match self.store.add_upload(actor, target, name, blob, ip).await {
+            Ok(f) => Ok(f),
+            Err(e) => {
+                // Leave no blob that no row points at.
+                if !self.store.blob_referenced(&stored.sha256).await.unwrap_or(true) {
+                    let _ = self.blobs.delete(&stored.sha256).await;
+                }
+                Err(e)
+            }
+        }
+    }
 }
 
 /// A short text part of an upload form, read to at most 4 KiB (this route has no body limit

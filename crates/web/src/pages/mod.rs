@@ -114,15 +114,15 @@ impl Chrome {
             use atrium_core::policy::PortalPage;
             a.portal_pages()
                 .into_iter()
-                .filter_map(|p| match p {
-                    PortalPage::Home => Some(("/portal", "Home")),
-                    PortalPage::Projects => Some(("/portal/projects", "Projects")),
-                    PortalPage::MyTasks => Some(("/portal/tasks", "My tasks")),
-                    PortalPage::Files => Some(("/portal/files", "Files")),
-                    PortalPage::Messages => Some(("/portal/messages", "Messages")),
-                    PortalPage::Approvals => Some(("/portal/approvals", "Approvals")),
-                    PortalPage::Billing => Some(("/portal/billing", "Billing")),
-                    PortalPage::HelpDesk => Some(("/portal/helpdesk", "Help desk")),
+                .map(|p| match p {
+                    PortalPage::Home => ("/portal", "Home"),
+                    PortalPage::Projects => ("/portal/projects", "Projects"),
+                    PortalPage::MyTasks => ("/portal/tasks", "My tasks"),
+                    PortalPage::Files => ("/portal/files", "Files"),
+                    PortalPage::Messages => ("/portal/messages", "Messages"),
+                    PortalPage::Approvals => ("/portal/approvals", "Approvals"),
+                    PortalPage::Billing => ("/portal/billing", "Billing"),
+                    PortalPage::HelpDesk => ("/portal/helpdesk", "Help desk"),
                 })
                 .collect()
         };

@@ -1077,6 +1077,8 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
         ("POST", "/portal/projects/{id}/messages") => form(vec![("body", "Intruder message".into())]),
         ("POST", "/messages/{id}/edit") => form(vec![("body", "Edited message".into())]),
         ("POST", "/messages/{id}/delete") | ("POST", "/staff/jobs/{id}/retry") => form(vec![]),
+        // Discarding one that is gone changes nothing (and is still staff-only).
+        ("POST", "/staff/held-mail/discard") => form(vec![("id", atrium_core::ids::HeldMailId::new().to_string())]),
         ("POST", "/notifications/read-all") | ("POST", "/notifications/{id}/open") => form(vec![]),
         ("POST", "/account/notifications") => form(vec![("mention", "email".into())]),
         ("POST", "/unsubscribe/{user}/{kind}/{sig}") => form(vec![]),

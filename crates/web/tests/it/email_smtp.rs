@@ -42,6 +42,69 @@ async fn mail_jobs(app: &TestApp) -> Vec<job::Model> {
 }
 
 #[tokio::test]
+async fn notification_mail_carries_message_id_threading_headers_and_a_signed_reply_to() {
+    // Issue 14 part 7, SEC-INT-1: mail clients thread a task's notifications, and a reply
+    // goes to an address whose token names the recipient and the thread.
+    use atrium_mail::inbound::InboundAddress;
+    use atrium_store::mail_in::TOKEN_LEN;
+    use atrium_web::mail_in::{MailIn, Outcome};
+    let sink = SmtpSink::start().await.expect("sink");
+    let app = TestApp::spawn_with_smtp_and(&sink.url(), |c| {
+        c.inbound = Some(InboundAddress::parse("support@portal.example", TOKEN_LEN).expect("inbound"));
+    })
+    .await;
+    let w = seed(&app).await;
+    let before = sink.received().len();
+    let staff = app.token_for(w.staff).await;
+    for text in ["@[Admina Person] is the copy final?", "@[Admina Person] and the images?"] {
+        let body = json!({ "body": text });
+        let (s, v) = call(&app, &staff, "POST", &format!("/tasks/{}/comments", w.a.chore), Some(body)).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let got = sink.wait_for(before + 4, WAIT).await;
+    let to_admin: Vec<&Received> = got[before..].iter().filter(|m| to(m, "admin@a.test")).collect();
+    assert_eq!(to_admin.len(), 2);
+    let thread = format!("<task-{}@portal.test>", w.a.chore.0.simple());
+    let mut ids = std::collections::HashSet::new();
+    for m in &to_admin {
+        let id = m.header("Message-ID").expect("Message-ID");
+        assert!(id.starts_with('<') && id.ends_with("@portal.test>"), "{id}");
+        assert!(ids.insert(id.to_string()), "Message-IDs are unique");
+        assert_eq!(m.header("In-Reply-To"), Some(thread.as_str()), "{}", m.raw);
+        assert_eq!(m.header("References"), Some(thread.as_str()));
+    }
+    // The same recipient and thread: the same reply address, lower case, within 64 octets.
+    let reply_to = to_admin[0].header("Reply-To").expect("Reply-To").to_string();
+    assert_eq!(to_admin[1].header("Reply-To"), Some(reply_to.as_str()));
+    let (local, domain) = reply_to.split_once('@').unwrap();
+    assert_eq!(domain, "portal.example");
+    assert!(local.starts_with("support+") && local.len() <= 64, "{local}");
+    assert_eq!(reply_to, reply_to.to_lowercase());
+    // Another recipient of the same thread gets another token.
+    let to_owner = got[before..].iter().find(|m| to(m, "owner@agency.test")).expect("mail to the owner");
+    assert_ne!(to_owner.header("Reply-To"), Some(reply_to.as_str()));
+    // Replying to it posts a Reply by A's admin on that task.
+    let handler = MailIn::new(app.store.clone(), app.state.blobs.clone(), std::sync::Arc::new(app.config.clone()));
+    let reply = format!(
+        "From: admin@a.test\r\nTo: {reply_to}\r\nSubject: Re: {}\r\nIn-Reply-To: {}\r\n\r\nYes, final.\r\n",
+        to_admin[0].subject,
+        to_admin[0].header("Message-ID").unwrap()
+    );
+    let outcome = handler.expect("inbound").deliver(reply.as_bytes()).await.expect("deliver");
+    assert!(matches!(outcome, Outcome::Comment(..)), "{outcome:?}");
+    app.run_jobs().await;
+    // Mail about no thread (an invitation) has a Message-ID but no threading or Reply-To.
+    let before = sink.received().len();
+    let owner = app.token_for(w.owner).await;
+    invite(&app, &owner, "nina@a.test", &w.a).await;
+    let got = sink.wait_for(before + 1, WAIT).await;
+    let inv = got[before..].iter().find(|m| to(m, "nina@a.test")).expect("invitation");
+    assert!(inv.header("Message-ID").is_some_and(|id| id.ends_with("@portal.test>")));
+    assert!(inv.header("In-Reply-To").is_none() && inv.header("Reply-To").is_none());
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn an_invitation_arrives_with_a_public_link() {
     let (sink, app, w) = setup().await;
     // Seeding's assignment mails went out through the sink too; start counting from here.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 fn assert_invalid(status: u16, v: &Value, field: &str, what: &str) {
     assert_eq!(status, 422, "{what}: {v}");
     let m = v["error"]["message"].as_str().unwrap_or_default();
-    assert!(m.starts_with(&format!("{field}")), "{what}: names `{field}`: {m}");
+    assert!(m.starts_with(field), "{what}: names `{field}`: {m}");
 }
 
 async fn open(app: &TestApp, token: &str, body: Value) -> (u16, Value) {

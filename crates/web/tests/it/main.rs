@@ -26,6 +26,8 @@ mod helpdesk_config;
 mod hidden_pages;
 mod live_events;
 mod logging;
+mod mail_in;
+mod mail_in_imap;
 mod messages;
 mod notifications;
 mod portal_pages;

@@ -174,7 +174,7 @@ pub async fn inbox(
         })
         .collect();
     let mut clients: Vec<(ClientId, String)> = client_names.into_iter().collect();
-    clients.sort_by(|x, y| x.1.to_lowercase().cmp(&y.1.to_lowercase()));
+    clients.sort_by_key(|x| x.1.to_lowercase());
     let mut client_opts =
         vec![Opt { value: String::new(), label: "All clients".into(), selected: q.client_id.is_none() }];
     client_opts.extend(clients.into_iter().map(|(id, name)| Opt {

@@ -5,6 +5,7 @@
 
 pub mod branding;
 pub mod clients;
+pub mod held_mail;
 pub mod inbox;
 pub mod my_work;
 pub mod portal_settings;

@@ -141,10 +141,15 @@ impl TestApp {
 
     /// A server whose mail goes out through SMTP at `smtp_url` (a test sink).
     pub async fn spawn_with_smtp(smtp_url: &str) -> TestApp {
+        Self::spawn_with_smtp_and(smtp_url, |_| {}).await
+    }
+
+    /// [`TestApp::spawn_with_smtp`] with settings changed by `tweak`.
+    pub async fn spawn_with_smtp_and(smtp_url: &str, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
         let db = TestDb::new().await;
         let url = db.url.clone();
         let mailer = atrium_mail::Mailer::smtp("Atrium <portal@agency.test>", smtp_url).expect("smtp mailer");
-        Self::start_with(&url, Some(db), |_| {}, Some(mailer)).await
+        Self::start_with(&url, Some(db), tweak, Some(mailer)).await
     }
 
     async fn start(url: &str, db: Option<TestDb>, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
