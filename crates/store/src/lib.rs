@@ -48,6 +48,7 @@ pub mod system;
 mod ticket_changes;
 mod ticket_comments;
 pub mod ticket_rating;
+mod ticket_rows;
 pub mod tickets;
 mod view_as;
 pub mod work;

@@ -17,14 +17,12 @@ use crate::db::{Store, db_err};
 use crate::entity::ticket;
 use crate::notifications::{Created, Notice, Target, notify, staff_and_users_of};
 use crate::system::JobRunner;
-use crate::tickets::to_ticket;
+use crate::ticket_rating::RATING_COMMENT_MAX;
+use crate::ticket_rows::to_ticket;
 use crate::work::NewTask;
 
 /// The most tickets one bulk change touches.
 pub const BULK_MAX: usize = 100;
-
-/// Longest satisfaction comment.
-pub const RATING_COMMENT_MAX: usize = 2_000;
 
 /// A change to a ticket; `None` leaves a field as it is.
 #[derive(Clone, Debug, Default)]

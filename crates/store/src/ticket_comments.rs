@@ -17,7 +17,7 @@ use crate::db::{Store, db_err};
 use crate::entity::{ticket, ticket_comment};
 use crate::notifications::{Notice, Target, excerpt, notify, staff_and_users_of};
 use crate::ticket_changes::apply_status;
-use crate::tickets::{ticket_watchers, to_ticket};
+use crate::ticket_rows::{ticket_watchers, to_ticket};
 
 fn to_comment(m: ticket_comment::Model) -> Result<TicketComment> {
     Ok(TicketComment {

@@ -14,8 +14,10 @@ use crate::db::{Store, db_err};
 use crate::entity::ticket;
 use crate::jobs::{NewJob, enqueue};
 use crate::system::JobRunner;
-use crate::ticket_changes::RATING_COMMENT_MAX;
-use crate::tickets::to_ticket;
+use crate::ticket_rows::to_ticket;
+
+/// Longest satisfaction comment.
+pub const RATING_COMMENT_MAX: usize = 2_000;
 
 /// The job kind that mails the requester of a solved ticket the rating links.
 pub const SATISFACTION_JOB: &str = "satisfaction";
@@ -135,7 +137,7 @@ impl JobRunner<'_> {
         if t.status != TicketStatus::Solved {
             return Ok(None);
         }
-        let cond = crate::tickets::live_clients_condition();
+        let cond = crate::ticket_rows::live_clients_condition();
         let visible =
             ticket::Entity::find_by_id(ticket.0).filter(cond).one(&self.store.db).await.map_err(db_err)?.is_some();
         let people = crate::notifications::staff_and_users_of(&self.store.db, t.client_id).await?;

@@ -8,23 +8,23 @@ use atrium_core::helpdesk::{Satisfaction, SatisfactionScore, Ticket, TicketStatu
 use atrium_core::ids::{ClientId, ProjectId, TicketId, UserId};
 use atrium_core::live::LiveEvent;
 use atrium_core::model::{NotificationKind, Priority};
-use atrium_core::policy::{Actor, ClientFilter, TicketScope, check_ticket_requester};
+use atrium_core::policy::{Actor, TicketScope, check_ticket_requester};
 use atrium_core::validate::{BODY_MAX, TITLE_MAX};
-use atrium_core::{Error, Result, markdown, validate};
+use atrium_core::{Error, Result, validate};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select, Set,
 };
 
 use crate::audit::{self, AuditAction, Entry};
-use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{project, ticket, ticket_numbering};
-use crate::notifications::{Notice, Person, Target, notify};
+use crate::notifications::{Notice, Target, notify};
 use crate::paging::{Page, PageRequest, page, page_rows};
-use crate::scoping::deleted_clients;
 
-pub use crate::ticket_changes::{BULK_MAX, RATING_COMMENT_MAX, TicketPatch};
+pub use crate::ticket_changes::{BULK_MAX, TicketPatch};
+pub use crate::ticket_rating::RATING_COMMENT_MAX;
+use crate::ticket_rows::{ticket_condition, ticket_watchers, to_ticket};
 
 /// A new ticket. Staff name the client (and may name the requester); a client user's ticket is
 /// always their own client's and their own.
@@ -74,59 +74,8 @@ pub struct InboxCounts {
     pub solved: u64,
 }
 
-/// The condition limiting `tickets` to a ticket scope (never a deleted client's); `None` when
-/// the scope sees nothing.
-pub(crate) fn ticket_condition(scope: &TicketScope) -> Option<Condition> {
-    let mut c = live_clients_condition();
-    match scope.clients() {
-        ClientFilter::All => {}
-        ClientFilter::Only(id) => c = c.add(ticket::Column::ClientId.eq(id.0)),
-        ClientFilter::Nothing => return None,
-    }
-    if let Some(r) = scope.requester() {
-        c = c.add(ticket::Column::RequesterId.eq(r.0));
-    }
-    Some(c)
-}
-
-/// The condition of tickets whose client is not deleted (for work done on nobody's behalf).
-pub(crate) fn live_clients_condition() -> Condition {
-    Condition::all().add(ticket::Column::ClientId.not_in_subquery(deleted_clients()))
-}
-
 fn scoped(scope: &TicketScope) -> Result<Select<ticket::Entity>> {
     Ok(ticket::Entity::find().filter(ticket_condition(scope).ok_or(Error::NotFound)?))
-}
-
-/// Converts a row.
-pub(crate) fn to_ticket(m: ticket::Model) -> Result<Ticket> {
-    let fields = match serde_json::from_str::<serde_json::Value>(&m.fields) {
-        Ok(serde_json::Value::Object(o)) => o,
-        _ => return Err(Error::internal_msg(format!("ticket {} has malformed fields", m.id))),
-    };
-    Ok(Ticket {
-        id: m.id.into(),
-        number: m.number,
-        client_id: m.client_id.into(),
-        project_id: m.project_id.map(Into::into),
-        requester_id: m.requester_id.into(),
-        subject: m.subject,
-        body_html: markdown::to_html(&m.body),
-        body: m.body,
-        status: parse("ticket status", &m.status)?,
-        priority: parse("priority", &m.priority)?,
-        assignee_id: m.assignee_id.map(Into::into),
-        fields,
-        task_id: m.task_id.map(Into::into),
-        first_response_due_at: m.first_response_due_at,
-        resolution_due_at: m.resolution_due_at,
-        first_responded_at: m.first_responded_at,
-        solved_at: m.solved_at,
-        satisfaction: m.satisfaction.as_deref().map(|s| parse::<Satisfaction>("satisfaction", s)).transpose()?,
-        satisfaction_comment: m.satisfaction_comment,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-    })
 }
 
 /// Takes the next ticket number inside `tx`: the increment comes first, so it holds the
@@ -143,23 +92,6 @@ async fn next_number<C: ConnectionTrait>(tx: &C) -> Result<i64> {
         _ => None,
     };
     Ok(row.ok_or_else(|| Error::internal_msg("ticket numbering row missing"))?.next_number - 1)
-}
-
-/// The staff who hear of a new ticket: owners and admins, and the project's team.
-pub(crate) async fn ticket_watchers<C: ConnectionTrait>(
-    c: &C,
-    client: ClientId,
-    project: Option<ProjectId>,
-) -> Result<Vec<Person>> {
-    let team: Vec<UserId> = match project {
-        Some(p) => crate::project_team::team_ids(c, p).await?,
-        None => vec![],
-    };
-    let mut staff = crate::notifications::people_seeing(c, client, true).await?;
-    staff.retain(|p| {
-        matches!(p.role, atrium_core::model::Role::Owner | atrium_core::model::Role::Admin) || team.contains(&p.id)
-    });
-    Ok(staff)
 }
 
 impl Store {

@@ -13,7 +13,7 @@ use atrium_core::policy::{Side, TicketChange};
 use atrium_store::paging::PageRequest;
 use atrium_store::tickets::{NewTicket, TicketFilter, TicketPatch};
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -456,5 +456,13 @@ pub async fn portal_rate(
 /// `GET /portal/helpdesk/badge`: how many of the caller's tickets wait for their answer.
 pub async fn portal_badge(State(st): State<AppState>, auth: PortalAuth) -> AppResult<Response> {
     let n = st.store.count_tickets(&auth.actor.ticket_scope(), TicketStatus::Pending).await?;
-    Ok(super::staff::inbox::count_badge(n, "waiting for you"))
+    Ok(count_badge(n, "waiting for you"))
+}
+
+/// A count for a navigation link (nothing when zero), with its meaning for screen readers.
+pub fn count_badge(n: u64, what: &'static str) -> Response {
+    if n == 0 {
+        return Html(String::new()).into_response();
+    }
+    Html(format!(r#"<span class="count">{n}<span class="sr-only"> {what}</span></span>"#)).into_response()
 }

@@ -9,7 +9,7 @@ use atrium_core::model::Priority;
 use atrium_core::policy::Side;
 use atrium_store::tickets::{AssigneeFilter, InboxCounts, TicketFilter, TicketPatch};
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::api::input::{empty_none, patch_field};
@@ -17,7 +17,7 @@ use crate::audience::StaffAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id, Q};
-use crate::pages::helpdesk::{TicketRow, people_of, ticket_page, ticket_rows};
+use crate::pages::helpdesk::{TicketRow, count_badge, people_of, ticket_page, ticket_rows};
 use crate::pages::view::{Opt, opts, people_opts};
 use crate::pages::{Chrome, page, see_other};
 use crate::state::AppState;
@@ -309,12 +309,4 @@ pub async fn to_task(
 pub async fn badge(State(st): State<AppState>, auth: StaffAuth) -> AppResult<Response> {
     let counts = st.store.inbox_counts(&auth.actor).await?;
     Ok(count_badge(counts.unassigned, "unassigned"))
-}
-
-/// A count for a navigation link (nothing when zero), with its meaning for screen readers.
-pub fn count_badge(n: u64, what: &'static str) -> Response {
-    if n == 0 {
-        return Html(String::new()).into_response();
-    }
-    Html(format!(r#"<span class="count">{n}<span class="sr-only"> {what}</span></span>"#)).into_response()
 }
