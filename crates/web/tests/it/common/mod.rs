@@ -302,7 +302,8 @@ pub struct ClientSide {
     pub page_title: String,
     pub staff_page: atrium_core::ids::ProjectPageId,
     pub staff_page_title: String,
-    /// A ticket about `project`, asked by the client's admin, with a staff Reply and a Note.
+    /// A ticket about `project`, asked by the client's admin (opened for them by the owner),
+    /// with a staff Reply and a Note.
     pub ticket: atrium_core::ids::TicketId,
     pub ticket_subject: String,
     pub ticket_reply_text: String,
@@ -529,12 +530,15 @@ async fn client_side(app: &TestApp, owner: &Actor, staff: UserId, key: &str, has
     let staff_page =
         s.create_project_page(owner, p.id, page_of(&staff_page_title, true), None).await.expect("staff page").id;
     s.set_project_team(owner, p.id, vec![staff], None).await.expect("team");
-    let admin_actor = app.actor(admin).await;
+    // Opened by the owner on the admin's behalf: the admin's posting allowance stays whole for
+    // the tests that count it.
     let ticket_subject = format!("Ticket{key} Checkout is broken");
     let ticket = s
         .create_ticket(
-            &admin_actor,
+            owner,
             atrium_store::tickets::NewTicket {
+                client_id: Some(c.id),
+                requester_id: Some(admin),
                 project_id: Some(p.id),
                 subject: ticket_subject.clone(),
                 body: format!("The checkout of {key} fails"),
