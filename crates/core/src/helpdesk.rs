@@ -101,6 +101,10 @@ impl TicketStatus {
 /// How long a solved ticket stays solved (reopenable by a reply) before it closes.
 pub const SOLVED_CLOSES_AFTER: chrono::Duration = chrono::Duration::days(7);
 
+/// How long before a ticket's next answer is due its assignee and the agency's owners and
+/// admins are warned (once per due time).
+pub const DUE_WARNING: chrono::Duration = chrono::Duration::hours(1);
+
 ticket_enum!(
     /// The requester's answer to "How did we do?" once a ticket is solved.
     Satisfaction {
@@ -175,6 +179,18 @@ pub struct Ticket {
     pub satisfaction_comment: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Ticket {
+    /// When the agency's next answer is due, and whether that time has passed at `now`: the
+    /// first response until there is one, then the resolution — while the clock runs.
+    pub fn next_due(&self, now: DateTime<Utc>) -> Option<(DateTime<Utc>, bool)> {
+        if !self.status.clock_runs() {
+            return None;
+        }
+        let due = if self.first_responded_at.is_none() { self.first_response_due_at } else { self.resolution_due_at }?;
+        Some((due, due < now))
+    }
 }
 
 /// A comment on a ticket: a Reply (the client sees it) or an internal Note.

@@ -104,8 +104,6 @@ impl LiveEvent {
         }
     }
 
-    /// Events may have been missed (the process's PostgreSQL listener reconnected): open pages
-    /// should fetch what they show again. Carries no data.
     /// A ticket was opened or changed, or got a comment (`comment`: its id; `internal`: a note).
     pub fn ticket(
         what: &str,
@@ -120,6 +118,8 @@ impl LiveEvent {
         }
     }
 
+    /// Events may have been missed (the process's PostgreSQL listener reconnected): open pages
+    /// should fetch what they show again. Carries no data.
     pub fn reload() -> Self {
         LiveEvent { kind: "reload".into(), audience: Audience::Everyone, data: serde_json::json!({}) }
     }

@@ -28,7 +28,7 @@ impl Side {
 }
 
 pub use crate::portal::{PortalPage, PortalPages};
-pub use helpdesk::{TicketChange, TicketScope, check_ticket_assignee, check_ticket_requester};
+pub use helpdesk::{TicketChange, TicketScope, check_ticket_assignee, check_ticket_requester, person_warned_of_due};
 
 mod helpdesk;
 pub use crate::quick_actions::QuickAction;

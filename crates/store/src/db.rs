@@ -99,10 +99,11 @@ impl Store {
         self.events.publish(&self.db, event).await
     }
 
-    /// Subscribes to every live event of the deployment; the caller filters each one through
-    /// the policy ([`atrium_core::policy::Actor::may_receive`]) before passing it on.
-    pub async fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<atrium_core::live::LiveEvent>> {
-        self.events.subscribe(&self.db).await
+    /// Subscribes to every live event of the deployment, with those published after `since`
+    /// (a [`crate::events::stamp_now`]) that this process still knows; the caller filters each
+    /// one through the policy ([`atrium_core::policy::Actor::may_receive`]) before passing it on.
+    pub async fn subscribe(&self, since: Option<i64>) -> crate::events::Subscription {
+        self.events.subscribe(&self.db, since).await
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):

@@ -49,6 +49,7 @@ mod ticket_changes;
 mod ticket_comments;
 pub mod ticket_rating;
 mod ticket_rows;
+pub mod ticket_sweeps;
 pub mod tickets;
 mod view_as;
 pub mod work;

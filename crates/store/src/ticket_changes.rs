@@ -1,8 +1,7 @@
 //! Changing tickets: status (with the service-level clock), priority, assignee, project and
-//! subject; the inbox's bulk changes; turning a ticket into a task; the requester's rating;
-//! and the sweep that closes tickets solved long enough ago.
+//! subject; the inbox's bulk changes; turning a ticket into a task; the requester's rating.
 
-use atrium_core::helpdesk::{SOLVED_CLOSES_AFTER, Satisfaction, Ticket, TicketStatus, ticket_label};
+use atrium_core::helpdesk::{Satisfaction, Ticket, TicketStatus, ticket_label};
 use atrium_core::ids::{ProjectId, TicketId, UserId};
 use atrium_core::live::LiveEvent;
 use atrium_core::model::{NotificationKind, Priority, Task, TaskStatus};
@@ -16,7 +15,6 @@ use crate::audit::{self, AuditAction, Entry};
 use crate::db::{Store, db_err};
 use crate::entity::ticket;
 use crate::notifications::{Created, Notice, Target, notify, staff_and_users_of};
-use crate::system::JobRunner;
 use crate::ticket_rating::RATING_COMMENT_MAX;
 use crate::ticket_rows::to_ticket;
 use crate::work::NewTask;
@@ -351,46 +349,6 @@ async fn notify_change<C: ConnectionTrait>(c: &C, actor: &Actor, before: &Ticket
         created.extend(notify(c, &notice, &to).await?);
     }
     Ok(created)
-}
-
-impl JobRunner<'_> {
-    /// Closes tickets solved more than [`SOLVED_CLOSES_AFTER`] ago (the hourly sweep); returns
-    /// how many it closed. Each close is audited with no person as its actor.
-    pub async fn close_solved_tickets(self) -> Result<u64> {
-        let store = self.store;
-        let now = store.now();
-        let cutoff = now - SOLVED_CLOSES_AFTER;
-        let due = ticket::Entity::find()
-            .filter(ticket::Column::Status.eq(TicketStatus::Solved.as_str()))
-            .filter(ticket::Column::SolvedAt.lt(cutoff))
-            .all(&store.db)
-            .await
-            .map_err(db_err)?;
-        let mut closed = 0;
-        for row in due {
-            let tx = store.write_tx().await?;
-            let done = ticket::Entity::update_many()
-                .col_expr(ticket::Column::Status, sea_orm::sea_query::Expr::value(TicketStatus::Closed.as_str()))
-                .col_expr(ticket::Column::ClosedAt, sea_orm::sea_query::Expr::value(now))
-                .col_expr(ticket::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
-                .filter(ticket::Column::Id.eq(row.id))
-                .filter(ticket::Column::Status.eq(TicketStatus::Solved.as_str()))
-                .exec(&tx)
-                .await
-                .map_err(db_err)?;
-            if done.rows_affected == 1 {
-                audit::write(
-                    &tx,
-                    None,
-                    Entry::ticket(AuditAction::TicketAutoClose, row.id.into(), row.client_id.into(), None),
-                )
-                .await?;
-                closed += 1;
-            }
-            tx.commit().await.map_err(db_err)?;
-        }
-        Ok(closed)
-    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ pub struct Authed {
     pub actor: Actor,
     pub session: SessionInfo,
     pub via: Via,
+    /// When the request arrived (a live-event stamp): a page rendered for it shows every change
+    /// published before, so its event stream starts from here.
+    pub at: i64,
 }
 
 /// The authenticated request if there is one.
@@ -55,6 +58,7 @@ pub fn bearer(parts: &axum::http::HeaderMap) -> Option<&str> {
 
 /// Middleware: attaches [`Authed`] to the request when a valid token or cookie is presented.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let at = atrium_store::events::stamp_now();
     let jar = CookieJar::from_headers(req.headers());
     let found = match bearer(req.headers()) {
         Some(t) => Some((t.to_string(), Via::Bearer)),
@@ -65,7 +69,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         match state.store.session_actor(&secret, idle).await {
             Ok(Some((session, actor))) => {
                 tracing::Span::current().record("user", tracing::field::display(session.user_id));
-                req.extensions_mut().insert(Authed { actor, session, via });
+                req.extensions_mut().insert(Authed { actor, session, via, at });
             }
             Ok(None) => {}
             Err(e) => return AppError(e).into_response(),

@@ -12,6 +12,7 @@ use atrium_mail::{Mail, MailError, Mailer};
 use atrium_store::Store;
 use atrium_store::notifications::{DIGEST_JOB, NOTIFY_JOB};
 use atrium_store::ticket_rating::SATISFACTION_JOB;
+use atrium_store::ticket_sweeps::{HELPDESK_SWEEP_JOB, SWEEP_EVERY};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 
 use crate::config::WebConfig;
@@ -131,6 +132,20 @@ impl MailJobs {
         self.send(mail).await
     }
 
+    /// Queues the next sweep (first, so a failing sweep does not end the chain), then closes
+    /// long-solved tickets and warns of nearly due ones.
+    async fn helpdesk_sweep(&self) -> Result<(), JobError> {
+        schedule_helpdesk_sweep(&self.store, Utc::now()).await.map_err(store_error)?;
+        let runner = self.store.job_runner();
+        let closed = runner.close_solved_tickets().await.map_err(store_error)?;
+        let warned = runner.warn_due_tickets().await.map_err(store_error)?;
+        runner.prune_sweep_jobs().await.map_err(store_error)?;
+        if closed + warned > 0 {
+            tracing::info!(closed, warned, "help desk sweep");
+        }
+        Ok(())
+    }
+
     async fn digest(&self, now: DateTime<Utc>) -> Result<(), JobError> {
         let brand = self.brand().await?;
         for d in self.store.job_runner().pending_digests(now).await.map_err(store_error)? {
@@ -189,6 +204,7 @@ impl Handler for MailJobs {
                     let p: P = job.payload().map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
                     self.satisfaction(p.ticket_id).await
                 }
+                HELPDESK_SWEEP_JOB => self.helpdesk_sweep().await,
                 other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
             }
         })
@@ -201,6 +217,17 @@ pub async fn schedule_digest(store: &Store, now: DateTime<Utc>) -> atrium_core::
     let next = if today > now { today } else { today + Duration::days(1) };
     let key = format!("digest:{}", next.format("%Y-%m-%d"));
     store.job_runner().enqueue(NewJob::new(DIGEST_JOB, serde_json::json!({})).dedupe(key).run_at(next)).await?;
+    Ok(())
+}
+
+/// Queues the next help-desk sweep at the next multiple of [`SWEEP_EVERY`] (once per slot,
+/// however many processes ask).
+pub async fn schedule_helpdesk_sweep(store: &Store, now: DateTime<Utc>) -> atrium_core::Result<()> {
+    let every = SWEEP_EVERY.num_seconds().max(1);
+    let next = (now.timestamp() / every + 1) * every;
+    let at = DateTime::from_timestamp(next, 0).unwrap_or(now);
+    let key = format!("helpdesk-sweep:{next}");
+    store.job_runner().enqueue(NewJob::new(HELPDESK_SWEEP_JOB, serde_json::json!({})).dedupe(key).run_at(at)).await?;
     Ok(())
 }
 

@@ -5,7 +5,9 @@
 (function () {
   "use strict";
   if (!window.EventSource || !document.body.hasAttribute("data-live-events")) { return; }
-  var source = new EventSource("/api/v1/events");
+  // From the moment the page was rendered: what changed in between is sent first.
+  var since = document.body.getAttribute("data-live-since");
+  var source = new EventSource("/api/v1/events" + (/^[0-9]+$/.test(since || "") ? "?since=" + since : ""));
   var timer = null;
 
   function watched() {

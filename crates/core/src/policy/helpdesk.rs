@@ -166,10 +166,28 @@ pub fn check_ticket_requester(ticket_client: ClientId, role: Role, client: Optio
     }
 }
 
+/// Who is warned that a ticket's next answer is nearly due: its assignee, and the agency's
+/// owners and admins (staff only; a client user never is).
+pub fn person_warned_of_due(role: Role, person: UserId, assignee: Option<UserId>) -> bool {
+    role.is_staff() && (assignee == Some(person) || matches!(role, Role::Owner | Role::Admin))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::helpdesk::TicketStatus;
+
+    #[test]
+    fn the_assignee_and_the_agencys_owners_and_admins_are_warned_of_a_due_ticket() {
+        let (me, other) = (UserId::new(), UserId::new());
+        assert!(person_warned_of_due(Role::Staff, me, Some(me)));
+        assert!(!person_warned_of_due(Role::Staff, me, Some(other)));
+        assert!(!person_warned_of_due(Role::Staff, me, None));
+        assert!(person_warned_of_due(Role::Owner, me, None));
+        assert!(person_warned_of_due(Role::Admin, me, Some(other)));
+        // A client user never, even if the data said they were the assignee.
+        assert!(!person_warned_of_due(Role::ClientAdmin, me, Some(me)));
+    }
     use crate::portal::PortalPages;
 
     fn actor(role: Role, client: Option<ClientId>) -> Actor {

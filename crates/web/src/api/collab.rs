@@ -253,19 +253,45 @@ pub async fn put_setting(
 
 // ----- live events ---------------------------------------------------------------------------
 
+/// `?since=` of the event stream.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Also send the events published after this moment (microseconds since the Unix epoch;
+    /// a page's `data-live-since`, when it was rendered) that the server still keeps.
+    pub since: Option<i64>,
+}
+
 /// Server-Sent Events: every change the caller may see (`task.created`, `task.updated`,
-/// `comment.created`, `message.created`/`updated`/`deleted`/`read`, `notification.created`),
-/// each `data` holding ids only. Filtered by the same policy as every read; the stream ends
-/// when the session does. `event: reload` means events were missed. At most `--max-streams-per-user`
-/// (default 20) streams per user per server process (429 beyond).
-#[utoipa::path(get, path = "/api/v1/events", tag = "events",
-    responses((status = 200, content_type = "text/event-stream", description = "event stream"), (status = 401), (status = 429)))]
+/// `comment.created`, `message.created`/`updated`/`deleted`/`read`, `notification.created`,
+/// `ticket.created`/`updated`/`commented`), each `data` holding ids only, each `id` the moment
+/// it was published. Filtered by the same policy as every read; the stream ends when the
+/// session does. With `?since=` or a `Last-Event-ID` header (the later counts) the stream first
+/// sends what was published after that moment, so nothing falls between a page's render and its
+/// stream (the server keeps 5 minutes or 1000 events). `event: reload` means events were missed.
+/// At most `--max-streams-per-user` (default 20) streams per user per server process (429 beyond).
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery,
+        ("Last-Event-ID" = Option<i64>, Header, description = "the `id` of the last event received")),
+    responses((status = 200, content_type = "text/event-stream", description = "event stream"), (status = 401), (status = 422), (status = 429)))]
 pub async fn events(
     State(st): State<AppState>,
     auth: Authed,
+    Q(q): Q<EventsQuery>,
+    headers: axum::http::HeaderMap,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let last_seen = match headers.get("last-event-id") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .ok_or_else(|| Error::invalid("Last-Event-ID", "must be the id of an event"))?,
+        ),
+    };
+    let since = q.since.max(last_seen);
     let slot = st.open_stream(auth.actor.user_id())?;
-    let rx = st.store.subscribe().await;
+    let atrium_store::events::Subscription { missed, rx } = st.store.subscribe(since).await;
     let revocations = st.store.revocations().await;
     let recheck = st.config.stream_recheck;
     // A first check now: a revocation committed while this stream was being set up has been
@@ -281,6 +307,7 @@ pub async fn events(
         actor: auth.actor,
         session: auth.session.id,
         users,
+        missed: missed.into(),
         rx,
         revocations,
         ticker: recheck_ticker(recheck),
@@ -288,7 +315,8 @@ pub async fn events(
     Ok(Sse::new(live_stream(live, slot)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
 }
 
-type Rx = tokio::sync::broadcast::Receiver<std::sync::Arc<atrium_core::live::LiveEvent>>;
+type Stamped = std::sync::Arc<atrium_store::events::Stamped>;
+type Rx = tokio::sync::broadcast::Receiver<Stamped>;
 
 /// An open stream's state.
 struct Live {
@@ -298,6 +326,8 @@ struct Live {
     /// The session's owner and (for "view as client") the viewed user.
     users: Vec<atrium_core::ids::UserId>,
     client: Option<atrium_core::ids::ClientId>,
+    /// Published before the stream opened but after its `since`: sent first.
+    missed: std::collections::VecDeque<Stamped>,
     rx: Rx,
     revocations: tokio::sync::broadcast::Receiver<atrium_store::revocations::Revocation>,
     ticker: tokio::time::Interval,
@@ -324,13 +354,16 @@ impl Live {
     /// by the periodic re-check.
     async fn next(&mut self) -> Step {
         use tokio::sync::broadcast::error::RecvError;
+        while let Some(ev) = self.missed.pop_front() {
+            if self.actor.may_receive(&ev.event) {
+                return Step::Send(sse(&ev));
+            }
+        }
         loop {
             let check = tokio::select! {
                 () = self.st.stopped() => return Step::End,
                 got = self.rx.recv() => match got {
-                    Ok(ev) if self.actor.may_receive(&ev) => {
-                        return Step::Send(Event::default().event(ev.kind.as_str()).data(ev.data.to_string()));
-                    }
+                    Ok(ev) if self.actor.may_receive(&ev.event) => return Step::Send(sse(&ev)),
                     Ok(_) => false,
                     Err(RecvError::Lagged(_)) => return Step::Send(Event::default().event("reload").data("{}")),
                     Err(RecvError::Closed) => return Step::End,
@@ -354,6 +387,11 @@ impl Live {
             }
         }
     }
+}
+
+/// The SSE message of an event: its kind, its data, and its stamp as the `id`.
+fn sse(ev: &atrium_store::events::Stamped) -> Event {
+    Event::default().event(ev.event.kind.as_str()).data(ev.event.data.to_string()).id(ev.at.to_string())
 }
 
 fn live_stream(live: Live, slot: crate::state::StreamSlot) -> impl Stream<Item = Result<Event, Infallible>> {

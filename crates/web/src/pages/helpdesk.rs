@@ -52,16 +52,6 @@ pub fn when(t: DateTime<Utc>) -> String {
     t.format("%b %-d, %H:%M UTC").to_string()
 }
 
-/// When the ticket's next answer from the agency is due, and whether that time has passed:
-/// the first response until there is one, then the resolution — while the clock runs.
-pub fn next_due(t: &Ticket, now: DateTime<Utc>) -> Option<(DateTime<Utc>, bool)> {
-    if !t.status.clock_runs() {
-        return None;
-    }
-    let due = if t.first_responded_at.is_none() { t.first_response_due_at } else { t.resolution_due_at }?;
-    Some((due, due < now))
-}
-
 /// Builds list rows; `names` resolves people, `clients` and `projects` their names.
 pub fn ticket_rows(
     tickets: &[Ticket],
@@ -78,7 +68,7 @@ pub fn ticket_rows(
     tickets
         .iter()
         .map(|t| {
-            let due = next_due(t, now);
+            let due = t.next_due(now);
             TicketRow {
                 id: t.id.to_string(),
                 href: format!("{href}/{}", t.id),

@@ -58,6 +58,9 @@ pub struct Chrome {
     /// What the page shows, for live updates (`project:<id>`, `task:<id>`, space-separated):
     /// an event about one of these re-renders the page's main part.
     pub live: String,
+    /// When the request arrived (a live-event stamp; 0 signed out): the page's event stream
+    /// starts from here, so a change between the render and the stream is not missed.
+    pub live_since: i64,
     /// The agency's logo (a URL path), when one is set.
     pub logo: Option<String>,
     /// The accent stylesheet (a URL path), when an accent is set.
@@ -139,6 +142,7 @@ impl Chrome {
                 .collect(),
             flash: None,
             live: String::new(),
+            live_since: auth.at,
             ..Chrome::branded(st)
         }
     }

@@ -466,3 +466,86 @@ async fn due_times_count_business_minutes_over_weekends_and_pauses() {
     assert!(html.contains("We will answer by Dec 7, 16:30"), "{html}");
     app.stop().await;
 }
+
+/// The `ticket_due` notifications `token`'s user has.
+async fn due_warnings(app: &TestApp, token: &str) -> Vec<String> {
+    let (s, v) = call(app, token, "GET", "/notifications", None).await;
+    assert_eq!(s, 200, "{v}");
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "ticket_due")
+        .map(|n| n["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_assignee_and_admins_are_warned_once_before_each_due_time() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let admin = app.token_for(w.a.admin).await;
+    let (staff, owner, agency_admin) =
+        (app.token_for(w.staff).await, app.token_for(w.owner).await, app.token_for(w.admin).await);
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+    let sweep = || async { app.store.job_runner().warn_due_tickets().await.unwrap() };
+    // Monday 08:50, urgent: first response due 10:00, resolution 17:00 (the day starts 09:00).
+    app.store.set_clock(Some(at("2026-12-07T08:50:00Z")));
+    let (_, t) = open(&app, &admin, json!({"subject": "Site down", "body": "!", "priority": "urgent"})).await;
+    let p = format!("/tickets/{}", t["id"].as_str().unwrap());
+    let (s, v) = call(&app, &owner, "PATCH", &p, Some(json!({"assignee_id": w.staff}))).await;
+    assert_eq!(s, 200, "{v}");
+    // A paused ticket of the same moment is never warned of.
+    let (_, quiet) = open(&app, &admin, json!({"subject": "Paused", "body": "?", "priority": "urgent"})).await;
+    let q = format!("/tickets/{}", quiet["id"].as_str().unwrap());
+    call(&app, &staff, "PATCH", &q, Some(json!({"status": "pending"}))).await;
+    // An hour and more before: nothing yet.
+    assert_eq!(sweep().await, 0);
+    // Within the hour: the assignee, the owner and the agency admin, not the client.
+    app.store.set_clock(Some(at("2026-12-07T09:30:00Z")));
+    assert_eq!(sweep().await, 1);
+    for token in [&staff, &owner, &agency_admin] {
+        let got = due_warnings(&app, token).await;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("needs its first response by Dec 7, 10:00 UTC: Site down"), "{got:?}");
+    }
+    assert!(due_warnings(&app, &admin).await.is_empty(), "a client user is never warned");
+    // Once per due time.
+    app.store.set_clock(Some(at("2026-12-07T09:50:00Z")));
+    assert_eq!(sweep().await, 0);
+    // Answered: the resolution is next, and it is warned of in its own hour — here through
+    // the scheduled job, which queues the next sweep.
+    app.store.set_clock(Some(at("2026-12-07T09:55:00Z")));
+    let (s, _) =
+        call(&app, &staff, "POST", &format!("{p}/comments"), Some(json!({"body": "On it", "visibility": "reply"})))
+            .await;
+    assert_eq!(s, 201);
+    app.store.set_clock(Some(at("2026-12-07T16:10:00Z")));
+    let due_now = chrono::Utc::now() - chrono::Duration::minutes(10);
+    atrium_web::jobs::schedule_helpdesk_sweep(&app.store, due_now).await.unwrap();
+    assert!(app.run_jobs().await >= 1);
+    let got = due_warnings(&app, &staff).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().any(|g| g.contains("needs its resolution by Dec 7, 17:00 UTC")), "{got:?}");
+    let queued = app
+        .query_strings(
+            "SELECT kind FROM jobs WHERE kind = ? AND status = ?",
+            vec!["helpdesk.sweep".into(), "queued".into()],
+            &["kind"],
+        )
+        .await;
+    assert_eq!(queued.len(), 1, "the next sweep is queued: {queued:?}");
+    app.exec_sql("DELETE FROM jobs WHERE kind = ?", vec!["helpdesk.sweep".into()]).await;
+    // Late and never warned (the server was down): warned as missed.
+    app.store.set_clock(Some(at("2026-12-09T12:00:00Z")));
+    let (s, v) = call(&app, &staff, "PATCH", &q, Some(json!({"status": "open"}))).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, quiet) = call(&app, &staff, "GET", &q, None).await;
+    let due = at(quiet["first_response_due_at"].as_str().unwrap());
+    app.store.set_clock(Some(due + chrono::Duration::hours(2)));
+    assert!(sweep().await >= 1);
+    let got = due_warnings(&app, &owner).await;
+    assert!(got.iter().any(|g| g.contains("missed its first response target") && g.contains("Paused")), "{got:?}");
+    app.store.set_clock(None);
+    app.stop().await;
+}

@@ -115,6 +115,52 @@ async fn an_event_written_through_one_server_reaches_a_stream_on_another() {
 }
 
 #[tokio::test]
+async fn a_stream_opened_late_first_gets_what_was_published_after_its_page() {
+    // A page is rendered, a change is published, and only then does the page's stream connect
+    // (or reconnect): it is sent that change first, stamped, and nothing from before.
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let creds = app.browser_creds(Some(w.a.admin)).await;
+    let admin = creds.session.clone().unwrap();
+    let staff = app.token_for(w.staff).await;
+    set_status(&app, &staff, w.a.task, "in_progress").await;
+    let page = browser().get(app.url("/portal")).header("cookie", &creds.cookie).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let since = page
+        .split("data-live-since=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("the page says when it was rendered: {page}"))
+        .to_string();
+    set_status(&app, &staff, w.a.task, "done").await;
+    let mut s = Sse::ready(&app.url(&format!("/api/v1/events?since={since}")), &admin).await;
+    let ev = s.wait_for(Duration::from_secs(2), |e| e.kind == "task.updated").await.expect("the missed change");
+    assert_eq!(ev.data["status"], "done", "only what came after the page: {:?}", s.seen);
+    assert!(ev.id.parse::<i64>().unwrap() > since.parse::<i64>().unwrap());
+    s.drain(Duration::from_millis(300)).await;
+    let updates = s.seen.iter().filter(|e| e.kind == "task.updated").count();
+    assert_eq!(updates, 1, "the change before the page is not sent again: {:?}", s.seen);
+    // A reconnect with the last id it saw gets nothing again; one from before it gets it.
+    let mut again =
+        Sse::open_after(&app.url(&format!("/api/v1/events?since={since}")), Some(&admin), Some(&ev.id)).await.unwrap();
+    assert!(matches!(again.next(Duration::from_secs(2)).await, Next::Event(e) if e.kind == "ready"));
+    again.drain(Duration::from_millis(300)).await;
+    assert!(again.seen.iter().all(|e| e.kind == "ready" || e.id > ev.id), "{:?}", again.seen);
+    assert!(again.seen.iter().all(|e| e.kind != "task.updated"), "{:?}", again.seen);
+    let mut plain = Sse::ready(&app.url("/api/v1/events"), &admin).await;
+    assert!(matches!(plain.next(Duration::from_millis(300)).await, Next::Timeout), "no since: nothing missed");
+    // Another client's changes are not among what is replayed.
+    set_status(&app, &staff, w.b.task, "done").await;
+    let mut other = Sse::ready(&app.url(&format!("/api/v1/events?since={since}")), &admin).await;
+    other.drain(Duration::from_millis(500)).await;
+    assert_eq!(other.seen.iter().filter(|e| e.kind == "task.updated").count(), 1, "{:?}", other.seen);
+    // A bad moment is refused (422 naming it).
+    assert_eq!(Sse::open(&app.url("/api/v1/events?since=yesterday"), Some(&admin)).await.err(), Some(422));
+    assert_eq!(Sse::open_after(&app.url("/api/v1/events"), Some(&admin), Some("x")).await.err(), Some(422));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_stream_sees_nothing_until_something_happens() {
     // The negative control for the tests above: without a change, no task event arrives.
     let app = TestApp::spawn().await;

@@ -12,6 +12,8 @@ pub struct SseEvent {
     pub data: Value,
     /// The raw `data:` text, for leak checks.
     pub raw: String,
+    /// The `id:` (when the event was published), empty when none.
+    pub id: String,
 }
 
 /// What waiting on a stream gave.
@@ -35,7 +37,15 @@ pub struct Sse {
 impl Sse {
     /// Opens the stream at `url` with a bearer token (or none); the status when refused.
     pub async fn open(url: &str, token: Option<&str>) -> Result<Sse, u16> {
+        Sse::open_after(url, token, None).await
+    }
+
+    /// Opens the stream as a browser reconnecting does: with `Last-Event-ID` when given.
+    pub async fn open_after(url: &str, token: Option<&str>, last_event_id: Option<&str>) -> Result<Sse, u16> {
         let mut req = reqwest::Client::new().get(url).header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id);
+        }
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -119,9 +129,12 @@ impl Sse {
             self.buf.drain(..end + 2);
             let mut kind = String::new();
             let mut data: Vec<&str> = Vec::new();
+            let mut id = String::new();
             for line in block.lines() {
                 if let Some(v) = line.strip_prefix("event:") {
                     kind = v.trim_start().to_string();
+                } else if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim_start().to_string();
                 } else if let Some(v) = line.strip_prefix("data:") {
                     data.push(v.strip_prefix(' ').unwrap_or(v));
                 }
@@ -131,7 +144,12 @@ impl Sse {
             }
             let raw = data.join("\n");
             let parsed = serde_json::from_str(&raw).unwrap_or(Value::Null);
-            return Some(SseEvent { kind: if kind.is_empty() { "message".into() } else { kind }, data: parsed, raw });
+            return Some(SseEvent {
+                kind: if kind.is_empty() { "message".into() } else { kind },
+                data: parsed,
+                raw,
+                id,
+            });
         }
         None
     }
