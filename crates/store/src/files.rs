@@ -117,7 +117,7 @@ pub(crate) async fn is_file_of_project<C: ConnectionTrait>(
 impl Store {
     /// A visible project row and whether the actor sees staff-only things. Read through the
     /// Files area's scope: nothing of it exists for a client whose portal hides Files.
-    async fn files_project(&self, actor: &Actor, project: ProjectId) -> Result<(project::Model, bool)> {
+    pub(crate) async fn files_project(&self, actor: &Actor, project: ProjectId) -> Result<(project::Model, bool)> {
         let scope = actor.area_scope(PortalPage::Files);
         let p = self.visible_project_row(&scope, project).await?;
         Ok((p, scope.includes_notes()))
@@ -272,74 +272,19 @@ impl Store {
         blob: UploadedBlob,
         ip: Option<&str>,
     ) -> Result<File> {
-        actor.may_upload()?;
-        let name = check_name("file", name)?;
-        let now = Utc::now();
-        let size = i64::try_from(blob.size).map_err(|_| Error::TooLarge)?;
         let tx = self.write_tx().await?;
-        let same = file::Entity::find()
-            .filter(file::Column::FolderId.eq(target.folder_id.0))
-            .filter(file::Column::DeletedAt.is_null())
-            .all(&tx)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .find(|f| f.name.to_lowercase() == name.to_lowercase());
-        let (row, version, action) = match same {
-            Some(f) => {
-                let v = f.current_version + 1;
-                let mut am: file::ActiveModel = f.into();
-                am.current_version = Set(v);
-                am.updated_at = Set(now);
-                (am.update(&tx).await.map_err(db_err)?, v, AuditAction::FileVersion)
-            }
-            None => {
-                let row = file::ActiveModel {
-                    id: Set(FileId::new().0),
-                    project_id: Set(target.project_id.0),
-                    folder_id: Set(target.folder_id.0),
-                    name: Set(name),
-                    staff_only: Set(target.staff_only),
-                    current_version: Set(1),
-                    created_by: Set(actor.user_id().0),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    deleted_at: Set(None),
-                }
-                .insert(&tx)
-                .await
-                .map_err(db_err)?;
-                (row, 1, AuditAction::FileUpload)
-            }
-        };
-        let v = file_version::ActiveModel {
-            id: Set(FileVersionId::new().0),
-            file_id: Set(row.id),
-            version: Set(version),
-            sha256: Set(blob.sha256),
-            size: Set(size),
-            content_type: Set(blob.content_type),
-            uploaded_by: Set(actor.user_id().0),
-            created_at: Set(now),
-        }
-        .insert(&tx)
-        .await
-        .map_err(db_err)?;
-        let e = Entry::file(action, FileId(row.id), target.client_id, ip)
-            .with_detail(serde_json::json!({ "version": version, "size": v.size, "sha256": v.sha256 }));
-        audit::write(&tx, Some(actor), e).await?;
-        // A new version reopens the file's reviews that are not approved.
-        let (events, created) = if version > 1 {
-            crate::approvals::reopen_for_new_version(&tx, actor, &row, version).await?
-        } else {
-            Default::default()
-        };
+        let (f, after) = insert_upload(&tx, actor, target, name, blob, ip).await?;
         tx.commit().await.map_err(db_err)?;
-        for ev in events {
+        self.after_upload(after).await;
+        Ok(f)
+    }
+
+    /// Tells people what recorded uploads changed, once committed.
+    pub(crate) async fn after_upload(&self, after: AfterUpload) {
+        for ev in after.events {
             self.publish(ev).await;
         }
-        self.announce(created).await;
-        Ok(to_file(row, &v))
+        self.announce(after.created).await;
     }
 
     /// The live files of a project the actor can see (optionally of one folder), by name; with
@@ -370,7 +315,7 @@ impl Store {
         self.with_current_versions(rows).await
     }
 
-    async fn with_current_versions(&self, rows: Vec<file::Model>) -> Result<Vec<File>> {
+    pub(crate) async fn with_current_versions(&self, rows: Vec<file::Model>) -> Result<Vec<File>> {
         let ids: Vec<uuid::Uuid> = rows.iter().map(|f| f.id).collect();
         let versions = file_version::Entity::find()
             .filter(file_version::Column::FileId.is_in(ids))
@@ -595,4 +540,92 @@ impl Store {
             .map_err(db_err)?;
         Ok(!n.is_empty())
     }
+}
+
+/// What recorded uploads leave to announce after the commit ([`Store::after_upload`]).
+#[derive(Default)]
+#[must_use = "announce after the commit"]
+pub(crate) struct AfterUpload {
+    events: Vec<atrium_core::live::LiveEvent>,
+    created: crate::notifications::Created,
+}
+
+impl AfterUpload {
+    pub(crate) fn extend(&mut self, other: AfterUpload) {
+        self.events.extend(other.events);
+        self.created.extend(other.created);
+    }
+}
+
+/// [`Store::add_upload`] inside the caller's transaction `c`.
+pub(crate) async fn insert_upload<C: ConnectionTrait>(
+    c: &C,
+    actor: &Actor,
+    target: &UploadTarget,
+    name: &str,
+    blob: UploadedBlob,
+    ip: Option<&str>,
+) -> Result<(File, AfterUpload)> {
+    actor.may_upload()?;
+    let name = check_name("file", name)?;
+    let now = Utc::now();
+    let size = i64::try_from(blob.size).map_err(|_| Error::TooLarge)?;
+    let same = file::Entity::find()
+        .filter(file::Column::FolderId.eq(target.folder_id.0))
+        .filter(file::Column::DeletedAt.is_null())
+        .all(c)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .find(|f| f.name.to_lowercase() == name.to_lowercase());
+    let (row, version, action) = match same {
+        Some(f) => {
+            let v = f.current_version + 1;
+            let mut am: file::ActiveModel = f.into();
+            am.current_version = Set(v);
+            am.updated_at = Set(now);
+            (am.update(c).await.map_err(db_err)?, v, AuditAction::FileVersion)
+        }
+        None => {
+            let row = file::ActiveModel {
+                id: Set(FileId::new().0),
+                project_id: Set(target.project_id.0),
+                folder_id: Set(target.folder_id.0),
+                name: Set(name),
+                staff_only: Set(target.staff_only),
+                current_version: Set(1),
+                created_by: Set(actor.user_id().0),
+                created_at: Set(now),
+                updated_at: Set(now),
+                deleted_at: Set(None),
+            }
+            .insert(c)
+            .await
+            .map_err(db_err)?;
+            (row, 1, AuditAction::FileUpload)
+        }
+    };
+    let v = file_version::ActiveModel {
+        id: Set(FileVersionId::new().0),
+        file_id: Set(row.id),
+        version: Set(version),
+        sha256: Set(blob.sha256),
+        size: Set(size),
+        content_type: Set(blob.content_type),
+        uploaded_by: Set(actor.user_id().0),
+        created_at: Set(now),
+    }
+    .insert(c)
+    .await
+    .map_err(db_err)?;
+    let e = Entry::file(action, FileId(row.id), target.client_id, ip)
+        .with_detail(serde_json::json!({ "version": version, "size": v.size, "sha256": v.sha256 }));
+    audit::write(c, Some(actor), e).await?;
+    // A new version reopens the file's reviews that are not approved.
+    let (events, created) = if version > 1 {
+        crate::approvals::reopen_for_new_version(c, actor, &row, version).await?
+    } else {
+        Default::default()
+    };
+    Ok((to_file(row, &v), AfterUpload { events, created }))
 }

@@ -47,6 +47,7 @@ mod sign_in;
 pub mod system;
 mod ticket_changes;
 mod ticket_comments;
+pub mod ticket_files;
 pub mod ticket_rating;
 mod ticket_rows;
 pub mod ticket_sweeps;

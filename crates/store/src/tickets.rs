@@ -37,6 +37,8 @@ pub struct NewTicket {
     pub body: String,
     pub priority: Option<Priority>,
     pub fields: serde_json::Map<String, serde_json::Value>,
+    /// Files it brings (uploads and existing files of its project).
+    pub files: crate::ticket_files::TicketFiles,
 }
 
 /// Whose tickets the inbox lists.
@@ -135,12 +137,20 @@ impl Store {
         }
         let subject = validate::line("subject", &n.subject, TITLE_MAX)?;
         let body = validate::text("body", &n.body, BODY_MAX)?;
-        let fields = crate::ticket_changes::checked_fields(&self.db, n.project_id, &n.fields).await?;
+        n.files.check(self, actor, n.project_id).await?;
+        if n.files.uploads.is_empty() {
+            crate::ticket_changes::checked_fields(&self.db, n.project_id, &n.fields).await?;
+        }
         self.hit_post_limit(actor).await?;
         let priority = n.priority.unwrap_or(Priority::Normal);
         let now = self.now();
         let tx = self.write_tx().await?;
         let number = next_number(&tx).await?;
+        // Uploads become files in this transaction (a refused ticket keeps none), and their
+        // ids the answers of the form's file fields, checked with the rest.
+        let mut fields = n.fields;
+        let (attached, after_upload) = n.files.record(&tx, actor, &mut fields, ip).await?;
+        let fields = crate::ticket_changes::checked_fields(&tx, n.project_id, &fields).await?;
         let due = crate::ticket_changes::due_times(&tx, priority, now).await?;
         let row = ticket::ActiveModel {
             id: Set(TicketId::new().0),
@@ -172,11 +182,13 @@ impl Store {
         .await
         .map_err(db_err)?;
         let t = to_ticket(row)?;
+        crate::ticket_files::link(&tx, t.id, &attached).await?;
         audit::write(
             &tx,
             Some(actor),
-            Entry::ticket(AuditAction::TicketCreate, t.id, client, ip)
-                .with_detail(serde_json::json!({ "number": t.number, "project_id": t.project_id })),
+            Entry::ticket(AuditAction::TicketCreate, t.id, client, ip).with_detail(
+                serde_json::json!({ "number": t.number, "project_id": t.project_id, "attachments": attached.len() }),
+            ),
         )
         .await?;
         let label = atrium_core::helpdesk::ticket_label(t.number);
@@ -202,6 +214,7 @@ impl Store {
             created.extend(notify(&tx, &notice, &requester_person.iter().collect::<Vec<_>>()).await?);
         }
         tx.commit().await.map_err(db_err)?;
+        self.after_upload(after_upload).await;
         self.publish(LiveEvent::ticket("created", &t, None, false)).await;
         self.announce(created).await;
         Ok(t)

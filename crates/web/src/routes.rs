@@ -173,7 +173,8 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/tickets/{id}/task", Staff, post(staff::inbox::to_task)).area(HelpDesk),
         r(Method::GET, "/portal", Portal, get(portal::home)),
         r(Method::GET, "/portal/helpdesk", Portal, get(helpdesk::portal_list)).area(HelpDesk),
-        r(Method::POST, "/portal/helpdesk", Portal, post(helpdesk::portal_create)).area(HelpDesk),
+        r(Method::POST, "/portal/helpdesk", Portal, post(helpdesk::portal_create).layer(DefaultBodyLimit::disable()))
+            .area(HelpDesk),
         r(Method::GET, "/portal/helpdesk/new", Portal, get(helpdesk::portal_new)).area(HelpDesk),
         r(Method::GET, "/portal/helpdesk/badge", Portal, get(helpdesk::portal_badge)).area(HelpDesk),
         r(Method::GET, "/portal/helpdesk/{id}", Portal, get(helpdesk::portal_ticket)).area(HelpDesk),

@@ -42,5 +42,6 @@ pub mod session;
 pub mod task;
 pub mod ticket;
 pub mod ticket_comment;
+pub mod ticket_file;
 pub mod ticket_numbering;
 pub mod user;

@@ -17,6 +17,7 @@ mod m0012_quick_actions;
 mod m0013_tickets;
 mod m0014_helpdesk;
 mod m0015_mail_in;
+mod m0016_ticket_files;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_tickets::Migration),
             Box::new(m0014_helpdesk::Migration),
             Box::new(m0015_mail_in::Migration),
+            Box::new(m0016_ticket_files::Migration),
         ]
     }
 }

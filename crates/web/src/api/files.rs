@@ -164,24 +164,44 @@ impl UploadTo<'_> {
     where
         S: futures_util::Stream<Item = Result<bytes::Bytes, Error>> + Send + Unpin,
     {
-        let limit = self.max_upload.min(target.quota_left);
-        let quota_bound = target.quota_left < self.max_upload;
+        let blob = self.stage(target, 0, body).await?;
+        let sha256 = blob.sha256.clone();
+        match self.store.add_upload(actor, target, name, blob, ip).await {
+            Ok(f) => Ok(f),
+            Err(e) => {
+                self.discard(&sha256).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Streams `body` into storage within the upload limit and what is left of `target`'s
+    /// quota after `staged` bytes of the same request, and sniffs its type; nothing is recorded
+    /// yet (record it, or [`UploadTo::discard`] it).
+    pub async fn stage<S>(
+        &self,
+        target: &atrium_store::files::UploadTarget,
+        staged: u64,
+        body: S,
+    ) -> Result<UploadedBlob, Error>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, Error>> + Send + Unpin,
+    {
+        let quota_left = target.quota_left.saturating_sub(staged);
+        let limit = self.max_upload.min(quota_left);
+        let quota_bound = quota_left < self.max_upload;
         let stored = match self.blobs.put_stream(body, limit).await {
             Err(Error::TooLarge) if quota_bound => return Err(Error::QuotaExceeded),
             other => other?,
         };
         let head = self.blobs.head_bytes(&stored.sha256).await?;
-        let blob =
-            UploadedBlob { sha256: stored.sha256.clone(), size: stored.size, content_type: sniff(&head).to_string() };
-        match self.store.add_upload(actor, target, name, blob, ip).await {
-            Ok(f) => Ok(f),
-            Err(e) => {
-                // Leave no blob that no row points at.
-                if !self.store.blob_referenced(&stored.sha256).await.unwrap_or(true) {
-                    let _ = self.blobs.delete(&stored.sha256).await;
-                }
-                Err(e)
-            }
+        Ok(UploadedBlob { sha256: stored.sha256, size: stored.size, content_type: sniff(&head).to_string() })
+    }
+
+    /// Deletes a staged blob that no file refers to (an upload that was not recorded).
+    pub async fn discard(&self, sha256: &str) {
+        if !self.store.blob_referenced(sha256).await.unwrap_or(true) {
+            let _ = self.blobs.delete(sha256).await;
         }
     }
 }

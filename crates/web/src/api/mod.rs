@@ -180,6 +180,7 @@ fn helpdesk_area() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::bulk_update))
         .routes(routes!(tickets::score))
         .routes(routes!(tickets::get_ticket, tickets::update_ticket))
+        .routes(routes!(tickets::list_attachments))
         .routes(routes!(tickets::list_comments, tickets::create_comment))
         .routes(routes!(tickets::to_task))
         .routes(routes!(tickets::rate))

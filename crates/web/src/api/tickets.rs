@@ -5,8 +5,8 @@
 
 use atrium_core::Error;
 use atrium_core::helpdesk::{Satisfaction, SatisfactionScore, Ticket, TicketComment, TicketStatus};
-use atrium_core::ids::{ClientId, ProjectId, TicketId, UserId};
-use atrium_core::model::{Priority, Task, Visibility};
+use atrium_core::ids::{ClientId, FileId, ProjectId, TicketId, UserId};
+use atrium_core::model::{File, Priority, Task, Visibility};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -18,6 +18,7 @@ use crate::auth::Authed;
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ClientIp, Id, Paging, Q};
 use crate::state::AppState;
+use atrium_store::ticket_files::TicketFiles;
 use atrium_store::tickets::{AssigneeFilter, NewTicket, TicketFilter, TicketPatch};
 
 /// `POST /tickets`.
@@ -46,6 +47,11 @@ pub struct TicketBody {
     #[serde(default, deserialize_with = "empty_none")]
     #[schema(value_type = Option<String>)]
     pub requester_id: Option<UserId>,
+    /// Files of the ticket's project to attach (upload them first with
+    /// `POST /projects/{id}/files`); at most 10.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub attachment_ids: Option<Vec<FileId>>,
 }
 
 impl TicketBody {
@@ -59,6 +65,7 @@ impl TicketBody {
             body: self.body,
             priority: self.priority,
             fields: self.fields.unwrap_or_default(),
+            files: TicketFiles { existing: self.attachment_ids.unwrap_or_default(), ..Default::default() },
         }
     }
 }
@@ -218,6 +225,19 @@ pub async fn list_tickets(
     responses((status = 200, body = Ticket), (status = 404)))]
 pub async fn get_ticket(State(st): State<AppState>, auth: Authed, Id(id): Id<TicketId>) -> AppResult<Json<Ticket>> {
     Ok(Json(st.store.ticket(&auth.actor.ticket_scope(), id).await?))
+}
+
+/// The files attached to a ticket when it was opened, by name (none for a caller who does
+/// not see the project's files; staff-only files only for staff).
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/attachments", tag = "help desk", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = List<File>), (status = 404)))]
+pub async fn list_attachments(
+    State(st): State<AppState>,
+    auth: Authed,
+    Id(id): Id<TicketId>,
+) -> AppResult<Json<List<File>>> {
+    let items = st.store.ticket_attachments(&auth.actor, id).await?;
+    Ok(Json(List { items, next_cursor: None }))
 }
 
 /// Change a ticket.

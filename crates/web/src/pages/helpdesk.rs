@@ -99,25 +99,72 @@ pub fn people_of(tickets: &[Ticket]) -> Vec<UserId> {
     ids
 }
 
-/// One answer of the request form, as the ticket shows it.
+/// One answer of the request form, as the ticket shows it: by the field's label, a file
+/// answer as a link to the file (when the reader sees it).
 pub struct FieldView {
-    pub key: String,
+    pub label: String,
     pub value: String,
+    /// The file's page ("" when not a file, or not visible to the reader).
+    pub href: String,
 }
 
-fn field_views(t: &Ticket) -> Vec<FieldView> {
-    t.fields
-        .iter()
-        .map(|(k, v)| FieldView {
-            key: k.clone(),
-            value: match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Bool(b) => if *b { "Yes" } else { "No" }.into(),
-                serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
-                other => other.to_string(),
-            },
+/// A file attached to the ticket.
+pub struct AttachmentView {
+    pub name: String,
+    pub href: String,
+    pub size: String,
+}
+
+/// The ticket's answers in its form's order, with file answers resolved to names the reader
+/// may see.
+async fn field_views(
+    st: &AppState,
+    a: &atrium_core::policy::Actor,
+    t: &Ticket,
+    side: Side,
+) -> AppResult<Vec<FieldView>> {
+    if t.fields.is_empty() {
+        return Ok(Vec::new());
+    }
+    let form = match t.project_id {
+        Some(p) => st.store.request_form(&a.work_scope(), p).await.unwrap_or_default(),
+        None => Default::default(),
+    };
+    let mut out = Vec::new();
+    for row in super::request_form::answer_rows(&form, &t.fields) {
+        let file = match row.file_id.as_deref().and_then(|f| f.parse::<atrium_core::ids::FileId>().ok()) {
+            Some(id) => st.store.file(a, id).await.ok(),
+            None => None,
+        };
+        out.push(match (file, row.file_id.is_some()) {
+            (Some(f), _) => {
+                FieldView { label: row.label, value: f.name, href: format!("{}/files/{}", prefix(side), f.id) }
+            }
+            (None, true) => FieldView { label: row.label, value: "a file you cannot see".into(), href: String::new() },
+            (None, false) => FieldView { label: row.label, value: row.value, href: String::new() },
+        });
+    }
+    Ok(out)
+}
+
+/// The files attached to the ticket that the reader sees.
+async fn attachment_views(
+    st: &AppState,
+    a: &atrium_core::policy::Actor,
+    id: TicketId,
+    side: Side,
+) -> AppResult<Vec<AttachmentView>> {
+    Ok(st
+        .store
+        .ticket_attachments(a, id)
+        .await?
+        .into_iter()
+        .map(|f| AttachmentView {
+            href: format!("{}/files/{}", prefix(side), f.id),
+            size: super::files::human_size(f.size),
+            name: f.name,
         })
-        .collect()
+        .collect())
 }
 
 /// The ticket page, for both sides.
@@ -130,6 +177,7 @@ pub struct TicketPage {
     pub t: TicketRow,
     pub body_html: String,
     pub fields: Vec<FieldView>,
+    pub attachments: Vec<AttachmentView>,
     pub created: String,
     pub comments: Vec<CommentView>,
     pub can_reply: bool,
@@ -182,7 +230,8 @@ pub async fn ticket_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: T
         staff,
         prefix: prefix(side),
         body_html: t.body_html.clone(),
-        fields: field_views(&t),
+        fields: field_views(st, a, &t, side).await?,
+        attachments: attachment_views(st, a, id, side).await?,
         created: when(t.created_at),
         comments: comments
             .iter()
@@ -303,6 +352,9 @@ struct NewTicketPage {
     priorities: Vec<Opt>,
     /// The project's request form (empty for a general question).
     form_inputs: Vec<super::request_form::FormInput>,
+    attachments_max: usize,
+    /// The upload limit per file, for people ("25 MB").
+    max_upload: String,
 }
 
 /// `?project_id=` of the request form.
@@ -335,19 +387,40 @@ pub async fn portal_new(
         projects: project_choices(&st, &auth, q.project_id).await?,
         priorities: opts(Priority::ALL, Some(Priority::Normal), Priority::as_str, Priority::label),
         form_inputs,
+        attachments_max: atrium_store::ticket_files::ATTACHMENTS_MAX,
+        max_upload: super::files::human_size(st.config.max_upload),
     };
     page(&view)
 }
 
-/// `POST /portal/helpdesk`: opens the ticket and shows it. The fields are read as pairs: the
-/// project's request form adds inputs named `field.<key>`, checked by the store against the
-/// form (422 naming `fields.<key>`).
+/// `POST /portal/helpdesk` (multipart): opens the ticket and shows it. The fields are read as
+/// pairs: the project's request form adds inputs named `field.<key>`, checked by the store
+/// against the form (422 naming `fields.<key>`); files (`attachments`, and the form's file
+/// fields) go into the project's files with the ticket, or not at all.
 pub async fn portal_create(
     State(st): State<AppState>,
     auth: PortalAuth,
     ClientIp(ip): ClientIp,
-    crate::extract::FormPairs(pairs): crate::extract::FormPairs,
+    form: axum::extract::Multipart,
 ) -> AppResult<Response> {
+    auth.actor.may_open_ticket()?;
+    let sent = super::request_upload::read(&st, &auth.actor, form).await?;
+    match open_from_form(&st, &auth, &ip, &sent).await {
+        Ok(t) => Ok(see_other(&format!("/portal/helpdesk/{}", t.id))),
+        Err(e) => {
+            sent.discard(&st).await;
+            Err(e)
+        }
+    }
+}
+
+async fn open_from_form(
+    st: &AppState,
+    auth: &PortalAuth,
+    ip: &str,
+    sent: &super::request_upload::SentRequest,
+) -> AppResult<Ticket> {
+    let pairs = &sent.pairs;
     let one = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     let project_id = match one("project_id").as_str() {
         "" => None,
@@ -365,14 +438,20 @@ pub async fn portal_create(
                 }
                 other => other,
             })?;
-            form.answers_from_form(&pairs)
+            form.answers_from_form(pairs)
         }
         None => serde_json::Map::new(),
     };
-    let n =
-        NewTicket { project_id, subject: one("subject"), body: one("body"), priority, fields, ..Default::default() };
-    let t = st.store.create_ticket(&auth.actor, n, Some(&ip)).await?;
-    Ok(see_other(&format!("/portal/helpdesk/{}", t.id)))
+    let n = NewTicket {
+        project_id,
+        subject: one("subject"),
+        body: one("body"),
+        priority,
+        fields,
+        files: sent.files.clone(),
+        ..Default::default()
+    };
+    Ok(st.store.create_ticket(&auth.actor, n, Some(ip)).await?)
 }
 
 /// `GET /portal/helpdesk/{id}`.

@@ -14,6 +14,7 @@ pub mod project_pages;
 pub mod public;
 pub mod rating;
 pub mod request_form;
+pub mod request_upload;
 pub mod staff;
 pub mod task;
 pub mod view;

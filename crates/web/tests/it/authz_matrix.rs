@@ -65,6 +65,8 @@ pub(crate) enum Payload {
     Form(Vec<(&'static str, String)>),
     /// A multipart upload of one file part named `file`.
     Upload(&'static str, &'static [u8]),
+    /// A multipart form: text fields, then one file part named `attachments`.
+    FormWithFile(Vec<(&'static str, String)>, &'static str, &'static [u8]),
 }
 
 /// Sends one request with fresh credentials for `user` (a new session each time, so that a
@@ -107,6 +109,16 @@ pub(crate) async fn send(
         Payload::Upload(name, bytes) => {
             let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
             let form = reqwest::multipart::Form::new().part("file", part);
+            let req = if via == Via::Cookie { req.header("x-csrf-token", &csrf) } else { req };
+            req.multipart(form)
+        }
+        Payload::FormWithFile(fields, name, bytes) => {
+            let mut form = reqwest::multipart::Form::new();
+            for (k, v) in fields {
+                form = form.text(*k, v.clone());
+            }
+            let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
+            let form = form.part("attachments", part);
             let req = if via == Via::Cookie { req.header("x-csrf-token", &csrf) } else { req };
             req.multipart(form)
         }
@@ -700,6 +712,7 @@ pub(crate) fn api_rules() -> Vec<ApiRule> {
         r("get", "/api/v1/tickets/satisfaction", Refused, |s| format!("client_id={}", s.id), no_body),
         r("get", "/api/v1/tickets/{id}", Refused, no_query, no_body),
         r("patch", "/api/v1/tickets/{id}", Refused, no_query, |_| Payload::Json(json!({"priority": "high"}))),
+        r("get", "/api/v1/tickets/{id}/attachments", Refused, no_query, no_body),
         r("get", "/api/v1/tickets/{id}/comments", Refused, no_query, no_body),
         r("post", "/api/v1/tickets/{id}/comments", Refused, no_query, |_| {
             Payload::Json(json!({"body": "Intruder answer", "visibility": "reply"}))
@@ -1132,11 +1145,15 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
             form(vec![("body", "Intruder answer".into()), ("visibility", "reply".into())])
         }
         ("POST", "/staff/tickets/{id}/task") => form(vec![]),
-        ("POST", "/portal/helpdesk") => form(vec![
-            ("subject", "Intruder ticket".into()),
-            ("body", "Intruder".into()),
-            ("project_id", s.project.to_string()),
-        ]),
+        ("POST", "/portal/helpdesk") => Some(Payload::FormWithFile(
+            vec![
+                ("project_id", s.project.to_string()),
+                ("subject", "Intruder ticket".into()),
+                ("body", "Intruder".into()),
+            ],
+            "intruder.txt",
+            b"intruder",
+        )),
         ("POST", "/portal/helpdesk/{id}/comments") => form(vec![("body", "Intruder answer".into())]),
         ("POST", "/portal/helpdesk/{id}/status") => form(vec![("status", "solved".into())]),
         ("POST", "/portal/helpdesk/{id}/satisfaction") => form(vec![("rating", "good".into())]),

@@ -100,7 +100,7 @@ async fn names(app: &TestApp, token: &str, project: ProjectId, query: &str) -> O
 }
 
 /// Every file row and version row in the database (by name and by sha256).
-async fn rows(app: &TestApp) -> (Vec<String>, Vec<String>) {
+pub(crate) async fn rows(app: &TestApp) -> (Vec<String>, Vec<String>) {
     let mut files: Vec<String> = app
         .query_strings("SELECT name FROM files", vec![], &["name"])
         .await
@@ -129,7 +129,7 @@ async fn sha256_of(bytes: &[u8]) -> String {
 }
 
 /// The server's blob root, from the store's description (`LocalFileSystem(file:///…/)`).
-fn blob_root(app: &TestApp) -> PathBuf {
+pub(crate) fn blob_root(app: &TestApp) -> PathBuf {
     let d = format!("{:?}", app.state.blobs);
     let start = d.find("file://").unwrap_or_else(|| panic!("no local root in {d}"));
     let rest = &d[start..];
@@ -152,7 +152,7 @@ fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>) {
 }
 
 /// Every finished blob file, and every entry of `tmp/` (uploads in progress).
-fn blob_files(root: &Path) -> (BTreeSet<PathBuf>, BTreeSet<PathBuf>) {
+pub(crate) fn blob_files(root: &Path) -> (BTreeSet<PathBuf>, BTreeSet<PathBuf>) {
     let (mut blobs, mut tmp) = (BTreeSet::new(), BTreeSet::new());
     walk(&root.join("blobs"), &mut blobs);
     walk(&root.join("tmp"), &mut tmp);

@@ -317,23 +317,29 @@ async fn the_portal_help_desk_opens_answers_and_solves_tickets() {
         .unwrap();
     assert!(html.contains(&w.a.project_name), "{html}");
     let csrf = csrf_from(&html);
-    let res = browser
-        .post(app.url("/portal/helpdesk"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("project_id", &w.a.project.to_string()),
-            ("subject", "New landing page"),
-            ("body", "We need a landing page for the **spring** sale."),
-            ("priority", "normal"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    assert!(html.contains(r#"enctype="multipart/form-data""#) && html.contains(r#"name="attachments""#), "{html}");
+    let form = reqwest::multipart::Form::new()
+        .text("project_id", w.a.project.to_string())
+        .text("subject", "New landing page")
+        .text("body", "We need a landing page for the **spring** sale.")
+        .text("priority", "normal")
+        .part("attachments", reqwest::multipart::Part::bytes(b"brief v1".to_vec()).file_name("brief.txt"))
+        .part("attachments", reqwest::multipart::Part::bytes(Vec::new()).file_name(""));
+    let res = browser.post(app.url(&format!("/portal/helpdesk?_csrf={csrf}"))).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), 303);
     let at = res.headers()["location"].to_str().unwrap().to_string();
     assert!(at.starts_with("/portal/helpdesk/"), "{at}");
     let html = browser.get(app.url(&at)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("<strong>spring</strong>") && html.contains("Mark as solved"), "{html}");
+    // The attachment is a file of the project, listed on the ticket (and through the API).
+    assert!(html.contains("Attachments") && html.contains(">brief.txt</a>"), "{html}");
+    let admin = app.token_for(w.a.admin).await;
+    let id = at.rsplit('/').next().unwrap();
+    let (s, list) = call(&app, &admin, "GET", &format!("/tickets/{id}/attachments"), None).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["items"][0]["name"], "brief.txt");
+    assert_eq!(list["items"][0]["project_id"], w.a.project.to_string());
     // Staff hear of it.
     let staff = app.actor(w.owner).await;
     let list =
@@ -547,5 +553,100 @@ async fn the_assignee_and_admins_are_warned_once_before_each_due_time() {
     let got = due_warnings(&app, &owner).await;
     assert!(got.iter().any(|g| g.contains("missed its first response target") && g.contains("Paused")), "{got:?}");
     app.store.set_clock(None);
+    app.stop().await;
+}
+
+/// Sends the portal's request form with `files` as attachments.
+async fn send_request(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    csrf: &str,
+    fields: &[(&'static str, String)],
+    files: &[(&'static str, Vec<u8>)],
+) -> Answer {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(*k, v.clone());
+    }
+    for (name, bytes) in files {
+        form = form.part("attachments", reqwest::multipart::Part::bytes(bytes.clone()).file_name(*name));
+    }
+    let res = browser.post(app.url(&format!("/portal/helpdesk?_csrf={csrf}"))).multipart(form).send().await.unwrap();
+    Answer::of(res).await
+}
+
+#[tokio::test]
+async fn attachments_come_with_the_ticket_or_not_at_all() {
+    let app = TestApp::spawn_with(|c| c.max_upload = 1024).await;
+    let w = seed(&app).await;
+    let (browser, csrf) = sign_in(&app, "admin@a.test", PASSWORD).await;
+    let root = crate::files::blob_root(&app);
+    let before = (crate::files::rows(&app).await, crate::files::blob_files(&root));
+    let tickets_before = app.query_strings("SELECT subject FROM tickets", vec![], &["subject"]).await.len();
+    let project = ("project_id", w.a.project.to_string());
+    let good = || vec![project.clone(), ("subject", "With files".to_string()), ("body", "See attached".to_string())];
+    let file = || vec![("notes.txt", b"some notes".to_vec())];
+    // Refused tickets keep none of their files: an empty subject, a general question, a file
+    // over the limit, too many files, another client's project.
+    let no_subject = vec![project.clone(), ("subject", String::new()), ("body", "x".into())];
+    let a = send_request(&app, &browser, &csrf, &no_subject, &file()).await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("subject"), "{}", a.body);
+    let general = vec![("project_id", String::new()), ("subject", "General".into()), ("body", "x".into())];
+    let a = send_request(&app, &browser, &csrf, &general, &file()).await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("choose the project the files belong to"), "{}", a.body);
+    let a = send_request(&app, &browser, &csrf, &good(), &[("big.bin", vec![7u8; 2000])]).await;
+    assert_eq!(a.status, 413, "{}", a.body);
+    let many: Vec<(&'static str, Vec<u8>)> = (0..11).map(|i| ("f.txt", format!("file {i}").into_bytes())).collect();
+    let a = send_request(&app, &browser, &csrf, &good(), &many).await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("at most 10 files"), "{}", a.body);
+    let theirs = vec![("project_id", w.b.project.to_string()), ("subject", "x".into()), ("body", "x".into())];
+    let a = send_request(&app, &browser, &csrf, &theirs, &file()).await;
+    assert_eq!(a.status, 404, "{}", a.body);
+    assert_eq!(
+        (crate::files::rows(&app).await, crate::files::blob_files(&root)),
+        before,
+        "no file row, no blob, nothing in tmp/ of a refused request"
+    );
+    assert_eq!(app.query_strings("SELECT subject FROM tickets", vec![], &["subject"]).await.len(), tickets_before);
+    // Accepted: the files are the project's, the ticket lists them; the API attaches
+    // existing files of the project, never another project's.
+    let a =
+        send_request(&app, &browser, &csrf, &good(), &[("one.txt", b"1".to_vec()), ("two.txt", b"2".to_vec())]).await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let admin = app.token_for(w.a.admin).await;
+    let (_, files) = call(&app, &admin, "GET", &format!("/projects/{}/files", w.a.project), None).await;
+    let names: Vec<&str> = files["items"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"one.txt") && names.contains(&"two.txt"), "{names:?}");
+    let one = files["items"].as_array().unwrap().iter().find(|f| f["name"] == "one.txt").unwrap()["id"].clone();
+    let (s, t) = open(
+        &app,
+        &admin,
+        json!({"subject": "Again", "body": "b", "project_id": w.a.project, "attachment_ids": [one]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{t}");
+    let (_, list) =
+        call(&app, &admin, "GET", &format!("/tickets/{}/attachments", t["id"].as_str().unwrap()), None).await;
+    assert_eq!(list["items"][0]["name"], "one.txt", "{list}");
+    let staff = app.token_for(w.staff).await;
+    let (_, b_files) = call(&app, &staff, "GET", &format!("/projects/{}/files", w.b.project), None).await;
+    let b_file = b_files["items"][0]["id"].clone();
+    if !b_file.is_null() {
+        let (s, v) = open(
+            &app,
+            &admin,
+            json!({"subject": "Theirs", "body": "b", "project_id": w.a.project, "attachment_ids": [b_file]}),
+        )
+        .await;
+        assert_invalid(s, &v, "attachment_ids", "another client's file");
+    }
+    // Someone who does not see the project's files (a finance user) gets no list.
+    let finance = app.token_for(w.a.finance).await;
+    let (s, list) =
+        call(&app, &finance, "GET", &format!("/tickets/{}/attachments", t["id"].as_str().unwrap()), None).await;
+    assert_eq!(s, 404, "a finance user does not see another's ticket at all: {list}");
     app.stop().await;
 }
