@@ -1,5 +1,5 @@
 // Starts a real `atrium serve` on a fresh SQLite data dir and drives Debian's Chromium.
-import { spawn, execFileSync } from "node:child_process";
+import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -20,8 +20,12 @@ async function freePort() {
   });
 }
 
-/** Starts `atrium serve` on a fresh data dir holding one owner, or (`{ demo: true }`) the demo agency. */
-export async function startServer({ demo = false } = {}) {
+/**
+ * Starts `atrium serve` on a fresh data dir holding one owner, or (`{ demo: true }`) the demo agency.
+ * `{ inbound: "support@portal.test" }` adds `--inbound-address` (notification mail gets a Reply-To
+ * that `atrium mail-in` reads; see `mailIn`).
+ */
+export async function startServer({ demo = false, inbound = null } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "atrium-e2e-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -32,7 +36,9 @@ export async function startServer({ demo = false } = {}) {
   } else {
     execFileSync(BIN, ["admin", "create-owner", "--data-dir", dataDir, "--email", owner.email, "--name", owner.name, "--password", owner.password], { stdio: "pipe" });
   }
-  const proc = spawn(BIN, ["serve", "--data-dir", dataDir, "--bind", `127.0.0.1:${port}`, "--agency-name", "Northwind Studio"], {
+  const args = ["serve", "--data-dir", dataDir, "--bind", `127.0.0.1:${port}`, "--agency-name", "Northwind Studio"];
+  if (inbound) args.push("--inbound-address", inbound);
+  const proc = spawn(BIN, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RUST_LOG: "warn" },
   });
@@ -43,25 +49,69 @@ export async function startServer({ demo = false } = {}) {
     try { const r = await fetch(`${base}/healthz`); if (r.ok) break; } catch { /* not yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
+  /** Every mail in the outbox sent to `to`, newest first, raw. */
+  const rawMailsTo = (to) => {
+    const dir = join(dataDir, "outbox");
+    let names;
+    try { names = readdirSync(dir); } catch { return []; }
+    return names.map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+      .map((f) => readFileSync(f, "utf8")).filter((raw) => raw.includes(`To: ${to}`));
+  };
   return {
-    base, dataDir, owner, demoOutput,
+    base, dataDir, owner, demoOutput, inbound,
     log: () => log,
     async stop() { proc.kill("SIGTERM"); await new Promise((r) => proc.once("exit", r)); rmSync(dataDir, { recursive: true, force: true }); },
     /** The newest mail in the outbox sent to `to`, decoded to text. */
     mailTo(to) {
-      const dir = join(dataDir, "outbox");
-      const files = readdirSync(dir).map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-      for (const f of files) {
-        const raw = readFileSync(f, "utf8");
-        if (raw.includes(`To: ${to}`)) return decodeMail(raw);
+      const raw = rawMailsTo(to)[0];
+      if (raw === undefined) throw new Error(`no mail to ${to}`);
+      return decodeMail(raw);
+    },
+    rawMailsTo,
+    /**
+     * Waits (the job queue sends mail in the background) for the newest raw mail to `to` for
+     * which `match(raw, headers)` holds; `headers` are the unfolded top-level headers, keys in
+     * lower case. Returns `{ raw, headers, text }` (`text` decoded), or null after `timeout` ms.
+     */
+    async waitForMail(to, match = () => true, timeout = 10000) {
+      const until = Date.now() + timeout;
+      for (;;) {
+        for (const raw of rawMailsTo(to)) {
+          const headers = mailHeaders(raw);
+          if (match(raw, headers)) return { raw, headers, text: decodeMail(raw) };
+        }
+        if (Date.now() > until) return null;
+        await new Promise((r) => setTimeout(r, 200));
       }
-      throw new Error(`no mail to ${to}`);
+    },
+    /**
+     * Pipes a raw RFC 5322 message to `atrium mail-in` on this data dir (as an MTA would).
+     * Returns `{ status, stderr }`; 0 means taken.
+     */
+    mailIn(raw) {
+      const args = ["mail-in", "--data-dir", dataDir];
+      if (inbound) args.push("--inbound-address", inbound);
+      const r = spawnSync(BIN, args, { input: raw, env: { ...process.env, RUST_LOG: "warn" } });
+      return { status: r.status, stderr: `${r.stderr ?? ""}`, stdout: `${r.stdout ?? ""}` };
     },
   };
 }
 
+/** The top-level headers of a raw mail, unfolded, keys in lower case (the first of each name). */
+export function mailHeaders(raw) {
+  const head = raw.split(/\r?\n\r?\n/, 1)[0].replace(/\r?\n[ \t]+/g, " ");
+  const out = {};
+  for (const line of head.split(/\r?\n/)) {
+    const i = line.indexOf(":");
+    if (i <= 0) continue;
+    const k = line.slice(0, i).trim().toLowerCase();
+    if (!(k in out)) out[k] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
 /** Decodes the text parts of an .eml (quoted-printable or base64) well enough to find links. */
-function decodeMail(raw) {
+export function decodeMail(raw) {
   let out = raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
   for (const m of raw.matchAll(/Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/g)) {
     out += "\n" + Buffer.from(m[1].replace(/\s/g, ""), "base64").toString("utf8");
