@@ -93,18 +93,12 @@ async function journey() {
   await phone.getByLabel("Subject").fill(SUBJECT);
   await phone.getByLabel("Describe what you need").fill("On my phone the logo in the header is fuzzy. On the laptop it is fine.");
 
-  // The attachment. GUARD: the file input is being built in parallel; HAS_ATTACHMENTS is the
-  // only place that knows. Once it exists, drop the constant and its three `if`s.
-  const HAS_ATTACHMENTS = (await phone.locator('input[name="attachments"]').count()) > 0;
+  // The attachment: a picture of the problem, into the project's files with the request.
   const dir = mkdtempSync(join(tmpdir(), "atrium-helpdesk-"));
   const fileName = "blurry-logo.png";
   const filePath = join(dir, fileName);
   writeFileSync(filePath, PNG);
-  if (HAS_ATTACHMENTS) {
-    await phone.getByLabel("Attachments").setInputFiles(filePath);
-  } else {
-    console.log("attachments not built yet: the attachment step is skipped");
-  }
+  await phone.getByLabel("Attachments").setInputFiles(filePath);
   await phone.getByRole("button", { name: "Send request" }).click();
   await phone.waitForURL(/\/portal\/helpdesk\/[0-9a-f-]{36}$/);
   const ticketId = phone.url().split("/").pop();
@@ -112,19 +106,22 @@ async function journey() {
   const label = heading.match(/#\d{4,}/)?.[0];
   assert.ok(label, `the ticket page shows its number: ${heading}`);
   assert.match(heading, new RegExp(SUBJECT));
-  if (HAS_ATTACHMENTS) {
-    // A link named after the file, inside the block headed or labelled "Attachments".
-    const attachments = phone.getByText(/^\s*Attachments\b/);
-    await phone.locator("main").locator(attachments).first().waitFor();
-    const fileLink = phone.locator("main").locator("section, div, dl, ul, figure, details")
-      .filter({ has: attachments })
-      .getByRole("link", { name: fileName })
-      .first();
-    await fileLink.waitFor();
-    const got = await phone.request.get(new URL(await fileLink.getAttribute("href"), phone.url()).href);
-    assert.equal(got.status(), 200, "the attachment downloads");
-    assert.deepEqual(Buffer.from(await got.body()), PNG, "the attachment is the file sent");
-  }
+  // A link named after the file, inside the block headed "Attachments".
+  const attachments = phone.getByText(/^\s*Attachments\b/);
+  await phone.locator("main").locator(attachments).first().waitFor();
+  const fileLink = phone.locator("main").locator("section, div, dl, ul, figure, details")
+    .filter({ has: attachments })
+    .getByRole("link", { name: fileName })
+    .first();
+  await fileLink.waitFor();
+  // It leads to the file's page in the project's files, whose download is the file sent.
+  const filePage = await phone.request.get(new URL(await fileLink.getAttribute("href"), phone.url()).href);
+  assert.equal(filePage.status(), 200, "the attachment's page opens");
+  const download = (await filePage.text()).match(/href="([^"]+\/download\?version=\d+)"/)?.[1]?.replace(/&amp;/g, "&");
+  assert.ok(download, "the file page has a download link");
+  const got = await phone.request.get(new URL(download, phone.url()).href);
+  assert.equal(got.status(), 200, "the attachment downloads");
+  assert.deepEqual(Buffer.from(await got.body()), PNG, "the attachment is the file sent");
   await phone.screenshot({ path: join(SCREENSHOTS, "portal-helpdesk-mobile.png"), fullPage: true });
 
   // ---- Staff sees it in the Inbox, answers with the saved reply, edited a little.
@@ -134,9 +131,7 @@ async function journey() {
   await staff.screenshot({ path: join(SCREENSHOTS, "staff-inbox-desktop.png"), fullPage: false });
   await row.click();
   await staff.waitForURL(`${base}/staff/tickets/${ticketId}`);
-  if (HAS_ATTACHMENTS) {
-    await staff.locator("main").getByRole("link", { name: fileName }).first().waitFor();
-  }
+  await staff.locator("main").getByRole("link", { name: fileName }).first().waitFor();
   const composer = staff.locator(`form[action="/staff/tickets/${ticketId}/comments"]`);
   await composer.getByLabel(/Reply to Ana Baker/).check();
   const body = composer.getByLabel("Comment", { exact: true });
