@@ -8,47 +8,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use crate::ids::{ClientId, ProjectId, TaskId, TicketCommentId, TicketId, UserId};
-use crate::model::{Priority, Visibility};
+use crate::model::{Priority, Visibility, string_enum};
 
-macro_rules! ticket_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $s:literal / $label:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vdoc])* $variant),* }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-            /// The stored / wire name.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s),* }
-            }
-            /// Human label.
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),* }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($s => Ok($name::$variant),)*
-                    _ => Err(format!("must be one of: {}", [$($s),*].join(", "))),
-                }
-            }
-        }
-    };
-}
-
-ticket_enum!(
+string_enum!(
     /// Where a ticket stands. New → open (staff took it up) → pending (waiting for the client)
     /// → on hold → solved → closed (solved tickets close by themselves after
     /// [`SOLVED_CLOSES_AFTER`]; a client reply to a solved ticket reopens it).
@@ -105,7 +67,7 @@ pub const SOLVED_CLOSES_AFTER: chrono::Duration = chrono::Duration::days(7);
 /// admins are warned (once per due time).
 pub const DUE_WARNING: chrono::Duration = chrono::Duration::hours(1);
 
-ticket_enum!(
+string_enum!(
     /// The requester's answer to "How did we do?" once a ticket is solved.
     Satisfaction {
         /// Good.

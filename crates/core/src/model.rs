@@ -4,7 +4,19 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// A string-valued enum: serde, `as_str`, `Display`, `FromStr` and `ALL`; with `= "wire" /
+/// "Label"` also `label()`.
 macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $s:literal / $label:literal),* $(,)? }) => {
+        string_enum!($(#[$doc])* $name { $($(#[$vdoc])* $variant = $s),* });
+
+        impl $name {
+            /// Human label.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),* }
+            }
+        }
+    };
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $s:literal),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -38,6 +50,8 @@ macro_rules! string_enum {
         }
     };
 }
+
+pub(crate) use string_enum;
 
 string_enum!(
     /// What a user is allowed to do, staff or client side.
@@ -199,6 +213,24 @@ impl NotificationKind {
             NotificationKind::TicketReply => "answers on your tickets",
             NotificationKind::TicketStatus => "your tickets solved or waiting for you",
             NotificationKind::TicketDue => "tickets about to miss their service level",
+        }
+    }
+
+    /// What notifications of this kind are about (a mention's is taken as its task's).
+    pub fn subject(self) -> NotificationSubject {
+        match self {
+            NotificationKind::TaskAssigned
+            | NotificationKind::TaskReply
+            | NotificationKind::Mention
+            | NotificationKind::TaskStatus => NotificationSubject::Task,
+            NotificationKind::Message => NotificationSubject::Project,
+            NotificationKind::ApprovalRequested | NotificationKind::ApprovalDecided => NotificationSubject::Approval,
+            NotificationKind::InvoiceSent => NotificationSubject::Invoice,
+            NotificationKind::TicketCreated
+            | NotificationKind::TicketAssigned
+            | NotificationKind::TicketReply
+            | NotificationKind::TicketStatus
+            | NotificationKind::TicketDue => NotificationSubject::Ticket,
         }
     }
 

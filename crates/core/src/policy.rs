@@ -9,7 +9,7 @@
 
 use crate::ids::{ClientId, UserId};
 use crate::live::{Audience, LiveEvent};
-use crate::model::{Channel, NotificationSubject, Role, User, Visibility};
+use crate::model::{Channel, NotificationKind, NotificationSubject, Role, User, Visibility};
 use crate::{Error, Result};
 
 /// The two sides of Atrium: the staff area (every client) and the client portal (one client).
@@ -617,6 +617,23 @@ pub fn notification_area(subject: NotificationSubject) -> Option<PortalPage> {
 /// their portal shows its area. Asked when notifications are written, listed and mailed.
 pub fn person_hears_of(role: Role, pages: PortalPages, subject: NotificationSubject) -> bool {
     role.is_staff() || notification_area(subject).is_none_or(|a| pages.shows(a))
+}
+
+/// Whether notifications of `kind` can reach a person of `role` whose portal shows `pages` (the
+/// notification settings list only these): never an area their portal hides; a finance user
+/// only invoices and their own tickets; other client users nothing that is staff work (new,
+/// assigned or nearly due tickets, decisions on approvals); staff no invoice mail.
+pub fn kind_reaches(role: Role, pages: PortalPages, kind: NotificationKind) -> bool {
+    use NotificationKind as K;
+    if !person_hears_of(role, pages, kind.subject()) {
+        return false;
+    }
+    match role {
+        r if r.is_staff() => kind != K::InvoiceSent,
+        Role::ClientFinance => matches!(kind, K::InvoiceSent | K::TicketReply | K::TicketStatus),
+        Role::ClientViewer if kind == K::InvoiceSent => false,
+        _ => !matches!(kind, K::ApprovalDecided | K::TicketCreated | K::TicketAssigned | K::TicketDue),
+    }
 }
 
 /// Whether a person is told about a client's issued invoices: that client's admins and finance

@@ -10,7 +10,7 @@
 //! a repeated one from its first occurrence).
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+pub use chrono_tz::Tz;
 
 use crate::model::Priority;
 use crate::{Error, Result};

@@ -23,6 +23,15 @@ impl Store {
         service_levels(&self.db).await
     }
 
+    /// The help desk's timezone, in which ticket times are shown — to whoever sees tickets
+    /// (client users 404 when their portal hides the Help desk).
+    pub async fn helpdesk_timezone(&self, actor: &Actor) -> Result<atrium_core::service_level::Tz> {
+        if actor.ticket_scope().clients() == atrium_core::policy::ClientFilter::Nothing {
+            return Err(Error::NotFound);
+        }
+        Ok(service_levels(&self.db).await?.timezone())
+    }
+
     /// Changes the business hours, timezone and targets (owners and admins; other staff 403,
     /// client users 404); 422 naming the field for a bad value.
     pub async fn update_helpdesk_settings(

@@ -381,9 +381,12 @@ impl Store {
         Ok(())
     }
 
-    /// How the caller hears about each kind of notification.
+    /// How the caller hears about each kind of notification that can reach them
+    /// (`policy::kind_reaches`).
     pub async fn notification_settings(&self, actor: &Actor) -> Result<Vec<(NotificationKind, Delivery)>> {
-        self.settings_of(actor.user_id()).await
+        let mut all = self.settings_of(actor.user_id()).await?;
+        all.retain(|(k, _)| atrium_core::policy::kind_reaches(actor.role(), actor.client_pages(), *k));
+        Ok(all)
     }
 
     async fn settings_of(&self, user: UserId) -> Result<Vec<(NotificationKind, Delivery)>> {

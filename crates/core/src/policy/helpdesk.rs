@@ -178,6 +178,25 @@ mod tests {
     use crate::helpdesk::TicketStatus;
 
     #[test]
+    fn the_settings_list_only_kinds_that_reach_the_person() {
+        use crate::model::NotificationKind as K;
+        use crate::policy::kind_reaches;
+        let all = PortalPages::ALL_SHOWN;
+        assert!(kind_reaches(Role::Staff, all, K::TicketDue));
+        assert!(!kind_reaches(Role::Staff, all, K::InvoiceSent));
+        assert!(!kind_reaches(Role::ClientAdmin, all, K::TicketDue));
+        assert!(!kind_reaches(Role::ClientAdmin, all, K::TicketAssigned));
+        assert!(kind_reaches(Role::ClientAdmin, all, K::TicketReply));
+        assert!(kind_reaches(Role::ClientAdmin, all, K::InvoiceSent));
+        assert!(!kind_reaches(Role::ClientViewer, all, K::InvoiceSent));
+        assert!(kind_reaches(Role::ClientFinance, all, K::InvoiceSent));
+        assert!(!kind_reaches(Role::ClientFinance, all, K::TaskAssigned));
+        let no_helpdesk = all.with(PortalPage::HelpDesk, false).unwrap();
+        assert!(!kind_reaches(Role::ClientAdmin, no_helpdesk, K::TicketReply), "a hidden area's kinds go");
+        assert!(kind_reaches(Role::Staff, no_helpdesk, K::TicketReply), "staff keep theirs");
+    }
+
+    #[test]
     fn the_assignee_and_the_agencys_owners_and_admins_are_warned_of_a_due_ticket() {
         let (me, other) = (UserId::new(), UserId::new());
         assert!(person_warned_of_due(Role::Staff, me, Some(me)));

@@ -25,6 +25,7 @@ use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::state::AppState;
+use atrium_core::service_level::Tz;
 
 /// A ticket in a list.
 #[derive(Clone, Debug)]
@@ -44,18 +45,21 @@ pub struct TicketRow {
     pub updated: String,
     /// When the next answer is due ("" when nothing is due).
     pub due: String,
+    /// Which answer is due: "First response" until there is one, then "Resolution".
+    pub due_what: &'static str,
     pub breached: bool,
 }
 
-/// A time as the pages show it.
-pub fn when(t: DateTime<Utc>) -> String {
-    t.format("%b %-d, %H:%M UTC").to_string()
+/// A time as the help desk's pages show it: in the help desk's timezone, named.
+pub fn when(tz: Tz, t: DateTime<Utc>) -> String {
+    t.with_timezone(&tz).format("%b %-d, %H:%M %Z").to_string()
 }
 
 /// Builds list rows; `names` resolves people, `clients` and `projects` their names.
 pub fn ticket_rows(
     tickets: &[Ticket],
     side: Side,
+    tz: Tz,
     names: &HashMap<UserId, String>,
     clients: &HashMap<atrium_core::ids::ClientId, String>,
     projects: &HashMap<ProjectId, String>,
@@ -82,8 +86,9 @@ pub fn ticket_rows(
                 project: t.project_id.and_then(|p| projects.get(&p).cloned()).unwrap_or_else(|| "General".into()),
                 requester: names.get(&t.requester_id).cloned().unwrap_or_default(),
                 assignee: t.assignee_id.and_then(|a| names.get(&a).cloned()).unwrap_or_default(),
-                updated: when(t.updated_at),
-                due: due.map(|(d, _)| when(d)).unwrap_or_default(),
+                updated: when(tz, t.updated_at),
+                due: due.map(|(d, _)| when(tz, d)).unwrap_or_default(),
+                due_what: if t.first_responded_at.is_none() { "First response" } else { "Resolution" },
                 breached: due.is_some_and(|(_, late)| late),
             }
         })
@@ -218,7 +223,8 @@ pub async fn ticket_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: T
         HashMap::new()
     };
     let projects = st.store.ticket_project_names(a, std::slice::from_ref(&t)).await?;
-    let row = ticket_rows(std::slice::from_ref(&t), side, &names, &clients, &projects).remove(0);
+    let tz = st.store.helpdesk_timezone(a).await?;
+    let row = ticket_rows(std::slice::from_ref(&t), side, tz, &names, &clients, &projects).remove(0);
     let active = if staff { "/staff/inbox" } else { "/portal/helpdesk" };
     let mut chrome = Chrome::signed_in(st, auth, csrf, format!("{} {}", row.label, t.subject), active);
     chrome.live = format!("ticket:{id}");
@@ -232,7 +238,7 @@ pub async fn ticket_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: T
         body_html: t.body_html.clone(),
         fields: field_views(st, a, &t, side).await?,
         attachments: attachment_views(st, a, id, side).await?,
-        created: when(t.created_at),
+        created: when(tz, t.created_at),
         comments: comments
             .iter()
             .map(|c| CommentView {
@@ -316,7 +322,8 @@ pub async fn portal_list(
     let tickets = st.store.tickets(&a.ticket_scope(), &filter, PageRequest { limit: 100, cursor: None }).await?.items;
     let names = st.store.user_names(a, &people_of(&tickets)).await?;
     let projects = st.store.ticket_project_names(a, &tickets).await?;
-    let rows = ticket_rows(&tickets, Side::Portal, &names, &HashMap::new(), &projects);
+    let tz = st.store.helpdesk_timezone(&auth.actor).await?;
+    let rows = ticket_rows(&tickets, Side::Portal, tz, &names, &HashMap::new(), &projects);
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Help desk", "/portal/helpdesk");
     chrome.live = "tickets".into();
     let view = HelpdeskPage {

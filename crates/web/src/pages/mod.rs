@@ -107,12 +107,6 @@ impl Chrome {
             if a.may_manage_branding().is_ok() {
                 v.push(("/staff/settings/branding", "Branding"));
             }
-            if a.may_use_saved_replies().is_ok() {
-                v.push(("/staff/saved-replies", "Saved replies"));
-            }
-            if a.may_configure_helpdesk().is_ok() {
-                v.push(("/staff/settings/helpdesk", "Service levels"));
-            }
             v
         } else {
             use atrium_core::policy::PortalPage;

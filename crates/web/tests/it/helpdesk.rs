@@ -465,11 +465,11 @@ async fn due_times_count_business_minutes_over_weekends_and_pauses() {
     // (08:00 UTC) tomorrow.
     assert_eq!(b["first_response_due_at"], "2026-12-09T08:30:00Z", "{b}");
     app.store.set_clock(None);
-    // The client sees when the next answer is due.
+    // The client sees when the next answer is due, in the help desk's timezone (now Berlin).
     let (browser, _) = sign_in(&app, "admin@a.test", PASSWORD).await;
     let html = browser.get(app.url(&format!("/portal/helpdesk/{}", t["id"].as_str().unwrap()))).send().await.unwrap();
     let html = html.text().await.unwrap();
-    assert!(html.contains("We will answer by Dec 7, 16:30"), "{html}");
+    assert!(html.contains("We will answer by Dec 7, 17:30 CET"), "{html}");
     app.stop().await;
 }
 

@@ -97,7 +97,10 @@ async fn service_levels_are_read_and_changed_by_owners_and_admins() {
     let a = page(&app, w.owner, "/staff/settings/helpdesk").await;
     assert_eq!(a.status, 200);
     assert!(a.body.contains("value=\"Europe/Berlin\"") && a.body.contains("Service levels"), "{}", a.body);
-    assert!(a.body.contains("href=\"/staff/settings/helpdesk\""), "linked from the navigation");
+    let inbox = page(&app, w.owner, "/staff/inbox").await;
+    assert!(inbox.body.contains("href=\"/staff/settings/helpdesk\""), "linked from the inbox: {}", inbox.body);
+    let inbox = page(&app, w.staff, "/staff/inbox").await;
+    assert!(!inbox.body.contains("href=\"/staff/settings/helpdesk\""), "not for other staff");
     assert_eq!(page(&app, w.staff, "/staff/settings/helpdesk").await.status, 403);
     let mut form: Vec<(String, String)> = vec![
         ("timezone".into(), "America/New_York".into()),

@@ -310,18 +310,20 @@ async fn delivery_settings_decide_between_off_in_app_email_and_digest() {
         ("task_status", "in_app"),
         ("message", "email"),
         ("approval_requested", "email"),
-        ("approval_decided", "email"),
+        // Not offered to a client admin: staff work (decisions on approvals they requested;
+        // new, assigned and nearly due tickets).
         ("invoice_sent", "email"),
-        ("ticket_created", "email"),
-        ("ticket_assigned", "email"),
         ("ticket_reply", "email"),
         ("ticket_status", "email"),
-        ("ticket_due", "email"),
     ]
     .iter()
     .map(|(k, d)| (k.to_string(), d.to_string()))
     .collect();
     assert_eq!(settings, expected);
+    let (_, v) = call(&app, &staff, "GET", "/notification-settings", None).await;
+    let kinds: Vec<&str> = v["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"ticket_due") && kinds.contains(&"ticket_assigned"), "{kinds:?}");
+    assert!(!kinds.contains(&"invoice_sent"), "staff are not sent invoices: {kinds:?}");
     let (s, _) =
         call(&app, &admin, "PUT", "/notification-settings", Some(json!({"kind": "mention", "delivery": "loud"}))).await;
     assert_eq!(s, 422);

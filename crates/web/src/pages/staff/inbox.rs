@@ -115,6 +115,8 @@ struct InboxPage {
     statuses: Vec<Opt>,
     score_label: String,
     next: String,
+    /// Owners and admins: the link to the service levels.
+    may_configure: bool,
 }
 
 /// `?view=&client_id=&project_id=&priority=&cursor=` of the inbox.
@@ -152,7 +154,8 @@ pub async fn inbox(
     let names = st.store.user_names(a, &people_of(&list.items)).await?;
     let client_names = super::client_names(&st, &auth).await?;
     let projects = st.store.ticket_project_names(a, &list.items).await?;
-    let rows = ticket_rows(&list.items, Side::Staff, &names, &client_names, &projects);
+    let tz = st.store.helpdesk_timezone(&auth.actor).await?;
+    let rows = ticket_rows(&list.items, Side::Staff, tz, &names, &client_names, &projects);
     let counts = st.store.inbox_counts(a).await?;
     let keep = |v: View| {
         let mut s = format!("/staff/inbox?view={}", v.slug());
@@ -211,6 +214,7 @@ pub async fn inbox(
         people,
         statuses,
         score_label,
+        may_configure: auth.actor.may_configure_helpdesk().is_ok(),
         next,
     })
 }

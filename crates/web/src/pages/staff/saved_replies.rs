@@ -61,7 +61,7 @@ async fn show(
     notice: Option<&str>,
 ) -> AppResult<Response> {
     let replies = st.store.saved_replies(&auth.actor).await?;
-    let mut chrome = Chrome::signed_in(st, auth, csrf, "Saved replies", PATH);
+    let mut chrome = Chrome::signed_in(st, auth, csrf, "Saved replies", "/staff/inbox");
     chrome.flash = match notice {
         Some("added") => Some("Saved reply added.".into()),
         Some("saved") => Some("Saved reply changed.".into()),

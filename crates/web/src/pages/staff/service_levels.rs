@@ -154,7 +154,7 @@ async fn show(
     auth.actor.may_configure_helpdesk()?;
     let stored = st.store.helpdesk_settings(&auth.actor).await?;
     let v = values.unwrap_or_else(|| Values::of(&stored.settings()));
-    let mut chrome = Chrome::signed_in(st, auth, csrf, "Service levels", PATH);
+    let mut chrome = Chrome::signed_in(st, auth, csrf, "Service levels", "/staff/inbox");
     chrome.flash = (notice == Some("saved")).then(|| "Service levels saved.".into());
     let status = error.as_ref().map_or(StatusCode::OK, crate::error::status);
     let page = ServiceLevelsPage {
