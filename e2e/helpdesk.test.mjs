@@ -54,6 +54,17 @@ async function journey() {
   await staff.fill('form[action$="/projects"] input[name="name"]', PROJECT);
   await staff.click('button:has-text("Create project")');
   await staff.waitForURL(/\/staff\/projects\//);
+  // The project's request form asks one question (through the API, as the staff page does).
+  const projectId = staff.url().match(/\/staff\/projects\/([0-9a-f-]{36})/)[1];
+  const formSet = await staff.evaluate(async (id) => {
+    const r = await fetch(`/api/v1/projects/${id}/request-form`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", "x-csrf-token": document.body.dataset.csrf },
+      body: JSON.stringify({ fields: [{ key: "device", label: "Which device?", type: "text", required: true }] }),
+    });
+    return r.status;
+  }, projectId);
+  assert.equal(formSet, 200, "the request form is set");
 
   await staff.goto(`${base}/staff/saved-replies`);
   const add = staff.locator('form[action="/staff/saved-replies"]');
@@ -90,6 +101,13 @@ async function journey() {
   await phone.waitForURL(/\/portal\/helpdesk\/new\?project_id=[0-9a-f-]+$/);
   assert.match(await phone.textContent("h1"), new RegExp(`Ask for help with ${PROJECT}`));
   assert.equal(await phone.getByLabel("About").inputValue(), new URL(phone.url()).searchParams.get("project_id"), "the project is chosen");
+  // The project's question is asked; choosing "General question" takes it away (the form
+  // follows the choice without a reload), choosing the project brings it back.
+  await phone.getByLabel(/Which device\?/).waitFor();
+  await phone.getByLabel("About").selectOption({ label: "General question" });
+  await phone.waitForFunction(() => !document.querySelector('[name="field.device"]'));
+  await phone.getByLabel("About").selectOption({ label: PROJECT });
+  await phone.getByLabel(/Which device\?/).fill("Pixel 8");
   await phone.getByLabel("Subject").fill(SUBJECT);
   await phone.getByLabel("Describe what you need").fill("On my phone the logo in the header is fuzzy. On the laptop it is fine.");
 
@@ -106,6 +124,7 @@ async function journey() {
   const label = heading.match(/#\d{4,}/)?.[0];
   assert.ok(label, `the ticket page shows its number: ${heading}`);
   assert.match(heading, new RegExp(SUBJECT));
+  assert.match(await phone.textContent("main"), /Which device\?\s*Pixel 8/, "the answer is shown by its label");
   // A link named after the file, inside the block headed "Attachments".
   const attachments = phone.getByText(/^\s*Attachments\b/);
   await phone.locator("main").locator(attachments).first().waitFor();

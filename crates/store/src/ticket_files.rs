@@ -5,6 +5,7 @@
 use atrium_core::ids::{FileId, ProjectId, TicketId};
 use atrium_core::model::File;
 use atrium_core::policy::Actor;
+use atrium_core::request_form::FieldType;
 use atrium_core::{Error, Result};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
@@ -85,6 +86,15 @@ impl TicketFiles {
         let mut attached = self.existing;
         let mut after = AfterUpload::default();
         if let Some(target) = &self.target {
+            let form = crate::request_forms::request_form(c, target.project_id).await?;
+            for u in &self.uploads {
+                if let UploadSlot::Field(key) = &u.slot {
+                    let is_file = form.fields.iter().any(|f| &f.key == key && f.kind == FieldType::File);
+                    if !is_file {
+                        return Err(Error::invalid(format!("fields.{key}"), "is not a file field of this form"));
+                    }
+                }
+            }
             for u in self.uploads {
                 let (f, a) = insert_upload(c, actor, target, &u.name, u.blob, ip).await?;
                 after.extend(a);

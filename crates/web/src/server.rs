@@ -27,6 +27,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Hear every live event from before the first request on (on PostgreSQL this starts the
+    // LISTEN), so a page's stream can be given what was published since the page was rendered.
+    drop(state.store.subscribe(None).await);
     let mut http = hyper::server::conn::http1::Builder::new();
     // The timer starts when the server waits for a request head: on a new connection and after
     // each response, so a slow head and an idle keep-alive connection are both dropped.

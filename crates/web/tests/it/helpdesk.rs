@@ -605,6 +605,16 @@ async fn attachments_come_with_the_ticket_or_not_at_all() {
     let theirs = vec![("project_id", w.b.project.to_string()), ("subject", "x".into()), ("body", "x".into())];
     let a = send_request(&app, &browser, &csrf, &theirs, &file()).await;
     assert_eq!(a.status, 404, "{}", a.body);
+    // A file sent as the answer of a field that is no file field.
+    let form = reqwest::multipart::Form::new()
+        .text("project_id", w.a.project.to_string())
+        .text("subject", "x")
+        .text("body", "x")
+        .part("field.nope", reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"));
+    let res = browser.post(app.url(&format!("/portal/helpdesk?_csrf={csrf}"))).multipart(form).send().await.unwrap();
+    let a = Answer::of(res).await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("fields.nope"), "{}", a.body);
     assert_eq!(
         (crate::files::rows(&app).await, crate::files::blob_files(&root)),
         before,
