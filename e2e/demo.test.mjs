@@ -51,6 +51,16 @@ test("the demo's client login shows a living portal with only its own projects",
   assert.equal(cards, 2, "Acme owns two of the demo's eight projects");
   assert.doesNotMatch(await page.textContent("main"), /Globex|Initech|Umbrella/);
 
+  // The help desk has the client's requests and the agency's replies, never its notes.
+  await page.goto(`${server.base}/portal/helpdesk?status=all`);
+  const desk = await page.textContent("main");
+  assert.match(desk, /second calendar/);
+  assert.match(desk, /contact form/);
+  await page.getByRole("link", { name: /second calendar/ }).first().click();
+  await page.waitForURL(/\/portal\/helpdesk\/[0-9a-f-]{36}$/);
+  assert.match(await page.textContent("main"), /booking widget supports several calendars/);
+  assert.doesNotMatch(await page.textContent("main"), /API key from their office manager/, "no internal note");
+
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${server.base}/portal`);
   await page.screenshot({ path: join(SCREENSHOTS, "demo-portal-home-phone.png"), fullPage: false });
@@ -70,5 +80,9 @@ test("the demo's staff login has work across clients", async () => {
   for (const name of ["Acme Corporation", "Globex Retail", "Initech Health", "Umbrella Foods"]) {
     assert.match(await page.textContent("main"), new RegExp(name));
   }
+  // The Inbox: a request nobody has taken yet, and the satisfaction score of the rated one.
+  await page.goto(`${server.base}/staff/inbox?view=unassigned`);
+  assert.match(await page.textContent("main"), /Access for our new marketing manager/);
+  assert.match(await page.textContent("main"), /1 good, 0 bad/);
   await page.close();
 });

@@ -162,6 +162,7 @@ pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
     billing(store).await.context("demo invoices")?;
     team_and_pages(store, &logins).await.context("demo team and pages")?;
     welcome(store).await.context("demo welcome text")?;
+    helpdesk(store, &logins).await.context("demo help desk")?;
     Ok(logins)
 }
 
@@ -194,6 +195,60 @@ async fn team_and_pages(store: &Store, logins: &DemoLogins) -> Result<()> {
     let staging =
         page("Staging site", PageKind::Link, "Where the work in progress lives.", Some("https://staging.example.com/"));
     store.create_project_page(&ana, p, staging, None).await.map_err(err)?;
+    Ok(())
+}
+
+/// Three requests of the printed client user, through the real store functions: one about
+/// the project, assigned and answered (with an internal note); a general one nobody has taken
+/// yet; one solved and rated.
+async fn helpdesk(store: &Store, logins: &DemoLogins) -> Result<()> {
+    use atrium_core::helpdesk::{Satisfaction, TicketStatus};
+    use atrium_core::model::{Priority, Visibility};
+    use atrium_store::tickets::{NewTicket, TicketPatch};
+    let err = |e: atrium_core::Error| anyhow::anyhow!("{e}");
+    let ana = sign_in_as(store, STAFF_EMAIL).await?;
+    let chloe = sign_in_as(store, "chloe@northwind.test").await?;
+    let dana = sign_in_as(store, CLIENT_EMAIL).await?;
+    let ask = |subject: &str, body: &str, project, priority| NewTicket {
+        project_id: project,
+        subject: subject.into(),
+        body: body.into(),
+        priority: Some(priority),
+        ..Default::default()
+    };
+    let calendar = ask(
+        "Can the booking page show a second calendar?",
+        "Our second studio opens in March. Could visitors choose between the two locations when they book?",
+        Some(logins.client_project_id),
+        Priority::Normal,
+    );
+    let t = store.create_ticket(&dana, calendar, None).await.map_err(err)?;
+    let assign = TicketPatch { assignee_id: Some(Some(chloe.user_id())), ..Default::default() };
+    store.update_ticket(&ana, t.id, assign, None).await.map_err(err)?;
+    let reply = "Good idea — yes, the booking widget supports several calendars. I'll add a location choice to the \
+                 design and show you on Thursday.";
+    store.create_ticket_comment(&chloe, t.id, reply.into(), Visibility::Reply, None).await.map_err(err)?;
+    let note = "Needs the second calendar's API key from their office manager; about half a day of work.";
+    store.create_ticket_comment(&chloe, t.id, note.into(), Visibility::Note, None).await.map_err(err)?;
+    let access = ask(
+        "Access for our new marketing manager",
+        "Priya joins us on Monday. Could she get access to the portal?",
+        None,
+        Priority::Low,
+    );
+    store.create_ticket(&dana, access, None).await.map_err(err)?;
+    let form = ask(
+        "The contact form sends to an old address",
+        "Messages from the contact form still go to info@ — could they go to hello@ instead?",
+        Some(logins.client_project_id),
+        Priority::High,
+    );
+    let t = store.create_ticket(&dana, form, None).await.map_err(err)?;
+    let done = "Done: the form now sends to hello@. I sent a test message to check.";
+    store.create_ticket_comment(&ana, t.id, done.into(), Visibility::Reply, None).await.map_err(err)?;
+    let solve = TicketPatch { status: Some(TicketStatus::Solved), ..Default::default() };
+    store.update_ticket(&ana, t.id, solve, None).await.map_err(err)?;
+    store.rate_ticket(&dana, t.id, Satisfaction::Good, Some("Quick, thank you!".into()), None).await.map_err(err)?;
     Ok(())
 }
 
