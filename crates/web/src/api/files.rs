@@ -208,20 +208,29 @@ impl UploadTo<'_> {
 
 /// A short text part of an upload form, read to at most 4 KiB (this route has no body limit
 /// but the file's own).
-async fn small_text(name: &'static str, mut field: axum::extract::multipart::Field<'_>) -> Result<String, Error> {
-    const MAX: usize = 4096;
+async fn small_text(name: &'static str, field: axum::extract::multipart::Field<'_>) -> Result<String, Error> {
+    text_part(name, field, 4096).await
+}
+
+/// A text part of a multipart form, at most `max` bytes of UTF-8; errors name `name`.
+pub(crate) async fn text_part(
+    name: &str,
+    mut field: axum::extract::multipart::Field<'_>,
+    max: usize,
+) -> Result<String, Error> {
     let mut buf = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| form_error(name, e))? {
-        if buf.len() + chunk.len() > MAX {
-            return Err(Error::invalid(name, "is too long"));
+    while let Some(chunk) = field.chunk().await.map_err(|e| form_error(name.to_string(), e))? {
+        if buf.len() + chunk.len() > max {
+            return Err(Error::invalid(name.to_string(), "is too long"));
         }
         buf.extend_from_slice(&chunk);
     }
-    String::from_utf8(buf).map_err(|_| Error::invalid(name, "must be UTF-8 text"))
+    String::from_utf8(buf).map_err(|_| Error::invalid(name.to_string(), "must be UTF-8 text"))
 }
 
-/// A failed read of an upload form: 408 when the body stopped arriving, else 422 naming `field`.
-fn form_error(field: &'static str, e: MultipartError) -> Error {
+/// A failed read of a multipart form: 408 when the body stopped arriving, else 422 naming
+/// `field`.
+pub(crate) fn form_error(field: impl Into<std::borrow::Cow<'static, str>>, e: MultipartError) -> Error {
     if crate::extract::stalled(&e) {
         Error::BodyTimeout
     } else {

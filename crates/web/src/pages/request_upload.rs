@@ -9,9 +9,9 @@ use atrium_core::policy::Actor;
 use atrium_store::files::{UploadTarget, check_name};
 use atrium_store::ticket_files::{ATTACHMENTS_MAX, TicketFiles, TicketUpload, UploadSlot};
 use axum::extract::Multipart;
-use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::multipart::Field;
 
-use crate::api::files::UploadTo;
+use crate::api::files::{UploadTo, form_error, text_part};
 use crate::state::AppState;
 
 /// The longest text field (the description is at most 20,000 characters of UTF-8).
@@ -60,7 +60,7 @@ async fn read_into(st: &AppState, actor: &Actor, form: &mut Multipart, sent: &mu
             if sent.pairs.len() >= TEXT_FIELDS_MAX {
                 return Err(Error::invalid("form", format!("at most {TEXT_FIELDS_MAX} fields")));
             }
-            let value = text(&name, field).await?;
+            let value = text_part(&name, field, TEXT_FIELD_MAX).await?;
             sent.pairs.push((name, value));
             continue;
         };
@@ -114,18 +114,6 @@ async fn target(
     Ok(t)
 }
 
-/// A text field, at most [`TEXT_FIELD_MAX`] bytes of UTF-8.
-async fn text(name: &str, mut field: Field<'_>) -> Result<String, Error> {
-    let mut buf = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| form_error("form", e))? {
-        if buf.len() + chunk.len() > TEXT_FIELD_MAX {
-            return Err(Error::invalid(name.to_string(), "is too long"));
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    String::from_utf8(buf).map_err(|_| Error::invalid(name.to_string(), "must be UTF-8 text"))
-}
-
 /// Reads an empty file input's part to its end.
 async fn drain(mut field: Field<'_>) -> Result<(), Error> {
     let mut n = 0usize;
@@ -136,9 +124,4 @@ async fn drain(mut field: Field<'_>) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// A failed read of the form: 408 when the body stopped arriving, else 422 naming `field`.
-fn form_error(field: &'static str, e: MultipartError) -> Error {
-    if crate::extract::stalled(&e) { Error::BodyTimeout } else { Error::invalid(field, format!("bad form: {e}")) }
 }
