@@ -48,7 +48,7 @@ test("the demo's client login shows a living portal with only its own projects",
 
   await page.goto(`${server.base}/portal/projects`);
   const cards = await page.locator("a.pcard").count();
-  assert.equal(cards, 2, "Acme owns two of the demo's eight projects");
+  assert.equal(cards, 3, "Acme owns two of the demo's eight generated projects and its retainer");
   assert.doesNotMatch(await page.textContent("main"), /Globex|Initech|Umbrella/);
 
   // The help desk has the client's requests and the agency's replies, never its notes.

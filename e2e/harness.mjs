@@ -149,3 +149,54 @@ export function serverAndBrowser(options) {
   after(async () => { await env.browser?.close(); await env.server?.stop(); });
   return env;
 }
+
+/** On the staff page: adds a client and invites `who` as its Client Admin; returns the client page's address. */
+export async function addClientAndInvite(staff, base, clientName, who) {
+  await staff.goto(`${base}/staff/clients`);
+  await staff.fill('input[name="name"]', clientName);
+  await staff.click('button:has-text("Add client")');
+  await staff.waitForURL(/\/staff\/clients\/[0-9a-f-]+$/);
+  const clientUrl = staff.url();
+  await staff.fill('form[action$="/invitations"] input[name="name"]', who.name);
+  await staff.fill('form[action$="/invitations"] input[name="email"]', who.email);
+  await staff.selectOption('form[action$="/invitations"] select[name="role"]', "client_admin");
+  await staff.click('button:has-text("Send invitation")');
+  await staff.waitForURL(/notice=invited/);
+  return clientUrl;
+}
+
+/** `who` accepts their invitation mail on a phone and lands on the portal's Home; returns the phone's page. */
+export async function acceptOnPhone(server, browser, who) {
+  const invite = await server.waitForMail(who.email, (raw) => /\/invite\//.test(raw));
+  if (!invite) throw new Error(`no invitation mail for ${who.email}`);
+  const link = invite.text.match(/http:\/\/127\.0\.0\.1:\d+\/invite\/[A-Za-z0-9_-]{43}/)[0];
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const phone = await ctx.newPage();
+  await phone.goto(link);
+  await phone.fill('input[name="password"]', who.password);
+  await phone.click('button:has-text("Create my account")');
+  await phone.waitForURL(`${server.base}/portal`);
+  const gotIt = phone.locator('form[action="/portal/welcome"] button:has-text("Got it")');
+  if (await gotIt.count()) {
+    await gotIt.click();
+    await phone.waitForURL(`${server.base}/portal`);
+  }
+  return phone;
+}
+
+/**
+ * Runs a journey; when it fails, saves a screenshot of each of `pages` to the temporary folder
+ * (`atrium-<name>-failure-<i>.png`) and prints their text and the server's log before failing.
+ */
+export async function journeyWithDump(env, pages, name, journey) {
+  try {
+    await journey();
+  } catch (e) {
+    for (const [i, p] of pages.entries()) {
+      await p.screenshot({ path: join(tmpdir(), `atrium-${name}-failure-${i}.png`), fullPage: true }).catch(() => {});
+      console.error(`--- page ${i}: ${p.url()}\n${(await p.textContent("body").catch(() => "")).slice(0, 1500)}`);
+    }
+    console.error(env.server.log().slice(-3000));
+    throw e;
+  }
+}

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { serverAndBrowser, signIn, decodeMail, SCREENSHOTS } from "./harness.mjs";
+import { serverAndBrowser, signIn, decodeMail, SCREENSHOTS, addClientAndInvite, acceptOnPhone, journeyWithDump } from "./harness.mjs";
 
 const INBOUND = "support@portal.test";
 const env = serverAndBrowser({ inbound: INBOUND });
@@ -21,16 +21,7 @@ const SAVED = { title: "Looking into it", body: "Thanks for letting us know — 
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
 
 test("client asks on a phone (with a file), staff answers with a saved reply, the client answers by mail, staff solves, the client rates", async () => {
-  try {
-    await journey();
-  } catch (e) {
-    for (const [i, p] of pages.entries()) {
-      await p.screenshot({ path: join(tmpdir(), `atrium-helpdesk-failure-${i}.png`), fullPage: true }).catch(() => {});
-      console.error(`--- page ${i}: ${p.url()}\n${(await p.textContent("body").catch(() => "")).slice(0, 1500)}`);
-    }
-    console.error(env.server.log().slice(-3000));
-    throw e;
-  }
+  await journeyWithDump(env, pages, "helpdesk", journey);
 });
 
 async function journey() {
@@ -42,15 +33,7 @@ async function journey() {
   const staff = await staffCtx.newPage();
   pages.push(staff);
   await signIn(staff, base, server.owner);
-  await staff.goto(`${base}/staff/clients`);
-  await staff.fill('input[name="name"]', "Acme Bakery");
-  await staff.click('button:has-text("Add client")');
-  await staff.waitForURL(/\/staff\/clients\/[0-9a-f-]+$/);
-  await staff.fill('form[action$="/invitations"] input[name="name"]', ANA.name);
-  await staff.fill('form[action$="/invitations"] input[name="email"]', ANA.email);
-  await staff.selectOption('form[action$="/invitations"] select[name="role"]', "client_admin");
-  await staff.click('button:has-text("Send invitation")');
-  await staff.waitForURL(/notice=invited/);
+  await addClientAndInvite(staff, base, "Acme Bakery", ANA);
   await staff.fill('form[action$="/projects"] input[name="name"]', PROJECT);
   await staff.click('button:has-text("Create project")');
   await staff.waitForURL(/\/staff\/projects\//);
@@ -75,21 +58,8 @@ async function journey() {
   assert.match(await staff.textContent("main"), new RegExp(SAVED.title));
 
   // The client admin accepts the invitation, on a phone.
-  const invite = await server.waitForMail(ANA.email, (raw) => /\/invite\//.test(raw));
-  assert.ok(invite, "the invitation mail was sent");
-  const link = invite.text.match(/http:\/\/127\.0\.0\.1:\d+\/invite\/[A-Za-z0-9_-]{43}/)[0];
-  const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  const phone = await phoneCtx.newPage();
+  const phone = await acceptOnPhone(server, browser, ANA);
   pages.push(phone);
-  await phone.goto(link);
-  await phone.fill('input[name="password"]', ANA.password);
-  await phone.click('button:has-text("Create my account")');
-  await phone.waitForURL(`${base}/portal`);
-  const gotIt = phone.locator('form[action="/portal/welcome"] button:has-text("Got it")');
-  if (await gotIt.count()) {
-    await gotIt.click();
-    await phone.waitForURL(`${base}/portal`);
-  }
 
   // ---- The client asks for help from the phone's menu.
   await phone.locator("summary", { hasText: "Menu" }).click();
@@ -261,6 +231,6 @@ async function journey() {
   await staff.goto(`${base}/staff/inbox?view=solved`);
   assert.match(await staff.textContent("main"), /Satisfaction: \+?\d+.*\(1 good, 0 bad\)/);
   assert.match(await staff.getByRole("region", { name: "Tickets" }).textContent(), new RegExp(SUBJECT));
-  await phoneCtx.close();
+  await phone.context().close();
   await staffCtx.close();
 }

@@ -10,7 +10,7 @@ use atrium_core::ids::{ClientId, CommentId, MilestoneId, ProjectId, TaskId, User
 use atrium_core::model::{Priority, ProjectStatus, Role, TaskStatus, Visibility};
 use atrium_store::Store;
 use atrium_store::bulk::{Bulk, BulkClient, BulkComment, BulkMilestone, BulkProject, BulkTask, BulkUser};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -163,6 +163,7 @@ pub async fn seed(store: &Store, scale: &DemoScale) -> Result<DemoLogins> {
     team_and_pages(store, &logins).await.context("demo team and pages")?;
     welcome(store).await.context("demo welcome text")?;
     helpdesk(store, &logins).await.context("demo help desk")?;
+    from_templates(store).await.context("demo projects from templates")?;
     Ok(logins)
 }
 
@@ -249,6 +250,41 @@ async fn helpdesk(store: &Store, logins: &DemoLogins) -> Result<()> {
     let solve = TicketPatch { status: Some(TicketStatus::Solved), ..Default::default() };
     store.update_ticket(&ana, t.id, solve, None).await.map_err(err)?;
     store.rate_ticket(&dana, t.id, Satisfaction::Good, Some("Quick, thank you!".into()), None).await.map_err(err)?;
+    Ok(())
+}
+
+/// Two projects made from the starter templates, as staff make them: Acme's retainer for
+/// this month (led by Ben) and Globex's brand identity, started ten days ago.
+async fn from_templates(store: &Store) -> Result<()> {
+    use atrium_store::template_projects::FromTemplate;
+    use atrium_store::work::NewProject;
+    let err = |e: atrium_core::Error| anyhow::anyhow!("{e}");
+    let ana = sign_in_as(store, STAFF_EMAIL).await?;
+    let templates = store.project_templates(&ana).await.map_err(err)?;
+    let template = |name: &str| templates.iter().find(|t| t.name == name).map(|t| t.id).context("starter template");
+    let account = |email: &'static str| async move {
+        store.sign_in().account_by_email(email).await.map_err(err)?.context("demo account")
+    };
+    let ben = account("ben@northwind.test").await?.user.id;
+    let today = Utc::now().date_naive();
+    let month_start = today.with_day(1).unwrap_or(today);
+    let plan = [
+        (CLIENT_EMAIL, "Monthly retainer", format!("Retainer — {}", today.format("%B %Y")), month_start, Some(ben)),
+        ("admin@globex.test", "Brand identity", "Brand identity refresh".to_string(), today - Duration::days(10), None),
+    ];
+    for (email, name, project, start, lead) in plan {
+        let client = account(email).await?.user.client_id.context("demo client")?;
+        let n = NewProject {
+            client_id: client,
+            name: project,
+            description: String::new(),
+            status: ProjectStatus::Active,
+            start_date: Some(start),
+            due_date: None,
+        };
+        let from = FromTemplate { template: template(name)?, lead };
+        store.create_project_from_template(&ana, n, from, None).await.map_err(err)?;
+    }
     Ok(())
 }
 
@@ -694,7 +730,7 @@ mod tests {
 
         let client = sign_in_as(&store, &logins.client_email).await.unwrap();
         let visible = store.projects(&client.work_scope(), None, PageRequest::all()).await.unwrap().items;
-        assert_eq!(visible.len(), 2, "Acme owns two of the eight projects");
+        assert_eq!(visible.len(), 3, "Acme owns two of the eight generated projects and its retainer");
         assert!(visible.iter().all(|p| Some(p.client_id) == client.client_id()));
         assert!(visible.iter().any(|p| p.id == logins.client_project_id));
         // The client sees who works on their project, and its own pages.
@@ -705,7 +741,22 @@ mod tests {
         assert_eq!(pages.iter().map(|p| p.title.as_str()).collect::<Vec<_>>(), vec!["Brief", "Staging site"]);
 
         let staff = sign_in_as(&store, &logins.staff_email).await.unwrap();
-        assert_eq!(store.projects(&staff.work_scope(), None, PageRequest::all()).await.unwrap().items.len(), 8);
+        let all = store.projects(&staff.work_scope(), None, PageRequest::all()).await.unwrap().items;
+        assert_eq!(all.len(), 10, "eight generated, two from templates");
+        // The retainer was made from its template: its tasks are dated from the first of the
+        // month and its lead's tasks are Ben's.
+        let retainer = visible.iter().find(|p| p.name.starts_with("Retainer")).expect("the retainer");
+        assert_eq!(retainer.start_date.map(|d| d.day()), Some(1));
+        let tasks =
+            store.tasks(&staff.work_scope(), retainer.id, &Default::default(), PageRequest::all()).await.unwrap().items;
+        assert_eq!(tasks.len(), 5);
+        let ben = store.sign_in().account_by_email("ben@northwind.test").await.unwrap().unwrap().user.id;
+        assert!(tasks.iter().any(|t| t.assignee_id == Some(ben)));
+        assert_eq!(
+            tasks.iter().filter(|t| t.assignee_id.is_some()).count(),
+            4,
+            "the lead's three and the client admin's one"
+        );
 
         // A second run never mixes invented data into a database that has users.
         assert!(seed(&store, &DemoScale::small()).await.is_err());

@@ -96,4 +96,6 @@ id_type!(
     SavedReplyId,
     /// An inbound mail held for staff (an unknown sender, or one that could not be placed).
     HeldMailId,
+    /// A project template of the agency's library.
+    ProjectTemplateId,
 );

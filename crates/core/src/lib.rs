@@ -19,6 +19,7 @@ pub mod quick_actions;
 pub mod request_form;
 pub mod saved_reply;
 pub mod service_level;
+pub mod template;
 pub mod token;
 pub mod validate;
 

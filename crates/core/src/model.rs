@@ -143,6 +143,14 @@ string_enum!(
     Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" }
 );
 
+// `string_enum!` fixes the derives, so the default is written out.
+#[allow(clippy::derivable_impls)]
+impl Default for Priority {
+    fn default() -> Self {
+        Priority::Normal
+    }
+}
+
 impl Priority {
     /// Human label.
     pub fn label(self) -> &'static str {

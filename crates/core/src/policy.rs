@@ -31,7 +31,9 @@ pub use crate::portal::{PortalPage, PortalPages};
 pub use helpdesk::{TicketChange, TicketScope, check_ticket_assignee, check_ticket_requester, person_warned_of_due};
 
 mod helpdesk;
+mod templates;
 pub use crate::quick_actions::QuickAction;
+pub use templates::check_template_assignee;
 
 /// The authenticated person a request acts for.
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use crate::validate;
+use crate::validate::{self, named};
 use crate::{Error, Result};
 
 /// The most fields a form has.
@@ -130,14 +130,6 @@ pub struct FormField {
 pub struct RequestForm {
     /// At most 30, in the order the form shows them.
     pub fields: Vec<FormField>,
-}
-
-/// `r` with the field of an input error renamed to `field`.
-fn named<T>(field: &str, r: Result<T>) -> Result<T> {
-    r.map_err(|e| match e {
-        Error::Invalid { message, .. } => Error::invalid(field.to_string(), message),
-        other => other,
-    })
 }
 
 /// Whether `key` is a well-formed field key.

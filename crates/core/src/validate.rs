@@ -172,6 +172,39 @@ pub fn parse<T: std::str::FromStr<Err = String>>(field: &'static str, value: &st
     value.trim().parse().map_err(|m| Error::invalid(field, m))
 }
 
+/// Longest file or folder name.
+pub const FILE_NAME_MAX: usize = 255;
+
+/// Checks a file or folder name: 1–255 characters of one line (no control, bidi or invisible
+/// characters: [`line_chars`], SEC-IO-9), no path separators,
+/// not `.` or `..` (names are labels; storage paths never come from them).
+pub fn file_name(field: &'static str, name: &str) -> Result<String> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if n.chars().count() > FILE_NAME_MAX {
+        return Err(Error::invalid(field, format!("must be at most {FILE_NAME_MAX} characters")));
+    }
+    line_chars(field, n)?;
+    if n.contains('/') || n.contains('\\') {
+        return Err(Error::invalid(field, "must not contain / or \\"));
+    }
+    if n == "." || n == ".." {
+        return Err(Error::invalid(field, "is not a valid name"));
+    }
+    Ok(n.to_string())
+}
+
+/// `r` with the field of an input error renamed to `field` (for a part of a list:
+/// `fields[2].label`, `tasks[0].title`).
+pub fn named<T>(field: &str, r: Result<T>) -> Result<T> {
+    r.map_err(|e| match e {
+        Error::Invalid { message, .. } => Error::invalid(field.to_string(), message),
+        other => other,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ use std::fmt::Display;
 use atrium_core::Result;
 use atrium_core::ids::{
     ApprovalId, ClientId, CommentId, ContactId, FileId, FolderId, HeldMailId, InvitationId, InvoiceId, JobId,
-    MessageId, MilestoneId, ProjectId, ProjectPageId, SavedReplyId, SessionId, TaskId, TicketId, UserId,
+    MessageId, MilestoneId, ProjectId, ProjectPageId, ProjectTemplateId, SavedReplyId, SessionId, TaskId, TicketId,
+    UserId,
 };
 use atrium_core::policy::Actor;
 use chrono::{DateTime, Utc};
@@ -181,6 +182,12 @@ audit_actions!(
     SavedReplyDelete = "saved_reply.delete",
     /// Defined a project's request form.
     RequestFormUpdate = "request_form.update",
+    /// Added a project template (new, a copy, or saved from a project).
+    ProjectTemplateCreate = "project_template.create",
+    /// Changed a project template.
+    ProjectTemplateUpdate = "project_template.update",
+    /// Deleted a project template.
+    ProjectTemplateDelete = "project_template.delete",
     /// Retried a failed background job.
     JobRetry = "job.retry",
     /// Discarded an inbound mail that was held for staff.
@@ -284,6 +291,11 @@ impl<'a> Entry<'a> {
     /// Something done to a saved reply.
     pub fn saved_reply(action: AuditAction, id: SavedReplyId, ip: Option<&'a str>) -> Self {
         Self::of(action, "saved_reply", Some(&id), None, ip)
+    }
+
+    /// Something done to a project template.
+    pub fn project_template(action: AuditAction, id: ProjectTemplateId, ip: Option<&'a str>) -> Self {
+        Self::of(action, "project_template", Some(&id), None, ip)
     }
 
     /// A change of a project's request form.
@@ -450,7 +462,8 @@ mod tests {
         assert_eq!(AuditAction::BrandingUpdate.as_str(), "branding.update");
         assert_eq!(AuditAction::BrandingLogoSet.as_str(), "branding.logo_set");
         assert_eq!(AuditAction::BrandingLogoRemove.as_str(), "branding.logo_remove");
-        assert_eq!(AuditAction::ALL.len(), 70);
+        assert_eq!(AuditAction::ProjectTemplateCreate.as_str(), "project_template.create");
+        assert_eq!(AuditAction::ALL.len(), 73);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

@@ -17,29 +17,7 @@ use crate::audit::{self, AuditAction, Entry};
 use crate::db::{Store, db_err};
 use crate::entity::{file, file_version, folder, project};
 
-/// Longest file or folder name.
-pub const NAME_MAX: usize = 255;
-
-/// Checks a file or folder name: 1–255 characters of one line (no control, bidi or invisible
-/// characters: `validate::line_chars`, SEC-IO-9), no path separators,
-/// not `.` or `..` (names are labels; storage paths never come from them).
-pub fn check_name(field: &'static str, name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() {
-        return Err(Error::invalid(field, "must not be empty"));
-    }
-    if n.chars().count() > NAME_MAX {
-        return Err(Error::invalid(field, format!("must be at most {NAME_MAX} characters")));
-    }
-    atrium_core::validate::line_chars(field, n)?;
-    if n.contains('/') || n.contains('\\') {
-        return Err(Error::invalid(field, "must not contain / or \\"));
-    }
-    if n == "." || n == ".." {
-        return Err(Error::invalid(field, "is not a valid name"));
-    }
-    Ok(n.to_string())
-}
+pub use atrium_core::validate::file_name as check_name;
 
 /// A new folder.
 #[derive(Clone, Debug)]
@@ -146,7 +124,12 @@ impl Store {
 
     /// The project's top folder, created on first use (every file lives in a folder). Its id is
     /// the project's, so concurrent first uploads agree on one folder on both databases.
-    async fn root_folder<C: ConnectionTrait>(&self, c: &C, actor: &Actor, p: &project::Model) -> Result<folder::Model> {
+    pub(crate) async fn root_folder<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        actor: &Actor,
+        p: &project::Model,
+    ) -> Result<folder::Model> {
         if let Some(f) = folder::Entity::find_by_id(p.id).one(c).await.map_err(db_err)? {
             return Ok(f);
         }

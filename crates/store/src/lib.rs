@@ -45,6 +45,8 @@ pub mod saved_replies;
 mod scoping;
 mod sign_in;
 pub mod system;
+pub mod template_projects;
+pub mod templates;
 mod ticket_changes;
 mod ticket_comments;
 pub mod ticket_files;

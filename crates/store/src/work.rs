@@ -11,11 +11,11 @@ use atrium_core::model::{
 };
 use atrium_core::policy::{Actor, ClientFilter, Scope, TaskChange, check_assignee};
 use atrium_core::{Error, Result};
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, Iterable, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -74,6 +74,28 @@ pub struct NewProject {
     pub status: ProjectStatus,
     pub start_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
+}
+
+/// Writes a new project's row (the caller has checked `n` and the actor).
+pub(crate) async fn insert_project<C: ConnectionTrait>(
+    c: &C,
+    n: NewProject,
+    now: DateTime<Utc>,
+) -> Result<project::Model> {
+    project::ActiveModel {
+        id: Set(ProjectId::new().0),
+        client_id: Set(n.client_id.0),
+        name: Set(n.name),
+        description: Set(n.description),
+        status: Set(n.status.as_str().into()),
+        start_date: Set(n.start_date),
+        due_date: Set(n.due_date),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(c)
+    .await
+    .map_err(db_err)
 }
 
 /// A partial update of a project (`None` = unchanged; inner `None` = cleared).
@@ -366,27 +388,10 @@ impl Store {
     /// Creates a project for a client.
     pub async fn create_project(&self, actor: &Actor, n: NewProject, ip: Option<&str>) -> Result<Project> {
         actor.may_manage_work()?;
-        self.client(&actor.client_scope(), n.client_id).await.map_err(|e| match e {
-            Error::NotFound => Error::invalid("client_id", "no such client"),
-            e => e,
-        })?;
+        self.project_client(actor, n.client_id).await?;
         check_dates(n.start_date, n.due_date)?;
-        let now = Utc::now();
         let tx = self.write_tx().await?;
-        let row = project::ActiveModel {
-            id: Set(ProjectId::new().0),
-            client_id: Set(n.client_id.0),
-            name: Set(n.name),
-            description: Set(n.description),
-            status: Set(n.status.as_str().into()),
-            start_date: Set(n.start_date),
-            due_date: Set(n.due_date),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&tx)
-        .await
-        .map_err(db_err)?;
+        let row = insert_project(&tx, n, Utc::now()).await?;
         let p = conv::project(row, 0)?;
         audit::write(
             &tx,
@@ -397,6 +402,14 @@ impl Store {
         .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(p)
+    }
+
+    /// The client a new project is for, if the actor sees it (422 `client_id` otherwise).
+    pub(crate) async fn project_client(&self, actor: &Actor, id: ClientId) -> Result<Client> {
+        self.client(&actor.client_scope(), id).await.map_err(|e| match e {
+            Error::NotFound => Error::invalid("client_id", "no such client"),
+            e => e,
+        })
     }
 
     /// Updates a project.

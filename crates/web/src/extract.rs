@@ -75,7 +75,7 @@ id_segments! {
     PaymentId, ProjectPageId, TicketId, TicketCommentId,
 }
 
-id_segments! { SavedReplyId }
+id_segments! { SavedReplyId, ProjectTemplateId }
 
 macro_rules! tuple_params {
     ($($t:ident),+) => {

@@ -34,6 +34,7 @@ pub mod portal_defaults;
 pub mod project;
 pub mod project_member;
 pub mod project_page;
+pub mod project_template;
 pub mod rate_limit;
 pub mod request_form;
 pub mod revocation;

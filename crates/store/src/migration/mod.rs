@@ -18,6 +18,7 @@ mod m0013_tickets;
 mod m0014_helpdesk;
 mod m0015_mail_in;
 mod m0016_ticket_files;
+mod m0017_project_templates;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_helpdesk::Migration),
             Box::new(m0015_mail_in::Migration),
             Box::new(m0016_ticket_files::Migration),
+            Box::new(m0017_project_templates::Migration),
         ]
     }
 }

@@ -3,12 +3,13 @@
 //! cannot be smuggled in (SEC-AC-6).
 
 use atrium_core::Result;
-use atrium_core::ids::{ClientId, MilestoneId, UserId};
+use atrium_core::ids::{ClientId, MilestoneId, ProjectTemplateId, UserId};
 use atrium_core::model::{ClientStatus, Priority, ProjectStatus, Role, TaskStatus, Visibility};
 use atrium_core::project_page::PageKind;
 use atrium_core::validate::{self, BODY_MAX, NAME_MAX, TITLE_MAX};
 use atrium_store::contacts::NewContact;
 use atrium_store::project_pages::{NewPage, PagePatch};
+use atrium_store::template_projects::FromTemplate;
 use atrium_store::work::{NewProject, NewTask, ProjectPatch, TaskPatch};
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer};
@@ -101,11 +102,30 @@ pub struct ProjectBody {
     pub start_date: Option<NaiveDate>,
     #[serde(default, deserialize_with = "empty_none")]
     pub due_date: Option<NaiveDate>,
+    /// Start from this template: its milestones and tasks are dated `start_date` (default
+    /// today) plus their offsets.
+    #[serde(default, deserialize_with = "empty_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub template_id: Option<ProjectTemplateId>,
+    /// With `template_id`: the staff member `project_lead` tasks go to (default: the caller).
+    #[serde(default, deserialize_with = "empty_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub lead_id: Option<UserId>,
 }
 
 impl ProjectBody {
-    /// Validates lengths and defaults.
-    pub fn validate(self) -> Result<NewProject> {
+    /// Validates lengths and defaults; the template to start from, if any (422 `lead_id`
+    /// without a `template_id`).
+    pub fn validate(self) -> Result<(NewProject, Option<FromTemplate>)> {
+        let from = match (self.template_id, self.lead_id) {
+            (Some(template), lead) => Some(FromTemplate { template, lead }),
+            (None, Some(_)) => return Err(atrium_core::Error::invalid("lead_id", "is only used with template_id")),
+            (None, None) => None,
+        };
+        Ok((self.project()?, from))
+    }
+
+    fn project(self) -> Result<NewProject> {
         Ok(NewProject {
             client_id: self.client_id,
             name: validate::line("name", &self.name, TITLE_MAX)?,

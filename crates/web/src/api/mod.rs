@@ -15,9 +15,10 @@ mod list;
 mod portal;
 mod project_pages;
 mod session;
+pub mod templates;
 pub mod tickets;
 mod users;
-mod work;
+pub(crate) mod work;
 
 use axum::Json;
 use axum::routing::get;
@@ -162,6 +163,10 @@ fn signed_in() -> OpenApiRouter<AppState> {
         .routes(routes!(helpdesk::get_settings, helpdesk::put_settings))
         .routes(routes!(helpdesk::list_saved_replies, helpdesk::create_saved_reply))
         .routes(routes!(helpdesk::update_saved_reply, helpdesk::delete_saved_reply))
+        .routes(routes!(templates::list_templates, templates::create_template))
+        .routes(routes!(templates::get_template, templates::update_template, templates::delete_template))
+        .routes(routes!(templates::copy_template))
+        .routes(routes!(templates::save_as_template))
 }
 
 /// The Messages area: project conversations.

@@ -114,7 +114,7 @@ pub async fn list_projects(
     Ok(Json(st.store.projects(&auth.actor.work_scope(), q.client_id, req).await?.into()))
 }
 
-/// Create a project (staff).
+/// Create a project (staff), empty or from a template (`template_id`, `start_date`, `lead_id`).
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = ProjectBody,
     responses((status = 201, body = Project), (status = 403), (status = 422)))]
 pub async fn create_project(
@@ -123,8 +123,22 @@ pub async fn create_project(
     ClientIp(ip): ClientIp,
     ApiJson(b): ApiJson<ProjectBody>,
 ) -> AppResult<(StatusCode, Json<Project>)> {
-    auth.actor.may_manage_work()?;
-    Ok((StatusCode::CREATED, Json(st.store.create_project(&auth.actor, b.validate()?, Some(&ip)).await?)))
+    Ok((StatusCode::CREATED, Json(make_project(&st, &auth.actor, b, &ip).await?)))
+}
+
+/// Creates the project a body describes, from its template when it names one (the API and the
+/// client page's form).
+pub(crate) async fn make_project(
+    st: &AppState,
+    actor: &atrium_core::policy::Actor,
+    b: ProjectBody,
+    ip: &str,
+) -> atrium_core::Result<Project> {
+    actor.may_manage_work()?;
+    match b.validate()? {
+        (n, Some(from)) => st.store.create_project_from_template(actor, n, from, Some(ip)).await,
+        (n, None) => st.store.create_project(actor, n, Some(ip)).await,
+    }
 }
 
 /// One project.

@@ -157,6 +157,9 @@ pub(crate) struct Target<'a> {
     /// A saved reply (the agency's, not a client's: staff-only routes; controls that delete
     /// get a fresh one).
     saved_reply_id: String,
+    /// A project template (the agency's: staff-only routes; controls that delete get a fresh
+    /// one).
+    template_id: String,
 }
 
 impl<'a> Target<'a> {
@@ -175,7 +178,13 @@ impl<'a> Target<'a> {
             staff_user_id: String::new(),
             ticket_id: side.ticket.to_string(),
             saved_reply_id: String::new(),
+            template_id: String::new(),
         }
+    }
+
+    /// The same target with a project template.
+    fn with_template(&self, template_id: String) -> Target<'a> {
+        Target { template_id, ..self.clone_parts() }
     }
 
     /// The same target with a saved reply.
@@ -226,6 +235,7 @@ impl<'a> Target<'a> {
             staff_user_id: self.staff_user_id.clone(),
             ticket_id: self.ticket_id.clone(),
             saved_reply_id: self.saved_reply_id.clone(),
+            template_id: self.template_id.clone(),
         }
     }
     /// The same target with another ticket.
@@ -341,6 +351,19 @@ async fn after_control(app: &TestApp, w: &World, method: &str, template: &str, s
 async fn add_saved_reply(app: &TestApp, w: &World) -> String {
     let owner = app.actor(w.owner).await;
     app.store.create_saved_reply(&owner, "Matrix reply", "Matrix text", None).await.expect("saved reply").id.to_string()
+}
+
+/// Adds a project template as the owner; returns its id.
+async fn add_template(app: &TestApp, w: &World) -> String {
+    let owner = app.actor(w.owner).await;
+    let n = atrium_store::templates::NewTemplate { name: "Matrix template".into(), ..Default::default() };
+    app.store.create_project_template(&owner, n, None).await.expect("template").id.to_string()
+}
+
+/// Whether a route deletes the project template it is given.
+fn consumes_template(method: &str, template: &str) -> bool {
+    method.eq_ignore_ascii_case("delete") && template == "/api/v1/project-templates/{id}"
+        || template == "/staff/templates/{id}/delete"
 }
 
 /// Whether a route deletes the saved reply it is given.
@@ -484,6 +507,7 @@ pub(crate) fn substitute(template: &str, t: &Target<'_>) -> String {
             ("tickets" | "helpdesk", "id") => t.ticket_id.clone(),
             ("invoices" | "billing", "id") => t.invoice_id.clone(),
             ("saved-replies", "id") => t.saved_reply_id.clone(),
+            ("project-templates" | "templates", "id") => t.template_id.clone(),
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
@@ -759,6 +783,19 @@ pub(crate) fn api_rules() -> Vec<ApiRule> {
         }),
         r("patch", "/api/v1/saved-replies/{id}", Refused, no_query, |_| Payload::Json(json!({"title": "Renamed"}))),
         r("delete", "/api/v1/saved-replies/{id}", Refused, no_query, no_body),
+        // Project templates are the agency's: staff only (client users 404); saving B's
+        // project as a template is refused like every other reach into B.
+        r("get", "/api/v1/project-templates", Refused, no_query, no_body),
+        r("post", "/api/v1/project-templates", Refused, no_query, |_| {
+            Payload::Json(json!({"name": "Intruder template", "tasks": [{"title": "Intruder task"}]}))
+        }),
+        r("get", "/api/v1/project-templates/{id}", Refused, no_query, no_body),
+        r("patch", "/api/v1/project-templates/{id}", Refused, no_query, |_| Payload::Json(json!({"name": "Renamed"}))),
+        r("delete", "/api/v1/project-templates/{id}", Refused, no_query, no_body),
+        r("post", "/api/v1/project-templates/{id}/copy", Refused, no_query, |_| Payload::Json(json!({}))),
+        r("post", "/api/v1/projects/{id}/template", Refused, no_query, |_| {
+            Payload::Json(json!({"name": "Intruder template"}))
+        }),
         r("get", "/api/v1/projects/{id}/request-form", Refused, no_query, no_body),
         r("put", "/api/v1/projects/{id}/request-form", Refused, no_query, |_| Payload::Json(json!({"fields": []}))),
         // Only a named approver decides: the control is B's admin on B's approval.
@@ -857,7 +894,8 @@ async fn every_api_operation_refuses_other_clients_data() {
     let ops = classified_operations();
     let target = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, add_contact(&app, &w, &w.b).await)
         .with_job(failed_job(&app).await)
-        .with_saved_reply(add_saved_reply(&app, &w).await);
+        .with_saved_reply(add_saved_reply(&app, &w).await)
+        .with_template(add_template(&app, &w).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for (op, rule) in &ops {
@@ -931,6 +969,9 @@ async fn every_api_operation_refuses_other_clients_data() {
                 &fresh
             } else if consumes_saved_reply(&op.method, &op.path) {
                 fresh = target.with_saved_reply(add_saved_reply(&app, &w).await);
+                &fresh
+            } else if consumes_template(&op.method, &op.path) {
+                fresh = target.with_template(add_template(&app, &w).await);
                 &fresh
             } else if consumes_file(&op.method, &op.path) || restores_file(&op.path) {
                 let id = add_file(&app, &w, &w.b).await;
@@ -1162,6 +1203,21 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
             form(vec![("title", "Intruder reply".into()), ("body", "Intruder text".into())])
         }
         ("POST", "/staff/saved-replies/{id}/delete") | ("POST", "/staff/projects/{id}/request-form") => form(vec![]),
+        ("POST", "/staff/templates") => {
+            form(vec![("name", "Intruder template".into()), ("description", String::new())])
+        }
+        ("POST", "/staff/templates/{id}") => form(vec![
+            ("name", "Intruder template".into()),
+            ("description", String::new()),
+            ("t_title", "Intruder task".into()),
+            ("t_offset", "1".into()),
+            ("t_milestone", String::new()),
+            ("t_assignee", "project_lead".into()),
+            ("t_priority", "normal".into()),
+            ("t_description", String::new()),
+        ]),
+        ("POST", "/staff/templates/{id}/copy") | ("POST", "/staff/templates/{id}/delete") => form(vec![]),
+        ("POST", "/staff/projects/{id}/template") => form(vec![("name", "Intruder template".into())]),
         ("POST", "/portal/approvals/{id}/decision") => {
             form(vec![("decision", "changes_requested".into()), ("comment", "Intruder decision".into())])
         }
@@ -1265,11 +1321,13 @@ async fn every_page_enforces_its_audience() {
         .with_notification(&app)
         .await
         .with_staff_user(w.staff)
-        .with_saved_reply(add_saved_reply(&app, &w).await);
+        .with_saved_reply(add_saved_reply(&app, &w).await)
+        .with_template(add_template(&app, &w).await);
     let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await)
         .with_job(job)
         .with_staff_user(w.admin)
-        .with_saved_reply(add_saved_reply(&app, &w).await);
+        .with_saved_reply(add_saved_reply(&app, &w).await)
+        .with_template(add_template(&app, &w).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for case in &cases {
@@ -1372,6 +1430,10 @@ async fn every_page_enforces_its_audience() {
                 }
                 _ if consumes_page(&case.method, case.template) => {
                     fresh = t.with_page(add_page(&app, &w, t.side).await);
+                    &fresh
+                }
+                _ if consumes_template(&case.method, case.template) => {
+                    fresh = t.with_template(add_template(&app, &w).await);
                     &fresh
                 }
                 _ => t,

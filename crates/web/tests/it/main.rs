@@ -37,4 +37,5 @@ mod quick_actions;
 mod security_headers;
 mod shutdown;
 mod staff_pages;
+mod templates;
 mod timeouts;

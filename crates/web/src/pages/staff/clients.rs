@@ -132,6 +132,9 @@ struct ClientPage {
     projects: Vec<ProjectCard>,
     roles: Vec<Opt>,
     statuses: Vec<Opt>,
+    /// The new project form's template and lead choices.
+    templates: Vec<Opt>,
+    leads: Vec<Opt>,
     /// The client's own text for invitation mails.
     invitation_text: String,
     /// What the client's portal shows, and its own welcome text.
@@ -193,6 +196,8 @@ pub async fn client(
         projects,
         roles: opts(&client_roles, Some(Role::ClientAdmin), Role::as_str, Role::label),
         statuses: opts(ProjectStatus::ALL, Some(ProjectStatus::Active), ProjectStatus::as_str, ProjectStatus::label),
+        templates: super::templates::template_opts(&st, &auth).await?,
+        leads: super::templates::lead_opts(&st, &auth).await?,
         portal: toggles(portal.pages),
         welcome_text: portal.welcome_text.unwrap_or_default(),
         quick: quick_toggles(portal.quick_actions.unwrap_or(agency.actions)),

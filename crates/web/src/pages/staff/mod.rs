@@ -1,5 +1,6 @@
 //! The staff side, by subject: My work, clients (contacts, invitations, View as client),
-//! projects (milestones, request forms), tasks (comments), the team, saved replies, and the
+//! projects (milestones, request forms), project templates, tasks (comments), the team, saved
+//! replies, and the
 //! branding and service-level settings. This module holds what several of them
 //! use; it imports nothing from them (the router names each submodule's handlers).
 
@@ -15,6 +16,7 @@ pub mod saved_replies;
 pub mod service_levels;
 pub mod tasks;
 pub mod team;
+pub mod templates;
 
 /// The staff home page (also named as `staff::my_work` outside this module).
 pub use my_work::my_work;

@@ -36,9 +36,13 @@ pub struct ProjectForm {
     start_date: Option<chrono::NaiveDate>,
     #[serde(default, deserialize_with = "empty_none")]
     due_date: Option<chrono::NaiveDate>,
+    #[serde(default, deserialize_with = "empty_none")]
+    template_id: Option<atrium_core::ids::ProjectTemplateId>,
+    #[serde(default, deserialize_with = "empty_none")]
+    lead_id: Option<UserId>,
 }
 
-/// Creates a project for the client.
+/// Creates a project for the client, from a template when one is chosen.
 pub async fn create_project(
     State(st): State<AppState>,
     auth: StaffAuth,
@@ -54,8 +58,10 @@ pub async fn create_project(
         status: f.status,
         start_date: f.start_date,
         due_date: f.due_date,
+        template_id: f.template_id,
+        lead_id: f.template_id.and(f.lead_id),
     };
-    let p = st.store.create_project(&auth.actor, body.validate()?, Some(&ip)).await?;
+    let p = crate::api::work::make_project(&st, &auth.actor, body, &ip).await?;
     Ok(see_other(&format!("/staff/projects/{}", p.id)))
 }
 
