@@ -3,6 +3,7 @@
 //! once, whoever sends them (API, form, a saved project); the store resolves assignees and writes
 //! the project. Who may keep them is the policy's (`Actor::may_use_templates`).
 
+pub mod onboarding;
 mod starters;
 
 use std::collections::HashSet;
@@ -11,6 +12,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
+pub use onboarding::Onboarding;
 pub use starters::starters;
 
 use crate::ids::{ProjectTemplateId, UserId};

@@ -188,6 +188,8 @@ audit_actions!(
     ProjectTemplateUpdate = "project_template.update",
     /// Deleted a project template.
     ProjectTemplateDelete = "project_template.delete",
+    /// Changed what new clients start with.
+    OnboardingUpdate = "onboarding.update",
     /// Retried a failed background job.
     JobRetry = "job.retry",
     /// Discarded an inbound mail that was held for staff.
@@ -291,6 +293,11 @@ impl<'a> Entry<'a> {
     /// Something done to a saved reply.
     pub fn saved_reply(action: AuditAction, id: SavedReplyId, ip: Option<&'a str>) -> Self {
         Self::of(action, "saved_reply", Some(&id), None, ip)
+    }
+
+    /// A change of what new clients start with.
+    pub fn onboarding(ip: Option<&'a str>) -> Self {
+        Self::of(AuditAction::OnboardingUpdate, "onboarding", None, None, ip)
     }
 
     /// Something done to a project template.
@@ -463,7 +470,7 @@ mod tests {
         assert_eq!(AuditAction::BrandingLogoSet.as_str(), "branding.logo_set");
         assert_eq!(AuditAction::BrandingLogoRemove.as_str(), "branding.logo_remove");
         assert_eq!(AuditAction::ProjectTemplateCreate.as_str(), "project_template.create");
-        assert_eq!(AuditAction::ALL.len(), 73);
+        assert_eq!(AuditAction::ALL.len(), 74);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

@@ -214,6 +214,7 @@ impl Operator<'_> {
             title: Set(t.title),
             description: Set(t.description),
             completed_at: Set((t.status == TaskStatus::Done).then_some(now)),
+            pending_assignee: Set(None),
             status: Set(t.status.as_str().into()),
             priority: Set(t.priority.as_str().into()),
             due_date: Set(t.due_date),

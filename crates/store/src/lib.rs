@@ -16,6 +16,7 @@ pub mod bulk;
 mod candidates;
 pub mod client_invitation;
 pub mod client_lifecycle;
+pub mod client_onboarding;
 mod clock;
 mod comments;
 pub mod contacts;

@@ -150,6 +150,9 @@ impl SignIn<'_> {
             },
         )
         .await?;
+        if let (Role::ClientAdmin, Some(client)) = (role, row.client_id) {
+            crate::template_projects::hand_over_to_client_admin(&tx, client.into(), user).await?;
+        }
         let actor = account_by_id(&tx, user)
             .await?
             .map(|a| Actor::new(a.user.id, a.user.name, a.user.email, a.user.role, a.user.client_id))

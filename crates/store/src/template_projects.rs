@@ -35,6 +35,31 @@ pub struct FromTemplate {
     pub lead: Option<UserId>,
 }
 
+/// Hands the tasks of `client`'s projects that wait for its first Client Admin to `user`, who
+/// has just joined as one (in their sign-up's transaction).
+pub(crate) async fn hand_over_to_client_admin<C: ConnectionTrait>(
+    c: &C,
+    client: ClientId,
+    user: UserId,
+) -> Result<u64> {
+    use sea_orm::sea_query::{Expr, Query};
+    let projects = Query::select()
+        .column(project::Column::Id)
+        .from(project::Entity)
+        .and_where(project::Column::ClientId.eq(client.0))
+        .to_owned();
+    let r = task::Entity::update_many()
+        .col_expr(task::Column::AssigneeId, Expr::value(user.0))
+        .col_expr(task::Column::PendingAssignee, Expr::value(Option::<String>::None))
+        .filter(task::Column::PendingAssignee.eq(PENDING_CLIENT_ADMIN))
+        .filter(task::Column::AssigneeId.is_null())
+        .filter(task::Column::ProjectId.in_subquery(projects))
+        .exec(c)
+        .await
+        .map_err(db_err)?;
+    Ok(r.rows_affected)
+}
+
 /// Who a template's assignees are on one new project.
 struct People {
     lead: UserId,
@@ -42,7 +67,15 @@ struct People {
     staff: std::collections::HashSet<UserId>,
 }
 
+/// What `tasks.pending_assignee` holds for a task waiting for the client's first Client Admin.
+const PENDING_CLIENT_ADMIN: &str = "client_admin";
+
 impl People {
+    /// The marker of a task for the client's admin while the client has none.
+    fn pending(&self, a: Option<Assignee>) -> Option<&'static str> {
+        (a == Some(Assignee::ClientAdmin) && self.client_admin.is_none()).then_some(PENDING_CLIENT_ADMIN)
+    }
+
     fn resolve(&self, a: Option<Assignee>) -> Option<UserId> {
         match a? {
             Assignee::ProjectLead => Some(self.lead),
@@ -109,23 +142,38 @@ impl Store {
                 staff.map(|a| a.user.id).ok_or_else(|| Error::invalid("lead_id", "must be an active staff member"))?
             }
         };
+        let tx = self.write_tx().await?;
+        let p = self.project_from_template(&tx, actor, n, &t, lead, now, ip).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(p)
+    }
+
+    /// Writes a project made from template `t` on `tx` (checked by the caller): the project,
+    /// its parts and its audit row. `lead` gets the lead's tasks and joins the team; the
+    /// client's first Client Admin gets theirs, or the first to join does.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn project_from_template<C: ConnectionTrait>(
+        &self,
+        tx: &C,
+        actor: &Actor,
+        n: NewProject,
+        t: &ProjectTemplate,
+        lead: UserId,
+        now: DateTime<Utc>,
+        ip: Option<&str>,
+    ) -> Result<Project> {
+        let start = n.start_date.unwrap_or_else(|| now.date_naive());
         let people = People {
             lead,
-            client_admin: first_client_admin(&self.db, n.client_id).await?,
-            staff: active_staff(&self.db, &t.content).await?,
+            client_admin: first_client_admin(tx, n.client_id).await?,
+            staff: active_staff(tx, &t.content).await?,
         };
-        let tx = self.write_tx().await?;
-        let row = insert_project(&tx, n, now).await?;
-        self.apply_template(&tx, actor, &row, &t.content, start, &people, now).await?;
+        let row = insert_project(tx, n, now).await?;
+        self.apply_template(tx, actor, &row, &t.content, start, &people, now).await?;
         let p = conv::project(row, 0)?;
         let detail = serde_json::json!({ "name": p.name, "template": t.name, "template_id": t.id });
-        audit::write(
-            &tx,
-            Some(actor),
-            Entry::project(AuditAction::ProjectCreate, p.id, p.client_id, ip).with_detail(detail),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        let e = Entry::project(AuditAction::ProjectCreate, p.id, p.client_id, ip).with_detail(detail);
+        audit::write(tx, Some(actor), e).await?;
         Ok(p)
     }
 
@@ -173,6 +221,7 @@ impl Store {
                 created_at: Set(now),
                 updated_at: Set(now),
                 completed_at: Set(None),
+                pending_assignee: Set(people.pending(t.assignee).map(Into::into)),
             }
             .insert(tx)
             .await

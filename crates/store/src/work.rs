@@ -184,39 +184,6 @@ impl Store {
         conv::client(row)
     }
 
-    /// Creates a client; its portal starts with the agency's default pages.
-    pub async fn create_client(&self, actor: &Actor, name: String, ip: Option<&str>) -> Result<Client> {
-        actor.may_manage_clients()?;
-        let now = Utc::now();
-        let tx = self.write_tx().await?;
-        let pages = crate::portal::default_pages(&tx).await?;
-        let row = client::ActiveModel {
-            id: Set(ClientId::new().0),
-            name: Set(name),
-            status: Set(ClientStatus::Active.as_str().into()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            invitation_text: Set(None),
-            portal_hidden: Set(pages.to_stored()),
-            welcome_text: Set(None),
-            quick_actions: Set(None),
-            scheduling_url: Set(None),
-        }
-        .insert(&tx)
-        .await
-        .map_err(db_err)?;
-        let c = conv::client(row)?;
-        audit::write(
-            &tx,
-            Some(actor),
-            Entry::client(AuditAction::ClientCreate, c.id, ip).with_detail(serde_json::json!({ "name": c.name })),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(c)
-    }
-
     /// Renames or (un)archives a client.
     pub async fn update_client(
         &self,
@@ -578,6 +545,7 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
             completed_at: Set((n.status == TaskStatus::Done).then_some(now)),
+            pending_assignee: Set(None),
         }
         .insert(&tx)
         .await

@@ -152,6 +152,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/templates/{id}", Staff, post(staff::templates::save)),
         r(Method::POST, "/staff/templates/{id}/copy", Staff, post(staff::templates::copy)),
         r(Method::POST, "/staff/templates/{id}/delete", Staff, post(staff::templates::delete)),
+        r(Method::POST, "/staff/onboarding", Staff, post(staff::templates::save_onboarding)),
         r(Method::POST, "/staff/projects/{id}/template", Staff, post(staff::templates::save_project)),
         r(Method::GET, "/staff/saved-replies", Staff, get(staff::saved_replies::page)),
         r(Method::POST, "/staff/saved-replies", Staff, post(staff::saved_replies::create)),

@@ -7,6 +7,7 @@ pub mod approval_event;
 pub mod audit;
 pub mod branding;
 pub mod client;
+pub mod client_onboarding;
 pub mod comment;
 pub mod contact;
 pub mod file;

@@ -20,6 +20,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
+    /// `client_admin`: made from a template for the client's admin before the client had one;
+    /// the first Client Admin who joins gets it.
+    pub pending_assignee: Option<String>,
 }
 
 /// Relations are expressed in queries, not here.

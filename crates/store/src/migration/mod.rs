@@ -19,6 +19,7 @@ mod m0014_helpdesk;
 mod m0015_mail_in;
 mod m0016_ticket_files;
 mod m0017_project_templates;
+mod m0018_client_onboarding;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_mail_in::Migration),
             Box::new(m0016_ticket_files::Migration),
             Box::new(m0017_project_templates::Migration),
+            Box::new(m0018_client_onboarding::Migration),
         ]
     }
 }

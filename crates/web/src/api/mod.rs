@@ -167,6 +167,7 @@ fn signed_in() -> OpenApiRouter<AppState> {
         .routes(routes!(templates::get_template, templates::update_template, templates::delete_template))
         .routes(routes!(templates::copy_template))
         .routes(routes!(templates::save_as_template))
+        .routes(routes!(templates::get_onboarding, templates::put_onboarding))
 }
 
 /// The Messages area: project conversations.

@@ -1,10 +1,11 @@
-//! Project templates: the library (staff; client users 404), a copy, and a template saved from
-//! a project. Making a project from one is `POST /projects` with `template_id`.
+//! Project templates: the library (staff; client users 404), a copy, a template saved from a
+//! project, and the onboarding of new clients. Making a project from one is `POST /projects`
+//! with `template_id`.
 
 use atrium_core::ids::{ProjectId, ProjectTemplateId};
 use atrium_core::request_form::RequestForm;
 use atrium_core::template::{
-    ProjectTemplate, TemplateContent, TemplateFolder, TemplateMilestone, TemplatePage, TemplateTask,
+    Onboarding, ProjectTemplate, TemplateContent, TemplateFolder, TemplateMilestone, TemplatePage, TemplateTask,
 };
 use atrium_store::templates::{NewTemplate, TemplatePatch};
 use axum::Json;
@@ -197,4 +198,26 @@ pub async fn save_as_template(
 ) -> AppResult<(StatusCode, Json<ProjectTemplate>)> {
     let t = st.store.template_from_project(&auth.actor, pid, &b.name, Some(&ip)).await?;
     Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// What every new client starts with: its invitation and welcome texts and a project from each
+/// listed template (staff; client users 404).
+#[utoipa::path(get, path = "/api/v1/onboarding", tag = "templates",
+    responses((status = 200, body = Onboarding), (status = 404)))]
+pub async fn get_onboarding(State(st): State<AppState>, auth: Authed) -> AppResult<Json<Onboarding>> {
+    Ok(Json(st.store.onboarding(&auth.actor).await?))
+}
+
+/// Set what every new client starts with (owners and admins; other staff 403). Every part is
+/// sent; existing clients keep what they have. 422 names `invitation_text`, `welcome_text` or
+/// `project_templates[i]`.
+#[utoipa::path(put, path = "/api/v1/onboarding", tag = "templates", request_body = Onboarding,
+    responses((status = 200, body = Onboarding), (status = 403), (status = 404), (status = 422)))]
+pub async fn put_onboarding(
+    State(st): State<AppState>,
+    auth: Authed,
+    ClientIp(ip): ClientIp,
+    ApiJson(b): ApiJson<Onboarding>,
+) -> AppResult<Json<Onboarding>> {
+    Ok(Json(st.store.set_onboarding(&auth.actor, b, Some(&ip)).await?))
 }

@@ -796,6 +796,10 @@ pub(crate) fn api_rules() -> Vec<ApiRule> {
         r("post", "/api/v1/projects/{id}/template", Refused, no_query, |_| {
             Payload::Json(json!({"name": "Intruder template"}))
         }),
+        r("get", "/api/v1/onboarding", Refused, no_query, no_body),
+        r("put", "/api/v1/onboarding", Refused, no_query, |_| {
+            Payload::Json(json!({"invitation_text": "Intruder text", "project_templates": []}))
+        }),
         r("get", "/api/v1/projects/{id}/request-form", Refused, no_query, no_body),
         r("put", "/api/v1/projects/{id}/request-form", Refused, no_query, |_| Payload::Json(json!({"fields": []}))),
         // Only a named approver decides: the control is B's admin on B's approval.
@@ -1218,6 +1222,9 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
         ]),
         ("POST", "/staff/templates/{id}/copy") | ("POST", "/staff/templates/{id}/delete") => form(vec![]),
         ("POST", "/staff/projects/{id}/template") => form(vec![("name", "Intruder template".into())]),
+        ("POST", "/staff/onboarding") => {
+            form(vec![("invitation_text", "Intruder text".into()), ("welcome_text", String::new())])
+        }
         ("POST", "/portal/approvals/{id}/decision") => {
             form(vec![("decision", "changes_requested".into()), ("comment", "Intruder decision".into())])
         }

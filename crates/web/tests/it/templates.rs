@@ -483,7 +483,129 @@ async fn staff_keep_templates_in_the_browser() {
     let a = post(format!("/staff/templates/{id}/copy"), vec![]).await;
     assert_eq!(a.status, 303);
     assert!(page(a.location().unwrap().to_string()).await.body.contains("Copy of Audit"));
+    // What new clients start with, chosen on the library page.
+    let a = post(
+        "/staff/onboarding".into(),
+        kv(&[("project_templates", id), ("invitation_text", "Hi there"), ("welcome_text", "")]),
+    )
+    .await;
+    assert_eq!((a.status, a.location()), (303, Some("/staff/templates?notice=onboarding")));
+    let list = page("/staff/templates?notice=onboarding".into()).await;
+    assert!(list.body.contains(&format!("value=\"{id}\" checked")) && list.body.contains("Hi there"), "{}", list.body);
+    let a = post("/staff/onboarding".into(), kv(&[("project_templates", "not-an-id")])).await;
+    assert_eq!(a.status, 422);
     let a = post(format!("/staff/templates/{id}/delete"), vec![]).await;
     assert_eq!((a.status, a.location()), (303, Some("/staff/templates?notice=deleted")));
     assert_eq!(page(editor_path).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_new_client_starts_with_the_onboarding_and_its_first_admin_gets_their_tasks() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let (owner, staff) = (app.token_for(w.owner).await, app.token_for(w.staff).await);
+    let (_, lib) = call(&app, &staff, "GET", "/project-templates", None).await;
+    let website = items(&lib).into_iter().find(|t| t["name"] == "Website redesign").unwrap()["id"].clone();
+    let (s, v) = call(&app, &staff, "GET", "/onboarding", None).await;
+    assert_eq!((s, &v), (200, &json!({"invitation_text": null, "welcome_text": null, "project_templates": []})));
+    let body = json!({"invitation_text": "Welcome aboard!", "welcome_text": "Your project lives here.", "project_templates": [website]});
+    assert_eq!(call(&app, &staff, "PUT", "/onboarding", Some(body.clone())).await.0, 403, "owners and admins only");
+    for u in [w.a.admin, w.a.viewer] {
+        let t = app.token_for(u).await;
+        assert_eq!(call(&app, &t, "GET", "/onboarding", None).await.0, 404);
+        assert_eq!(call(&app, &t, "PUT", "/onboarding", Some(body.clone())).await.0, 404);
+    }
+    for (bad, name) in [
+        (json!({"project_templates": [atrium_core::ids::ProjectTemplateId::new()]}), "project_templates[0]"),
+        (json!({"project_templates": [website, website]}), "project_templates[1]"),
+        (json!({"welcome_text": "x".repeat(2001)}), "welcome_text"),
+        (json!({"project_templates": ["nope"]}), "project_templates"),
+        (json!({"pages": []}), "pages"),
+    ] {
+        let (s, v) = call(&app, &owner, "PUT", "/onboarding", Some(bad)).await;
+        assert_eq!(s, 422, "{name}: {v}");
+        assert!(msg(&v).contains(name), "{name}: {v}");
+    }
+    let (s, v) = call(&app, &owner, "PUT", "/onboarding", Some(body.clone())).await;
+    assert_eq!((s, &v), (200, &body));
+    assert_eq!(call(&app, &staff, "GET", "/onboarding", None).await.1, body);
+
+    // A new client: its texts, and the project made from the template, today, led by whoever
+    // added the client; the client's admin tasks wait for one.
+    let (s, c) = call(&app, &staff, "POST", "/clients", Some(json!({"name": "Newco"}))).await;
+    assert_eq!(s, 201, "{c}");
+    let cid = c["id"].as_str().unwrap().to_string();
+    let texts = app
+        .query_strings(
+            "SELECT invitation_text, welcome_text FROM clients WHERE name = 'Newco'",
+            vec![],
+            &["invitation_text", "welcome_text"],
+        )
+        .await;
+    assert_eq!(texts, [["Welcome aboard!".to_string(), "Your project lives here.".to_string()]]);
+    let (_, ps) = call(&app, &staff, "GET", &format!("/projects?client_id={cid}"), None).await;
+    let ps = items(&ps);
+    assert_eq!(ps.len(), 1, "{ps:?}");
+    assert_eq!(ps[0]["name"], "Website redesign");
+    assert_eq!(ps[0]["start_date"].as_str(), Some(chrono::Utc::now().date_naive().to_string().as_str()));
+    let pid = ps[0]["id"].as_str().unwrap().to_string();
+    let task_of =
+        |ts: &Value, title: &str| items(ts).into_iter().find(|t| t["title"] == title).unwrap()["assignee_id"].clone();
+    let (_, ts) = call(&app, &staff, "GET", &format!("/projects/{pid}/tasks?limit=100"), None).await;
+    assert_eq!(task_of(&ts, "Kick-off call"), json!(w.staff));
+    assert_eq!(task_of(&ts, "Send logins for the current site and analytics"), Value::Null);
+
+    // Its first Client Admin joins and gets them; a viewer who joins first gets none.
+    let invite = |email: &'static str, role: &'static str| {
+        let (app, owner, cid) = (&app, owner.clone(), cid.clone());
+        async move {
+            let (s, inv) = call(
+                app,
+                &owner,
+                "POST",
+                "/invitations",
+                Some(json!({"email": email, "name": email, "role": role, "client_id": cid})),
+            )
+            .await;
+            assert_eq!(s, 201, "{inv}");
+            let token = inv["accept_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+            let r = api()
+                .post(app.url(&format!("/api/v1/invitations/{token}/accept")))
+                .json(&json!({"password": "a long enough phrase"}))
+                .send()
+                .await
+                .unwrap();
+            let a = Answer::of(r).await;
+            assert_eq!(a.status, 201, "accepted: {}", a.body);
+            a.json()["user"]["id"].clone()
+        }
+    };
+    invite("viewer@newco.test", "client_viewer").await;
+    let (_, ts) = call(&app, &staff, "GET", &format!("/projects/{pid}/tasks?limit=100"), None).await;
+    assert_eq!(task_of(&ts, "Send logins for the current site and analytics"), Value::Null);
+    let boss = invite("boss@newco.test", "client_admin").await;
+    let (_, ts) = call(&app, &staff, "GET", &format!("/projects/{pid}/tasks?limit=100"), None).await;
+    for title in [
+        "Send logins for the current site and analytics",
+        "Review and approve the designs",
+        "Provide final page copy and images",
+    ] {
+        assert_eq!(task_of(&ts, title), boss, "{title}");
+    }
+    assert_eq!(task_of(&ts, "Kick-off call"), json!(w.staff), "staff tasks stay");
+    // A second admin gets nothing: the tasks were handed over once.
+    invite("deputy@newco.test", "client_admin").await;
+    let (_, again) = call(&app, &staff, "GET", &format!("/projects/{pid}/tasks?limit=100"), None).await;
+    assert_eq!(task_of(&again, "Review and approve the designs"), task_of(&ts, "Review and approve the designs"));
+
+    // A template deleted later is left out of the onboarding; other clients are untouched.
+    assert_eq!(
+        call(&app, &owner, "DELETE", &format!("/project-templates/{}", website.as_str().unwrap()), None).await.0,
+        204
+    );
+    assert_eq!(call(&app, &staff, "GET", "/onboarding", None).await.1["project_templates"], json!([]));
+    let (s, c) = call(&app, &staff, "POST", "/clients", Some(json!({"name": "Laterco"}))).await;
+    assert_eq!(s, 201);
+    let (_, ps) = call(&app, &staff, "GET", &format!("/projects?client_id={}", c["id"].as_str().unwrap()), None).await;
+    assert!(items(&ps).is_empty());
 }

@@ -11,8 +11,8 @@ use atrium_core::ids::{ProjectId, ProjectTemplateId, UserId};
 use atrium_core::model::{Priority, User};
 use atrium_core::project_page::PageKind;
 use atrium_core::template::{
-    Assignee, DESCRIPTION_MAX, ProjectTemplate, TemplateContent, TemplateFolder, TemplateMilestone, TemplatePage,
-    TemplateTask,
+    Assignee, DESCRIPTION_MAX, Onboarding, ProjectTemplate, TemplateContent, TemplateFolder, TemplateMilestone,
+    TemplatePage, TemplateTask,
 };
 use atrium_core::validate::TITLE_MAX;
 use atrium_store::templates::{NewTemplate, TemplatePatch};
@@ -49,6 +49,12 @@ struct TemplatesPage {
     chrome: Chrome,
     error: Option<String>,
     templates: Vec<TemplateRow>,
+    /// What new clients start with: each template and whether it is chosen, the texts, and
+    /// whether the viewer may change them (owners and admins).
+    onboarding: Vec<Opt>,
+    invitation_text: String,
+    welcome_text: String,
+    can_configure: bool,
     new_name: String,
     new_description: String,
     name_max: usize,
@@ -93,11 +99,17 @@ async fn show_list(
     notice: Option<&str>,
 ) -> AppResult<Response> {
     let all = st.store.project_templates(&auth.actor).await?;
+    let o = st.store.onboarding(&auth.actor).await?;
     let mut chrome = Chrome::signed_in(st, auth, csrf, "Project templates", "/staff/clients");
     chrome.flash = match notice {
         Some("deleted") => Some("Template deleted.".into()),
+        Some("onboarding") => Some("Saved: new clients start with this.".into()),
         _ => None,
     };
+    let onboarding = all
+        .iter()
+        .map(|t| Opt { value: t.id.to_string(), label: t.name.clone(), selected: o.project_templates.contains(&t.id) })
+        .collect();
     let status = error.as_ref().map_or(StatusCode::OK, crate::error::status);
     let sent = sent.unwrap_or(NewTemplateForm { name: String::new(), description: String::new() });
     let page = TemplatesPage {
@@ -112,6 +124,10 @@ async fn show_list(
                 description: t.description,
             })
             .collect(),
+        onboarding,
+        invitation_text: o.invitation_text.unwrap_or_default(),
+        welcome_text: o.welcome_text.unwrap_or_default(),
+        can_configure: auth.actor.may_configure_portal().is_ok(),
         new_name: sent.name,
         new_description: sent.description,
         name_max: TITLE_MAX,
@@ -166,6 +182,31 @@ pub async fn delete(
 ) -> AppResult<Response> {
     st.store.delete_project_template(&auth.actor, id, Some(&ip)).await?;
     Ok(see_other(&format!("{PATH}?notice=deleted")))
+}
+
+/// Saves what new clients start with (owners and admins): the chosen templates
+/// (`project_templates`, repeated) and the two texts.
+pub async fn save_onboarding(
+    State(st): State<AppState>,
+    auth: StaffAuth,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    FormPairs(pairs): FormPairs,
+) -> AppResult<Response> {
+    let cols = Columns::of(pairs);
+    let mut ids = Vec::new();
+    for v in cols.0.get("project_templates").into_iter().flatten() {
+        ids.push(v.parse::<ProjectTemplateId>().map_err(|_| Error::invalid("project_templates", "is not a template"))?);
+    }
+    let o = Onboarding {
+        invitation_text: Some(cols.one("invitation_text")),
+        welcome_text: Some(cols.one("welcome_text")),
+        project_templates: ids,
+    };
+    match st.store.set_onboarding(&auth.actor, o, Some(&ip)).await {
+        Ok(_) => Ok(see_other(&format!("{PATH}?notice=onboarding"))),
+        Err(e) => show_list(&st, &auth, &csrf, None, Some(super::input_error(e)?), None).await,
+    }
 }
 
 /// The "Save as template" form of a project page.
