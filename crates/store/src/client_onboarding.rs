@@ -40,8 +40,10 @@ impl Store {
         let mut o = stored(&self.db).await?;
         let mut live = Vec::with_capacity(o.project_templates.len());
         for t in o.project_templates {
-            if template_row(&self.db, t).await.is_ok() {
-                live.push(t);
+            match template_row(&self.db, t).await {
+                Ok(_) => live.push(t),
+                Err(Error::NotFound) => {}
+                Err(e) => return Err(e),
             }
         }
         o.project_templates = live;
@@ -56,8 +58,12 @@ impl Store {
         let o = o.check()?;
         let tx = self.write_tx().await?;
         for (i, t) in o.project_templates.iter().enumerate() {
-            if let Err(Error::NotFound) = template_row(&tx, *t).await {
-                return Err(Error::invalid(format!("project_templates[{i}]"), "no such template"));
+            match template_row(&tx, *t).await {
+                Ok(_) => {}
+                Err(Error::NotFound) => {
+                    return Err(Error::invalid(format!("project_templates[{i}]"), "no such template"));
+                }
+                Err(e) => return Err(e),
             }
         }
         let json = serde_json::to_string(&o.project_templates).map_err(|e| Error::internal("onboarding", e))?;
@@ -122,8 +128,11 @@ impl Store {
         let today = now.with_timezone(&service_levels(&tx).await?.timezone()).date_naive();
         for id in onboarding.project_templates {
             // A template deleted since the onboarding was set is skipped.
-            let Ok(t) = template_row(&tx, id).await else { continue };
-            let t = of_row(t)?;
+            let t = match template_row(&tx, id).await {
+                Ok(t) => of_row(t)?,
+                Err(Error::NotFound) => continue,
+                Err(e) => return Err(e),
+            };
             let n = NewProject {
                 client_id: c.id,
                 name: t.name.clone(),
