@@ -98,4 +98,8 @@ id_type!(
     HeldMailId,
     /// A project template of the agency's library.
     ProjectTemplateId,
+    /// An automation rule.
+    AutomationId,
+    /// One run of an automation rule (its key: rule, subject, step).
+    AutomationRunId,
 );

@@ -204,6 +204,8 @@ string_enum!(
         /// A ticket assigned to me (or, unassigned, any ticket: admins) is about to miss its
         /// service level.
         TicketDue = "ticket_due",
+        /// A reminder or summary one of the agency's automations sends.
+        Automated = "automated",
     }
 );
 
@@ -224,6 +226,7 @@ impl NotificationKind {
             NotificationKind::TicketReply => "answers on your tickets",
             NotificationKind::TicketStatus => "your tickets solved or waiting for you",
             NotificationKind::TicketDue => "tickets about to miss their service level",
+            NotificationKind::Automated => "automatic reminders and summaries",
         }
     }
 
@@ -233,7 +236,8 @@ impl NotificationKind {
             NotificationKind::TaskAssigned
             | NotificationKind::TaskReply
             | NotificationKind::Mention
-            | NotificationKind::TaskStatus => NotificationSubject::Task,
+            | NotificationKind::TaskStatus
+            | NotificationKind::Automated => NotificationSubject::Task,
             NotificationKind::Message => NotificationSubject::Project,
             NotificationKind::ApprovalRequested | NotificationKind::ApprovalDecided => NotificationSubject::Approval,
             NotificationKind::InvoiceSent => NotificationSubject::Invoice,

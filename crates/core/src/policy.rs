@@ -30,9 +30,11 @@ impl Side {
 pub use crate::portal::{PortalPage, PortalPages};
 pub use helpdesk::{TicketChange, TicketScope, check_ticket_assignee, check_ticket_requester, person_warned_of_due};
 
+mod automations;
 mod helpdesk;
 mod templates;
 pub use crate::quick_actions::QuickAction;
+pub use automations::automation_mail_reaches;
 pub use templates::check_template_assignee;
 
 /// The authenticated person a request acts for.
@@ -632,7 +634,7 @@ pub fn kind_reaches(role: Role, pages: PortalPages, kind: NotificationKind) -> b
     }
     match role {
         r if r.is_staff() => kind != K::InvoiceSent,
-        Role::ClientFinance => matches!(kind, K::InvoiceSent | K::TicketReply | K::TicketStatus),
+        Role::ClientFinance => matches!(kind, K::InvoiceSent | K::TicketReply | K::TicketStatus | K::Automated),
         Role::ClientViewer if kind == K::InvoiceSent => false,
         _ => !matches!(kind, K::ApprovalDecided | K::TicketCreated | K::TicketAssigned | K::TicketDue),
     }

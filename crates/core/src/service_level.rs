@@ -215,6 +215,11 @@ impl ServiceLevels {
         self.tz
     }
 
+    /// The agency's calendar (timezone and open weekdays) for scheduling automations.
+    pub fn calendar(&self) -> crate::automation::timing::Calendar {
+        crate::automation::timing::Calendar::new(self.tz, self.open)
+    }
+
     /// Opening and closing, minutes after local midnight (closing up to 1440).
     pub fn window_minutes(&self) -> (u32, u32) {
         (self.start, self.end)

@@ -425,3 +425,44 @@ mod tests {
         assert!(raw.contains("From: \"Acme Studio\" <portal@agency.test>\r\n"), "{raw}");
     }
 }
+
+/// A mail one of the agency's automations sends (a reminder, a summary), its texts already
+/// rendered for the recipient (plain text: escaped here for HTML).
+#[derive(Clone, Copy, Debug)]
+pub struct AutomatedMail<'a> {
+    /// The agency: subject prefix, footer, From name, logo and accent.
+    pub brand: Brand<'a>,
+    /// The subject line (rendered).
+    pub subject: &'a str,
+    /// The text (rendered; blank lines separate paragraphs).
+    pub body: &'a str,
+    /// Absolute link to the thing.
+    pub url: &'a str,
+    /// Button label.
+    pub action: &'a str,
+    /// One-click link that stops automatic mail.
+    pub unsubscribe_url: &'a str,
+    /// Link to the notification settings.
+    pub settings_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "automated.txt")]
+struct AutomatedText<'a> {
+    m: &'a AutomatedMail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "automated.html")]
+struct AutomatedHtml<'a> {
+    m: &'a AutomatedMail<'a>,
+    paragraphs: Vec<&'a str>,
+}
+
+/// `[<agency>] <subject>`, with the link and an unsubscribe footer and header.
+pub fn automated(to: &str, m: &AutomatedMail<'_>) -> Result<Mail, MailError> {
+    let subject = format!("[{}] {}", one_line(m.brand.name), one_line(m.subject));
+    let paragraphs = m.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
+    let mail = branded(&m.brand, to, subject, &AutomatedText { m }, &AutomatedHtml { m, paragraphs })?;
+    Ok(Mail { unsubscribe: Some(m.unsubscribe_url.to_string()), ..mail })
+}

@@ -165,6 +165,9 @@ impl Store {
         .await?;
         let text = format!("{} asks you to approve {}", actor.name(), subject.name);
         let created = notify_approvers(&tx, actor, subject.client, id, &approvers, text).await?;
+        if let Some(a) = approval::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)? {
+            crate::automation_fire::on_approval(&tx, self.now(), &a, false).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         self.publish(LiveEvent::approval_updated(subject.client, subject.project, id)).await;
         self.announce(created).await;
@@ -282,6 +285,9 @@ impl Store {
             text.push_str(&format!(": {comment}"));
         }
         let created = notify_requester(&tx, ClientId(row.client_id), id, UserId(row.requested_by), text).await?;
+        if let Some(a) = approval::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)? {
+            crate::automation_fire::on_approval(&tx, self.now(), &a, true).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         self.publish(LiveEvent::approval_updated(ClientId(row.client_id), ProjectId(row.project_id), id)).await;
         self.announce(created).await;

@@ -5,9 +5,9 @@ use std::fmt::Display;
 
 use atrium_core::Result;
 use atrium_core::ids::{
-    ApprovalId, ClientId, CommentId, ContactId, FileId, FolderId, HeldMailId, InvitationId, InvoiceId, JobId,
-    MessageId, MilestoneId, ProjectId, ProjectPageId, ProjectTemplateId, SavedReplyId, SessionId, TaskId, TicketId,
-    UserId,
+    ApprovalId, AutomationId, ClientId, CommentId, ContactId, FileId, FolderId, HeldMailId, InvitationId, InvoiceId,
+    JobId, MessageId, MilestoneId, ProjectId, ProjectPageId, ProjectTemplateId, SavedReplyId, SessionId, TaskId,
+    TicketId, UserId,
 };
 use atrium_core::policy::Actor;
 use chrono::{DateTime, Utc};
@@ -190,6 +190,14 @@ audit_actions!(
     ProjectTemplateDelete = "project_template.delete",
     /// Changed what new clients start with.
     OnboardingUpdate = "onboarding.update",
+    /// Added an automation rule.
+    AutomationCreate = "automation.create",
+    /// Changed or switched an automation rule.
+    AutomationUpdate = "automation.update",
+    /// Deleted an automation rule.
+    AutomationDelete = "automation.delete",
+    /// An automation run did its actions (no person as actor).
+    AutomationRun = "automation.run",
     /// Retried a failed background job.
     JobRetry = "job.retry",
     /// Discarded an inbound mail that was held for staff.
@@ -298,6 +306,11 @@ impl<'a> Entry<'a> {
     /// A change of what new clients start with.
     pub fn onboarding(ip: Option<&'a str>) -> Self {
         Self::of(AuditAction::OnboardingUpdate, "onboarding", None, None, ip)
+    }
+
+    /// Something done to an automation rule, or one of its runs.
+    pub fn automation(action: AuditAction, id: AutomationId, ip: Option<&'a str>) -> Self {
+        Self::of(action, "automation", Some(&id), None, ip)
     }
 
     /// Something done to a project template.
@@ -470,7 +483,7 @@ mod tests {
         assert_eq!(AuditAction::BrandingLogoSet.as_str(), "branding.logo_set");
         assert_eq!(AuditAction::BrandingLogoRemove.as_str(), "branding.logo_remove");
         assert_eq!(AuditAction::ProjectTemplateCreate.as_str(), "project_template.create");
-        assert_eq!(AuditAction::ALL.len(), 74);
+        assert_eq!(AuditAction::ALL.len(), 78);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

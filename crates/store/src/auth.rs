@@ -282,7 +282,7 @@ impl Store {
             return Err(Error::Conflict("a user with this email already exists".into()));
         }
         let t = token::generate();
-        let now = Utc::now();
+        let now = self.now();
         let tx = self.write_tx().await?;
         invitation::Entity::update_many()
             .col_expr(invitation::Column::RevokedAt, Expr::value(now))

@@ -89,6 +89,9 @@ impl Store {
         let mut am: milestone::ActiveModel = row.into();
         am.completed_at = Set(done.then(Utc::now));
         let m = am.update(&tx).await.map_err(db_err)?;
+        if done {
+            crate::automation_fire::on_milestone_reached(&tx, self.now(), &m).await?;
+        }
         audit::write(
             &tx,
             Some(actor),

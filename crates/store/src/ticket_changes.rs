@@ -149,7 +149,11 @@ impl Store {
             return Ok(current);
         }
         am.updated_at = Set(now);
-        let t = to_ticket(am.update(&tx).await.map_err(db_err)?)?;
+        let saved = am.update(&tx).await.map_err(db_err)?;
+        let t = to_ticket(saved.clone())?;
+        if t.status == TicketStatus::Solved && current.status != TicketStatus::Solved {
+            crate::automation_fire::on_ticket(&tx, now, &saved, true).await?;
+        }
         audit::write(
             &tx,
             Some(actor),

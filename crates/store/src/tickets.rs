@@ -181,6 +181,7 @@ impl Store {
         .insert(&tx)
         .await
         .map_err(db_err)?;
+        crate::automation_fire::on_ticket(&tx, now, &row, false).await?;
         let t = to_ticket(row)?;
         crate::ticket_files::link(&tx, t.id, &attached).await?;
         audit::write(

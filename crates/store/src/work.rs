@@ -407,7 +407,10 @@ impl Store {
         am.start_date = Set(start);
         am.due_date = Set(due);
         am.updated_at = Set(Utc::now());
-        am.update(&tx).await.map_err(db_err)?;
+        let saved = am.update(&tx).await.map_err(db_err)?;
+        if patch.status.is_some_and(|s| s != current.status) {
+            crate::automation_fire::on_project_status(&tx, self.now(), &saved).await?;
+        }
         audit::write(
             &tx,
             Some(actor),
@@ -529,7 +532,7 @@ impl Store {
         actor.may_manage_work()?;
         check_date("due_date", n.due_date)?;
         self.check_task_links(&p, n.assignee_id, n.milestone_id).await?;
-        let now = Utc::now();
+        let now = self.now();
         let tx = self.write_tx().await?;
         let row = task::ActiveModel {
             id: Set(TaskId::new().0),
@@ -603,7 +606,11 @@ impl Store {
             am.milestone_id = Set(v.map(|m| m.0));
         }
         am.updated_at = Set(now);
-        let t = conv::task(am.update(&tx).await.map_err(db_err)?)?;
+        let saved = am.update(&tx).await.map_err(db_err)?;
+        if saved.status != current.task.status.as_str() {
+            crate::automation_fire::on_task_status(&tx, self.now(), &saved).await?;
+        }
+        let t = conv::task(saved)?;
         audit::write(
             &tx,
             Some(actor),

@@ -75,7 +75,7 @@ id_segments! {
     PaymentId, ProjectPageId, TicketId, TicketCommentId,
 }
 
-id_segments! { SavedReplyId, ProjectTemplateId }
+id_segments! { SavedReplyId, ProjectTemplateId, AutomationId }
 
 macro_rules! tuple_params {
     ($($t:ident),+) => {

@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use atrium_core::helpdesk::{Satisfaction, ticket_label};
-use atrium_core::ids::{NotificationId, TicketId, UserId};
-use atrium_core::model::NotificationSubject;
+use atrium_core::ids::{AutomationRunId, NotificationId, TicketId, UserId};
+use atrium_core::model::{NotificationKind, NotificationSubject};
 use atrium_jobs::{BoxFuture, Handler, Job, JobError, NewJob};
-use atrium_mail::templates::{DigestItem, DigestMail, NotificationMail, SatisfactionMail};
+use atrium_mail::templates::{AutomatedMail, DigestItem, DigestMail, NotificationMail, SatisfactionMail};
 use atrium_mail::{Mail, MailError, Mailer};
 use atrium_store::Store;
+use atrium_store::automation_fire::AUTOMATION_RUN_JOB;
+use atrium_store::automation_sweep::AUTOMATION_SWEEP_JOB;
 use atrium_store::notifications::{DIGEST_JOB, NOTIFY_JOB};
 use atrium_store::ticket_rating::SATISFACTION_JOB;
 use atrium_store::ticket_sweeps::{HELPDESK_SWEEP_JOB, SWEEP_EVERY};
@@ -146,6 +148,60 @@ impl MailJobs {
         Ok(())
     }
 
+    /// Queues the next automations sweep (first, so a failing sweep does not end the chain),
+    /// then queues the runs whose moment has come.
+    async fn automation_sweep(&self) -> Result<(), JobError> {
+        schedule_automation_sweep(&self.store, Utc::now()).await.map_err(store_error)?;
+        let queued = self.store.job_runner().sweep_automations().await.map_err(store_error)?;
+        if queued > 0 {
+            tracing::info!(queued, "automations sweep");
+        }
+        Ok(())
+    }
+
+    /// Does one automation run: renders its mails per recipient, then hands them to the store,
+    /// which does the run's actions and queues the mails in one transaction (once).
+    async fn automation_run(&self, run: AutomationRunId) -> Result<(), JobError> {
+        let brand = self.brand().await?;
+        let agency = brand.get().name.to_string();
+        let runner = self.store.job_runner();
+        let Some(plan) = runner.plan_automation_run(run, &agency).await.map_err(store_error)? else {
+            return Ok(());
+        };
+        let settings = self.config.link("/account/notifications");
+        let mut mails = Vec::with_capacity(plan.mails.len());
+        for m in &plan.mails {
+            let unsubscribe = self.unsubscribe_url(m.user, NotificationKind::Automated.as_str()).await?;
+            let url = self.config.link(&m.path);
+            let mail = atrium_mail::templates::automated(
+                &m.email,
+                &AutomatedMail {
+                    brand: brand.get(),
+                    subject: &m.subject,
+                    body: &m.body,
+                    url: &url,
+                    action: "Open the portal",
+                    unsubscribe_url: &unsubscribe,
+                    settings_url: &settings,
+                },
+            )
+            .map_err(mail_error)?;
+            mails.push(serde_json::to_value(&mail).map_err(|e| JobError::Permanent(format!("mail: {e}")))?);
+        }
+        let mut token_hash = None;
+        if let Some(inv) = &plan.invitation {
+            let token = atrium_core::token::generate();
+            let url = self.config.link(&format!("/invite/{}", token.secret));
+            let mail =
+                atrium_mail::templates::invitation(&inv.email, &brand.get(), &inv.name, &agency, &url, &inv.note)
+                    .map_err(mail_error)?;
+            mails.push(serde_json::to_value(&mail).map_err(|e| JobError::Permanent(format!("mail: {e}")))?);
+            token_hash = Some(token.hash);
+        }
+        runner.finish_automation_run(&plan, mails, MAIL_JOB, token_hash, &agency).await.map_err(store_error)?;
+        Ok(())
+    }
+
     async fn digest(&self, now: DateTime<Utc>) -> Result<(), JobError> {
         let brand = self.brand().await?;
         for d in self.store.job_runner().pending_digests(now).await.map_err(store_error)? {
@@ -205,6 +261,23 @@ impl Handler for MailJobs {
                     self.satisfaction(p.ticket_id).await
                 }
                 HELPDESK_SWEEP_JOB => self.helpdesk_sweep().await,
+                AUTOMATION_SWEEP_JOB => self.automation_sweep().await,
+                AUTOMATION_RUN_JOB => {
+                    #[derive(serde::Deserialize)]
+                    struct P {
+                        run_id: AutomationRunId,
+                    }
+                    let p: P = job.payload().map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
+                    let r = self.automation_run(p.run_id).await;
+                    if let Err(e) = &r
+                        && (matches!(e, JobError::Permanent(_)) || job.attempts >= job.max_attempts)
+                    {
+                        // The log shows it failed, rather than pending for ever.
+                        let runner = self.store.job_runner();
+                        runner.fail_automation_run(p.run_id, &e.to_string()).await.map_err(store_error)?;
+                    }
+                    r
+                }
                 other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
             }
         })
@@ -228,6 +301,17 @@ pub async fn schedule_helpdesk_sweep(store: &Store, now: DateTime<Utc>) -> atriu
     let at = DateTime::from_timestamp(next, 0).unwrap_or(now);
     let key = format!("helpdesk-sweep:{next}");
     store.job_runner().enqueue(NewJob::new(HELPDESK_SWEEP_JOB, serde_json::json!({})).dedupe(key).run_at(at)).await?;
+    Ok(())
+}
+
+/// Queues the next automations sweep at the next multiple of its interval (once per slot,
+/// however many processes ask).
+pub async fn schedule_automation_sweep(store: &Store, now: DateTime<Utc>) -> atrium_core::Result<()> {
+    let every = atrium_store::automation_sweep::SWEEP_EVERY.num_seconds().max(1);
+    let next = (now.timestamp() / every + 1) * every;
+    let at = DateTime::from_timestamp(next, 0).unwrap_or(now);
+    let job = NewJob::new(AUTOMATION_SWEEP_JOB, serde_json::json!({})).dedupe(format!("automations-sweep:{next}"));
+    store.job_runner().enqueue(job.run_at(at)).await?;
     Ok(())
 }
 

@@ -211,7 +211,7 @@ impl Store {
     pub async fn send_invoice(&self, actor: &Actor, id: InvoiceId, ip: Option<&str>) -> Result<Invoice> {
         let row = self.managed_invoice_row(actor, id).await?;
         let tx = self.write_tx().await?;
-        let now = Utc::now();
+        let now = self.now();
         let done = invoice::Entity::update_many()
             .col_expr(invoice::Column::Status, Expr::value(InvoiceStatus::Sent.as_str()))
             .col_expr(invoice::Column::SentAt, Expr::value(now))
@@ -241,6 +241,8 @@ impl Store {
         let recipients = invoice_recipients(&tx, client).await?;
         let notice = Notice { kind: NotificationKind::InvoiceSent, client, target: Target::Invoice(id), text };
         let created = notify(&tx, &notice, &recipients.iter().collect::<Vec<_>>()).await?;
+        let sent = invoice::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+        crate::automation_fire::on_invoice_sent(&tx, now, &sent).await?;
         tx.commit().await.map_err(db_err)?;
         self.announce(created).await;
         self.invoice(actor, id).await

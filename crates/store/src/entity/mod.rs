@@ -5,6 +5,8 @@ pub mod approval;
 pub mod approval_approver;
 pub mod approval_event;
 pub mod audit;
+pub mod automation;
+pub mod automation_run;
 pub mod branding;
 pub mod client;
 pub mod client_onboarding;

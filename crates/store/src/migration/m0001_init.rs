@@ -35,7 +35,7 @@ pub(super) fn index(table: &str, cols: &[&str], unique: bool) -> IndexCreateStat
 pub(super) fn tstz(c: &str) -> ColumnDef {
     timestamp_with_time_zone(id(c))
 }
-fn tstz_null(c: &str) -> ColumnDef {
+pub(super) fn tstz_null(c: &str) -> ColumnDef {
     timestamp_with_time_zone_null(id(c))
 }
 

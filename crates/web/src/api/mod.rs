@@ -4,6 +4,7 @@
 
 mod account;
 mod approvals;
+mod automations;
 pub mod billing;
 mod branding;
 mod collab;
@@ -168,6 +169,9 @@ fn signed_in() -> OpenApiRouter<AppState> {
         .routes(routes!(templates::copy_template))
         .routes(routes!(templates::save_as_template))
         .routes(routes!(templates::get_onboarding, templates::put_onboarding))
+        .routes(routes!(automations::list_automations, automations::create_automation))
+        .routes(routes!(automations::get_automation, automations::update_automation, automations::delete_automation))
+        .routes(routes!(automations::automation_runs))
 }
 
 /// The Messages area: project conversations.

@@ -160,6 +160,9 @@ pub(crate) struct Target<'a> {
     /// A project template (the agency's: staff-only routes; controls that delete get a fresh
     /// one).
     template_id: String,
+    /// An automation rule (the agency's: owners and admins; controls that delete get a fresh
+    /// one).
+    automation_id: String,
 }
 
 impl<'a> Target<'a> {
@@ -179,12 +182,18 @@ impl<'a> Target<'a> {
             ticket_id: side.ticket.to_string(),
             saved_reply_id: String::new(),
             template_id: String::new(),
+            automation_id: String::new(),
         }
     }
 
     /// The same target with a project template.
     fn with_template(&self, template_id: String) -> Target<'a> {
         Target { template_id, ..self.clone_parts() }
+    }
+
+    /// The same target with an automation rule.
+    fn with_automation(&self, automation_id: String) -> Target<'a> {
+        Target { automation_id, ..self.clone_parts() }
     }
 
     /// The same target with a saved reply.
@@ -236,6 +245,7 @@ impl<'a> Target<'a> {
             ticket_id: self.ticket_id.clone(),
             saved_reply_id: self.saved_reply_id.clone(),
             template_id: self.template_id.clone(),
+            automation_id: self.automation_id.clone(),
         }
     }
     /// The same target with another ticket.
@@ -358,6 +368,23 @@ async fn add_template(app: &TestApp, w: &World) -> String {
     let owner = app.actor(w.owner).await;
     let n = atrium_store::templates::NewTemplate { name: "Matrix template".into(), ..Default::default() };
     app.store.create_project_template(&owner, n, None).await.expect("template").id.to_string()
+}
+
+/// Adds an automation rule as the owner; returns its id.
+async fn add_automation(app: &TestApp, w: &World) -> String {
+    let owner = app.actor(w.owner).await;
+    let rule: atrium_core::automation::RuleContent = serde_json::from_value(json!({
+        "name": "Matrix rule", "trigger": {"kind": "invoice.sent"},
+        "actions": [{"kind": "email", "to": "client_admins", "subject": "Sent", "body": "{{invoice.number}}"}]
+    }))
+    .expect("rule");
+    app.store.create_automation(&owner, rule, None).await.expect("automation").id.to_string()
+}
+
+/// Whether a route deletes the automation rule it is given.
+fn consumes_automation(method: &str, template: &str) -> bool {
+    method.eq_ignore_ascii_case("delete") && template == "/api/v1/automations/{id}"
+        || template == "/staff/automations/{id}/delete"
 }
 
 /// Whether a route deletes the project template it is given.
@@ -508,6 +535,7 @@ pub(crate) fn substitute(template: &str, t: &Target<'_>) -> String {
             ("invoices" | "billing", "id") => t.invoice_id.clone(),
             ("saved-replies", "id") => t.saved_reply_id.clone(),
             ("project-templates" | "templates", "id") => t.template_id.clone(),
+            ("automations", "id") => t.automation_id.clone(),
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
@@ -796,6 +824,16 @@ pub(crate) fn api_rules() -> Vec<ApiRule> {
         r("post", "/api/v1/projects/{id}/template", Refused, no_query, |_| {
             Payload::Json(json!({"name": "Intruder template"}))
         }),
+        // Automations are the agency's: owners and admins (other staff 403, client users 404).
+        r("get", "/api/v1/automations", Refused, no_query, no_body),
+        r("post", "/api/v1/automations", Refused, no_query, |_| {
+            Payload::Json(json!({"name": "Intruder rule", "trigger": {"kind": "ticket.created"},
+                "actions": [{"kind": "notify_staff", "to": "owners_admins", "text": "{{ticket.subject}}"}]}))
+        }),
+        r("get", "/api/v1/automations/{id}", Refused, no_query, no_body),
+        r("patch", "/api/v1/automations/{id}", Refused, no_query, |_| Payload::Json(json!({"enabled": true}))),
+        r("delete", "/api/v1/automations/{id}", Refused, no_query, no_body),
+        r("get", "/api/v1/automations/{id}/runs", Refused, no_query, no_body),
         r("get", "/api/v1/onboarding", Refused, no_query, no_body),
         r("put", "/api/v1/onboarding", Refused, no_query, |_| {
             Payload::Json(json!({"invitation_text": "Intruder text", "project_templates": []}))
@@ -899,7 +937,8 @@ async fn every_api_operation_refuses_other_clients_data() {
     let target = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, add_contact(&app, &w, &w.b).await)
         .with_job(failed_job(&app).await)
         .with_saved_reply(add_saved_reply(&app, &w).await)
-        .with_template(add_template(&app, &w).await);
+        .with_template(add_template(&app, &w).await)
+        .with_automation(add_automation(&app, &w).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for (op, rule) in &ops {
@@ -976,6 +1015,9 @@ async fn every_api_operation_refuses_other_clients_data() {
                 &fresh
             } else if consumes_template(&op.method, &op.path) {
                 fresh = target.with_template(add_template(&app, &w).await);
+                &fresh
+            } else if consumes_automation(&op.method, &op.path) {
+                fresh = target.with_automation(add_automation(&app, &w).await);
                 &fresh
             } else if consumes_file(&op.method, &op.path) || restores_file(&op.path) {
                 let id = add_file(&app, &w, &w.b).await;
@@ -1329,12 +1371,14 @@ async fn every_page_enforces_its_audience() {
         .await
         .with_staff_user(w.staff)
         .with_saved_reply(add_saved_reply(&app, &w).await)
-        .with_template(add_template(&app, &w).await);
+        .with_template(add_template(&app, &w).await)
+        .with_automation(add_automation(&app, &w).await);
     let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await)
         .with_job(job)
         .with_staff_user(w.admin)
         .with_saved_reply(add_saved_reply(&app, &w).await)
-        .with_template(add_template(&app, &w).await);
+        .with_template(add_template(&app, &w).await)
+        .with_automation(add_automation(&app, &w).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for case in &cases {

@@ -12,6 +12,7 @@ mod api_flow;
 mod approvals;
 mod audiences;
 mod authz_matrix;
+mod automations;
 mod bad_input;
 mod billing;
 mod branding;
