@@ -1249,6 +1249,16 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
             form(vec![("title", "Intruder reply".into()), ("body", "Intruder text".into())])
         }
         ("POST", "/staff/saved-replies/{id}/delete") | ("POST", "/staff/projects/{id}/request-form") => form(vec![]),
+        ("POST", "/staff/automations") => form(vec![
+            ("name", "Intruder rule".into()),
+            ("trigger", "invoice.sent".into()),
+            ("action", "email".into()),
+            ("to", "client_admins".into()),
+            ("subject", "Sent {{invoice.number}}".into()),
+            ("body", "Intruder text".into()),
+        ]),
+        ("POST", "/staff/automations/{id}/switch") => form(vec![("enabled", "on".into())]),
+        ("POST", "/staff/automations/{id}/delete") => form(vec![]),
         ("POST", "/staff/templates") => {
             form(vec![("name", "Intruder template".into()), ("description", String::new())])
         }
@@ -1485,6 +1495,10 @@ async fn every_page_enforces_its_audience() {
                 }
                 _ if consumes_template(&case.method, case.template) => {
                     fresh = t.with_template(add_template(&app, &w).await);
+                    &fresh
+                }
+                _ if consumes_automation(&case.method, case.template) => {
+                    fresh = t.with_automation(add_automation(&app, &w).await);
                     &fresh
                 }
                 _ => t,

@@ -376,3 +376,87 @@ async fn a_run_killed_mid_way_is_retried_once_and_a_rule_switched_off_stops_its_
     assert_eq!(got.get("after-7").map(|r| r.1.as_str()), Some("cancelled"), "{got:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn owners_keep_automations_in_the_browser() {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    let page = |user, path: String| {
+        let app = &app;
+        async move {
+            let creds = app.browser_creds(Some(user)).await;
+            Answer::of(browser().get(app.url(&path)).header("cookie", &creds.cookie).send().await.unwrap()).await
+        }
+    };
+    let post = |path: String, fields: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let creds = app.browser_creds(Some(w.owner)).await;
+            let mut f: Vec<(String, String)> = fields.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+            f.push(("_csrf".into(), creds.csrf.clone()));
+            Answer::of(browser().post(app.url(&path)).header("cookie", &creds.cookie).form(&f).send().await.unwrap())
+                .await
+        }
+    };
+    let list = page(w.owner, "/staff/automations".into()).await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("Invoice reminders") && list.body.contains("Weekly summary"), "{}", list.body);
+    assert_eq!(page(w.staff, "/staff/automations".into()).await.status, 403, "owners and admins only");
+    assert!(page(w.owner, "/staff/clients".into()).await.body.contains("href=\"/staff/automations\""));
+    // Switch a ready-made rule on with its settings.
+    let owner = app.token_for(w.owner).await;
+    let reminders = builtin(&app, &owner, "task_reminders").await;
+    let a = post(
+        format!("/staff/automations/{reminders}/switch"),
+        vec![("enabled", "on"), ("every_days", "5"), ("at_most", "2")],
+    )
+    .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let (_, v) = call(&app, &owner, "GET", &format!("/automations/{reminders}"), None).await;
+    assert_eq!((v["enabled"].clone(), v["settings"]["every_days"].clone()), (json!(true), json!(5)));
+    // A bad placeholder shows the form again, with what was sent and the field named.
+    let rule = vec![
+        ("name", "Tell the client"),
+        ("trigger", "invoice.sent"),
+        ("days", "3"),
+        ("every", "week"),
+        ("day", "1"),
+        ("time", "09:00"),
+        ("client_id", ""),
+        ("action", "email"),
+        ("to", "client_admins"),
+        ("subject", "Invoice {{invoice.number}}"),
+        ("body", "Hello {{recipient.nickname}}"),
+    ];
+    let a = post("/staff/automations".into(), rule.clone()).await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(
+        a.body.contains("actions[0].body")
+            && a.body.contains("recipient.nickname")
+            && a.body.contains("Tell the client"),
+        "{}",
+        a.body
+    );
+    let mut good = rule;
+    good[10] = ("body", "Hello {{recipient.name}}, see {{link}}");
+    let a = post("/staff/automations".into(), good).await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let (_, v) = call(&app, &owner, "GET", "/automations", None).await;
+    let mine = items(&v).into_iter().find(|r| r["name"] == "Tell the client").expect("added");
+    let id = mine["id"].as_str().unwrap().to_string();
+    // Sending an invoice runs it; the log page shows the run.
+    let inv = draft_invoice(&app, &app.actor(w.owner).await, w.a.id).await;
+    app.store.send_invoice(&app.actor(w.owner).await, inv, None).await.unwrap();
+    app.run_jobs().await;
+    let log = page(w.owner, format!("/staff/automations/{id}")).await;
+    assert_eq!(log.status, 200);
+    assert!(
+        log.body.contains("invoice") && log.body.contains("done") && log.body.contains("mailed 1 person"),
+        "{}",
+        log.body
+    );
+    let a = post(format!("/staff/automations/{id}/delete"), vec![]).await;
+    assert_eq!(a.status, 303);
+    assert_eq!(page(w.owner, format!("/staff/automations/{id}")).await.status, 404);
+    app.stop().await;
+}

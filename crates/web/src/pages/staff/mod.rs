@@ -4,6 +4,7 @@
 //! branding and service-level settings. This module holds what several of them
 //! use; it imports nothing from them (the router names each submodule's handlers).
 
+pub mod automations;
 pub mod branding;
 pub mod clients;
 pub mod held_mail;
