@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{SubjectType, TriggerKind};
+use super::kinds::{SubjectType, TriggerKind};
 use crate::{Error, Result};
 
 /// Available to every rule.

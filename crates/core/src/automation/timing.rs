@@ -11,7 +11,7 @@
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
-use super::Every;
+use super::kinds::Every;
 use crate::{Error, Result};
 
 /// The local time date reminders fire at.
