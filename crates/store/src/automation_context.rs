@@ -243,7 +243,8 @@ pub(crate) async fn recipients<C: ConnectionTrait>(
     Ok(chosen)
 }
 
-/// Who turned automatic mail off in their notification settings.
+/// Who chose anything but mail for automatic mail in their notification settings (it has no
+/// in-app or digest form, so those mean no mail).
 async fn mail_off<C: ConnectionTrait>(c: &C, users: &[UserId]) -> Result<HashSet<UserId>> {
     let rows = crate::entity::notification_pref::Entity::find()
         .filter(crate::entity::notification_pref::Column::UserId.is_in(users.iter().map(|u| u.0).collect::<Vec<_>>()))
@@ -251,7 +252,7 @@ async fn mail_off<C: ConnectionTrait>(c: &C, users: &[UserId]) -> Result<HashSet
         .all(c)
         .await
         .map_err(db_err)?;
-    Ok(rows.into_iter().filter(|r| r.delivery == "off").map(|r| UserId(r.user_id)).collect())
+    Ok(rows.into_iter().filter(|r| r.delivery != "email").map(|r| UserId(r.user_id)).collect())
 }
 
 /// The name of the user who set a rule up (the author of what it writes).

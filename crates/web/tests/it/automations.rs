@@ -184,10 +184,18 @@ async fn invoice_reminders_fire_at_their_moments_once_each_across_a_weekend() {
     // Sent on Monday 2027-01-04, due Tuesday 2027-01-12: 3 days before is Saturday, so Friday.
     app.store.set_clock(Some(utc(2027, 1, 4, 10)));
     let (_, number) = sent_invoice(&app, &w, w.a.id, NaiveDate::from_ymd_opt(2027, 1, 12).unwrap()).await;
+    // B's finance user stops automatic mail; A's keep it.
+    let (_, second) = sent_invoice(&app, &w, w.b.id, NaiveDate::from_ymd_opt(2027, 1, 12).unwrap()).await;
+    let finance_b = app.token_for(w.b.finance).await;
+    let (s, v) =
+        call(&app, &finance_b, "PUT", "/notification-settings", Some(json!({"kind": "automated", "delivery": "off"})))
+            .await;
+    assert_eq!(s, 204, "{v}");
     app.run_jobs().await;
     app.mails.lock().unwrap().clear();
     tick(&[&app], utc(2027, 1, 4, 10), utc(2027, 1, 22, 12)).await;
     let got = runs(&app, &owner, &rule).await;
+    assert_eq!(got.len(), 3, "three steps (two invoices share them): {got:?}");
     let want: BTreeMap<String, (String, String)> =
         [("before-3", utc(2027, 1, 8, 9)), ("due", utc(2027, 1, 12, 9)), ("after-7", utc(2027, 1, 19, 9))]
             .into_iter()

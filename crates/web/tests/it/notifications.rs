@@ -315,6 +315,8 @@ async fn delivery_settings_decide_between_off_in_app_email_and_digest() {
         ("invoice_sent", "email"),
         ("ticket_reply", "email"),
         ("ticket_status", "email"),
+        // Reminders and summaries of the agency's automations.
+        ("automated", "email"),
     ]
     .iter()
     .map(|(k, d)| (k.to_string(), d.to_string()))
