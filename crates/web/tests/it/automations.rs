@@ -211,7 +211,12 @@ async fn invoice_reminders_fire_at_their_moments_once_each_across_a_weekend() {
         about.iter().any(|m| m.subject.contains("due in 3 days"))
             && about.iter().any(|m| m.subject.contains("overdue"))
     );
-    // Paid meanwhile: nothing more (a second invoice, paid before its day).
+    let to_b = mails_about(&mails, &second);
+    assert!(
+        to_b.len() == 3 && to_b.iter().all(|m| m.to == "admin@b.test"),
+        "B's finance user chose no mail: {:?}",
+        to_b.iter().map(|m| &m.to).collect::<Vec<_>>()
+    );
     app.stop().await;
 }
 
