@@ -98,4 +98,6 @@ id_type!(
     HeldMailId,
     /// A project template of the agency's library.
     ProjectTemplateId,
+    /// A recurring invoice schedule (a client's retainer, issued every interval).
+    RecurringInvoiceId,
 );

@@ -31,6 +31,7 @@ pub use crate::portal::{PortalPage, PortalPages};
 pub use helpdesk::{TicketChange, TicketScope, check_ticket_assignee, check_ticket_requester, person_warned_of_due};
 
 mod helpdesk;
+mod recurring;
 mod templates;
 pub use crate::quick_actions::QuickAction;
 pub use templates::check_template_assignee;
