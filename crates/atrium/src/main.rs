@@ -276,6 +276,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let state = AppState::new(store.clone(), blobs, web, mailer);
     atrium_web::jobs::schedule_digest(&store, chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     atrium_web::jobs::schedule_helpdesk_sweep(&store, chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Also at start-up: a server that was down issues the periods it missed within the hour.
+    atrium_web::jobs::schedule_recurring_invoices(&store, chrono::Utc::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
     tracing::info!(bind = %args.bind, public_url = %public_url, "Atrium is listening");
     println!("Atrium is running at {public_url}");

@@ -19,7 +19,9 @@ use atrium_core::validate::BODY_MAX;
 use atrium_core::{Error, Result};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::invoices::check_project;
 use crate::audit::{self, AuditAction, Entry};
@@ -27,7 +29,6 @@ use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, recurring_invoice as row};
 use crate::helpdesk_settings::service_levels;
-use crate::paging::{Page, PageRequest, page, page_rows};
 use crate::scoping::deleted_clients;
 
 /// A new schedule, as sent (checked by the store).
@@ -159,14 +160,17 @@ impl Store {
         Ok(self.now().with_timezone(&service_levels(c).await?.timezone()).date_naive())
     }
 
-    /// The schedules, newest first (staff; client users 404). Those of deleted clients are gone
-    /// with them (and come back if the client is restored).
-    pub async fn recurring_invoices_page(&self, actor: &Actor, req: PageRequest) -> Result<Page<RecurringInvoice>> {
+    /// Every schedule (at most [`SCHEDULES_MAX`]), newest first (staff; client users 404).
+    /// Those of deleted clients are gone with them (and come back if the client is restored).
+    pub async fn recurring_invoices(&self, actor: &Actor) -> Result<Vec<RecurringInvoice>> {
         actor.may_manage_recurring_invoices()?;
-        let q = row::Entity::find().filter(row::Column::ClientId.not_in_subquery(deleted_clients()));
-        let rows = page_rows(&self.db, q, req, row::Column::Id, row::Column::Id).await?;
-        let items = self.with_client_names(rows).await?;
-        Ok(page(items, req, |r| r.id.0))
+        let rows = row::Entity::find()
+            .filter(row::Column::ClientId.not_in_subquery(deleted_clients()))
+            .order_by_desc(row::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        self.with_client_names(rows).await
     }
 
     async fn with_client_names(&self, rows: Vec<row::Model>) -> Result<Vec<RecurringInvoice>> {

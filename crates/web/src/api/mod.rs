@@ -14,6 +14,7 @@ pub mod input;
 mod list;
 mod portal;
 mod project_pages;
+mod recurring;
 mod session;
 pub mod templates;
 pub mod tickets;
@@ -60,6 +61,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(behind(Audience::Public, public()))
         .merge(behind(Audience::SignedIn, signed_in()))
         .merge(behind(Audience::SignedIn, logo_upload()))
+        .merge(behind(Audience::Staff, staff()))
         .merge(areas().into_iter().fold(OpenApiRouter::new(), |api, (page, routes)| {
             api.merge(behind(Audience::SignedIn, in_area(page, routes)))
         }))
@@ -168,6 +170,16 @@ fn signed_in() -> OpenApiRouter<AppState> {
         .routes(routes!(templates::copy_template))
         .routes(routes!(templates::save_as_template))
         .routes(routes!(templates::get_onboarding, templates::put_onboarding))
+}
+
+/// Operations for staff acting as themselves only: everyone else is refused by the audience
+/// layer (404) before the handler runs, whatever its body does.
+fn staff() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(recurring::list_recurring, recurring::create_recurring)).routes(routes!(
+        recurring::get_recurring,
+        recurring::update_recurring,
+        recurring::delete_recurring
+    ))
 }
 
 /// The Messages area: project conversations.
