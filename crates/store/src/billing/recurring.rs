@@ -24,6 +24,7 @@ use sea_orm::{
 };
 
 use super::invoices::check_project;
+use super::listing::client_names;
 use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
@@ -175,14 +176,7 @@ impl Store {
 
     async fn with_client_names(&self, rows: Vec<row::Model>) -> Result<Vec<RecurringInvoice>> {
         let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.client_id).collect();
-        let names: std::collections::HashMap<uuid::Uuid, String> = client::Entity::find()
-            .filter(client::Column::Id.is_in(ids))
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(|c| (c.id, c.name))
-            .collect();
+        let names = client_names(&self.db, ids).await?;
         rows.into_iter()
             .map(|r| {
                 let name = names.get(&r.client_id).cloned().unwrap_or_default();

@@ -30,6 +30,26 @@ fn schedule(client: impl std::fmt::Display, extra: Value) -> Value {
     b
 }
 
+/// A seeded server whose store clock reads `now`, and a staff member's token.
+async fn world_at(now: &str) -> (TestApp, World, String) {
+    let app = TestApp::spawn().await;
+    let w = seed(&app).await;
+    app.store.set_clock(Some(at(now)));
+    let staff = app.token_for(w.staff).await;
+    (app, w, staff)
+}
+
+/// Gives the store the system clock back and stops the server.
+async fn finish(app: TestApp) {
+    app.store.set_clock(None);
+    app.stop().await;
+}
+
+/// The API path of a schedule as returned.
+fn path_of(r: &Value) -> String {
+    format!("/recurring-invoices/{}", r["id"].as_str().unwrap())
+}
+
 async fn create(app: &TestApp, token: &str, body: Value) -> Value {
     let (s, v) = call(app, token, "POST", "/recurring-invoices", Some(body)).await;
     assert_eq!(s, 201, "{v}");
@@ -67,10 +87,7 @@ async fn invoices_of(app: &TestApp, token: &str, client: impl std::fmt::Display)
 
 #[tokio::test]
 async fn staff_add_list_read_change_and_delete_schedules_and_each_change_is_audited() {
-    let app = TestApp::spawn().await;
-    let w = seed(&app).await;
-    app.store.set_clock(Some(at("2026-01-10T09:00:00Z")));
-    let staff = app.token_for(w.staff).await;
+    let (app, w, staff) = world_at("2026-01-10T09:00:00Z").await;
     let project = w.a.project.to_string();
     let r = create(&app, &staff, schedule(w.a.id, json!({"project_id": project, "notes": "Thank you"}))).await;
     let id = r["id"].as_str().unwrap().to_string();
@@ -123,16 +140,12 @@ async fn staff_add_list_read_change_and_delete_schedules_and_each_change_is_audi
             "recurring_invoice.delete"
         ]
     );
-    app.store.set_clock(None);
-    app.stop().await;
+    finish(app).await;
 }
 
 #[tokio::test]
 async fn every_bad_field_is_a_422_that_names_it() {
-    let app = TestApp::spawn().await;
-    let w = seed(&app).await;
-    app.store.set_clock(Some(at("2026-01-10T09:00:00Z")));
-    let staff = app.token_for(w.staff).await;
+    let (app, w, staff) = world_at("2026-01-10T09:00:00Z").await;
     let line = |q: &str| json!([{"description": "Retainer", "quantity": q, "unit_price": "1", "tax_rate": "0"}]);
     let too_many: Vec<Value> = (0..201)
         .map(|i| json!({"description": format!("Line {i}"), "quantity": "1", "unit_price": "1", "tax_rate": "0"}))
@@ -168,7 +181,7 @@ async fn every_bad_field_is_a_422_that_names_it() {
     }
     // A change is checked the same way; the client of a schedule cannot be changed.
     let r = create(&app, &staff, schedule(w.a.id, json!({}))).await;
-    let path = format!("/recurring-invoices/{}", r["id"].as_str().unwrap());
+    let path = path_of(&r);
     for (change, field) in [
         (json!({"status": "stopped"}), "status"),
         (json!({"due_days": 400}), "due_days"),
@@ -186,8 +199,7 @@ async fn every_bad_field_is_a_422_that_names_it() {
     let (_, v) = call(&app, &staff, "GET", &path, None).await;
     assert_eq!(v["client_id"], w.a.id.to_string(), "nothing changed");
     assert_eq!(v["due_days"], 14);
-    app.store.set_clock(None);
-    app.stop().await;
+    finish(app).await;
 }
 
 #[tokio::test]
@@ -197,7 +209,7 @@ async fn monthly_issues_take_consecutive_numbers_between_manual_ones_and_clamp_m
     let (staff, client) = (app.token_for(w.staff).await, app.token_for(w.a.admin).await);
     app.store.set_clock(Some(at("2026-01-30T12:00:00Z")));
     let r = create(&app, &staff, schedule(w.a.id, json!({}))).await;
-    let path = format!("/recurring-invoices/{}", r["id"].as_str().unwrap());
+    let path = path_of(&r);
     let before = invoices_of(&app, &staff, w.a.id).await;
     assert_eq!(issue(&app).await, 0, "not due before its date");
     app.store.set_clock(Some(at("2026-01-31T00:30:00Z")));
@@ -250,8 +262,7 @@ async fn monthly_issues_take_consecutive_numbers_between_manual_ones_and_clamp_m
         .await;
     assert_eq!(issued.len(), 3);
     assert!(issued.iter().all(|r| r[0].is_empty()), "the job acts for no person: {issued:?}");
-    app.store.set_clock(None);
-    app.stop().await;
+    finish(app).await;
 }
 
 #[tokio::test]
@@ -299,16 +310,12 @@ async fn an_auto_sent_invoice_reaches_the_client_and_their_mail_a_draft_does_not
         mails.iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>()
     );
     assert!(!mails.iter().any(|m| m.text.contains("77.00")), "no mail for the draft");
-    app.store.set_clock(None);
-    app.stop().await;
+    finish(app).await;
 }
 
 #[tokio::test]
 async fn missed_periods_issue_one_invoice_each_in_order() {
-    let app = TestApp::spawn().await;
-    let w = seed(&app).await;
-    let staff = app.token_for(w.staff).await;
-    app.store.set_clock(Some(at("2026-01-01T10:00:00Z")));
+    let (app, w, staff) = world_at("2026-01-01T10:00:00Z").await;
     let r = create(&app, &staff, schedule(w.a.id, json!({"next_issue_date": "2026-01-15", "due_days": 30}))).await;
     let before = invoices_of(&app, &staff, w.a.id).await;
     // The server was down from the New Year to April 20th.
@@ -327,20 +334,16 @@ async fn missed_periods_issue_one_invoice_each_in_order() {
     );
     let numbers: Vec<u64> = new.iter().map(|i| i.0).collect();
     assert_eq!(numbers, (numbers[0]..numbers[0] + 4).collect::<Vec<_>>(), "consecutive, in date order");
-    let (_, v) = call(&app, &staff, "GET", &format!("/recurring-invoices/{}", r["id"].as_str().unwrap()), None).await;
+    let (_, v) = call(&app, &staff, "GET", &path_of(&r), None).await;
     assert_eq!(v["next_issue_date"], "2026-05-15");
-    app.store.set_clock(None);
-    app.stop().await;
+    finish(app).await;
 }
 
 #[tokio::test]
 async fn a_paused_schedule_issues_nothing_and_resumes_without_back_issuing() {
-    let app = TestApp::spawn().await;
-    let w = seed(&app).await;
-    let staff = app.token_for(w.staff).await;
-    app.store.set_clock(Some(at("2026-01-05T10:00:00Z")));
+    let (app, w, staff) = world_at("2026-01-05T10:00:00Z").await;
     let r = create(&app, &staff, schedule(w.a.id, json!({"next_issue_date": "2026-01-10"}))).await;
-    let path = format!("/recurring-invoices/{}", r["id"].as_str().unwrap());
+    let path = path_of(&r);
     let (s, v) = call(&app, &staff, "PATCH", &path, Some(json!({"status": "paused"}))).await;
     assert_eq!((s, &v["status"]), (200, &json!("paused")));
     app.store.set_clock(Some(at("2026-03-20T10:00:00Z")));
@@ -354,18 +357,14 @@ async fn a_paused_schedule_issues_nothing_and_resumes_without_back_issuing() {
     assert_eq!(issue(&app).await, 1);
     let (_, v) = call(&app, &staff, "GET", &path, None).await;
     assert_eq!((&v["issued_count"], &v["next_issue_date"]), (&json!(1), &json!("2026-05-10")));
-    app.store.set_clock(None);
-    app.stop().await;
+    finish(app).await;
 }
 
 #[tokio::test]
 async fn an_ended_schedule_never_issues_and_cannot_be_resumed() {
-    let app = TestApp::spawn().await;
-    let w = seed(&app).await;
-    let staff = app.token_for(w.staff).await;
-    app.store.set_clock(Some(at("2026-01-05T10:00:00Z")));
+    let (app, w, staff) = world_at("2026-01-05T10:00:00Z").await;
     let r = create(&app, &staff, schedule(w.a.id, json!({"next_issue_date": "2026-01-10"}))).await;
-    let path = format!("/recurring-invoices/{}", r["id"].as_str().unwrap());
+    let path = path_of(&r);
     let (s, v) = call(&app, &staff, "PATCH", &path, Some(json!({"status": "ended"}))).await;
     assert_eq!((s, &v["status"]), (200, &json!("ended")));
     app.store.set_clock(Some(at("2026-06-01T10:00:00Z")));
@@ -379,8 +378,7 @@ async fn an_ended_schedule_never_issues_and_cannot_be_resumed() {
     assert_eq!((&v["status"], &v["issued_count"]), (&json!("ended"), &json!(0)));
     // Deleting it is still possible.
     assert_eq!(call(&app, &staff, "DELETE", &path, None).await.0, 204);
-    app.store.set_clock(None);
-    app.stop().await;
+    finish(app).await;
 }
 
 #[tokio::test]
@@ -456,21 +454,17 @@ async fn the_schedules_of_archived_and_deleted_clients_do_not_issue() {
     // Back from the archive, its schedule issues what is due.
     call(&app, &owner, "PATCH", &format!("/clients/{}", w.a.id), Some(json!({"status": "active"}))).await;
     assert_eq!(issue(&app).await, 1);
-    let (_, v) = call(&app, &staff, "GET", &format!("/recurring-invoices/{}", r["id"].as_str().unwrap()), None).await;
+    let (_, v) = call(&app, &staff, "GET", &path_of(&r), None).await;
     assert_eq!(v["issued_count"], 1);
-    app.store.set_clock(None);
-    app.stop().await;
+    finish(app).await;
 }
 
 #[tokio::test]
 async fn client_users_get_404_on_every_recurring_invoice_route() {
     // SEC-AC-1, SEC-AC-2: staff only, for the client's own schedule too.
-    let app = TestApp::spawn().await;
-    let w = seed(&app).await;
-    app.store.set_clock(Some(at("2026-01-10T09:00:00Z")));
-    let staff = app.token_for(w.staff).await;
+    let (app, w, staff) = world_at("2026-01-10T09:00:00Z").await;
     let r = create(&app, &staff, schedule(w.a.id, json!({}))).await;
-    let path = format!("/recurring-invoices/{}", r["id"].as_str().unwrap());
+    let path = path_of(&r);
     for user in [w.a.admin, w.a.finance, w.a.viewer] {
         let token = app.token_for(user).await;
         for (method, p, body) in [
@@ -490,8 +484,7 @@ async fn client_users_get_404_on_every_recurring_invoice_route() {
     }
     let (_, v) = call(&app, &staff, "GET", &path, None).await;
     assert_eq!((&v["status"], &v["issued_count"]), (&json!("active"), &json!(0)), "untouched");
-    app.store.set_clock(None);
-    app.stop().await;
+    finish(app).await;
 }
 
 #[tokio::test]
@@ -565,6 +558,5 @@ async fn staff_keep_schedules_on_the_billing_pages() {
     assert!(listed.contains("Licence renewal") && listed.contains("Ended"), "{listed}");
     assert_eq!(post(format!("{at_page}/delete"), vec![]).await.status(), 303);
     assert_eq!(get(at_page).await.status(), 404);
-    app.store.set_clock(None);
-    app.stop().await;
+    finish(app).await;
 }
