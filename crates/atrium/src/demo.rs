@@ -415,6 +415,21 @@ async fn billing(store: &Store) -> Result<()> {
             store.record_payment(&ana, inv.id, p, None).await.map_err(err)?;
         }
     }
+    // A monthly retainer that sends itself on the first of next month.
+    let first = today.with_day(1).and_then(|d| d.checked_add_months(chrono::Months::new(1))).unwrap_or(today);
+    let retainer = atrium_store::billing::NewRecurringInvoice {
+        client_id: acme,
+        project_id: None,
+        name: "Maintenance retainer".into(),
+        currency: "EUR".into(),
+        lines: vec![line("Website care and small changes (monthly)", "1", "650.00", "19")],
+        notes: "Thank you for working with us.".into(),
+        interval: atrium_core::model::RecurringInterval::Monthly,
+        next_issue_date: first,
+        due_days: 14,
+        auto_send: true,
+    };
+    store.create_recurring_invoice(&ana, retainer, None).await.map_err(err)?;
     Ok(())
 }
 

@@ -279,6 +279,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     atrium_web::jobs::schedule_automation_sweep(&store, chrono::Utc::now())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Also at start-up: a server that was down issues the periods it missed within the hour.
+    atrium_web::jobs::schedule_recurring_invoices(&store, chrono::Utc::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
     tracing::info!(bind = %args.bind, public_url = %public_url, "Atrium is listening");
     println!("Atrium is running at {public_url}");

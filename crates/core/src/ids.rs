@@ -102,4 +102,6 @@ id_type!(
     AutomationId,
     /// One run of an automation rule (its key: rule, subject, step).
     AutomationRunId,
+    /// A recurring invoice schedule (a client's retainer, issued every interval).
+    RecurringInvoiceId,
 );

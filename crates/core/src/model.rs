@@ -5,7 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 
 mod billing;
+mod recurring;
 pub use billing::*;
+pub use recurring::*;
 
 /// A string-valued enum: serde, `as_str`, `Display`, `FromStr` and `ALL`; with `= "wire" /
 /// "Label"` also `label()`.

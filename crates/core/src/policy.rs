@@ -32,6 +32,7 @@ pub use helpdesk::{TicketChange, TicketScope, check_ticket_assignee, check_ticke
 
 mod automations;
 mod helpdesk;
+mod recurring;
 mod templates;
 pub use crate::quick_actions::QuickAction;
 pub use automations::automation_mail_reaches;

@@ -6,8 +6,8 @@ use std::fmt::Display;
 use atrium_core::Result;
 use atrium_core::ids::{
     ApprovalId, AutomationId, ClientId, CommentId, ContactId, FileId, FolderId, HeldMailId, InvitationId, InvoiceId,
-    JobId, MessageId, MilestoneId, ProjectId, ProjectPageId, ProjectTemplateId, SavedReplyId, SessionId, TaskId,
-    TicketId, UserId,
+    JobId, MessageId, MilestoneId, ProjectId, ProjectPageId, ProjectTemplateId, RecurringInvoiceId, SavedReplyId,
+    SessionId, TaskId, TicketId, UserId,
 };
 use atrium_core::policy::Actor;
 use chrono::{DateTime, Utc};
@@ -166,6 +166,14 @@ audit_actions!(
     PaymentRecord = "payment.record",
     /// Changed the invoice settings.
     InvoiceSettingsUpdate = "invoice_settings.update",
+    /// Added a recurring invoice schedule.
+    RecurringInvoiceCreate = "recurring_invoice.create",
+    /// Changed a recurring invoice schedule (also pausing, resuming and ending it).
+    RecurringInvoiceUpdate = "recurring_invoice.update",
+    /// Deleted a recurring invoice schedule.
+    RecurringInvoiceDelete = "recurring_invoice.delete",
+    /// A schedule issued its invoice for one period (done by the issuing job, not a person).
+    RecurringInvoiceIssue = "recurring_invoice.issue",
     /// Changed the agency's name, accent colour or welcome text.
     BrandingUpdate = "branding.update",
     /// Set the agency's logo.
@@ -284,6 +292,8 @@ impl<'a> Entry<'a> {
         approval(ApprovalId) = "approval";
         /// Something done to an invoice (or a payment on it).
         invoice(InvoiceId) = "invoice";
+        /// Something done to (or by) a recurring invoice schedule.
+        recurring_invoice(RecurringInvoiceId) = "recurring_invoice";
         /// Something done to a help-desk ticket.
         ticket(TicketId) = "ticket";
     );
@@ -483,7 +493,8 @@ mod tests {
         assert_eq!(AuditAction::BrandingLogoSet.as_str(), "branding.logo_set");
         assert_eq!(AuditAction::BrandingLogoRemove.as_str(), "branding.logo_remove");
         assert_eq!(AuditAction::ProjectTemplateCreate.as_str(), "project_template.create");
-        assert_eq!(AuditAction::ALL.len(), 78);
+        assert_eq!(AuditAction::RecurringInvoiceIssue.as_str(), "recurring_invoice.issue");
+        assert_eq!(AuditAction::ALL.len(), 82);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

@@ -30,15 +30,17 @@ const WARN_BATCH: u64 = 500;
 const SWEEPS_KEPT: chrono::Duration = chrono::Duration::days(1);
 
 impl JobRunner<'_> {
-    /// Deletes finished sweep jobs (the help desk's and the automations') older than a day, so the queue does not grow by one row per
+    /// Deletes finished sweep jobs (the help desk's, the automations' and the recurring
+    /// invoices') older than a day, so the queue does not grow by one row per
     /// sweep for ever; returns how many it deleted.
     pub async fn prune_sweep_jobs(self) -> Result<u64> {
         let cutoff = Utc::now() - SWEEPS_KEPT;
         let done = crate::entity::job::Entity::delete_many()
-            .filter(
-                crate::entity::job::Column::Kind
-                    .is_in([HELPDESK_SWEEP_JOB, crate::automation_sweep::AUTOMATION_SWEEP_JOB]),
-            )
+            .filter(crate::entity::job::Column::Kind.is_in([
+                HELPDESK_SWEEP_JOB,
+                crate::automation_sweep::AUTOMATION_SWEEP_JOB,
+                crate::billing::RECURRING_INVOICES_JOB,
+            ]))
             .filter(crate::entity::job::Column::Status.eq(crate::jobs::JobStatus::Done.as_str()))
             .filter(crate::entity::job::Column::FinishedAt.lt(cutoff))
             .exec(&self.store.db)

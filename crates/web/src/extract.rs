@@ -77,6 +77,8 @@ id_segments! {
 
 id_segments! { SavedReplyId, ProjectTemplateId, AutomationId }
 
+id_segments! { RecurringInvoiceId }
+
 macro_rules! tuple_params {
     ($($t:ident),+) => {
         impl<$($t: Segment),+> PathParams for ($($t,)+) {

@@ -12,6 +12,7 @@ use atrium_mail::{Mail, MailError, Mailer};
 use atrium_store::Store;
 use atrium_store::automation_fire::AUTOMATION_RUN_JOB;
 use atrium_store::automation_sweep::AUTOMATION_SWEEP_JOB;
+use atrium_store::billing::{ISSUE_EVERY, RECURRING_INVOICES_JOB};
 use atrium_store::notifications::{DIGEST_JOB, NOTIFY_JOB};
 use atrium_store::ticket_rating::SATISFACTION_JOB;
 use atrium_store::ticket_sweeps::{HELPDESK_SWEEP_JOB, SWEEP_EVERY};
@@ -202,6 +203,19 @@ impl MailJobs {
         Ok(())
     }
 
+    /// Queues the next run (first, so a failing run does not end the chain), then issues the
+    /// recurring invoices that are due; the mail of those sent goes out as notification jobs.
+    async fn recurring_invoices(&self) -> Result<(), JobError> {
+        schedule_recurring_invoices(&self.store, Utc::now()).await.map_err(store_error)?;
+        let runner = self.store.job_runner();
+        let issued = runner.issue_recurring_invoices().await.map_err(store_error)?;
+        runner.prune_sweep_jobs().await.map_err(store_error)?;
+        if issued > 0 {
+            tracing::info!(issued, "recurring invoices issued");
+        }
+        Ok(())
+    }
+
     async fn digest(&self, now: DateTime<Utc>) -> Result<(), JobError> {
         let brand = self.brand().await?;
         for d in self.store.job_runner().pending_digests(now).await.map_err(store_error)? {
@@ -278,6 +292,7 @@ impl Handler for MailJobs {
                     }
                     r
                 }
+                RECURRING_INVOICES_JOB => self.recurring_invoices().await,
                 other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
             }
         })
@@ -311,6 +326,17 @@ pub async fn schedule_automation_sweep(store: &Store, now: DateTime<Utc>) -> atr
     let next = (now.timestamp() / every + 1) * every;
     let at = DateTime::from_timestamp(next, 0).unwrap_or(now);
     let job = NewJob::new(AUTOMATION_SWEEP_JOB, serde_json::json!({})).dedupe(format!("automations-sweep:{next}"));
+    store.job_runner().enqueue(job.run_at(at)).await?;
+    Ok(())
+}
+
+/// Queues the next run of the recurring invoices' job at the next multiple of
+/// [`ISSUE_EVERY`] (once per slot, however many processes ask).
+pub async fn schedule_recurring_invoices(store: &Store, now: DateTime<Utc>) -> atrium_core::Result<()> {
+    let every = ISSUE_EVERY.num_seconds().max(1);
+    let next = (now.timestamp() / every + 1) * every;
+    let at = DateTime::from_timestamp(next, 0).unwrap_or(now);
+    let job = NewJob::new(RECURRING_INVOICES_JOB, serde_json::json!({})).dedupe(format!("recurring-invoices:{next}"));
     store.job_runner().enqueue(job.run_at(at)).await?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::AppError;
 use crate::pages::{
     account, activity, approvals, billing, collab, files, helpdesk, portal, portal_wide, project_pages, public, rating,
-    staff, task, welcome,
+    recurring, staff, task, welcome,
 };
 use crate::state::AppState;
 use crate::{api, audience, auth, branding, csrf, headers, pages};
@@ -177,6 +177,12 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/staff/invoices/{id}/void", Staff, post(billing::staff_void)).area(Billing),
         r(Method::POST, "/staff/invoices/{id}/reissue", Staff, post(billing::staff_reissue)).area(Billing),
         r(Method::POST, "/staff/invoices/{id}/payments", Staff, post(billing::staff_payment)).area(Billing),
+        r(Method::GET, "/staff/recurring-invoices", Staff, get(recurring::staff_list)).area(Billing),
+        r(Method::POST, "/staff/recurring-invoices", Staff, post(recurring::staff_create)).area(Billing),
+        r(Method::GET, "/staff/recurring-invoices/{id}", Staff, get(recurring::staff_show)).area(Billing),
+        r(Method::POST, "/staff/recurring-invoices/{id}", Staff, post(recurring::staff_update)).area(Billing),
+        r(Method::POST, "/staff/recurring-invoices/{id}/status", Staff, post(recurring::staff_status)).area(Billing),
+        r(Method::POST, "/staff/recurring-invoices/{id}/delete", Staff, post(recurring::staff_delete)).area(Billing),
         r(Method::GET, "/staff/inbox", Staff, get(staff::inbox::inbox)).area(HelpDesk),
         r(Method::GET, "/staff/inbox/badge", Staff, get(staff::inbox::badge)).area(HelpDesk),
         r(Method::POST, "/staff/inbox/bulk", Staff, post(staff::inbox::bulk)).area(HelpDesk),

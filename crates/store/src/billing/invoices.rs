@@ -1,13 +1,13 @@
 //! An invoice's life: created as a draft (numbered from the sequence in the same transaction),
 //! changed while a draft, sent, voided, and re-issued as a new draft copy. Every step is audited.
 
-use atrium_core::ids::{ClientId, InvoiceId, ProjectId};
+use atrium_core::ids::{ClientId, InvoiceId, ProjectId, UserId};
 use atrium_core::model::{Invoice, InvoiceStatus, NotificationKind};
 use atrium_core::money::{self, Currency, Decimal, LineInput, Totals};
 use atrium_core::policy::Actor;
 use atrium_core::validate::BODY_MAX;
 use atrium_core::{Error, Result};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
@@ -15,7 +15,7 @@ use crate::audit::{self, AuditAction, Entry};
 use crate::conv::parse;
 use crate::db::{Store, db_err};
 use crate::entity::{client, invoice, invoice_line, payment, project};
-use crate::notifications::{Notice, Target, invoice_recipients, notify};
+use crate::notifications::{Created, Notice, Target, invoice_recipients, notify};
 
 use super::lines::{insert_lines, stored_lines};
 use super::numbering::next_number;
@@ -90,55 +90,14 @@ impl Store {
             .ok_or_else(|| Error::invalid("client_id", "no such client"))
     }
 
-    async fn check_project(&self, client: ClientId, project: Option<ProjectId>) -> Result<()> {
-        if let Some(p) = project {
-            let row = project::Entity::find_by_id(p.0).one(&self.db).await.map_err(db_err)?;
-            if row.is_none_or(|r| r.client_id != client.0) {
-                return Err(Error::invalid("project_id", "must be a project of the invoice's client"));
-            }
-        }
-        Ok(())
-    }
-
     /// Creates a draft invoice (staff): lines and totals computed exactly, the next number of
     /// the sequence taken in the same transaction.
     pub async fn create_invoice(&self, actor: &Actor, n: NewInvoice, ip: Option<&str>) -> Result<Invoice> {
         let client = self.invoice_client(actor, n.client_id).await?;
-        let currency = Currency::parse("currency", &n.currency)?;
-        check_dates(n.issue_date, n.due_date)?;
-        let totals = money::compute(currency, &n.lines)?;
-        let (notes, instructions) = texts(&n.notes, n.payment_instructions.as_deref())?;
-        self.check_project(n.client_id, n.project_id).await?;
-        let id = InvoiceId::new();
+        let draft = check_draft(n, client.name)?;
+        check_project(&self.db, draft.client, draft.project).await?;
         let tx = self.write_tx().await?;
-        let (seq, number, default_instructions) = next_number(&tx).await?;
-        insert_invoice(
-            &tx,
-            actor,
-            InsertInvoice {
-                id,
-                client: n.client_id,
-                project: n.project_id,
-                seq,
-                number: number.clone(),
-                issue_date: n.issue_date,
-                due_date: n.due_date,
-                notes,
-                instructions: instructions.unwrap_or(default_instructions),
-                replaces: None,
-            },
-            &totals,
-        )
-        .await?;
-        let detail = serde_json::json!({
-            "number": number, "client": client.name, "currency": currency.code(), "total": currency.format(totals.total),
-        });
-        audit::write(
-            &tx,
-            Some(actor),
-            Entry::invoice(AuditAction::InvoiceCreate, id, n.client_id, ip).with_detail(detail),
-        )
-        .await?;
+        let (id, _) = write_draft(&tx, Some(actor), actor.user_id(), &draft, self.now(), ip).await?;
         tx.commit().await.map_err(db_err)?;
         self.invoice(actor, id).await
     }
@@ -164,9 +123,9 @@ impl Store {
         let totals = money::compute(currency, &lines)?;
         let (notes, instructions) = texts(p.notes.as_deref().unwrap_or(&row.notes), p.payment_instructions.as_deref())?;
         let project = p.project_id.unwrap_or(row.project_id.map(ProjectId));
-        self.check_project(client, project).await?;
+        check_project(&self.db, client, project).await?;
         let tx = self.write_tx().await?;
-        let now = Utc::now();
+        let now = self.now();
         // Only a draft changes; the status is re-checked in the update itself.
         let done = invoice::Entity::update_many()
             .col_expr(invoice::Column::ProjectId, Expr::value(project.map(|p| p.0)))
@@ -211,38 +170,7 @@ impl Store {
     pub async fn send_invoice(&self, actor: &Actor, id: InvoiceId, ip: Option<&str>) -> Result<Invoice> {
         let row = self.managed_invoice_row(actor, id).await?;
         let tx = self.write_tx().await?;
-        let now = self.now();
-        let done = invoice::Entity::update_many()
-            .col_expr(invoice::Column::Status, Expr::value(InvoiceStatus::Sent.as_str()))
-            .col_expr(invoice::Column::SentAt, Expr::value(now))
-            .col_expr(invoice::Column::UpdatedAt, Expr::value(now))
-            .filter(invoice::Column::Id.eq(id.0))
-            .filter(invoice::Column::Status.eq(InvoiceStatus::Draft.as_str()))
-            .exec(&tx)
-            .await
-            .map_err(db_err)?;
-        if done.rows_affected != 1 {
-            return Err(Error::Conflict("only a draft can be sent; this invoice was already issued".into()));
-        }
-        let detail = serde_json::json!({ "number": row.number, "total": row.total, "currency": row.currency });
-        audit::write(
-            &tx,
-            Some(actor),
-            Entry::invoice(AuditAction::InvoiceSend, id, ClientId(row.client_id), ip).with_detail(detail),
-        )
-        .await?;
-        // The client's admins and finance users hear of it, by their own notification settings.
-        let client = ClientId(row.client_id);
-        let total = match (Currency::parse("currency", &row.currency), money::stored(&row.total)) {
-            (Ok(c), Ok(t)) => c.display(t),
-            _ => format!("{} {}", row.currency, row.total),
-        };
-        let text = format!("Invoice {} for {total} is due {}", row.number, row.due_date.format("%b %-d, %Y"));
-        let recipients = invoice_recipients(&tx, client).await?;
-        let notice = Notice { kind: NotificationKind::InvoiceSent, client, target: Target::Invoice(id), text };
-        let created = notify(&tx, &notice, &recipients.iter().collect::<Vec<_>>()).await?;
-        let sent = invoice::Entity::find_by_id(id.0).one(&tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-        crate::automation_fire::on_invoice_sent(&tx, now, &sent).await?;
+        let created = mark_sent(&tx, Some(actor), &row, self.now(), ip).await?;
         tx.commit().await.map_err(db_err)?;
         self.announce(created).await;
         self.invoice(actor, id).await
@@ -312,7 +240,8 @@ impl Store {
         let (seq, number, _) = next_number(&tx).await?;
         insert_invoice(
             &tx,
-            actor,
+            actor.user_id(),
+            Utc::now(),
             InsertInvoice {
                 id: new_id,
                 client: ClientId(row.client_id),
@@ -357,8 +286,13 @@ struct InsertInvoice {
     replaces: Option<InvoiceId>,
 }
 
-async fn insert_invoice<C: ConnectionTrait>(c: &C, actor: &Actor, n: InsertInvoice, totals: &Totals) -> Result<()> {
-    let now = Utc::now();
+async fn insert_invoice<C: ConnectionTrait>(
+    c: &C,
+    created_by: UserId,
+    now: DateTime<Utc>,
+    n: InsertInvoice,
+    totals: &Totals,
+) -> Result<()> {
     let currency = totals.currency;
     invoice::ActiveModel {
         id: Set(n.id.0),
@@ -377,7 +311,7 @@ async fn insert_invoice<C: ConnectionTrait>(c: &C, actor: &Actor, n: InsertInvoi
         total: Set(currency.format(totals.total)),
         paid: Set(currency.format(Decimal::ZERO)),
         replaces_id: Set(n.replaces.map(|r| r.0)),
-        created_by: Set(actor.user_id().0),
+        created_by: Set(created_by.0),
         created_at: Set(now),
         updated_at: Set(now),
         sent_at: Set(None),
@@ -387,4 +321,129 @@ async fn insert_invoice<C: ConnectionTrait>(c: &C, actor: &Actor, n: InsertInvoi
     .await
     .map_err(db_err)?;
     insert_lines(c, n.id, currency, totals).await
+}
+
+/// A new invoice checked and ready to be written: what [`Store::create_invoice`] and the
+/// recurring invoices' issue (`recurring_issue`) both write through [`write_draft`].
+pub(super) struct Draft {
+    pub client: ClientId,
+    pub client_name: String,
+    pub project: Option<ProjectId>,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub totals: Totals,
+    pub notes: String,
+    /// `None`: the agency's default instructions.
+    pub instructions: Option<String>,
+}
+
+/// Checks a new invoice of the client named `client_name`: currency, dates, lines and texts (422
+/// naming the field). The project is checked by [`check_project`].
+pub(super) fn check_draft(n: NewInvoice, client_name: String) -> Result<Draft> {
+    let currency = Currency::parse("currency", &n.currency)?;
+    check_dates(n.issue_date, n.due_date)?;
+    let totals = money::compute(currency, &n.lines)?;
+    let (notes, instructions) = texts(&n.notes, n.payment_instructions.as_deref())?;
+    Ok(Draft {
+        client: n.client_id,
+        client_name,
+        project: n.project_id,
+        issue_date: n.issue_date,
+        due_date: n.due_date,
+        totals,
+        notes,
+        instructions,
+    })
+}
+
+/// 422 `project_id` unless `project` (if any) is a project of `client`.
+pub(super) async fn check_project<C: ConnectionTrait>(
+    c: &C,
+    client: ClientId,
+    project: Option<ProjectId>,
+) -> Result<()> {
+    if let Some(p) = project {
+        let row = project::Entity::find_by_id(p.0).one(c).await.map_err(db_err)?;
+        if row.is_none_or(|r| r.client_id != client.0) {
+            return Err(Error::invalid("project_id", "must be a project of the invoice's client"));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `d` as a draft inside `tx`: the next number of the sequence (taken first, so the
+/// settings row stays locked until the transaction ends), the invoice and its lines, and the
+/// audit row — by `actor`, or by no person (`None`: the recurring invoices' job). Returns the
+/// new invoice's id and number.
+pub(super) async fn write_draft<C: ConnectionTrait>(
+    tx: &C,
+    actor: Option<&Actor>,
+    created_by: UserId,
+    d: &Draft,
+    now: DateTime<Utc>,
+    ip: Option<&str>,
+) -> Result<(InvoiceId, String)> {
+    let id = InvoiceId::new();
+    let (seq, number, default_instructions) = next_number(tx).await?;
+    let insert = InsertInvoice {
+        id,
+        client: d.client,
+        project: d.project,
+        seq,
+        number: number.clone(),
+        issue_date: d.issue_date,
+        due_date: d.due_date,
+        notes: d.notes.clone(),
+        instructions: d.instructions.clone().unwrap_or(default_instructions),
+        replaces: None,
+    };
+    insert_invoice(tx, created_by, now, insert, &d.totals).await?;
+    let currency = d.totals.currency;
+    let detail = serde_json::json!({
+        "number": number, "client": d.client_name, "currency": currency.code(), "total": currency.format(d.totals.total),
+    });
+    audit::write(tx, actor, Entry::invoice(AuditAction::InvoiceCreate, id, d.client, ip).with_detail(detail)).await?;
+    Ok((id, number))
+}
+
+/// Issues the draft `row` to its client inside `tx` (by `actor`, or by no person: the recurring
+/// invoices' job): the status changes only if it is still a draft (409 otherwise), the send is
+/// audited, and the client's admins and finance users are notified by their own settings.
+/// Returns the notifications to announce once `tx` is committed.
+pub(super) async fn mark_sent<C: ConnectionTrait>(
+    tx: &C,
+    actor: Option<&Actor>,
+    row: &invoice::Model,
+    now: DateTime<Utc>,
+    ip: Option<&str>,
+) -> Result<Created> {
+    let id = InvoiceId(row.id);
+    let done = invoice::Entity::update_many()
+        .col_expr(invoice::Column::Status, Expr::value(InvoiceStatus::Sent.as_str()))
+        .col_expr(invoice::Column::SentAt, Expr::value(now))
+        .col_expr(invoice::Column::UpdatedAt, Expr::value(now))
+        .filter(invoice::Column::Id.eq(id.0))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Draft.as_str()))
+        .exec(tx)
+        .await
+        .map_err(db_err)?;
+    if done.rows_affected != 1 {
+        return Err(Error::Conflict("only a draft can be sent; this invoice was already issued".into()));
+    }
+    let client = ClientId(row.client_id);
+    let detail = serde_json::json!({ "number": row.number, "total": row.total, "currency": row.currency });
+    audit::write(tx, actor, Entry::invoice(AuditAction::InvoiceSend, id, client, ip).with_detail(detail)).await?;
+    // The client's admins and finance users hear of it, by their own notification settings.
+    let total = match (Currency::parse("currency", &row.currency), money::stored(&row.total)) {
+        (Ok(c), Ok(t)) => c.display(t),
+        _ => format!("{} {}", row.currency, row.total),
+    };
+    let text = format!("Invoice {} for {total} is due {}", row.number, row.due_date.format("%b %-d, %Y"));
+    let recipients = invoice_recipients(tx, client).await?;
+    let notice = Notice { kind: NotificationKind::InvoiceSent, client, target: Target::Invoice(id), text };
+    let created = notify(tx, &notice, &recipients.iter().collect::<Vec<_>>()).await?;
+    // The rules that fire on a sent invoice, in the same transaction.
+    let sent = invoice::Entity::find_by_id(id.0).one(tx).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+    crate::automation_fire::on_invoice_sent(tx, now, &sent).await?;
+    Ok(created)
 }

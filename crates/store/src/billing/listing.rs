@@ -137,14 +137,7 @@ impl Store {
         }
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let client_ids: Vec<Uuid> = rows.iter().map(|r| r.client_id).collect();
-        let names: HashMap<Uuid, String> = client::Entity::find()
-            .filter(client::Column::Id.is_in(client_ids))
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(|c| (c.id, c.name))
-            .collect();
+        let names = client_names(&self.db, client_ids).await?;
         let mut lines: HashMap<Uuid, Vec<invoice_line::Model>> = HashMap::new();
         for l in invoice_line::Entity::find()
             .filter(invoice_line::Column::InvoiceId.is_in(ids.clone()))
@@ -256,6 +249,18 @@ fn price_text(currency: Currency, price: Decimal) -> String {
         p.rescale(currency.exponent());
     }
     p.to_string()
+}
+
+/// The names of the clients `ids`, by id (billing lists show them beside each item).
+pub(super) async fn client_names<C: sea_orm::ConnectionTrait>(c: &C, ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>> {
+    Ok(client::Entity::find()
+        .filter(client::Column::Id.is_in(ids))
+        .all(c)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
 }
 
 #[cfg(test)]

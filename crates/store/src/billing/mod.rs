@@ -19,14 +19,21 @@
 //! * **Visibility.** Reads go through [`Actor::billing_scope`](atrium_core::policy::Actor::billing_scope): staff see everything, a client
 //!   admin or finance user their client's invoices except drafts, anyone else nothing (404).
 //!   Money is parsed and computed by `atrium_core::money` only.
+//! * **Recurring invoices.** `recurring` keeps the schedules (staff only); `recurring_issue` is
+//!   the periodic job that issues each due period once, through the same `write_draft` (and
+//!   `mark_sent`) as a hand-made invoice, so it is numbered from the same sequence.
 
 mod invoices;
 mod lines;
 mod listing;
 mod numbering;
 mod payments;
+mod recurring;
+mod recurring_issue;
 
 pub use invoices::{InvoicePatch, NewInvoice};
 pub use listing::{InvoiceFilter, outstanding_by_currency};
 pub use numbering::{PADDING_MAX, PREFIX_MAX, SettingsPatch};
 pub use payments::{NewPayment, REFERENCE_MAX};
+pub use recurring::{NewRecurringInvoice, RecurringPatch};
+pub use recurring_issue::{ISSUE_EVERY, RECURRING_INVOICES_JOB};

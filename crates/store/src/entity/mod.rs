@@ -39,6 +39,7 @@ pub mod project_member;
 pub mod project_page;
 pub mod project_template;
 pub mod rate_limit;
+pub mod recurring_invoice;
 pub mod request_form;
 pub mod revocation;
 pub mod saved_reply;

@@ -21,6 +21,7 @@ mod m0016_ticket_files;
 mod m0017_project_templates;
 mod m0018_client_onboarding;
 mod m0019_automations;
+mod m0020_recurring_invoices;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_project_templates::Migration),
             Box::new(m0018_client_onboarding::Migration),
             Box::new(m0019_automations::Migration),
+            Box::new(m0020_recurring_invoices::Migration),
         ]
     }
 }

@@ -135,7 +135,8 @@ pub struct SettingsBody {
     pub payment_instructions: Option<String>,
 }
 
-fn project(id: Option<String>) -> Result<Option<ProjectId>, Error> {
+/// A project id as sent (422 `project_id` when it is not one).
+pub(crate) fn project(id: Option<String>) -> Result<Option<ProjectId>, Error> {
     id.map(|p| p.parse::<ProjectId>().map_err(|_| Error::invalid("project_id", "is not a project id"))).transpose()
 }
 

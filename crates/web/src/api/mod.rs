@@ -15,6 +15,7 @@ pub mod input;
 mod list;
 mod portal;
 mod project_pages;
+mod recurring;
 mod session;
 pub mod templates;
 pub mod tickets;
@@ -61,6 +62,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(behind(Audience::Public, public()))
         .merge(behind(Audience::SignedIn, signed_in()))
         .merge(behind(Audience::SignedIn, logo_upload()))
+        .merge(behind(Audience::Staff, staff()))
         .merge(areas().into_iter().fold(OpenApiRouter::new(), |api, (page, routes)| {
             api.merge(behind(Audience::SignedIn, in_area(page, routes)))
         }))
@@ -172,6 +174,16 @@ fn signed_in() -> OpenApiRouter<AppState> {
         .routes(routes!(automations::list_automations, automations::create_automation))
         .routes(routes!(automations::get_automation, automations::update_automation, automations::delete_automation))
         .routes(routes!(automations::automation_runs))
+}
+
+/// Operations for staff acting as themselves only: everyone else is refused by the audience
+/// layer (404) before the handler runs, whatever its body does.
+fn staff() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(recurring::list_recurring, recurring::create_recurring)).routes(routes!(
+        recurring::get_recurring,
+        recurring::update_recurring,
+        recurring::delete_recurring
+    ))
 }
 
 /// The Messages area: project conversations.

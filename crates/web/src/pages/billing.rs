@@ -43,7 +43,8 @@ pub struct InvoiceRow {
     pub open: bool,
 }
 
-fn money(currency: &str, amount: &str) -> String {
+/// An amount with its currency, as shown (`€1,200.00`).
+pub(crate) fn money(currency: &str, amount: &str) -> String {
     match (Currency::parse("currency", currency), stored(amount)) {
         (Ok(c), Ok(d)) => c.display(d),
         _ => format!("{currency} {amount}"),
@@ -58,7 +59,8 @@ fn grouped(currency: &str, amount: &str) -> String {
     }
 }
 
-fn date(d: NaiveDate) -> String {
+/// A date as shown (`Jan 5, 2026`).
+pub(crate) fn date(d: NaiveDate) -> String {
     d.format("%b %-d, %Y").to_string()
 }
 
@@ -257,7 +259,8 @@ struct FormPage {
     editing: bool,
 }
 
-async fn pickers(st: &AppState, auth: &Authed) -> AppResult<(Vec<(String, String)>, Vec<(String, String)>)> {
+/// The client and project choices of the billing forms (`(id, label)` each).
+pub(crate) async fn pickers(st: &AppState, auth: &Authed) -> AppResult<(Vec<(String, String)>, Vec<(String, String)>)> {
     let clients = st.store.clients(&auth.actor.client_scope(), PageRequest { limit: 200, cursor: None }).await?.items;
     let names: std::collections::HashMap<ClientId, String> = clients.iter().map(|c| (c.id, c.name.clone())).collect();
     let projects = st.store.projects(&auth.actor.work_scope(), None, PageRequest { limit: 200, cursor: None }).await?;
@@ -269,7 +272,10 @@ async fn pickers(st: &AppState, auth: &Authed) -> AppResult<(Vec<(String, String
     Ok((clients.into_iter().map(|c| (c.id.to_string(), c.name)).collect(), projects))
 }
 
-fn padded(mut lines: Vec<(String, String, String, String, String)>) -> Vec<(String, String, String, String, String)> {
+/// `lines` with blank rows added, for the lines form.
+pub(crate) fn padded(
+    mut lines: Vec<(String, String, String, String, String)>,
+) -> Vec<(String, String, String, String, String)> {
     let rows = FORM_LINES.max(lines.len() + 2);
     lines.resize_with(rows, Default::default);
     lines
@@ -336,9 +342,8 @@ fn posted(body: &[u8]) -> PostedInvoice {
         due_date: String::new(),
         notes: String::new(),
         instructions: String::new(),
-        lines: Vec::new(),
+        lines: form_lines(body),
     };
-    let (mut desc, mut qty, mut price, mut tax, mut disc) = (vec![], vec![], vec![], vec![], vec![]);
     for (k, v) in form_urlencoded::parse(body) {
         let v = v.into_owned();
         match k.as_ref() {
@@ -349,6 +354,19 @@ fn posted(body: &[u8]) -> PostedInvoice {
             "due_date" => p.due_date = v,
             "notes" => p.notes = v,
             "payment_instructions" => p.instructions = v,
+            _ => {}
+        }
+    }
+    p
+}
+
+/// The lines of a posted invoice form (`invoice_lines_form.html`): the line fields repeated in
+/// row order; a row left blank is not a line, a missing tax rate is 0.
+pub(crate) fn form_lines(body: &[u8]) -> Vec<LineInput> {
+    let (mut desc, mut qty, mut price, mut tax, mut disc) = (vec![], vec![], vec![], vec![], vec![]);
+    for (k, v) in form_urlencoded::parse(body) {
+        let v = v.into_owned();
+        match k.as_ref() {
             "line_description" => desc.push(v),
             "line_quantity" => qty.push(v),
             "line_unit_price" => price.push(v),
@@ -359,6 +377,7 @@ fn posted(body: &[u8]) -> PostedInvoice {
     }
     let at = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
     let n = desc.len().max(qty.len()).max(price.len());
+    let mut lines = Vec::new();
     for i in 0..n {
         let l = LineInput {
             description: at(&desc, i),
@@ -367,20 +386,20 @@ fn posted(body: &[u8]) -> PostedInvoice {
             tax_rate: at(&tax, i),
             discount: at(&disc, i),
         };
-        // A row left blank is not a line.
         if l.description.trim().is_empty() && l.quantity.trim().is_empty() && l.unit_price.trim().is_empty() {
             continue;
         }
         if l.tax_rate.trim().is_empty() {
-            p.lines.push(LineInput { tax_rate: "0".into(), ..l });
+            lines.push(LineInput { tax_rate: "0".into(), ..l });
         } else {
-            p.lines.push(l);
+            lines.push(l);
         }
     }
-    p
+    lines
 }
 
-fn form_date(field: &'static str, v: &str) -> Result<NaiveDate, Error> {
+/// A required date field of a form (422 naming it).
+pub(crate) fn form_date(field: &'static str, v: &str) -> Result<NaiveDate, Error> {
     atrium_core::validate::date(field, Some(v))?.ok_or_else(|| Error::invalid(field, "is required"))
 }
 

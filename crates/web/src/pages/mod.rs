@@ -13,6 +13,7 @@ pub mod portal_wide;
 pub mod project_pages;
 pub mod public;
 pub mod rating;
+pub mod recurring;
 pub mod request_form;
 pub mod request_upload;
 pub mod staff;

@@ -163,6 +163,9 @@ pub(crate) struct Target<'a> {
     /// An automation rule (the agency's: owners and admins; controls that delete get a fresh
     /// one).
     automation_id: String,
+    /// A recurring invoice of the side's client (staff-only routes; controls that delete get a
+    /// fresh one).
+    recurring_id: String,
 }
 
 impl<'a> Target<'a> {
@@ -183,7 +186,13 @@ impl<'a> Target<'a> {
             saved_reply_id: String::new(),
             template_id: String::new(),
             automation_id: String::new(),
+            recurring_id: String::new(),
         }
+    }
+
+    /// The same target with a recurring invoice.
+    fn with_recurring(&self, recurring_id: String) -> Target<'a> {
+        Target { recurring_id, ..self.clone_parts() }
     }
 
     /// The same target with a project template.
@@ -246,6 +255,7 @@ impl<'a> Target<'a> {
             saved_reply_id: self.saved_reply_id.clone(),
             template_id: self.template_id.clone(),
             automation_id: self.automation_id.clone(),
+            recurring_id: self.recurring_id.clone(),
         }
     }
     /// The same target with another ticket.
@@ -385,6 +395,61 @@ async fn add_automation(app: &TestApp, w: &World) -> String {
 fn consumes_automation(method: &str, template: &str) -> bool {
     method.eq_ignore_ascii_case("delete") && template == "/api/v1/automations/{id}"
         || template == "/staff/automations/{id}/delete"
+}
+
+/// Adds a recurring invoice of the side's client as the owner; returns its id.
+async fn add_recurring(app: &TestApp, w: &World, side: &ClientSide) -> String {
+    let owner = app.actor(w.owner).await;
+    let n = atrium_store::billing::NewRecurringInvoice {
+        client_id: side.id,
+        project_id: None,
+        name: format!("Matrix retainer of {}", side.name),
+        currency: "EUR".into(),
+        lines: vec![atrium_core::money::LineInput {
+            description: "Matrix line".into(),
+            quantity: "1".into(),
+            unit_price: "10".into(),
+            tax_rate: "0".into(),
+            discount: String::new(),
+        }],
+        notes: String::new(),
+        interval: atrium_core::model::RecurringInterval::Monthly,
+        next_issue_date: chrono::NaiveDate::from_ymd_opt(2099, 1, 1).expect("date"),
+        due_days: 14,
+        auto_send: false,
+    };
+    app.store.create_recurring_invoice(&owner, n, None).await.expect("recurring invoice").id.to_string()
+}
+
+/// Whether a route deletes the recurring invoice it is given.
+fn consumes_recurring(method: &str, template: &str) -> bool {
+    method.eq_ignore_ascii_case("delete") && template == "/api/v1/recurring-invoices/{id}"
+        || template == "/staff/recurring-invoices/{id}/delete"
+}
+
+/// The body of a new recurring invoice of the side's client.
+fn recurring_body(s: &ClientSide) -> Payload {
+    Payload::Json(json!({
+        "client_id": s.id.to_string(), "currency": "EUR", "interval": "monthly", "next_issue_date": "2099-01-01",
+        "due_days": 14, "auto_send": false,
+        "lines": [{"description": "Intruder line", "quantity": "1", "unit_price": "1.00", "tax_rate": "0"}],
+    }))
+}
+
+/// The staff page's recurring invoice form for the side's client.
+fn recurring_form(s: &ClientSide) -> Vec<(&'static str, String)> {
+    vec![
+        ("name", "Intruder retainer".into()),
+        ("client_id", s.id.to_string()),
+        ("currency", "EUR".into()),
+        ("interval", "monthly".into()),
+        ("next_issue_date", "2099-01-01".into()),
+        ("due_days", "14".into()),
+        ("line_description", "Intruder line".into()),
+        ("line_quantity", "1".into()),
+        ("line_unit_price", "1.00".into()),
+        ("line_tax_rate", "0".into()),
+    ]
 }
 
 /// Whether a route deletes the project template it is given.
@@ -536,6 +601,7 @@ pub(crate) fn substitute(template: &str, t: &Target<'_>) -> String {
             ("saved-replies", "id") => t.saved_reply_id.clone(),
             ("project-templates" | "templates", "id") => t.template_id.clone(),
             ("automations", "id") => t.automation_id.clone(),
+            ("recurring-invoices", "id") => t.recurring_id.clone(),
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
@@ -789,6 +855,13 @@ pub(crate) fn api_rules() -> Vec<ApiRule> {
             Payload::Json(json!({"amount": "1.00", "date": "2026-02-02", "method": "bank_transfer"}))
         }),
         r("get", "/api/v1/invoices/{id}/pdf", Refused, no_query, no_body),
+        // Recurring invoices: staff only (the staff audience refuses every client user, 404),
+        // for B's schedule and for a new one of B's.
+        r("get", "/api/v1/recurring-invoices", Refused, no_query, no_body),
+        r("post", "/api/v1/recurring-invoices", Refused, no_query, recurring_body),
+        r("get", "/api/v1/recurring-invoices/{id}", Refused, no_query, no_body),
+        r("patch", "/api/v1/recurring-invoices/{id}", Refused, no_query, |_| Payload::Json(json!({"name": "Renamed"}))),
+        r("delete", "/api/v1/recurring-invoices/{id}", Refused, no_query, no_body),
         r("get", "/api/v1/invoice-settings", Refused, no_query, no_body),
         r("put", "/api/v1/invoice-settings", Refused, no_query, |_| {
             Payload::Json(json!({"prefix": "INV-", "padding": 4}))
@@ -938,7 +1011,8 @@ async fn every_api_operation_refuses_other_clients_data() {
         .with_job(failed_job(&app).await)
         .with_saved_reply(add_saved_reply(&app, &w).await)
         .with_template(add_template(&app, &w).await)
-        .with_automation(add_automation(&app, &w).await);
+        .with_automation(add_automation(&app, &w).await)
+        .with_recurring(add_recurring(&app, &w, &w.b).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for (op, rule) in &ops {
@@ -1018,6 +1092,9 @@ async fn every_api_operation_refuses_other_clients_data() {
                 &fresh
             } else if consumes_automation(&op.method, &op.path) {
                 fresh = target.with_automation(add_automation(&app, &w).await);
+                &fresh
+            } else if consumes_recurring(&op.method, &op.path) {
+                fresh = target.with_recurring(add_recurring(&app, &w, &w.b).await);
                 &fresh
             } else if consumes_file(&op.method, &op.path) || restores_file(&op.path) {
                 let id = add_file(&app, &w, &w.b).await;
@@ -1205,6 +1282,9 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
         ("POST", "/staff/invoices/{id}/send")
         | ("POST", "/staff/invoices/{id}/void")
         | ("POST", "/staff/invoices/{id}/reissue") => form(vec![]),
+        ("POST", "/staff/recurring-invoices") | ("POST", "/staff/recurring-invoices/{id}") => form(recurring_form(s)),
+        ("POST", "/staff/recurring-invoices/{id}/status") => form(vec![("status", "paused".into())]),
+        ("POST", "/staff/recurring-invoices/{id}/delete") => form(vec![]),
         ("POST", "/staff/invoices/{id}/payments") => {
             form(vec![("amount", "1.00".into()), ("date", "2026-02-02".into()), ("method", "bank_transfer".into())])
         }
@@ -1382,13 +1462,15 @@ async fn every_page_enforces_its_audience() {
         .with_staff_user(w.staff)
         .with_saved_reply(add_saved_reply(&app, &w).await)
         .with_template(add_template(&app, &w).await)
-        .with_automation(add_automation(&app, &w).await);
+        .with_automation(add_automation(&app, &w).await)
+        .with_recurring(add_recurring(&app, &w, &w.b).await);
     let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await)
         .with_job(job)
         .with_staff_user(w.admin)
         .with_saved_reply(add_saved_reply(&app, &w).await)
         .with_template(add_template(&app, &w).await)
-        .with_automation(add_automation(&app, &w).await);
+        .with_automation(add_automation(&app, &w).await)
+        .with_recurring(add_recurring(&app, &w, &w.a).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for case in &cases {
@@ -1499,6 +1581,10 @@ async fn every_page_enforces_its_audience() {
                 }
                 _ if consumes_automation(&case.method, case.template) => {
                     fresh = t.with_automation(add_automation(&app, &w).await);
+                    &fresh
+                }
+                _ if consumes_recurring(&case.method, case.template) => {
+                    fresh = t.with_recurring(add_recurring(&app, &w, t.side).await);
                     &fresh
                 }
                 _ => t,

@@ -354,6 +354,7 @@ async fn garbage_ids_are_404_never_500() {
             format!("/api/v1/projects/{g}/milestones"),
             format!("/api/v1/tasks/{g}"),
             format!("/api/v1/tasks/{g}/comments"),
+            format!("/api/v1/recurring-invoices/{g}"),
         ];
         for p in &paths {
             let a = get(&app, &staff, p).await;
@@ -379,6 +380,7 @@ async fn garbage_ids_are_404_never_500() {
             (&creds, format!("/staff/clients/{g}")),
             (&creds, format!("/staff/projects/{g}")),
             (&creds, format!("/staff/tasks/{g}")),
+            (&creds, format!("/staff/recurring-invoices/{g}")),
             (&client, format!("/portal/projects/{g}")),
             (&client, format!("/portal/tasks/{g}")),
             (&client, format!("/magic/{g}")),

@@ -35,6 +35,7 @@ mod portal_pages;
 mod previews;
 mod project_pages;
 mod quick_actions;
+mod recurring_invoices;
 mod security_headers;
 mod shutdown;
 mod staff_pages;
