@@ -9,7 +9,7 @@ use atrium_core::automation::placeholders::Values;
 use atrium_core::automation::{Recipient, SubjectType};
 use atrium_core::helpdesk::ticket_label;
 use atrium_core::ids::{ClientId, UserId};
-use atrium_core::model::{ApprovalStatus, NotificationKind, TaskStatus};
+use atrium_core::model::{ApprovalStatus, InvoiceStatus, NotificationKind, TaskStatus};
 use atrium_core::money::{Currency, Decimal};
 use atrium_core::policy::automation_mail_reaches;
 use atrium_core::{Error, Result};
@@ -92,7 +92,7 @@ pub(crate) async fn load<C: ConnectionTrait>(
                 s.values.insert("invoice.due_date", date(Some(i.due_date)));
                 s.target = Some(Target::Invoice(i.id.into()));
                 // A draft is nobody's business but the agency's.
-                i.status != "draft" && i.status != "void"
+                !matches!(i.status.parse(), Ok(InvoiceStatus::Draft | InvoiceStatus::Void) | Err(_))
             }
             None => false,
         },
@@ -162,7 +162,7 @@ pub(crate) async fn load<C: ConnectionTrait>(
         }
     }
     let Some(cl) = client::Entity::find_by_id(s.client.0).one(c).await.map_err(db_err)? else { return Ok(None) };
-    if cl.deleted_at.is_some() || cl.status != "active" {
+    if cl.deleted_at.is_some() || cl.status != atrium_core::model::ClientStatus::Active.as_str() {
         return Ok(None);
     }
     s.values.insert("client.name", cl.name);
@@ -178,10 +178,8 @@ fn paths(s: &Subject) -> (String, String) {
         };
         return (t.path(true), client);
     }
-    match s.kind {
-        SubjectType::Client => (format!("/staff/clients/{}", s.client), "/portal".into()),
-        _ => (format!("/staff/clients/{}", s.client), "/portal".into()),
-    }
+    // A client (a schedule's runs) or an invitation: the client's page, the portal's home.
+    (format!("/staff/clients/{}", s.client), "/portal".into())
 }
 
 /// The people `to` names for `s`, each one who may see it (staff-only when `staff_only`).

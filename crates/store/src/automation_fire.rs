@@ -84,17 +84,18 @@ pub(crate) async fn enabled_rules<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Fires the rules of `kind` whose trigger (`to`: the new status) and conditions hold.
+/// Queues a run of each of `rules` (the enabled rules of one trigger kind) whose trigger (`to`:
+/// the new status) and conditions hold.
 async fn fire<C: ConnectionTrait>(
     c: &C,
     now: DateTime<Utc>,
-    kind: TriggerKind,
+    rules: Vec<(automation::Model, crate::automations::StoredRule)>,
     (subject, id): (SubjectType, Uuid),
     facts: SubjectFacts,
     to: Option<&str>,
     step: &str,
 ) -> Result<()> {
-    for (rule, s) in enabled_rules(c, kind.as_str()).await? {
+    for (rule, s) in rules {
         let wanted = match &s.trigger {
             Trigger::TaskStatusChanged { to: Some(t) } => Some(t.as_str()),
             Trigger::ProjectStatusChanged { to: Some(t) } => Some(t.as_str()),
@@ -124,6 +125,22 @@ pub(crate) async fn assignee_kind<C: ConnectionTrait>(c: &C, assignee: Option<Uu
     })
 }
 
+/// The kinds of several assignees at once (one query; an unknown id is absent).
+pub(crate) async fn assignee_kinds<C: ConnectionTrait>(
+    c: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<std::collections::HashMap<Uuid, AssigneeKind>> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(c).await.map_err(db_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|u| (u.id, if u.staff_role.is_some() { AssigneeKind::Staff } else { AssigneeKind::Client }))
+        .collect())
+}
+
 /// The facts of a task (its project's client, its priority, its assignee's kind).
 pub(crate) async fn task_facts<C: ConnectionTrait>(c: &C, t: &task::Model) -> Result<SubjectFacts> {
     let client = project::Entity::find_by_id(t.project_id).one(c).await.map_err(db_err)?.map(|p| ClientId(p.client_id));
@@ -137,12 +154,13 @@ pub(crate) async fn task_facts<C: ConnectionTrait>(c: &C, t: &task::Model) -> Re
 
 /// A task's status changed.
 pub(crate) async fn on_task_status<C: ConnectionTrait>(c: &C, now: DateTime<Utc>, t: &task::Model) -> Result<()> {
-    if enabled_rules(c, TriggerKind::TaskStatusChanged.as_str()).await?.is_empty() {
+    let rules = enabled_rules(c, TriggerKind::TaskStatusChanged.as_str()).await?;
+    if rules.is_empty() {
         return Ok(());
     }
     let facts = task_facts(c, t).await?;
     let key = (SubjectType::Task, t.id);
-    fire(c, now, TriggerKind::TaskStatusChanged, key, facts, Some(&t.status), &at(&t.status, now)).await
+    fire(c, now, rules, key, facts, Some(&t.status), &at(&t.status, now)).await
 }
 
 /// A project's status changed.
@@ -150,7 +168,16 @@ pub(crate) async fn on_project_status<C: ConnectionTrait>(c: &C, now: DateTime<U
     let facts =
         SubjectFacts { client: Some(ClientId(p.client_id)), project: Some(ProjectId(p.id)), ..Default::default() };
     let key = (SubjectType::Project, p.id);
-    fire(c, now, TriggerKind::ProjectStatusChanged, key, facts, Some(&p.status), &at(&p.status, now)).await
+    fire(
+        c,
+        now,
+        enabled_rules(c, TriggerKind::ProjectStatusChanged.as_str()).await?,
+        key,
+        facts,
+        Some(&p.status),
+        &at(&p.status, now),
+    )
+    .await
 }
 
 /// An invoice was sent.
@@ -160,7 +187,16 @@ pub(crate) async fn on_invoice_sent<C: ConnectionTrait>(c: &C, now: DateTime<Utc
         project: i.project_id.map(ProjectId),
         ..Default::default()
     };
-    fire(c, now, TriggerKind::InvoiceSent, (SubjectType::Invoice, i.id), facts, None, "sent").await
+    fire(
+        c,
+        now,
+        enabled_rules(c, TriggerKind::InvoiceSent.as_str()).await?,
+        (SubjectType::Invoice, i.id),
+        facts,
+        None,
+        "sent",
+    )
+    .await
 }
 
 /// An approval was requested (`decided`: false) or decided.
@@ -180,7 +216,7 @@ pub(crate) async fn on_approval<C: ConnectionTrait>(
     } else {
         (TriggerKind::ApprovalRequested, at("requested", now))
     };
-    fire(c, now, kind, (SubjectType::Approval, a.id), facts, None, &step).await
+    fire(c, now, enabled_rules(c, kind.as_str()).await?, (SubjectType::Approval, a.id), facts, None, &step).await
 }
 
 /// A ticket was opened (`solved`: false) or solved.
@@ -201,7 +237,7 @@ pub(crate) async fn on_ticket<C: ConnectionTrait>(
     } else {
         (TriggerKind::TicketCreated, "created".into())
     };
-    fire(c, now, kind, (SubjectType::Ticket, t.id), facts, None, &step).await
+    fire(c, now, enabled_rules(c, kind.as_str()).await?, (SubjectType::Ticket, t.id), facts, None, &step).await
 }
 
 /// A milestone was marked done.
@@ -210,7 +246,11 @@ pub(crate) async fn on_milestone_reached<C: ConnectionTrait>(
     now: DateTime<Utc>,
     m: &milestone::Model,
 ) -> Result<()> {
+    let rules = enabled_rules(c, TriggerKind::MilestoneReached.as_str()).await?;
+    if rules.is_empty() {
+        return Ok(());
+    }
     let client = project::Entity::find_by_id(m.project_id).one(c).await.map_err(db_err)?.map(|p| ClientId(p.client_id));
     let facts = SubjectFacts { client, project: Some(ProjectId(m.project_id)), ..Default::default() };
-    fire(c, now, TriggerKind::MilestoneReached, (SubjectType::Milestone, m.id), facts, None, &at("reached", now)).await
+    fire(c, now, rules, (SubjectType::Milestone, m.id), facts, None, &at("reached", now)).await
 }

@@ -9,7 +9,7 @@
 use atrium_core::automation::placeholders::{Values, render};
 use atrium_core::automation::{Action, Builtin, Recipient, RunOutcome, SubjectType};
 use atrium_core::ids::{AutomationId, AutomationRunId, ClientId, InvitationId, UserId};
-use atrium_core::model::{NotificationKind, ProjectStatus, TaskStatus, Visibility, invitation_lifetime};
+use atrium_core::model::{InvoiceStatus, NotificationKind, ProjectStatus, TaskStatus, Visibility, invitation_lifetime};
 use atrium_core::{Error, Result};
 use chrono::{DateTime, Days, Utc};
 use sea_orm::sea_query::Expr;
@@ -285,7 +285,7 @@ async fn still_applies<C: ConnectionTrait>(c: &C, rule: &Loaded, s: &Subject, _s
             .one(c)
             .await
             .map_err(db_err)?
-            .is_some_and(|i| i.status == "sent" || i.status == "partially_paid"),
+            .is_some_and(|i| matches!(i.status.parse(), Ok(InvoiceStatus::Sent | InvoiceStatus::PartiallyPaid))),
         Builtin::TaskReminders => task::Entity::find_by_id(s.id)
             .one(c)
             .await

@@ -9,14 +9,14 @@ use std::collections::{HashMap, HashSet};
 use atrium_core::Result;
 use atrium_core::automation::builtins::INVOICE_STEPS;
 use atrium_core::automation::timing::{CATCH_UP, Calendar, REMINDER_AT};
-use atrium_core::automation::{Builtin, BuiltinSettings, Every, SubjectFacts, SubjectType, Trigger};
+use atrium_core::automation::{AssigneeKind, Builtin, BuiltinSettings, Every, SubjectFacts, SubjectType, Trigger};
 use atrium_core::ids::{ClientId, ProjectId};
 use atrium_core::model::{ClientStatus, InvoiceStatus, TaskStatus};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use crate::automation_fire::{assignee_kind, enabled_rules, queue_run};
+use crate::automation_fire::{assignee_kinds, enabled_rules, queue_run};
 use crate::automations::{Loaded, loaded};
 use crate::db::db_err;
 use crate::entity::{automation, client, invitation, invoice, project, task, user};
@@ -180,6 +180,7 @@ async fn own_rule<C: ConnectionTrait>(
             let before = matches!(trigger, Trigger::TaskDue { .. });
             let offset = if before { -*d } else { *d };
             let tasks = open_tasks(c, add(today, -offset - slack), add(today, -offset + slack)).await?;
+            let kinds = assignee_kinds(c, tasks.iter().filter_map(|(t, _)| t.assignee_id)).await?;
             for (t, client) in tasks {
                 let Some(due_date) = t.due_date else { continue };
                 if !step_due(cal, add(due_date, offset), before && *d > 0, t.created_at, now) {
@@ -189,7 +190,7 @@ async fn own_rule<C: ConnectionTrait>(
                     client: Some(ClientId(client)),
                     project: Some(ProjectId(t.project_id)),
                     priority: t.priority.parse().ok(),
-                    assignee: Some(assignee_kind(c, t.assignee_id).await?),
+                    assignee: Some(t.assignee_id.and_then(|a| kinds.get(&a).copied()).unwrap_or(AssigneeKind::Nobody)),
                 };
                 if cond.hold(&facts) {
                     let step = format!("{}{d}:{due_date}", if before { "due-" } else { "overdue+" });
