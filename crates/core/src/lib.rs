@@ -8,6 +8,7 @@ pub mod error;
 pub mod helpdesk;
 pub mod ids;
 pub mod live;
+pub mod local_time;
 pub mod markdown;
 pub mod mention;
 pub mod model;

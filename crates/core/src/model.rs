@@ -417,6 +417,9 @@ pub struct User {
     pub client_id: Option<ClientId>,
     /// Whether the user may sign in.
     pub active: bool,
+    /// The person's own IANA timezone for pages and mail; `null`: the agency's.
+    #[schema(nullable)]
+    pub timezone: Option<String>,
 }
 
 /// A client company.

@@ -49,6 +49,8 @@ pub struct Actor {
     viewed_by: Option<UserId>,
     /// The pages the client's portal shows (for staff: everything).
     portal: PortalPages,
+    /// The person's own timezone (`None`: the agency's).
+    timezone: Option<crate::local_time::Tz>,
 }
 
 impl Actor {
@@ -59,7 +61,16 @@ impl Actor {
         if role.is_staff() != client_id.is_none() {
             return Err(Error::internal_msg(format!("user {user_id} has role {role} with client {client_id:?}")));
         }
-        Ok(Actor { user_id, name, email, role, client_id, viewed_by: None, portal: PortalPages::ALL_SHOWN })
+        Ok(Actor {
+            user_id,
+            name,
+            email,
+            role,
+            client_id,
+            viewed_by: None,
+            portal: PortalPages::ALL_SHOWN,
+            timezone: None,
+        })
     }
 
     /// Sets the pages this (client) actor's portal shows, as its client's settings say. Session
@@ -68,6 +79,12 @@ impl Actor {
         if !self.role.is_staff() {
             self.portal = pages;
         }
+        self
+    }
+
+    /// Sets the person's own timezone, as their account says (session resolution).
+    pub fn in_timezone(mut self, tz: Option<crate::local_time::Tz>) -> Self {
+        self.timezone = tz;
         self
     }
 
@@ -104,6 +121,10 @@ impl Actor {
     /// Whether the actor is agency staff (owner, admin, staff) acting as themselves.
     pub fn is_staff(&self) -> bool {
         self.role.is_staff()
+    }
+    /// The person's own timezone; `None` means the agency's.
+    pub fn timezone(&self) -> Option<crate::local_time::Tz> {
+        self.timezone
     }
     /// The pages the actor's client shows in its portal (everything for staff).
     pub fn client_pages(&self) -> PortalPages {

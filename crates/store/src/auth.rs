@@ -32,6 +32,7 @@ struct SessionJoin {
     email: String,
     staff_role: Option<String>,
     active: bool,
+    timezone: Option<String>,
     member_client_id: Option<uuid::Uuid>,
     member_role: Option<String>,
     member_client_deleted_at: Option<DateTime<Utc>>,
@@ -101,6 +102,7 @@ impl Store {
             .column_as(Expr::col((user::Entity, user::Column::Email)), "email")
             .column_as(Expr::col((user::Entity, user::Column::StaffRole)), "staff_role")
             .column_as(Expr::col((user::Entity, user::Column::Active)), "active")
+            .column_as(Expr::col((user::Entity, user::Column::Timezone)), "timezone")
             .column_as(Expr::col((membership::Entity, membership::Column::ClientId)), "member_client_id")
             .column_as(Expr::col((membership::Entity, membership::Column::Role)), "member_role")
             .join(
@@ -144,7 +146,8 @@ impl Store {
             _ => return Ok(None),
         };
         let pages = PortalPages::from_stored(s.member_client_portal_hidden.as_deref().unwrap_or(""))?;
-        let me = Actor::new(UserId(s.user_id), s.name, s.email, role, client_id)?.showing(pages);
+        let tz = atrium_core::local_time::stored_timezone(s.timezone.as_deref());
+        let me = Actor::new(UserId(s.user_id), s.name, s.email, role, client_id)?.showing(pages).in_timezone(tz);
         let actor = match s.view_as_user_id {
             Some(viewed) if me.is_staff() => match self.actor_of(UserId(viewed)).await? {
                 Some(client_user) if !client_user.is_staff() => client_user.viewed_by(me.user_id()),

@@ -177,6 +177,7 @@ impl Operator<'_> {
                     updated_at: Set(now),
                     title: Set(None),
                     onboarded_at: Set(None),
+                    timezone: Set(None),
                 }
             })
             .collect();

@@ -4,6 +4,7 @@
 //! the same transaction. The ticket code reads them inside its own transaction through
 //! [`service_levels`].
 
+use atrium_core::local_time::{LocalTime, Tz};
 use atrium_core::policy::Actor;
 use atrium_core::service_level::{BusinessHours, ServiceLevelSettings, ServiceLevels, Target, Targets};
 use atrium_core::{Error, Result};
@@ -23,12 +24,17 @@ impl Store {
         service_levels(&self.db).await
     }
 
-    /// The help desk's timezone, in which ticket times are shown — to whoever sees tickets
-    /// (client users 404 when their portal hides the Help desk).
-    pub async fn helpdesk_timezone(&self, actor: &Actor) -> Result<atrium_core::service_level::Tz> {
-        if actor.ticket_scope().clients() == atrium_core::policy::ClientFilter::Nothing {
-            return Err(Error::NotFound);
+    /// How `actor` reads times: in their own timezone, else the agency's (the help desk's
+    /// setting). Asks the database only when they chose none.
+    pub async fn local_time(&self, actor: &Actor) -> Result<LocalTime> {
+        match actor.timezone() {
+            Some(tz) => Ok(LocalTime::new(tz)),
+            None => Ok(LocalTime::new(self.agency_timezone(actor).await?)),
         }
+    }
+
+    /// The agency's timezone (the help desk's setting): anyone signed in may know it.
+    pub async fn agency_timezone(&self, _actor: &Actor) -> Result<Tz> {
         Ok(service_levels(&self.db).await?.timezone())
     }
 

@@ -261,6 +261,12 @@ const COLUMNS: &str = "id, kind, payload, dedupe_key, status, attempts, max_atte
                        locked_by, last_error, created_at, finished_at";
 
 impl JobRunner<'_> {
+    /// The store's current time (the wall clock, or the one a test set): what scheduled jobs
+    /// compare with.
+    pub fn now(self) -> DateTime<Utc> {
+        self.store.now()
+    }
+
     /// Enqueues `job` on its own (see [`enqueue`] to enqueue inside a transaction).
     pub async fn enqueue(self, job: NewJob) -> Result<Option<JobId>> {
         enqueue(&self.store.db, job).await

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use atrium_core::ids::{ApprovalId, ClientId, InvoiceId, NotificationId, ProjectId, TaskId, TicketId, UserId};
 use atrium_core::live::LiveEvent;
+use atrium_core::local_time::{LocalTime, stored_timezone};
 use atrium_core::model::{Channel, Delivery, Notification, NotificationKind, NotificationSubject, Role};
 use atrium_core::policy::{Actor, PortalPages, person_hears_of, person_receives_invoices, person_sees_work};
 use atrium_core::{Error, Result};
@@ -306,6 +307,8 @@ pub struct MailableNotification {
 #[derive(Clone, Debug)]
 pub struct Digest {
     pub recipient: Person,
+    /// How the recipient reads times (their timezone, else the agency's).
+    pub local: LocalTime,
     pub items: Vec<Notification>,
 }
 
@@ -563,7 +566,8 @@ impl JobRunner<'_> {
     }
 
     /// Everyone's unread, unmailed notifications of the kinds they get as a digest, created
-    /// before `until`.
+    /// before `until`, with how each recipient reads times (the caller picks whose local hour
+    /// it is).
     pub async fn pending_digests(self, until: DateTime<Utc>) -> Result<Vec<Digest>> {
         let prefs = notification_pref::Entity::find()
             .filter(notification_pref::Column::Delivery.eq(Delivery::Digest.as_str()))
@@ -574,6 +578,7 @@ impl JobRunner<'_> {
         for p in prefs {
             wanted.entry(p.user_id).or_default().insert(p.kind);
         }
+        let agency = crate::helpdesk_settings::service_levels(&self.store.db).await?.timezone();
         let mut out = Vec::new();
         for (user, kinds) in wanted {
             let rows = notification::Entity::find()
@@ -604,6 +609,7 @@ impl JobRunner<'_> {
                 continue;
             }
             out.push(Digest {
+                local: LocalTime::of(stored_timezone(acc.user.timezone.as_deref()), agency),
                 recipient: Person {
                     id: acc.user.id,
                     name: acc.user.name,

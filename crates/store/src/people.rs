@@ -3,10 +3,12 @@
 use std::collections::HashMap;
 
 use atrium_core::ids::{ClientId, UserId};
+use atrium_core::local_time::{Tz, stored_timezone};
 use atrium_core::model::{Role, User};
 use atrium_core::policy::{Actor, ClientFilter, Scope};
 use atrium_core::{Error, Result};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
@@ -50,6 +52,7 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(c: &C, n: NewUser) -> Result
         updated_at: Set(now),
         title: Set(None),
         onboarded_at: Set(None),
+        timezone: Set(None),
     }
     .insert(c)
     .await
@@ -109,7 +112,15 @@ async fn account_of<C: ConnectionTrait>(c: &C, u: user::Model) -> Result<Option<
         }
     };
     Ok(Some(Account {
-        user: User { id: u.id.into(), email: u.email, name: u.name, role, client_id, active: u.active },
+        user: User {
+            id: u.id.into(),
+            email: u.email,
+            name: u.name,
+            role,
+            client_id,
+            active: u.active,
+            timezone: stored_timezone(u.timezone.as_deref()).map(|t| t.name().to_string()),
+        },
         password_hash: u.password_hash,
         title: u.title.unwrap_or_default(),
         onboarded_at: u.onboarded_at,
@@ -148,8 +159,9 @@ impl Store {
                     Some(c) => crate::portal::client_pages(&self.db, c).await?,
                     None => atrium_core::policy::PortalPages::ALL_SHOWN,
                 };
+                let tz = stored_timezone(a.user.timezone.as_deref());
                 let actor = Actor::new(a.user.id, a.user.name, a.user.email, a.user.role, a.user.client_id)?;
-                Ok(Some(actor.showing(pages)))
+                Ok(Some(actor.showing(pages).in_timezone(tz)))
             }
             _ => Ok(None),
         }
@@ -255,6 +267,7 @@ impl Store {
                     role,
                     client_id: Some(client),
                     active: u.active,
+                    timezone: stored_timezone(u.timezone.as_deref()).map(|t| t.name().to_string()),
                 })
             })
             .collect()
@@ -304,6 +317,19 @@ impl Store {
     /// The signed-in person's own account (for "View as client", the client user shown).
     pub async fn own_account(&self, actor: &Actor) -> Result<Account> {
         account_by_id(&self.db, actor.user_id()).await?.ok_or(Error::Unauthorized)
+    }
+
+    /// Sets `actor`'s own timezone (`None`: the agency's); not while viewing as a client.
+    pub async fn set_own_timezone(&self, actor: &Actor, tz: Option<Tz>) -> Result<()> {
+        actor.may_change_own_settings()?;
+        user::Entity::update_many()
+            .col_expr(user::Column::Timezone, Expr::value(tz.map(|t| t.name().to_string())))
+            .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(user::Column::Id.eq(actor.user_id().0))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
 
     /// Changes `actor`'s own password (the caller has checked the current one): every session

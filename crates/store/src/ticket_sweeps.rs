@@ -4,6 +4,7 @@
 
 use atrium_core::Result;
 use atrium_core::helpdesk::{DUE_WARNING, SOLVED_CLOSES_AFTER, Ticket, TicketStatus, ticket_label};
+use atrium_core::local_time::LocalTime;
 use atrium_core::model::NotificationKind;
 use atrium_core::policy::person_warned_of_due;
 use chrono::{DateTime, Utc};
@@ -118,6 +119,7 @@ impl JobRunner<'_> {
         .all(&store.db)
         .await
         .map_err(db_err)?;
+        let local = LocalTime::new(crate::helpdesk_settings::service_levels(&store.db).await?.timezone());
         let mut warned = 0;
         for row in rows {
             let t = to_ticket(row.clone())?;
@@ -146,7 +148,7 @@ impl JobRunner<'_> {
                 kind: NotificationKind::TicketDue,
                 client: t.client_id,
                 target: Target::Ticket(t.id),
-                text: due_text(&t, due, late),
+                text: due_text(&t, due, late, &local),
             };
             let created = notify(&tx, &notice, &to).await?;
             tx.commit().await.map_err(db_err)?;
@@ -157,10 +159,11 @@ impl JobRunner<'_> {
     }
 }
 
-/// The warning's line: which answer is due, by when (UTC), or that it is late.
-fn due_text(t: &Ticket, due: DateTime<Utc>, late: bool) -> String {
+/// The warning's line: which answer is due, by when (in the agency's timezone, named: one text
+/// goes to every recipient), or that it is late.
+fn due_text(t: &Ticket, due: DateTime<Utc>, late: bool, local: &LocalTime) -> String {
     let what = if t.first_responded_at.is_none() { "first response" } else { "resolution" };
-    let when = due.format("%b %-d, %H:%M UTC");
+    let when = local.named(due);
     let label = ticket_label(t.number);
     if late {
         format!("{label} missed its {what} target ({when}): {}", t.subject)

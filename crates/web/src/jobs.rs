@@ -16,18 +16,16 @@ use atrium_store::billing::{ISSUE_EVERY, RECURRING_INVOICES_JOB};
 use atrium_store::notifications::{DIGEST_JOB, NOTIFY_JOB};
 use atrium_store::ticket_rating::SATISFACTION_JOB;
 use atrium_store::ticket_sweeps::{HELPDESK_SWEEP_JOB, SWEEP_EVERY};
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 
 use crate::config::WebConfig;
 
 /// The job kind that sends one pre-rendered mail (`Mail` as payload).
 pub const MAIL_JOB: &str = "mail";
 
-/// When the daily digest goes out (UTC).
-pub const DIGEST_AT: NaiveTime = match NaiveTime::from_hms_opt(7, 0, 0) {
-    Some(t) => t,
-    None => NaiveTime::MIN,
-};
+/// The hour of the day, in each recipient's own timezone (else the agency's), at which their
+/// daily digest goes out. The digest job runs hourly and sends to those whose hour it is.
+pub const DIGEST_LOCAL_HOUR: u32 = 8;
 
 /// Runs mail jobs.
 pub struct MailJobs {
@@ -216,16 +214,22 @@ impl MailJobs {
         Ok(())
     }
 
-    async fn digest(&self, now: DateTime<Utc>) -> Result<(), JobError> {
+    /// Sends the digests of everyone whose local hour is [`DIGEST_LOCAL_HOUR`] (by the store's
+    /// clock), then queues the next hourly run.
+    async fn digest(&self) -> Result<(), JobError> {
+        let now = self.store.job_runner().now();
         let brand = self.brand().await?;
         for d in self.store.job_runner().pending_digests(now).await.map_err(store_error)? {
+            if now.with_timezone(&d.local.tz()).hour() != DIGEST_LOCAL_HOUR {
+                continue;
+            }
             let items: Vec<DigestItem> = d
                 .items
                 .iter()
                 .map(|n| DigestItem {
                     headline: n.text.clone(),
                     url: self.config.link(&n.url),
-                    at: n.created_at.format("%b %-d, %H:%M UTC").to_string(),
+                    at: d.local.named(n.created_at),
                 })
                 .collect();
             let unsubscribe = self.unsubscribe_url(d.recipient.id, "digest").await?;
@@ -265,7 +269,7 @@ impl Handler for MailJobs {
                     let p: P = job.payload().map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
                     self.notify(p.notification_id).await
                 }
-                DIGEST_JOB => self.digest(Utc::now()).await,
+                DIGEST_JOB => self.digest().await,
                 SATISFACTION_JOB => {
                     #[derive(serde::Deserialize)]
                     struct P {
@@ -299,11 +303,12 @@ impl Handler for MailJobs {
     }
 }
 
-/// Queues the next daily digest (once per day, however many processes ask).
+/// Queues the next digest run at the top of the next hour (once per hour, however many
+/// processes ask): each run mails those whose local hour it is.
 pub async fn schedule_digest(store: &Store, now: DateTime<Utc>) -> atrium_core::Result<()> {
-    let today = now.date_naive().and_time(DIGEST_AT).and_utc();
-    let next = if today > now { today } else { today + Duration::days(1) };
-    let key = format!("digest:{}", next.format("%Y-%m-%d"));
+    let hour = now.timestamp() / 3600 + 1;
+    let next = DateTime::from_timestamp(hour * 3600, 0).unwrap_or(now + Duration::hours(1));
+    let key = format!("digest:{}", next.format("%Y-%m-%dT%H"));
     store.job_runner().enqueue(NewJob::new(DIGEST_JOB, serde_json::json!({})).dedupe(key).run_at(next)).await?;
     Ok(())
 }

@@ -68,6 +68,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/logout", SignedIn, post(public::logout)),
         r(Method::GET, "/account", SignedIn, get(account::page)),
         r(Method::POST, "/account/password", SignedIn, post(account::change_password)),
+        r(Method::POST, "/account/timezone", SignedIn, post(account::set_timezone)),
         r(Method::POST, "/account/sessions/{id}/revoke", SignedIn, post(account::revoke_session)),
         r(Method::POST, "/view-as/exit", SignedIn, post(staff::clients::exit_view_as)),
         r(Method::GET, "/notifications", SignedIn, get(collab::notifications)),

@@ -25,6 +25,7 @@ fn view_as_needs_staff_and_an_active_user_of_that_client() {
         role,
         client_id: client,
         active,
+        timezone: None,
     };
     let staff = actor(Role::Staff, None);
     assert!(staff.may_view_as(c, &user(Role::ClientViewer, Some(c), true)).is_ok());

@@ -21,6 +21,8 @@ pub struct Model {
     pub title: Option<String>,
     /// When a client user dismissed the first-login introduction.
     pub onboarded_at: Option<DateTimeUtc>,
+    /// The person's own IANA timezone; `None`: the agency's.
+    pub timezone: Option<String>,
 }
 
 /// Relations are expressed in queries, not here.

@@ -22,6 +22,7 @@ mod m0017_project_templates;
 mod m0018_client_onboarding;
 mod m0019_automations;
 mod m0020_recurring_invoices;
+mod m0021_user_timezones;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_client_onboarding::Migration),
             Box::new(m0019_automations::Migration),
             Box::new(m0020_recurring_invoices::Migration),
+            Box::new(m0021_user_timezones::Migration),
         ]
     }
 }

@@ -404,6 +404,16 @@ pub struct MilestonePatchBody {
     pub done: bool,
 }
 
+/// `PATCH /me`: the caller's own settings.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatchBody {
+    /// An IANA timezone name for the caller's pages and mail; `null` or `""`: the agency's.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>, nullable, max_length = 64, example = "Europe/Berlin")]
+    pub timezone: Option<Option<String>>,
+}
+
 /// `POST /me/password`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -129,7 +129,7 @@ fn public() -> OpenApiRouter<AppState> {
 fn signed_in() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(session::logout))
-        .routes(routes!(session::me))
+        .routes(routes!(session::me, session::update_me))
         .routes(routes!(session::finish_onboarding))
         .routes(routes!(account::change_password))
         .routes(routes!(account::list_sessions))

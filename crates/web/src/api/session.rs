@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use axum_extra::extract::CookieJar;
 use chrono::{DateTime, Utc};
 
-use super::input::{AcceptBody, EmailBody, InvitationBody, LoginBody};
+use super::input::{AcceptBody, EmailBody, InvitationBody, LoginBody, MePatchBody};
 use crate::auth::{Authed, clear_session_cookie, session_cookie};
 use crate::error::AppResult;
 use crate::extract::{ApiJson, ClientIp};
@@ -77,6 +77,21 @@ pub async fn me(State(st): State<AppState>, auth: Authed) -> AppResult<Json<Me>>
     let acc = st.store.own_account(&auth.actor).await?;
     let onboarded_at = (!acc.user.role.is_staff()).then_some(acc.onboarded_at);
     Ok(Json(Me { user: acc.user, onboarded_at }))
+}
+
+/// Change the caller's own settings: their timezone (not while viewing as a client: 403).
+#[utoipa::path(patch, path = "/api/v1/me", tag = "session", request_body = MePatchBody,
+    responses((status = 200, body = Me), (status = 401), (status = 403), (status = 422)))]
+pub async fn update_me(
+    State(st): State<AppState>,
+    auth: Authed,
+    ApiJson(b): ApiJson<MePatchBody>,
+) -> AppResult<Json<Me>> {
+    if let Some(tz) = b.timezone {
+        let tz = atrium_core::local_time::parse_own_timezone(tz.as_deref())?;
+        st.store.set_own_timezone(&auth.actor, tz).await?;
+    }
+    me(State(st), auth).await
 }
 
 /// Mark the first-login introduction as seen (client users; staff 404, "View as client" 403).

@@ -2,8 +2,10 @@
 
 use askama::Template;
 use atrium_core::ids::SessionId;
+use atrium_core::service_level::timezone_names;
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{Chrome, see_other};
@@ -31,6 +33,13 @@ struct AccountPage {
     sessions: Vec<SessionView>,
     /// Portal users: the link that reopens the first-login introduction.
     portal_guide: bool,
+    /// The timezone field as stored or as typed (empty: the agency's).
+    timezone: String,
+    /// The agency's timezone, named in the field's help.
+    agency_timezone: String,
+    timezones: Vec<&'static str>,
+    /// A rejected timezone, named.
+    timezone_error: Option<String>,
 }
 
 /// Notice codes a redirect may carry.
@@ -61,6 +70,19 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
 
 /// The account page.
 pub async fn page(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n): Q<Notice>) -> AppResult<Response> {
+    render(&st, &auth, &csrf, n.notice.as_deref(), None).await
+}
+
+/// The account page, with a rejected timezone (as typed, and why) when there is one.
+async fn render(
+    st: &AppState,
+    auth: &Authed,
+    csrf: &CsrfToken,
+    notice: Option<&str>,
+    rejected: Option<(String, atrium_core::Error)>,
+) -> AppResult<Response> {
+    let local = st.store.local_time(&auth.actor).await?;
+    let agency = st.store.agency_timezone(&auth.actor).await?;
     let sessions = st
         .store
         .sessions_of(&auth.actor)
@@ -69,16 +91,56 @@ pub async fn page(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n
         .map(|s| SessionView {
             id: s.id.to_string(),
             current: s.id == auth.session.id,
-            started: s.created_at.format("%b %-d, %Y %H:%M").to_string(),
-            last_seen: s.last_seen_at.format("%b %-d, %H:%M").to_string(),
+            started: local.long(s.created_at),
+            last_seen: local.short(s.last_seen_at),
             ip: s.ip.unwrap_or_default(),
             agent: s.user_agent.unwrap_or_default().chars().take(80).collect(),
         })
         .collect();
-    let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Account", "/account");
-    chrome.flash = notice_text(n.notice.as_deref());
+    let mut chrome = Chrome::signed_in(st, auth, csrf, "Account", "/account");
+    chrome.flash = notice_text(notice);
     let portal_guide = auth.actor.may_enter(atrium_core::policy::Side::Portal).is_ok();
-    super::page(&AccountPage { chrome, email: auth.actor.email().to_string(), sessions, portal_guide })
+    let own = auth.actor.timezone().map(|t| t.name().to_string()).unwrap_or_default();
+    let status = rejected.as_ref().map_or(StatusCode::OK, |(_, e)| crate::error::status(e));
+    let (timezone, timezone_error) = match rejected {
+        Some((typed, e)) => (typed, Some(e.to_string())),
+        None => (own, None),
+    };
+    let page = AccountPage {
+        chrome,
+        email: auth.actor.email().to_string(),
+        sessions,
+        portal_guide,
+        timezone,
+        agency_timezone: agency.name().to_string(),
+        timezones: timezone_names().collect(),
+        timezone_error,
+    };
+    Ok((status, super::render(&page)?).into_response())
+}
+
+/// The timezone field.
+#[derive(Deserialize)]
+pub struct TimezoneForm {
+    #[serde(default)]
+    timezone: String,
+}
+
+/// Sets the person's own timezone (empty: the agency's); a name that is not one is shown
+/// again with the error (422).
+pub async fn set_timezone(
+    State(st): State<AppState>,
+    auth: Authed,
+    csrf: CsrfToken,
+    FormBody(f): FormBody<TimezoneForm>,
+) -> AppResult<Response> {
+    match atrium_core::local_time::parse_own_timezone(Some(&f.timezone)) {
+        Ok(tz) => {
+            st.store.set_own_timezone(&auth.actor, tz).await?;
+            Ok(see_other("/account?notice=saved"))
+        }
+        Err(e) => render(&st, &auth, &csrf, None, Some((f.timezone, e))).await,
+    }
 }
 
 /// Password change fields.

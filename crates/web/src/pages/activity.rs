@@ -67,10 +67,11 @@ pub async fn page(
     let name_of = |id: Option<uuid::Uuid>| {
         id.map(|u| names.get(&UserId(u)).cloned().unwrap_or_else(|| "a removed user".into())).unwrap_or_default()
     };
+    let local = st.store.local_time(&auth.actor).await?;
     let rows = records
         .into_iter()
         .map(|r| Row {
-            at: r.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            at: local.precise(r.at),
             who: if r.actor_id.is_some() { name_of(r.actor_id) } else { "—".into() },
             as_whom: name_of(r.via_user_id),
             action: r.action,

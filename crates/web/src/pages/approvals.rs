@@ -104,6 +104,7 @@ async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: ApprovalId) 
         }
         open_href = format!("/api/v1/files/{fid}/download?version={}&inline=true", v.version);
     }
+    let local = st.store.local_time(&auth.actor).await?;
     let history = a
         .history
         .iter()
@@ -112,7 +113,7 @@ async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: ApprovalId) 
             action: action_label(&e.action),
             version: version_label(e.version),
             comment: e.comment.clone(),
-            when: e.at.format("%b %-d, %Y %H:%M UTC").to_string(),
+            when: local.long(e.at),
         })
         .collect();
     let signed = a
@@ -123,7 +124,7 @@ async fn show(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: ApprovalId) 
                 (Some(v), Some(h)) => format!(" version {v} (SHA-256 {h})"),
                 _ => String::new(),
             };
-            format!("Approved by {} on {}{what}", s.name, s.at.format("%b %-d, %Y %H:%M UTC"))
+            format!("Approved by {} on {}{what}", s.name, local.long(s.at))
         })
         .unwrap_or_default();
     let can_decide = !staff && a.status != ApprovalStatus::Approved && auth.actor.may_decide(&a.approver_ids).is_ok();
@@ -263,7 +264,8 @@ async fn list(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, q: ListQuery) ->
     let ids: Vec<_> = list.iter().map(|ap| ap.project_id).collect();
     let projects = st.store.project_names(&a.work_scope(), &ids).await?;
     let prefix = super::prefix(auth.side());
-    let today = chrono::Utc::now().date_naive();
+    let v = super::view::Viewer::of(st, a).await?;
+    let today = v.today;
     let rows = list
         .iter()
         .map(|ap| ListRow {
@@ -275,7 +277,7 @@ async fn list(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, q: ListQuery) ->
             status_class: ap.status.as_str(),
             due: ap.due_date.map(|d| d.format("%b %-d, %Y").to_string()).unwrap_or_default(),
             overdue: ap.status == ApprovalStatus::Open && ap.due_date.is_some_and(|d| d < today),
-            updated: ap.history.last().map(|e| e.at).unwrap_or(ap.created_at).format("%b %-d, %H:%M").to_string(),
+            updated: v.local.short(ap.history.last().map(|e| e.at).unwrap_or(ap.created_at)),
         })
         .collect();
     let chrome =

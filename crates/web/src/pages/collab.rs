@@ -85,13 +85,14 @@ async fn conversation(
         list.items.last().filter(|_| a.may_change_own_settings().is_ok()).map(|m| m.id.to_string()).unwrap_or_default();
     let unread = st.store.unread_messages(a, pid).await?;
     let now = chrono::Utc::now();
+    let local = st.store.local_time(a).await?;
     let messages = list
         .items
         .iter()
         .map(|m| MessageView {
             id: m.id.to_string(),
             author: m.author_name.clone(),
-            when: m.created_at.format("%b %-d, %H:%M").to_string(),
+            when: local.short(m.created_at),
             edited: m.edited_at.is_some(),
             body_html: m.body_html.clone(),
             mine_editable: a.may_change_message(m.author_id, m.created_at, now).is_ok(),
@@ -99,7 +100,7 @@ async fn conversation(
             seen_by: m
                 .read_by
                 .iter()
-                .map(|r| format!("{}, {}", r.name, r.read_at.format("%H:%M")))
+                .map(|r| format!("{}, {}", r.name, local.clock(r.read_at)))
                 .collect::<Vec<_>>()
                 .join(" · "),
         })
@@ -255,13 +256,14 @@ struct NotificationsPage {
 pub async fn notifications(State(st): State<AppState>, auth: Authed, csrf: CsrfToken) -> AppResult<Response> {
     let list = st.store.notifications(&auth.actor, PageRequest { limit: 100, cursor: None }).await?;
     let unread = st.store.unread_notifications(&auth.actor).await?;
+    let local = st.store.local_time(&auth.actor).await?;
     let items = list
         .items
         .into_iter()
         .map(|n| NotificationView {
             id: n.id.to_string(),
             text: n.text,
-            when: n.created_at.format("%b %-d, %H:%M").to_string(),
+            when: local.short(n.created_at),
             unread: n.read_at.is_none(),
         })
         .collect();
@@ -431,6 +433,7 @@ struct OutboxPage {
 
 /// Mail that could not be delivered, with a retry button (owners and admins).
 pub async fn outbox(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfToken) -> AppResult<Response> {
+    let local = st.store.local_time(&auth.actor).await?;
     let failed = st
         .store
         .failed_jobs(&auth.actor, 200)
@@ -441,7 +444,7 @@ pub async fn outbox(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfToken
             kind: j.kind,
             attempts: j.attempts,
             error: j.last_error.unwrap_or_default(),
-            when: j.finished_at.unwrap_or(j.created_at).format("%b %-d, %H:%M").to_string(),
+            when: local.short(j.finished_at.unwrap_or(j.created_at)),
         })
         .collect();
     let pending = st.store.pending_jobs(&auth.actor).await?;

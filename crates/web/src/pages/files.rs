@@ -107,25 +107,19 @@ async fn files_page(
         None => vec![],
     };
     let deleted = if staff { st.store.files(a, pid, None, true).await? } else { vec![] };
+    let local = st.store.local_time(a).await?;
     let mut views = Vec::with_capacity(files.len());
     for (f, versions) in &files {
         let versions = versions
             .iter()
-            .map(|v| {
-                (
-                    v.version,
-                    v.uploaded_by_name.clone(),
-                    v.created_at.format("%b %-d, %H:%M").to_string(),
-                    human_size(v.size),
-                )
-            })
+            .map(|v| (v.version, v.uploaded_by_name.clone(), local.short(v.created_at), human_size(v.size)))
             .collect();
         views.push(FileView {
             id: f.id.to_string(),
             name: f.name.clone(),
             size: human_size(f.size),
             version: f.version,
-            updated: f.updated_at.format("%b %-d, %H:%M").to_string(),
+            updated: local.short(f.updated_at),
             inline: inline_type(f),
             preview: preview_kind(f),
             can_change: a.may_change_file(f.uploaded_by).is_ok(),
@@ -173,13 +167,7 @@ async fn files_page(
         files: views,
         deleted: deleted
             .iter()
-            .map(|f| {
-                (
-                    f.id.to_string(),
-                    f.name.clone(),
-                    f.deleted_at.map(|d| d.format("%b %-d").to_string()).unwrap_or_default(),
-                )
-            })
+            .map(|f| (f.id.to_string(), f.name.clone(), f.deleted_at.map(|d| local.short(d)).unwrap_or_default()))
             .collect(),
         can_upload: a.may_upload().is_ok(),
         max_upload: human_size(st.config.max_upload),
@@ -352,6 +340,7 @@ async fn file_page(
     let p = st.store.project(&a.work_scope(), f.project_id).await?;
     let folders = st.store.folders(a, f.project_id).await?;
     let versions = st.store.file_versions(a, id).await?;
+    let local = st.store.local_time(a).await?;
     let kind = crate::preview::Kind::of(&v.content_type, &f.name);
     let (text, text_cut) = match kind {
         crate::preview::Kind::Text | crate::preview::Kind::Markdown => {
@@ -417,7 +406,7 @@ async fn file_page(
         content_type: v.content_type.clone(),
         sha256: v.sha256.clone(),
         uploaded_by: v.uploaded_by_name.clone(),
-        uploaded_at: v.created_at.format("%b %-d, %Y %H:%M UTC").to_string(),
+        uploaded_at: local.long(v.created_at),
         download: format!("/api/v1/files/{fid}/download?version={}", v.version),
         kind: kind.as_str(),
         text,
@@ -428,7 +417,7 @@ async fn file_page(
             .map(|x| VersionView {
                 version: x.version,
                 who: x.uploaded_by_name.clone(),
-                when: x.created_at.format("%b %-d, %H:%M").to_string(),
+                when: local.short(x.created_at),
                 size: human_size(x.size),
             })
             .collect(),

@@ -50,7 +50,7 @@ pub struct TicketRow {
     pub breached: bool,
 }
 
-/// A time as the help desk's pages show it: in the help desk's timezone, named.
+/// A time as the help desk's pages show it: in the reader's timezone, named.
 pub fn when(tz: Tz, t: DateTime<Utc>) -> String {
     t.with_timezone(&tz).format("%b %-d, %H:%M %Z").to_string()
 }
@@ -223,7 +223,7 @@ pub async fn ticket_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: T
         HashMap::new()
     };
     let projects = st.store.ticket_project_names(a, std::slice::from_ref(&t)).await?;
-    let tz = st.store.helpdesk_timezone(a).await?;
+    let tz = st.store.local_time(a).await?.tz();
     let row = ticket_rows(std::slice::from_ref(&t), side, tz, &names, &clients, &projects).remove(0);
     let active = if staff { "/staff/inbox" } else { "/portal/helpdesk" };
     let mut chrome = Chrome::signed_in(st, auth, csrf, format!("{} {}", row.label, t.subject), active);
@@ -245,7 +245,7 @@ pub async fn ticket_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: T
                 author: names.get(&c.author_id).cloned().unwrap_or_else(|| "Someone".into()),
                 body_html: c.body_html.clone(),
                 note: c.visibility == Visibility::Note,
-                when: c.created_at.format("%b %-d, %H:%M").to_string(),
+                when: when(tz, c.created_at),
             })
             .collect(),
         can_reply: a.may_comment_on_ticket(Visibility::Reply).is_ok() && (staff || t.status != TicketStatus::Closed),
@@ -322,7 +322,7 @@ pub async fn portal_list(
     let tickets = st.store.tickets(&a.ticket_scope(), &filter, PageRequest { limit: 100, cursor: None }).await?.items;
     let names = st.store.user_names(a, &people_of(&tickets)).await?;
     let projects = st.store.ticket_project_names(a, &tickets).await?;
-    let tz = st.store.helpdesk_timezone(&auth.actor).await?;
+    let tz = st.store.local_time(&auth.actor).await?.tz();
     let rows = ticket_rows(&tickets, Side::Portal, tz, &names, &HashMap::new(), &projects);
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Help desk", "/portal/helpdesk");
     chrome.live = "tickets".into();

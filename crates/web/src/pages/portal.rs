@@ -18,7 +18,7 @@ use chrono::Timelike;
 use serde::Deserialize;
 
 use super::task::task_page;
-use super::view::{ProjectCard, TaskRow, due_label, excerpt, project_card, task_row};
+use super::view::{ProjectCard, TaskRow, Viewer, excerpt, project_card, task_row};
 use super::{Chrome, page, see_other};
 use crate::api::input::{TaskPatchBody, empty_none};
 use crate::audience::PortalAuth;
@@ -69,8 +69,8 @@ struct QuickLink {
     external: bool,
 }
 
-fn greeting() -> &'static str {
-    match chrono::Utc::now().hour() {
+fn greeting(v: &Viewer) -> &'static str {
+    match chrono::Utc::now().with_timezone(&v.local.tz()).hour() {
         5..=11 => "Good morning",
         12..=17 => "Good afternoon",
         _ => "Good evening",
@@ -82,6 +82,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
     let a = &auth.actor;
     let scope = a.work_scope();
     let me = a.user_id();
+    let v = Viewer::of(&st, a).await?;
     let client = match a.client_id() {
         Some(c) => st.store.client_name(&a.identity_scope(), c).await?,
         None => String::new(),
@@ -118,7 +119,7 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
             task_id: tid.to_string(),
             task: title.clone(),
             excerpt: excerpt(&c.body),
-            when: c.created_at.format("%b %-d, %H:%M").to_string(),
+            when: v.local.short(c.created_at),
         });
     }
     let guide = super::welcome::home_guide(&st, a).await?;
@@ -132,10 +133,10 @@ pub async fn home(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken)
     page(&HomePage {
         guide,
         chrome: Chrome::signed_in(&st, &auth, &csrf, "Home", "/portal"),
-        greeting: greeting().into(),
+        greeting: greeting(&v).into(),
         first_name: a.name().split_whitespace().next().unwrap_or(a.name()).to_string(),
-        tasks: mine.items.iter().map(|t| task_row(&t.task, &names, &t.project_name, me)).collect(),
-        projects: projects.items.iter().map(|p| project_card(p, &client)).collect(),
+        tasks: mine.items.iter().map(|t| task_row(&t.task, &names, &t.project_name, &v)).collect(),
+        projects: projects.items.iter().map(|p| project_card(p, &client, &v)).collect(),
         activity,
         approvals,
         rows: invoices,
@@ -158,13 +159,14 @@ struct ProjectsPage {
 /// All of the client's projects.
 pub async fn projects(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
     let ps = st.store.projects(&auth.actor.work_scope(), None, PageRequest::all()).await?;
+    let v = Viewer::of(&st, &auth.actor).await?;
     let client = match auth.actor.client_id() {
         Some(c) => st.store.client_name(&auth.actor.identity_scope(), c).await?,
         None => String::new(),
     };
     page(&ProjectsPage {
         chrome: Chrome::signed_in(&st, &auth, &csrf, "Projects", "/portal/projects"),
-        projects: ps.items.iter().map(|p| project_card(p, &client)).collect(),
+        projects: ps.items.iter().map(|p| project_card(p, &client, &v)).collect(),
     })
 }
 
@@ -207,8 +209,8 @@ pub async fn project(
     let scope = auth.actor.work_scope();
     let ProjectOverview { project: p, client_name: client, tasks, assignee_names: names, milestones } =
         st.store.project_overview(&scope, pid).await?;
-    let me = auth.actor.user_id();
-    let today = super::view::today();
+    let v = Viewer::of(&st, &auth.actor).await?;
+    let today = v.today;
     let (done, open): (Vec<_>, Vec<_>) = tasks.iter().partition(|t| t.status == TaskStatus::Done);
     let mut open: Vec<_> = open;
     open.sort_by_key(|t| (t.due_date.is_none(), t.due_date));
@@ -226,20 +228,20 @@ pub async fn project(
         staff_side: false,
         show_files: auth.actor.sees_portal_page(PortalPage::Files),
         show_messages: auth.actor.sees_portal_page(PortalPage::Messages),
-        p: project_card(&p, &client),
+        p: project_card(&p, &client, &v),
         description_html: markdown::to_html(&p.description),
-        start: due_label(p.start_date),
+        start: v.due(p.start_date),
         timeline: milestones
             .iter()
             .map(|m| TimelineItem {
                 name: m.name.clone(),
-                due: due_label(m.due_date),
+                due: v.due(m.due_date),
                 done: m.completed_at.is_some(),
                 overdue: m.completed_at.is_none() && m.due_date.is_some_and(|d| d < today),
             })
             .collect(),
-        open: open.iter().map(|t| task_row(t, &names, "", me)).collect(),
-        done: done.iter().map(|t| task_row(t, &names, "", me)).collect(),
+        open: open.iter().map(|t| task_row(t, &names, "", &v)).collect(),
+        done: done.iter().map(|t| task_row(t, &names, "", &v)).collect(),
         can_act: auth.actor.may_complete_own_tasks(),
     })
 }
@@ -256,14 +258,15 @@ struct TasksPage {
 /// My tasks: open ones first, then recently done.
 pub async fn my_tasks(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken) -> AppResult<Response> {
     let me = auth.actor.user_id();
+    let v = Viewer::of(&st, &auth.actor).await?;
     let all =
         st.store.tasks_assigned(&auth.actor.work_scope(), me, true, PageRequest { limit: 200, cursor: None }).await?;
     let names = HashMap::from([(me, auth.actor.name().to_string())]);
     let (done, open): (Vec<_>, Vec<_>) = all.items.iter().partition(|t| t.task.status == TaskStatus::Done);
     page(&TasksPage {
         chrome: Chrome::signed_in(&st, &auth, &csrf, "My tasks", "/portal/tasks"),
-        open: open.iter().map(|t| task_row(&t.task, &names, &t.project_name, me)).collect(),
-        done: done.iter().map(|t| task_row(&t.task, &names, &t.project_name, me)).collect(),
+        open: open.iter().map(|t| task_row(&t.task, &names, &t.project_name, &v)).collect(),
+        done: done.iter().map(|t| task_row(&t.task, &names, &t.project_name, &v)).collect(),
         can_act: auth.actor.may_complete_own_tasks(),
     })
 }
@@ -325,11 +328,8 @@ pub async fn set_status(
         };
         let names = HashMap::from([(auth.actor.user_id(), auth.actor.name().to_string())]);
         let chrome = Chrome::signed_in(&st, &auth, &csrf, "", "");
-        return page(&TaskRowFragment {
-            r: task_row(&t, &names, &project_name, auth.actor.user_id()),
-            chrome,
-            can_act: true,
-        });
+        let v = Viewer::of(&st, &auth.actor).await?;
+        return page(&TaskRowFragment { r: task_row(&t, &names, &project_name, &v), chrome, can_act: true });
     }
     Ok(see_other(&next))
 }

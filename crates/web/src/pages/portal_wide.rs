@@ -52,6 +52,7 @@ pub async fn files(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken
     let req = PageRequest { limit: PORTAL_WIDE_PROJECTS_MAX, cursor: None };
     let projects = st.store.projects(&a.area_scope(PortalPage::Files), None, req).await?;
     let mut out = Vec::with_capacity(projects.items.len());
+    let local = st.store.local_time(a).await?;
     for p in &projects.items {
         let folders = st.store.folders(a, p.id).await?;
         let files = st.store.files(a, p.id, None, false).await?;
@@ -67,7 +68,7 @@ pub async fn files(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfToken
                         id: x.id.to_string(),
                         name: x.name.clone(),
                         size: human_size(x.size),
-                        updated: x.updated_at.format("%b %-d, %Y").to_string(),
+                        updated: local.date(x.updated_at),
                     })
                     .collect(),
             })
@@ -101,6 +102,7 @@ pub async fn messages(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfTo
     let projects = st.store.projects(&a.area_scope(PortalPage::Messages), None, req).await?;
     let ids: Vec<_> = projects.items.iter().map(|p| p.id).collect();
     let unread = st.store.unread_by_project(a, &ids).await?;
+    let local = st.store.local_time(a).await?;
     let mut out = Vec::with_capacity(ids.len());
     for p in &projects.items {
         let last = st.store.messages(a, p.id, Channel::Client, PageRequest { limit: 1, cursor: None }).await?;
@@ -111,7 +113,7 @@ pub async fn messages(State(st): State<AppState>, auth: PortalAuth, csrf: CsrfTo
             unread: unread.get(&p.id).copied().unwrap_or(0),
             last_who: last.map(|m| m.author_name.clone()).unwrap_or_default(),
             last_excerpt: last.map(|m| super::view::excerpt(&m.body)).unwrap_or_default(),
-            last_when: last.map(|m| m.created_at.format("%b %-d, %H:%M").to_string()).unwrap_or_default(),
+            last_when: last.map(|m| local.short(m.created_at)).unwrap_or_default(),
         });
     }
     // Unread first (most unread first), then newest project first, as the projects come.

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::composer::saved_reply_picks;
-use super::view::{TaskPage, comment_views, opts, people_opts, task_row};
+use super::view::{TaskPage, Viewer, comment_views, opts, people_opts, task_row};
 use super::{Chrome, page, prefix, see_other};
 use crate::api::input::CommentBody;
 use crate::audience::SideAuth;
@@ -34,6 +34,7 @@ pub async fn task_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, tid: Ta
     let mut ids: Vec<UserId> = comments.iter().map(|c| c.author_id).collect();
     ids.extend(task.assignee_id);
     let names = st.store.user_names(a, &ids).await?;
+    let v = Viewer::of(st, a).await?;
     let ticket = st.store.ticket_of_task(&a.ticket_scope(), tid).await?;
     let active = if staff { "/staff/clients" } else { "/portal/projects" };
     let mut chrome = Chrome::signed_in(st, auth, csrf, task.title.clone(), active);
@@ -42,14 +43,14 @@ pub async fn task_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, tid: Ta
         chrome,
         mention_src: format!("/api/v1/projects/{}/people", task.project_id),
         staff,
-        t: task_row(task, &names, &t.project_name, a.user_id()),
+        t: task_row(task, &names, &t.project_name, &v),
         project_href: format!("{}/projects/{}", prefix(side), task.project_id),
         client,
         title: task.title.clone(),
         description: task.description.clone(),
         description_html: markdown::to_html(&task.description),
         due_date: String::new(),
-        comments: comment_views(&comments, &names),
+        comments: comment_views(&comments, &names, &v.local),
         statuses: vec![],
         priorities: vec![],
         people: vec![],

@@ -3,8 +3,40 @@
 use std::collections::HashMap;
 
 use atrium_core::ids::UserId;
+use atrium_core::local_time::LocalTime;
 use atrium_core::model::{Comment, Project, Task, TaskStatus, User, Visibility};
+use atrium_core::policy::Actor;
 use chrono::{Datelike, NaiveDate, Utc};
+
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// Who reads a page, for what depends on it: their id (for "mine") and their clock (times in
+/// their timezone, "today" and "overdue" by their date).
+#[derive(Clone, Copy, Debug)]
+pub struct Viewer {
+    pub me: UserId,
+    pub local: LocalTime,
+    pub today: NaiveDate,
+}
+
+impl Viewer {
+    /// The viewer a request acts for, now.
+    pub async fn of(st: &AppState, actor: &Actor) -> AppResult<Viewer> {
+        let local = st.store.local_time(actor).await?;
+        Ok(Viewer { me: actor.user_id(), local, today: local.day_of(Utc::now()) })
+    }
+
+    /// A short label for a due date ("today", "Dec 3", "Jan 5, 2028").
+    pub fn due(&self, d: Option<NaiveDate>) -> String {
+        match d {
+            None => String::new(),
+            Some(d) if d == self.today => "today".into(),
+            Some(d) if d.year() == self.today.year() => d.format("%b %-d").to_string(),
+            Some(d) => d.format("%b %-d, %Y").to_string(),
+        }
+    }
+}
 
 /// A task row in a list.
 #[derive(Clone, Debug)]
@@ -29,23 +61,8 @@ pub fn excerpt(markdown_source: &str) -> String {
     if flat.chars().count() > 140 { format!("{}…", flat.chars().take(140).collect::<String>()) } else { flat }
 }
 
-/// Today's date (UTC).
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-/// A short label for a due date.
-pub fn due_label(d: Option<NaiveDate>) -> String {
-    match d {
-        None => String::new(),
-        Some(d) if d == today() => "today".into(),
-        Some(d) if d.year() == today().year() => d.format("%b %-d").to_string(),
-        Some(d) => d.format("%b %-d, %Y").to_string(),
-    }
-}
-
 /// Builds a task row.
-pub fn task_row(t: &Task, names: &HashMap<UserId, String>, project: &str, me: UserId) -> TaskRow {
+pub fn task_row(t: &Task, names: &HashMap<UserId, String>, project: &str, v: &Viewer) -> TaskRow {
     TaskRow {
         id: t.id.to_string(),
         title: t.title.clone(),
@@ -53,11 +70,11 @@ pub fn task_row(t: &Task, names: &HashMap<UserId, String>, project: &str, me: Us
         status_label: t.status.label(),
         priority: t.priority.as_str(),
         priority_label: t.priority.label(),
-        due: due_label(t.due_date),
-        overdue: t.status != TaskStatus::Done && t.due_date.is_some_and(|d| d < today()),
+        due: v.due(t.due_date),
+        overdue: t.status != TaskStatus::Done && t.due_date.is_some_and(|d| d < v.today),
         assignee: t.assignee_id.and_then(|a| names.get(&a).cloned()).unwrap_or_default(),
         project: project.to_string(),
-        mine: t.assignee_id == Some(me),
+        mine: t.assignee_id == Some(v.me),
         done: t.status == TaskStatus::Done,
     }
 }
@@ -73,8 +90,8 @@ pub struct DueGroups {
 
 impl DueGroups {
     /// Sorts rows (with their due dates) into buckets.
-    pub fn build(rows: Vec<(Option<NaiveDate>, TaskRow)>) -> Self {
-        let t = today();
+    pub fn build(rows: Vec<(Option<NaiveDate>, TaskRow)>, today: NaiveDate) -> Self {
+        let t = today;
         let week_end = t + chrono::Duration::days(i64::from(7 - t.weekday().num_days_from_monday()) - 1);
         let mut g = DueGroups::default();
         for (due, row) in rows {
@@ -107,7 +124,7 @@ pub struct ProjectCard {
 }
 
 /// Builds a project card.
-pub fn project_card(p: &Project, client: &str) -> ProjectCard {
+pub fn project_card(p: &Project, client: &str, v: &Viewer) -> ProjectCard {
     ProjectCard {
         id: p.id.to_string(),
         name: p.name.clone(),
@@ -115,7 +132,7 @@ pub fn project_card(p: &Project, client: &str) -> ProjectCard {
         status: p.status.as_str(),
         status_label: p.status.label(),
         progress: p.progress,
-        due: due_label(p.due_date),
+        due: v.due(p.due_date),
     }
 }
 
@@ -129,13 +146,13 @@ pub struct CommentView {
 }
 
 /// Builds comment views.
-pub fn comment_views(cs: &[Comment], names: &HashMap<UserId, String>) -> Vec<CommentView> {
+pub fn comment_views(cs: &[Comment], names: &HashMap<UserId, String>, local: &LocalTime) -> Vec<CommentView> {
     cs.iter()
         .map(|c| CommentView {
             author: names.get(&c.author_id).cloned().unwrap_or_else(|| "Someone".into()),
             body_html: c.body_html.clone(),
             note: c.visibility == Visibility::Note,
-            when: c.created_at.format("%b %-d, %H:%M").to_string(),
+            when: local.short(c.created_at),
         })
         .collect()
 }

@@ -707,6 +707,7 @@ pub(crate) fn api_rules() -> Vec<ApiRule> {
         }),
         r("delete", "/api/v1/session", Open, no_query, no_body),
         r("get", "/api/v1/me", Open, no_query, no_body),
+        r("patch", "/api/v1/me", Open, no_query, |_| Payload::Json(json!({"timezone": "Europe/Berlin"}))),
         r("post", "/api/v1/me/onboarding", Open, no_query, no_body),
         r("post", "/api/v1/me/password", Open, no_query, |_| {
             Payload::Json(json!({"current_password": "not my password", "new_password": "a long enough phrase"}))
@@ -1198,6 +1199,7 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
             form(vec![("current_password", "not my password".into()), ("new_password", "a long enough phrase".into())])
         }
         ("POST", "/account/sessions/{id}/revoke") => form(vec![]),
+        ("POST", "/account/timezone") => form(vec![("timezone", "Europe/Berlin".into())]),
         ("POST", "/staff/clients") => form(vec![("name", "Intruder Co".into())]),
         ("POST", "/staff/clients/{id}") => form(vec![("status", "active".into())]),
         ("POST", "/staff/clients/{id}/delete") | ("POST", "/staff/clients/{id}/restore") => form(vec![]),

@@ -41,3 +41,4 @@ mod shutdown;
 mod staff_pages;
 mod templates;
 mod timeouts;
+mod timezones;

@@ -359,8 +359,11 @@ async fn delivery_settings_decide_between_off_in_app_email_and_digest() {
     comment(&app, &staff, w.a.chore, "@[Admina Person] charlie-three", "reply").await;
     assert_eq!(mentions().await, 2);
     assert!(admin_mails().await.is_empty());
-    // The notification must be strictly older than the digest run.
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // The digest run is at 08:00 in the recipient's timezone (the agency's, UTC here), after
+    // the notification.
+    let now = chrono::Utc::now();
+    let eight = now.date_naive().and_hms_opt(8, 5, 0).expect("time").and_utc();
+    app.store.set_clock(Some(if eight > now { eight } else { eight + chrono::Duration::days(1) }));
     app.store.job_runner().enqueue(atrium_store::jobs::NewJob::new("digest", json!({}))).await.expect("enqueue");
     app.run_jobs().await;
     let mails = admin_mails().await;

@@ -321,7 +321,7 @@ struct RunsPage {
     runs: Vec<RunRow>,
 }
 
-/// A rule's log: its latest runs, newest first, in the agency's timezone.
+/// A rule's log: its latest runs, newest first, in the reader's timezone (their own, else the agency's).
 pub async fn runs(
     State(st): State<AppState>,
     auth: StaffAuth,
@@ -330,7 +330,7 @@ pub async fn runs(
 ) -> AppResult<Response> {
     let rule = st.store.automation(&auth.actor, id).await?;
     let runs = st.store.automation_runs(&auth.actor, id).await?;
-    let tz = st.store.helpdesk_timezone(&auth.actor).await?;
+    let tz = st.store.local_time(&auth.actor).await?.tz();
     let chrome = Chrome::signed_in(&st, &auth, &csrf, format!("Log of {}", rule.name), PATH);
     let page = RunsPage {
         chrome,

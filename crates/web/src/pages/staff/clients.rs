@@ -20,7 +20,7 @@ use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::flows;
 use crate::pages::account::{Notice, notice_text};
-use crate::pages::view::{Opt, ProjectCard, opts, project_card};
+use crate::pages::view::{Opt, ProjectCard, Viewer, opts, project_card};
 use crate::pages::{Chrome, page, see_other};
 use crate::state::AppState;
 
@@ -75,11 +75,12 @@ pub async fn clients(
     clients.sort_by_key(|c| (c.archived, c.name.to_lowercase()));
     // Deleted clients are listed (for restoring) to those who may delete them.
     let deleted = if auth.actor.may_delete_client().is_ok() {
+        let local = st.store.local_time(&auth.actor).await?;
         st.store
             .deleted_clients(&auth.actor)
             .await?
             .into_iter()
-            .map(|(c, at)| DeletedRow { id: c.id.to_string(), name: c.name, at: at.format("%b %-d, %Y").to_string() })
+            .map(|(c, at)| DeletedRow { id: c.id.to_string(), name: c.name, at: local.date(at) })
             .collect()
     } else {
         Vec::new()
@@ -157,6 +158,7 @@ pub async fn client(
     Q(n): Q<Notice>,
 ) -> AppResult<Response> {
     let c = st.store.client(&auth.actor.client_scope(), cid).await?;
+    let v = Viewer::of(&st, &auth.actor).await?;
     let users = st.store.client_users(&auth.actor.client_scope(), cid).await?;
     let view_as = users.iter().find(|u| u.active).map(|u| (u.id.to_string(), u.name.clone()));
     let people = users.into_iter().map(|u| PersonRow::of(u, &auth.actor)).collect();
@@ -167,7 +169,7 @@ pub async fn client(
         .pending_invitations(&auth.actor.client_scope(), cid)
         .await?
         .into_iter()
-        .map(|i| InviteRow { email: i.email, role: i.role.label(), expires: i.expires_at.format("%b %-d").to_string() })
+        .map(|i| InviteRow { email: i.email, role: i.role.label(), expires: v.local.short(i.expires_at) })
         .collect();
     let projects = st
         .store
@@ -175,7 +177,7 @@ pub async fn client(
         .await?
         .items
         .iter()
-        .map(|p| project_card(p, &c.name))
+        .map(|p| project_card(p, &c.name, &v))
         .collect();
     let contacts = st.store.contacts(&auth.actor.client_scope(), cid).await?;
     let invitation_text = st.store.invitation_text(&auth.actor.client_scope(), cid).await?;

@@ -35,6 +35,7 @@ struct HeldMailPage {
 
 /// The held mail, newest first.
 pub async fn held_mail(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfToken) -> AppResult<Response> {
+    let local = st.store.local_time(&auth.actor).await?;
     let held = st
         .store
         .held_mails(&auth.actor)
@@ -46,7 +47,7 @@ pub async fn held_mail(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfTo
             subject: h.subject,
             excerpt: h.excerpt,
             reason: h.reason.label(),
-            when: h.received_at.format("%b %-d, %H:%M").to_string(),
+            when: local.short(h.received_at),
         })
         .collect();
     page(&HeldMailPage {

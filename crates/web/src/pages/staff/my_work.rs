@@ -11,7 +11,7 @@ use super::client_names;
 use crate::audience::StaffAuth;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
-use crate::pages::view::{DueGroups, task_row};
+use crate::pages::view::{DueGroups, Viewer, task_row};
 use crate::pages::{Chrome, page};
 use crate::state::AppState;
 
@@ -28,6 +28,7 @@ struct MyWorkPage {
 /// Every open task assigned to me across all clients, grouped by due date.
 pub async fn my_work(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfToken) -> AppResult<Response> {
     let me = auth.actor.user_id();
+    let v = Viewer::of(&st, &auth.actor).await?;
     let tasks = st.store.tasks_assigned(&auth.actor.work_scope(), me, false, PageRequest::all()).await?;
     let names = HashMap::from([(me, auth.actor.name().to_string())]);
     let clients = client_names(&st, &auth).await?;
@@ -37,12 +38,12 @@ pub async fn my_work(State(st): State<AppState>, auth: StaffAuth, csrf: CsrfToke
         .iter()
         .map(|t| {
             let label = format!("{} · {}", clients.get(&t.client_id).map(String::as_str).unwrap_or(""), t.project_name);
-            (t.task.due_date, task_row(&t.task, &names, &label, me))
+            (t.task.due_date, task_row(&t.task, &names, &label, &v))
         })
         .collect();
     page(&MyWorkPage {
         chrome: Chrome::signed_in(&st, &auth, &csrf, "My work", "/staff"),
-        groups: DueGroups::build(rows),
+        groups: DueGroups::build(rows, v.today),
         open_total,
         approvals: crate::pages::approvals::rows(&st.store.approvals_for_user_open(&auth.actor).await?, true),
     })

@@ -19,7 +19,7 @@ use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::pages::account::notice_text;
 use crate::pages::project_pages::{PageFields, PageTab, TeamRow, kind_opts, tabs, team_rows};
-use crate::pages::view::{Opt, ProjectCard, TaskRow, due_label, opts, people_opts, project_card, task_row};
+use crate::pages::view::{Opt, ProjectCard, TaskRow, Viewer, opts, people_opts, project_card, task_row};
 use crate::pages::{Chrome, page, see_other};
 use crate::state::AppState;
 
@@ -136,7 +136,7 @@ pub async fn project(
     let people = st.store.assignee_candidates(&auth.actor, p.client_id).await?;
     let names: HashMap<UserId, String> = people.iter().map(|u| (u.id, u.name.clone())).collect();
     let milestones = st.store.milestones(&scope, pid).await?;
-    let me = auth.actor.user_id();
+    let v = Viewer::of(&st, &auth.actor).await?;
     let unread = st.store.unread_messages(&auth.actor, pid).await?;
     let pages = st.store.project_pages(&scope, pid).await?;
     let team = st.store.project_team(&scope, pid).await?;
@@ -162,7 +162,7 @@ pub async fn project(
         team: team_rows(&team),
         team_candidates,
         staff_side: true,
-        p: project_card(&p, &client.name),
+        p: project_card(&p, &client.name, &v),
         client_id: client.id.to_string(),
         description_html: markdown::to_html(&p.description),
         description: p.description.clone(),
@@ -182,11 +182,11 @@ pub async fn project(
             .map(|m| MilestoneView {
                 id: m.id.to_string(),
                 name: m.name.clone(),
-                due: due_label(m.due_date),
+                due: v.due(m.due_date),
                 done: m.completed_at.is_some(),
             })
             .collect(),
-        tasks: tasks.iter().map(|t| task_row(t, &names, "", me)).collect(),
+        tasks: tasks.iter().map(|t| task_row(t, &names, "", &v)).collect(),
         open_count: shown_open,
         statuses: opts(ProjectStatus::ALL, Some(p.status), ProjectStatus::as_str, ProjectStatus::label),
         filter_statuses,
