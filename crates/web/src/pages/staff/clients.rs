@@ -43,6 +43,8 @@ struct ClientsPage {
     quick: Vec<PageToggle>,
     scheduling_url: String,
     can_set_defaults: bool,
+    /// Owners and admins keep automations; other staff are not shown the link.
+    can_automate: bool,
 }
 
 /// A deleted client, restorable until purged.
@@ -91,7 +93,8 @@ pub async fn clients(
     let (defaults, quick) = (toggles(d.pages), quick_toggles(d.quick.actions));
     let scheduling_url = d.quick.scheduling_url.unwrap_or_default();
     let can_set_defaults = auth.actor.may_configure_portal().is_ok();
-    page(&ClientsPage { chrome, clients, deleted, defaults, quick, scheduling_url, can_set_defaults })
+    let can_automate = auth.actor.may_manage_automations().is_ok();
+    page(&ClientsPage { chrome, clients, deleted, defaults, quick, scheduling_url, can_set_defaults, can_automate })
 }
 
 /// New client fields.
