@@ -22,6 +22,8 @@ mod m0017_project_templates;
 mod m0018_client_onboarding;
 mod m0019_automations;
 mod m0020_recurring_invoices;
+// m0021 is reserved (user timezones, on another branch): it goes before m0022 in the list.
+mod m0022_api_tokens;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -50,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_client_onboarding::Migration),
             Box::new(m0019_automations::Migration),
             Box::new(m0020_recurring_invoices::Migration),
+            Box::new(m0022_api_tokens::Migration),
         ]
     }
 }
