@@ -54,7 +54,8 @@ pub async fn logout(
     ClientIp(ip): ClientIp,
     jar: CookieJar,
 ) -> AppResult<impl IntoResponse> {
-    st.store.revoke_session(&auth.actor, auth.session.user_id, auth.session.id, Some(&ip)).await?;
+    let session = auth.session()?;
+    st.store.revoke_session(&auth.actor, session.user_id, session.id, Some(&ip)).await?;
     Ok((StatusCode::NO_CONTENT, jar.add(clear_session_cookie(&st.config))))
 }
 

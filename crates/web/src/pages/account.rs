@@ -68,7 +68,7 @@ pub async fn page(State(st): State<AppState>, auth: Authed, csrf: CsrfToken, Q(n
         .into_iter()
         .map(|s| SessionView {
             id: s.id.to_string(),
-            current: s.id == auth.session.id,
+            current: Some(s.id) == auth.session_id(),
             started: s.created_at.format("%b %-d, %Y %H:%M").to_string(),
             last_seen: s.last_seen_at.format("%b %-d, %H:%M").to_string(),
             ip: s.ip.unwrap_or_default(),
@@ -108,7 +108,7 @@ pub async fn revoke_session(
     ClientIp(ip): ClientIp,
     Id(sid): Id<SessionId>,
 ) -> AppResult<Response> {
-    if !st.store.revoke_session(&auth.actor, auth.session.user_id, sid, Some(&ip)).await? {
+    if !st.store.revoke_session(&auth.actor, auth.signed_in_user(), sid, Some(&ip)).await? {
         return Err(atrium_core::Error::NotFound.into());
     }
     Ok(see_other("/account?notice=revoked"))
