@@ -63,7 +63,7 @@ pub async fn revoke_session(
 }
 
 /// Change the caller's password (needs the current one); every session ends, this one too.
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "session", request_body = PasswordChangeBody,
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "session", security(("session" = [])), request_body = PasswordChangeBody,
     responses((status = 204), (status = 401), (status = 403), (status = 422), (status = 429)))]
 pub async fn change_password(
     State(st): State<AppState>,

@@ -47,7 +47,8 @@ pub async fn login(
 }
 
 /// Sign out: the token stops working at once.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204), (status = 401)))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", security(("session" = [])),
+    responses((status = 204), (status = 401), (status = 403)))]
 pub async fn logout(
     State(st): State<AppState>,
     auth: Authed,

@@ -159,4 +159,29 @@ mod tests {
         assert!(matches!(check(&all, "POST", "/api/v1/api-tokens"), Err(Error::Forbidden(_))), "no token mints tokens");
         assert!(matches!(check(&all, "GET", "/api/v1/nothing"), Err(Error::Forbidden(_))), "unknown paths fail closed");
     }
+
+    #[test]
+    fn the_document_declares_both_schemes_and_which_operations_need_a_session() {
+        let doc = serde_json::to_value(crate::api::openapi()).unwrap();
+        let schemes = &doc["components"]["securitySchemes"];
+        assert_eq!(schemes["session"]["scheme"], "bearer");
+        assert_eq!(schemes["api_token"]["scheme"], "bearer");
+        assert_eq!(doc["security"], serde_json::json!([{"session": []}, {"api_token": []}]));
+        let mut seen = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            if requirement(path) != Some(Requirement::SessionOnly) {
+                continue;
+            }
+            for (method, op) in item.as_object().unwrap() {
+                let security = &op["security"];
+                let public =
+                    security.as_array().is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
+                if !public {
+                    assert_eq!(security, &serde_json::json!([{"session": []}]), "{method} {path}");
+                    seen += 1;
+                }
+            }
+        }
+        assert_eq!(seen, 5, "the token operations, signing out and the password change");
+    }
 }

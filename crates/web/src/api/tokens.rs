@@ -72,7 +72,7 @@ impl From<ApiToken> for ApiTokenView {
 }
 
 /// The caller's tokens that are not revoked (expired ones too), newest first.
-#[utoipa::path(get, path = "/api/v1/api-tokens", tag = "integrations",
+#[utoipa::path(get, path = "/api/v1/api-tokens", tag = "integrations", security(("session" = [])),
     responses((status = 200, body = List<ApiTokenView>), (status = 401), (status = 403)))]
 pub async fn list_api_tokens(State(st): State<AppState>, auth: Authed) -> AppResult<Json<List<ApiTokenView>>> {
     auth.session()?;
@@ -82,7 +82,7 @@ pub async fn list_api_tokens(State(st): State<AppState>, auth: Authed) -> AppRes
 
 /// Make a token for oneself. Bad input is 422 naming the field (`name`, `scopes[i]`,
 /// `expires_at`); the 51st live token is 422 `name`.
-#[utoipa::path(post, path = "/api/v1/api-tokens", tag = "integrations", request_body = NewApiTokenBody,
+#[utoipa::path(post, path = "/api/v1/api-tokens", tag = "integrations", security(("session" = [])), request_body = NewApiTokenBody,
     responses((status = 201, body = CreatedApiToken), (status = 401), (status = 403), (status = 422)))]
 pub async fn create_api_token(
     State(st): State<AppState>,
@@ -97,7 +97,7 @@ pub async fn create_api_token(
 }
 
 /// Revoke one of the caller's own tokens: it stops working at once (another's is 404).
-#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", tag = "integrations", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", tag = "integrations", security(("session" = [])), params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)))]
 pub async fn revoke_api_token(
     State(st): State<AppState>,
