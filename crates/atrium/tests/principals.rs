@@ -32,6 +32,8 @@ const INFRASTRUCTURE: &[(&str, &str)] = &[
     ("prune_rate_limits", "maintenance of the rate-limit counters"),
     ("session_actor", "where actors come from: the presented session secret is the authority"),
     ("session_alive", "re-checks a session id that session_actor already resolved"),
+    ("api_token_actor", "where a token's actor comes from: the presented API token secret is the authority"),
+    ("api_token_alive", "re-checks a token id that api_token_actor already resolved"),
     ("verify_unsubscribe", "checks a signature and yields the UnsubscribeLink capability"),
     ("verify_rating_link", "checks a signature and yields the RatingLink capability"),
     ("branding", "public: the agency's name, colours and logo are shown to everyone (the sign-in page)"),

@@ -18,6 +18,10 @@ pub enum Error {
     /// The caller can see the thing but may not do this to it.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// An API token was used for something its scopes do not grant (403, code `forbidden`);
+    /// names the scope it would need.
+    #[error("this API token lacks the scope {0}")]
+    MissingScope(String),
     /// Invalid input; names the offending field.
     #[error("{field}: {message}")]
     Invalid {
@@ -122,7 +126,7 @@ impl Error {
             Error::Unauthorized => "unauthorized",
             Error::BadCredentials => "bad_credentials",
             Error::NotFound => "not_found",
-            Error::Forbidden(_) => "forbidden",
+            Error::Forbidden(_) | Error::MissingScope(_) => "forbidden",
             Error::Invalid { .. } => "invalid",
             Error::Gone => "gone",
             Error::Conflict(_) => "conflict",

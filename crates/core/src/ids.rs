@@ -104,4 +104,6 @@ id_type!(
     AutomationRunId,
     /// A recurring invoice schedule (a client's retainer, issued every interval).
     RecurringInvoiceId,
+    /// A personal API token (its secret is never stored, only its hash).
+    ApiTokenId,
 );

@@ -1,6 +1,7 @@
 //! Atrium's domain: typed ids, roles and statuses, validation rules, secrets handling
 //! and the one access [`policy`] every other layer asks before it reads or writes.
 
+pub mod api_token;
 pub mod automation;
 pub mod branding;
 pub mod embed;

@@ -30,6 +30,7 @@ impl Side {
 pub use crate::portal::{PortalPage, PortalPages};
 pub use helpdesk::{TicketChange, TicketScope, check_ticket_assignee, check_ticket_requester, person_warned_of_due};
 
+mod api_tokens;
 mod automations;
 mod helpdesk;
 mod recurring;

@@ -1,5 +1,5 @@
-//! Ending access: every session and one-time link of some users (also when a password changes),
-//! with the revocation row that tells open live streams (announce it once committed).
+//! Ending access: every session, API token and one-time link of some users (also when a password
+//! changes), with the revocation row that tells open live streams (announce it once committed).
 
 use atrium_core::Result;
 use atrium_core::ids::{ClientId, UserId};
@@ -8,7 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::db::db_err;
-use crate::entity::{invitation, login_token, membership, session, user};
+use crate::entity::{api_token, invitation, login_token, membership, session, user};
 use crate::revocations::{self, Recorded, Revocation};
 
 /// Ends every session and one-time link of a client's users and cancels its pending
@@ -36,14 +36,15 @@ pub(crate) async fn revoke_client_access<C: ConnectionTrait>(c: &C, client: Clie
     Ok((members.len() as u64, rec))
 }
 
-/// Ends every session and one-time link of one user; returns the revocation to announce once
+/// Ends every session, API token and one-time link of one user; returns the revocation to announce once
 /// committed.
 pub(crate) async fn revoke_user_access<C: ConnectionTrait>(c: &C, user: UserId) -> Result<Recorded> {
     revoke_access_of(c, &[user]).await?;
     revocations::record(c, Revocation::User(user)).await
 }
 
-/// Ends every session and one-time link of these users (two statements, however many users).
+/// Ends every session, API token and one-time link of these users (three statements, however
+/// many users). A revoked token stays revoked when the user is let in again: they make new ones.
 async fn revoke_access_of<C: ConnectionTrait>(c: &C, users: &[UserId]) -> Result<()> {
     if users.is_empty() {
         return Ok(());
@@ -59,8 +60,15 @@ async fn revoke_access_of<C: ConnectionTrait>(c: &C, users: &[UserId]) -> Result
         .map_err(db_err)?;
     login_token::Entity::update_many()
         .col_expr(login_token::Column::UsedAt, Expr::value(now))
-        .filter(login_token::Column::UserId.is_in(ids))
+        .filter(login_token::Column::UserId.is_in(ids.clone()))
         .filter(login_token::Column::UsedAt.is_null())
+        .exec(c)
+        .await
+        .map_err(db_err)?;
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::UserId.is_in(ids))
+        .filter(api_token::Column::RevokedAt.is_null())
         .exec(c)
         .await
         .map_err(db_err)?;

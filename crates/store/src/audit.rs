@@ -5,9 +5,9 @@ use std::fmt::Display;
 
 use atrium_core::Result;
 use atrium_core::ids::{
-    ApprovalId, AutomationId, ClientId, CommentId, ContactId, FileId, FolderId, HeldMailId, InvitationId, InvoiceId,
-    JobId, MessageId, MilestoneId, ProjectId, ProjectPageId, ProjectTemplateId, RecurringInvoiceId, SavedReplyId,
-    SessionId, TaskId, TicketId, UserId,
+    ApiTokenId, ApprovalId, AutomationId, ClientId, CommentId, ContactId, FileId, FolderId, HeldMailId, InvitationId,
+    InvoiceId, JobId, MessageId, MilestoneId, ProjectId, ProjectPageId, ProjectTemplateId, RecurringInvoiceId,
+    SavedReplyId, SessionId, TaskId, TicketId, UserId,
 };
 use atrium_core::policy::Actor;
 use chrono::{DateTime, Utc};
@@ -58,6 +58,10 @@ audit_actions!(
     SessionLoginInvitation = "session.login_invitation",
     /// Revoked a session (logout, or from the sessions list).
     SessionRevoke = "session.revoke",
+    /// Made a personal API token.
+    ApiTokenCreate = "api_token.create",
+    /// Revoked a personal API token.
+    ApiTokenRevoke = "api_token.revoke",
     /// Changed one's password.
     UserChangePassword = "user.change_password",
     /// Deactivated a user.
@@ -358,6 +362,11 @@ impl<'a> Entry<'a> {
         Self::of(action, "session", Some(&id), None, ip)
     }
 
+    /// Something done to a personal API token (of the actor, or of `client`'s user).
+    pub fn api_token(action: AuditAction, id: ApiTokenId, client: Option<ClientId>, ip: Option<&'a str>) -> Self {
+        Self::of(action, "api_token", Some(&id), client, ip)
+    }
+
     /// Something done to a background job.
     pub fn job(action: AuditAction, id: JobId, ip: Option<&'a str>) -> Self {
         Self::of(action, "job", Some(&id), None, ip)
@@ -494,7 +503,7 @@ mod tests {
         assert_eq!(AuditAction::BrandingLogoRemove.as_str(), "branding.logo_remove");
         assert_eq!(AuditAction::ProjectTemplateCreate.as_str(), "project_template.create");
         assert_eq!(AuditAction::RecurringInvoiceIssue.as_str(), "recurring_invoice.issue");
-        assert_eq!(AuditAction::ALL.len(), 82);
+        assert_eq!(AuditAction::ALL.len(), 84);
         assert!("task.delete".parse::<AuditAction>().is_err());
     }
 }

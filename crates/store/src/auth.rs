@@ -229,7 +229,7 @@ impl Store {
             .collect())
     }
 
-    /// Revokes every session and outstanding one-time token of a user (tests: people lose
+    /// Revokes every session, API token and outstanding one-time token of a user (tests: people lose
     /// access through deactivation, a password change or their client's removal).
     #[cfg(any(test, feature = "test-support"))]
     pub async fn revoke_user_access(&self, user: UserId) -> Result<()> {
@@ -240,7 +240,8 @@ impl Store {
         Ok(())
     }
 
-    /// Revokes every session, link and pending invitation of a client's users (SEC-SESS-3).
+    /// Revokes every session, API token, link and pending invitation of a client's users
+    /// (SEC-SESS-3).
     pub async fn revoke_client_access(&self, actor: &Actor, client: ClientId, ip: Option<&str>) -> Result<u64> {
         actor.may_revoke_client_access()?;
         let tx = self.write_tx().await?;

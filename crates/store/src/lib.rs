@@ -5,6 +5,7 @@
 //! [`Scope`]: atrium_core::policy::Scope
 
 mod access;
+pub mod api_tokens;
 pub mod approvals;
 pub mod audit;
 pub mod auth;

@@ -24,11 +24,11 @@ pub enum Revocation {
 }
 
 impl Revocation {
-    /// Whether this may end a stream of `session`, signed in as `users` (the session's owner
+    /// Whether this may end a stream of `session` (`None`: an API token's stream), signed in as `users` (the session's owner
     /// and, for "view as client", the viewed user) of `client`.
-    pub fn concerns(&self, session: SessionId, users: &[UserId], client: Option<ClientId>) -> bool {
+    pub fn concerns(&self, session: Option<SessionId>, users: &[UserId], client: Option<ClientId>) -> bool {
         match self {
-            Revocation::Session(s) => *s == session,
+            Revocation::Session(s) => session == Some(*s),
             Revocation::User(u) => users.contains(u),
             Revocation::Client(c) => client == Some(*c),
         }
@@ -86,13 +86,15 @@ mod tests {
         let (s, other_s) = (SessionId::new(), SessionId::new());
         let (u, v) = (UserId::new(), UserId::new());
         let (c, d) = (ClientId::new(), ClientId::new());
-        assert!(Revocation::Session(s).concerns(s, &[u], Some(c)));
-        assert!(!Revocation::Session(other_s).concerns(s, &[u], Some(c)));
-        assert!(Revocation::User(u).concerns(s, &[v, u], None));
-        assert!(!Revocation::User(v).concerns(s, &[u], Some(c)));
-        assert!(Revocation::Client(c).concerns(s, &[u], Some(c)));
-        assert!(!Revocation::Client(d).concerns(s, &[u], Some(c)));
-        assert!(!Revocation::Client(c).concerns(s, &[u], None), "staff streams belong to no client");
+        assert!(Revocation::Session(s).concerns(Some(s), &[u], Some(c)));
+        assert!(!Revocation::Session(other_s).concerns(Some(s), &[u], Some(c)));
+        assert!(Revocation::User(u).concerns(Some(s), &[v, u], None));
+        assert!(!Revocation::User(v).concerns(Some(s), &[u], Some(c)));
+        assert!(Revocation::Client(c).concerns(Some(s), &[u], Some(c)));
+        assert!(!Revocation::Client(d).concerns(Some(s), &[u], Some(c)));
+        assert!(!Revocation::Client(c).concerns(Some(s), &[u], None), "staff streams belong to no client");
+        assert!(!Revocation::Session(s).concerns(None, &[u], Some(c)), "an API token's stream has no session");
+        assert!(Revocation::User(u).concerns(None, &[u], None), "its owner's revocations concern it");
     }
 
     #[test]

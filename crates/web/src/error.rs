@@ -29,7 +29,7 @@ pub fn status(e: &Error) -> StatusCode {
     match e {
         Error::Unauthorized | Error::BadCredentials => StatusCode::UNAUTHORIZED,
         Error::NotFound => StatusCode::NOT_FOUND,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Forbidden(_) | Error::MissingScope(_) => StatusCode::FORBIDDEN,
         Error::Invalid { .. } | Error::Overpayment(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Gone => StatusCode::GONE,
         Error::Conflict(_) => StatusCode::CONFLICT,
@@ -47,7 +47,7 @@ impl IntoResponse for AppError {
         if let Error::Internal(detail) = &e {
             // The whole chain, source errors included; the client only ever sees "internal error".
             tracing::error!(detail = %detail.chain(), "internal error");
-        } else if matches!(e, Error::NotFound | Error::Forbidden(_) | Error::Unauthorized) {
+        } else if matches!(e, Error::NotFound | Error::Forbidden(_) | Error::MissingScope(_) | Error::Unauthorized) {
             tracing::info!(code = e.code(), "request denied");
         }
         let message = e.to_string();

@@ -79,6 +79,8 @@ id_segments! { SavedReplyId, ProjectTemplateId, AutomationId }
 
 id_segments! { RecurringInvoiceId }
 
+id_segments! { ApiTokenId }
+
 macro_rules! tuple_params {
     ($($t:ident),+) => {
         impl<$($t: Segment),+> PathParams for ($($t,)+) {

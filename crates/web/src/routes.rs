@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::AppError;
 use crate::pages::{
     account, activity, approvals, billing, collab, files, helpdesk, portal, portal_wide, project_pages, public, rating,
-    recurring, staff, task, welcome,
+    recurring, staff, task, tokens, welcome,
 };
 use crate::state::AppState;
 use crate::{api, audience, auth, branding, csrf, headers, pages};
@@ -70,6 +70,9 @@ pub fn page_routes() -> Vec<PageRoute> {
         r(Method::POST, "/account/password", SignedIn, post(account::change_password)),
         r(Method::POST, "/account/timezone", SignedIn, post(account::set_timezone)),
         r(Method::POST, "/account/sessions/{id}/revoke", SignedIn, post(account::revoke_session)),
+        r(Method::GET, "/account/tokens", SignedIn, get(tokens::page)),
+        r(Method::POST, "/account/tokens", SignedIn, post(tokens::create)),
+        r(Method::POST, "/account/tokens/{id}/revoke", SignedIn, post(tokens::revoke)),
         r(Method::POST, "/view-as/exit", SignedIn, post(staff::clients::exit_view_as)),
         r(Method::GET, "/notifications", SignedIn, get(collab::notifications)),
         r(Method::GET, "/notifications/badge", SignedIn, get(collab::badge)),

@@ -1,6 +1,7 @@
 //! Hand-written SeaORM entities, one module per table. Columns use types that map alike on
 //! SQLite and PostgreSQL (uuid, text, boolean, integer, date, timestamp with time zone).
 
+pub mod api_token;
 pub mod approval;
 pub mod approval_approver;
 pub mod approval_event;

@@ -23,6 +23,7 @@ mod m0018_client_onboarding;
 mod m0019_automations;
 mod m0020_recurring_invoices;
 mod m0021_user_timezones;
+mod m0022_api_tokens;
 
 /// All of Atrium's migrations, oldest first.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_automations::Migration),
             Box::new(m0020_recurring_invoices::Migration),
             Box::new(m0021_user_timezones::Migration),
+            Box::new(m0022_api_tokens::Migration),
         ]
     }
 }

@@ -36,7 +36,7 @@ pub async fn list_sessions(State(st): State<AppState>, auth: Authed) -> AppResul
         .await?
         .into_iter()
         .map(|s| SessionView {
-            current: s.id == auth.session.id,
+            current: Some(s.id) == auth.session_id(),
             id: s.id.to_string(),
             created_at: s.created_at,
             last_seen_at: s.last_seen_at,
@@ -56,14 +56,14 @@ pub async fn revoke_session(
     ClientIp(ip): ClientIp,
     Id(sid): Id<SessionId>,
 ) -> AppResult<StatusCode> {
-    if !st.store.revoke_session(&auth.actor, auth.session.user_id, sid, Some(&ip)).await? {
+    if !st.store.revoke_session(&auth.actor, auth.signed_in_user(), sid, Some(&ip)).await? {
         return Err(atrium_core::Error::NotFound.into());
     }
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Change the caller's password (needs the current one); every session ends, this one too.
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "session", request_body = PasswordChangeBody,
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "session", security(("session" = [])), request_body = PasswordChangeBody,
     responses((status = 204), (status = 401), (status = 403), (status = 422), (status = 429)))]
 pub async fn change_password(
     State(st): State<AppState>,

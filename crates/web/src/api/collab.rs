@@ -296,16 +296,18 @@ pub async fn events(
     let recheck = st.config.stream_recheck;
     // A first check now: a revocation committed while this stream was being set up has been
     // passed on already.
-    if !st.store.session_alive(auth.session.id).await? {
+    if !crate::auth::still_alive(&st, &auth.credential).await? {
         return Err(Error::Unauthorized.into());
     }
-    let mut users = vec![auth.session.user_id, auth.actor.user_id()];
+    let mut users = vec![auth.signed_in_user(), auth.actor.user_id()];
     users.dedup();
+    let session = auth.session_id();
     let live = Live {
         client: auth.actor.client_id(),
         st,
         actor: auth.actor,
-        session: auth.session.id,
+        session,
+        credential: auth.credential,
         users,
         missed: missed.into(),
         rx,
@@ -322,7 +324,10 @@ type Rx = tokio::sync::broadcast::Receiver<Stamped>;
 struct Live {
     st: AppState,
     actor: Actor,
-    session: atrium_core::ids::SessionId,
+    /// The stream's session (`None` for an API token: no session revocation names it).
+    session: Option<atrium_core::ids::SessionId>,
+    /// What the stream authenticated with, re-checked when a revocation may concern it.
+    credential: crate::auth::Credential,
     /// The session's owner and (for "view as client") the viewed user.
     users: Vec<atrium_core::ids::UserId>,
     client: Option<atrium_core::ids::ClientId>,
@@ -377,7 +382,7 @@ impl Live {
                 _ = self.ticker.tick() => true,
             };
             // A revoked session, a deactivated user or a deleted client ends the stream.
-            if check && !self.st.store.session_alive(self.session).await.unwrap_or(false) {
+            if check && !crate::auth::still_alive(&self.st, &self.credential).await.unwrap_or(false) {
                 return Step::End;
             }
             // So does a change of the pages the client's portal shows (the stream's actor was

@@ -19,6 +19,8 @@ mod recurring;
 mod session;
 pub mod templates;
 pub mod tickets;
+pub mod token_scope;
+mod tokens;
 mod users;
 pub(crate) mod work;
 
@@ -39,19 +41,39 @@ use crate::state::AppState;
 #[openapi(
     info(title = "Atrium API", version = "1", description = "The JSON API of Atrium, a self-hosted client portal."),
     modifiers(&BearerAuth),
-    security(("bearer" = []))
+    security(("session" = []), ("api_token" = []))
 )]
 struct ApiDoc;
 
+/// The two bearer schemes: a session token (`POST /session`; browsers send the session cookie
+/// instead) and a personal API token (`atr_…`, limited by its scopes).
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = |format: &str, description: &str| {
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format(format)
+                    .description(Some(description))
+                    .build(),
+            )
+        };
         components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            "session",
+            bearer("session", "A session token from `POST /api/v1/session` (or the browser's session cookie)."),
+        );
+        components.add_security_scheme(
+            "api_token",
+            bearer(
+                "atr_",
+                "A personal API token (`atr_…`, from `POST /api/v1/api-tokens`): it acts as its owner within its \
+                 scopes (`read`, `write`, `<area>:read`, `<area>:write`); a scope it lacks is 403. It cannot \
+                 manage API tokens, sign out or change the password.",
+            ),
         );
     }
 }
@@ -111,9 +133,12 @@ pub fn area_operations() -> Vec<(PortalPage, String, String)> {
     out
 }
 
-/// `routes` behind the [`admit`] layer of `audience`.
+/// `routes` behind the [`admit`] layer of `audience`, then the API token scope check
+/// ([`token_scope::enforce`]), so every API route limits tokens by its area.
 fn behind(audience: Audience, routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    routes.route_layer(axum::middleware::from_fn_with_state(audience, admit))
+    routes
+        .route_layer(axum::middleware::from_fn(token_scope::enforce))
+        .route_layer(axum::middleware::from_fn_with_state(audience, admit))
 }
 
 /// Operations for anyone: signing in, magic links, accepting an invitation.
@@ -135,6 +160,8 @@ fn signed_in() -> OpenApiRouter<AppState> {
         .routes(routes!(account::list_sessions))
         .routes(routes!(account::revoke_session))
         .routes(routes!(account::audit))
+        .routes(routes!(tokens::list_api_tokens, tokens::create_api_token))
+        .routes(routes!(tokens::revoke_api_token))
         .routes(routes!(users::update_user))
         .routes(routes!(session::invite))
         .routes(routes!(work::list_clients, work::create_client))

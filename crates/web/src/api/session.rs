@@ -47,14 +47,16 @@ pub async fn login(
 }
 
 /// Sign out: the token stops working at once.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204), (status = 401)))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", security(("session" = [])),
+    responses((status = 204), (status = 401), (status = 403)))]
 pub async fn logout(
     State(st): State<AppState>,
     auth: Authed,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
 ) -> AppResult<impl IntoResponse> {
-    st.store.revoke_session(&auth.actor, auth.session.user_id, auth.session.id, Some(&ip)).await?;
+    let session = auth.session()?;
+    st.store.revoke_session(&auth.actor, session.user_id, session.id, Some(&ip)).await?;
     Ok((StatusCode::NO_CONTENT, jar.add(clear_session_cookie(&st.config))))
 }
 

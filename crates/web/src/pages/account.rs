@@ -90,7 +90,7 @@ async fn render(
         .into_iter()
         .map(|s| SessionView {
             id: s.id.to_string(),
-            current: s.id == auth.session.id,
+            current: Some(s.id) == auth.session_id(),
             started: local.long(s.created_at),
             last_seen: local.short(s.last_seen_at),
             ip: s.ip.unwrap_or_default(),
@@ -170,7 +170,7 @@ pub async fn revoke_session(
     ClientIp(ip): ClientIp,
     Id(sid): Id<SessionId>,
 ) -> AppResult<Response> {
-    if !st.store.revoke_session(&auth.actor, auth.session.user_id, sid, Some(&ip)).await? {
+    if !st.store.revoke_session(&auth.actor, auth.signed_in_user(), sid, Some(&ip)).await? {
         return Err(atrium_core::Error::NotFound.into());
     }
     Ok(see_other("/account?notice=revoked"))

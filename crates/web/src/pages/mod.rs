@@ -18,6 +18,7 @@ pub mod request_form;
 pub mod request_upload;
 pub mod staff;
 pub mod task;
+pub mod tokens;
 pub mod view;
 pub mod welcome;
 

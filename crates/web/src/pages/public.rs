@@ -313,6 +313,7 @@ pub async fn logout(
     ClientIp(ip): ClientIp,
     jar: CookieJar,
 ) -> AppResult<Response> {
-    st.store.revoke_session(&auth.actor, auth.session.user_id, auth.session.id, Some(&ip)).await?;
+    let session = auth.session()?;
+    st.store.revoke_session(&auth.actor, session.user_id, session.id, Some(&ip)).await?;
     Ok((jar.add(clear_session_cookie(&st.config)), Redirect::to("/login")).into_response())
 }

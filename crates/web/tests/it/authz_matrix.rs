@@ -1,8 +1,10 @@
 //! The authorization matrix (SEC-AC-1, SEC-AC-2, SEC-AC-3, SEC-AC-4), generated from the route
 //! tables themselves: every operation of `atrium_web::api::openapi()` and every entry of
 //! `atrium_web::routes::page_routes()` is called as an anonymous visitor and as each user of
-//! client A, against client B's ids. A route that this file does not classify fails the test, so a
-//! new route cannot be added without deciding who may call it.
+//! client A, against client B's ids — with a session (bearer and cookie) and, for the API, with
+//! each user's own API token of the `write` scope (a token sees exactly what its user sees, and
+//! the routes that need a session refuse it). A route that this file does not classify fails the
+//! test, so a new route cannot be added without deciding who may call it.
 //!
 //! Every refusal is proven to be an authorization decision (not a parse or CSRF failure): the
 //! bodies are valid, cookie requests carry a valid CSRF token, and each refused request is
@@ -55,6 +57,9 @@ pub(crate) enum Via {
     Bearer,
     /// The session cookie plus the CSRF token (header for JSON, `_csrf` field for forms).
     Cookie,
+    /// `Authorization: Bearer atr_…`: a personal API token of the user with the `write` scope
+    /// (everything its user may do), made for the request and revoked after it.
+    ApiToken,
 }
 
 /// A request body.
@@ -82,10 +87,18 @@ pub(crate) async fn send(
     let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
     let mut req = api().request(method, app.url(path));
     let mut csrf = String::new();
+    let mut api_token = None;
     match via {
         Via::Bearer => {
             if let Some(u) = user {
                 req = req.bearer_auth(app.token_for(u).await);
+            }
+        }
+        Via::ApiToken => {
+            if let Some(u) = user {
+                let (id, secret) = write_token(app, u).await;
+                req = req.bearer_auth(secret);
+                api_token = Some((u, id));
             }
         }
         Via::Cookie => {
@@ -123,7 +136,38 @@ pub(crate) async fn send(
             req.multipart(form)
         }
     };
-    Answer::of(req.send().await.expect("request")).await
+    let answer = Answer::of(req.send().await.expect("request")).await;
+    if let Some((u, id)) = api_token
+        && let Some(owner) = app.store.actor(u).await.expect("actor")
+    {
+        // At most one live token per user at a time (the request may have revoked it already).
+        let _ = app.store.revoke_api_token(&owner, id, None).await;
+    }
+    answer
+}
+
+/// A fresh API token of `user` with the `write` scope: its id and secret.
+async fn write_token(app: &TestApp, user: UserId) -> (atrium_core::ids::ApiTokenId, String) {
+    let owner = app.actor(user).await;
+    let scopes = atrium_core::api_token::TokenScopes::parse(&["write"]).expect("scopes");
+    let n = atrium_store::api_tokens::NewApiToken { name: "Matrix".into(), scopes, expires_at: None };
+    let (t, secret) = app.store.create_api_token(&owner, n, None).await.expect("api token");
+    (t.id, secret)
+}
+
+/// Makes an API token of `user` (kept: a target to revoke); returns its id.
+async fn add_api_token(app: &TestApp, user: UserId) -> String {
+    write_token(app, user).await.0.to_string()
+}
+
+/// Whether a route revokes the API token it is given.
+fn consumes_api_token(template: &str) -> bool {
+    template.contains("tokens/{id}")
+}
+
+/// Whether an API path is refused to every API token (it needs a session).
+fn session_only(path: &str) -> bool {
+    atrium_web::api::token_scope::requirement(path) == Some(atrium_web::api::token_scope::Requirement::SessionOnly)
 }
 
 // ----- substitution of path parameters -------------------------------------------------------
@@ -166,6 +210,8 @@ pub(crate) struct Target<'a> {
     /// A recurring invoice of the side's client (staff-only routes; controls that delete get a
     /// fresh one).
     recurring_id: String,
+    /// An API token of the side's admin (controls revoke a fresh one).
+    api_token_id: String,
 }
 
 impl<'a> Target<'a> {
@@ -187,7 +233,13 @@ impl<'a> Target<'a> {
             template_id: String::new(),
             automation_id: String::new(),
             recurring_id: String::new(),
+            api_token_id: String::new(),
         }
+    }
+
+    /// The same target with an API token.
+    pub(crate) fn with_api_token(&self, api_token_id: String) -> Target<'a> {
+        Target { api_token_id, ..self.clone_parts() }
     }
 
     /// The same target with a recurring invoice.
@@ -256,6 +308,7 @@ impl<'a> Target<'a> {
             template_id: self.template_id.clone(),
             automation_id: self.automation_id.clone(),
             recurring_id: self.recurring_id.clone(),
+            api_token_id: self.api_token_id.clone(),
         }
     }
     /// The same target with another ticket.
@@ -602,6 +655,7 @@ pub(crate) fn substitute(template: &str, t: &Target<'_>) -> String {
             ("project-templates" | "templates", "id") => t.template_id.clone(),
             ("automations", "id") => t.automation_id.clone(),
             ("recurring-invoices", "id") => t.recurring_id.clone(),
+            ("api-tokens" | "tokens", "id") => t.api_token_id.clone(),
             ("unsubscribe", "user") => t.side.admin.to_string(),
             ("{user}", "kind") => "mention".into(),
             ("{kind}", "sig") => "00".repeat(16),
@@ -713,6 +767,13 @@ pub(crate) fn api_rules() -> Vec<ApiRule> {
             Payload::Json(json!({"current_password": "not my password", "new_password": "a long enough phrase"}))
         }),
         r("get", "/api/v1/sessions", Open, no_query, no_body),
+        // API tokens: one's own (any signed-in session; an API token is refused, 403); B's
+        // admin's token is 404 to everyone else.
+        r("get", "/api/v1/api-tokens", Open, no_query, no_body),
+        r("post", "/api/v1/api-tokens", Open, no_query, |_| {
+            Payload::Json(json!({"name": "Matrix token", "scopes": ["read"]}))
+        }),
+        r("delete", "/api/v1/api-tokens/{id}", OwnOnly, no_query, no_body),
         r("delete", "/api/v1/sessions/{id}", OwnOnly, no_query, no_body),
         r("get", "/api/v1/audit", Refused, |s| format!("client_id={}", s.id), no_body),
         r("patch", "/api/v1/users/{id}", Refused, no_query, |_| Payload::Json(json!({"active": true}))),
@@ -1013,7 +1074,8 @@ async fn every_api_operation_refuses_other_clients_data() {
         .with_saved_reply(add_saved_reply(&app, &w).await)
         .with_template(add_template(&app, &w).await)
         .with_automation(add_automation(&app, &w).await)
-        .with_recurring(add_recurring(&app, &w, &w.b).await);
+        .with_recurring(add_recurring(&app, &w, &w.b).await)
+        .with_api_token(add_api_token(&app, w.b.admin).await);
     let mut failures = Vec::new();
     let mut refusals = 0;
     for (op, rule) in &ops {
@@ -1022,8 +1084,11 @@ async fn every_api_operation_refuses_other_clients_data() {
         }
         let path = with_query(substitute(&op.path, &target), (rule.query)(&w.b));
         let payload = (rule.body)(&w.b);
-        for via in [Via::Bearer, Via::Cookie] {
+        for via in [Via::Bearer, Via::Cookie, Via::ApiToken] {
             for caller in CALLERS {
+                if via == Via::ApiToken && caller == Caller::Anonymous {
+                    continue; // the same request as anonymous via Bearer
+                }
                 let a = send(&app, caller.user(&w), via, &op.method, &path, &payload).await;
                 let what = format!("{} {path} as {caller:?} via {via:?} → {}: {}", op.method, a.status, a.body);
                 let found = leaks(&a.body, &forbidden);
@@ -1044,6 +1109,14 @@ async fn every_api_operation_refuses_other_clients_data() {
                 }
                 if !anonymous && !op.public && a.status == 401 {
                     failures.push(format!("a signed-in caller was not recognised: {what}"));
+                    continue;
+                }
+                if via == Via::ApiToken && session_only(&op.path) {
+                    // SEC-INT-3: no token manages tokens, signs out or changes the password.
+                    refusals += 1;
+                    if a.status != 403 || !a.body.contains("session") {
+                        failures.push(format!("an API token must be refused (403, needs a session): {what}"));
+                    }
                     continue;
                 }
                 match rule.kind {
@@ -1110,6 +1183,9 @@ async fn every_api_operation_refuses_other_clients_data() {
             {
                 fresh = target.with_invoice(fresh_invoice(&app, &w, &w.b, state).await);
                 &fresh
+            } else if consumes_api_token(&op.path) {
+                fresh = target.with_api_token(add_api_token(&app, w.b.admin).await);
+                &fresh
             } else if rule.kind == Kind::OwnOnly {
                 fresh = Target::new(&w.b, fresh_session_of(&app, w.b.admin).await, target.contact_id.clone());
                 &fresh
@@ -1149,14 +1225,17 @@ async fn open_api_reads_show_only_the_callers_own_client() {
             continue;
         }
         let path = with_query(substitute(&op.path, &own), (rule.query)(&w.a));
-        for caller in [Caller::ClientAdmin, Caller::ClientFinance, Caller::ClientViewer] {
-            let a = send(&app, caller.user(&w), Via::Bearer, "get", &path, &Payload::Empty).await;
+        for (caller, via) in [Caller::ClientAdmin, Caller::ClientFinance, Caller::ClientViewer]
+            .into_iter()
+            .flat_map(|c| [(c, Via::Bearer), (c, Via::ApiToken)])
+        {
+            let a = send(&app, caller.user(&w), via, "get", &path, &Payload::Empty).await;
             let found = leaks(&a.body, &forbidden);
             if !found.is_empty() {
-                failures.push(format!("LEAK {found:?} in GET {path} as {caller:?}: {}", a.body));
+                failures.push(format!("LEAK {found:?} in GET {path} as {caller:?} via {via:?}: {}", a.body));
             }
             if a.status >= 500 || a.status == 401 {
-                failures.push(format!("GET {path} as {caller:?} → {}", a.status));
+                failures.push(format!("GET {path} as {caller:?} via {via:?} → {}", a.status));
             }
             seen_reply |= a.body.contains(&w.a.reply_text);
         }
@@ -1198,7 +1277,8 @@ pub(crate) fn page_form(method: &str, path: &str, s: &ClientSide) -> Option<Payl
         ("POST", "/account/password") => {
             form(vec![("current_password", "not my password".into()), ("new_password", "a long enough phrase".into())])
         }
-        ("POST", "/account/sessions/{id}/revoke") => form(vec![]),
+        ("POST", "/account/sessions/{id}/revoke") | ("POST", "/account/tokens/{id}/revoke") => form(vec![]),
+        ("POST", "/account/tokens") => form(vec![("name", "Matrix token".into()), ("scopes", "read".into())]),
         ("POST", "/account/timezone") => form(vec![("timezone", "Europe/Berlin".into())]),
         ("POST", "/staff/clients") => form(vec![("name", "Intruder Co".into())]),
         ("POST", "/staff/clients/{id}") => form(vec![("status", "active".into())]),
@@ -1465,7 +1545,8 @@ async fn every_page_enforces_its_audience() {
         .with_saved_reply(add_saved_reply(&app, &w).await)
         .with_template(add_template(&app, &w).await)
         .with_automation(add_automation(&app, &w).await)
-        .with_recurring(add_recurring(&app, &w, &w.b).await);
+        .with_recurring(add_recurring(&app, &w, &w.b).await)
+        .with_api_token(add_api_token(&app, w.b.admin).await);
     let ta = Target::new(&w.a, String::new(), add_contact(&app, &w, &w.a).await)
         .with_job(job)
         .with_staff_user(w.admin)

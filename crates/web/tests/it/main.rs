@@ -9,6 +9,7 @@ mod sse;
 
 mod accounts;
 mod api_flow;
+mod api_tokens;
 mod approvals;
 mod audiences;
 mod authz_matrix;

@@ -320,13 +320,14 @@ pub async fn view_as(
     FormBody(f): FormBody<ViewAsForm>,
 ) -> AppResult<Response> {
     let uid: UserId = f.user_id.parse().map_err(|_| Error::invalid("user_id", "no such user"))?;
-    st.store.start_view_as(&auth.actor, auth.session.id, cid, uid, Some(&ip)).await?;
+    st.store.start_view_as(&auth.actor, auth.session()?.id, cid, uid, Some(&ip)).await?;
     Ok(see_other("/portal"))
 }
 
 /// Leaves "View as client".
 pub async fn exit_view_as(State(st): State<AppState>, auth: Authed, ClientIp(ip): ClientIp) -> AppResult<Response> {
-    match st.store.stop_view_as(&auth.actor, auth.session.id, auth.session.view_as, Some(&ip)).await? {
+    let session = auth.session()?;
+    match st.store.stop_view_as(&auth.actor, session.id, session.view_as, Some(&ip)).await? {
         Some(c) => Ok(see_other(&format!("/staff/clients/{c}"))),
         None => Ok(see_other("/")),
     }

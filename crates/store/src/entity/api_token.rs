@@ -1,0 +1,27 @@
+//! The `api_tokens` table.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `api_tokens`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_tokens")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    pub display_prefix: String,
+    pub scopes: String,
+    pub expires_at: Option<DateTimeUtc>,
+    pub last_used_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+/// Relations are expressed in queries, not here.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
