@@ -416,7 +416,10 @@ async fn owners_keep_automations_in_the_browser() {
     assert!(list.body.contains("Invoice reminders") && list.body.contains("Weekly summary"), "{}", list.body);
     assert_eq!(page(w.staff, "/staff/automations".into()).await.status, 403, "owners and admins only");
     assert!(page(w.owner, "/staff/clients".into()).await.body.contains("href=\"/staff/automations\""));
-    assert!(!page(w.staff, "/staff/clients".into()).await.body.contains("href=\"/staff/automations\""), "no link to a 403");
+    assert!(
+        !page(w.staff, "/staff/clients".into()).await.body.contains("href=\"/staff/automations\""),
+        "no link to a 403"
+    );
     // Switch a ready-made rule on with its settings.
     let owner = app.token_for(w.owner).await;
     let reminders = builtin(&app, &owner, "task_reminders").await;
