@@ -14,7 +14,7 @@ use atrium_store::paging::PageRequest;
 use atrium_store::tickets::{NewTicket, TicketFilter, TicketPatch};
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 
 use super::view::{CommentView, Opt, opts};
@@ -25,7 +25,7 @@ use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::extract::{ClientIp, FormBody, Id, Q};
 use crate::state::AppState;
-use atrium_core::service_level::Tz;
+use atrium_core::local_time::LocalTime;
 
 /// A ticket in a list.
 #[derive(Clone, Debug)]
@@ -50,16 +50,11 @@ pub struct TicketRow {
     pub breached: bool,
 }
 
-/// A time as the help desk's pages show it: in the reader's timezone, named.
-pub fn when(tz: Tz, t: DateTime<Utc>) -> String {
-    t.with_timezone(&tz).format("%b %-d, %H:%M %Z").to_string()
-}
-
 /// Builds list rows; `names` resolves people, `clients` and `projects` their names.
 pub fn ticket_rows(
     tickets: &[Ticket],
     side: Side,
-    tz: Tz,
+    local: LocalTime,
     names: &HashMap<UserId, String>,
     clients: &HashMap<atrium_core::ids::ClientId, String>,
     projects: &HashMap<ProjectId, String>,
@@ -86,8 +81,8 @@ pub fn ticket_rows(
                 project: t.project_id.and_then(|p| projects.get(&p).cloned()).unwrap_or_else(|| "General".into()),
                 requester: names.get(&t.requester_id).cloned().unwrap_or_default(),
                 assignee: t.assignee_id.and_then(|a| names.get(&a).cloned()).unwrap_or_default(),
-                updated: when(tz, t.updated_at),
-                due: due.map(|(d, _)| when(tz, d)).unwrap_or_default(),
+                updated: local.named(t.updated_at),
+                due: due.map(|(d, _)| local.named(d)).unwrap_or_default(),
                 due_what: if t.first_responded_at.is_none() { "First response" } else { "Resolution" },
                 breached: due.is_some_and(|(_, late)| late),
             }
@@ -223,8 +218,8 @@ pub async fn ticket_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: T
         HashMap::new()
     };
     let projects = st.store.ticket_project_names(a, std::slice::from_ref(&t)).await?;
-    let tz = st.store.local_time(a).await?.tz();
-    let row = ticket_rows(std::slice::from_ref(&t), side, tz, &names, &clients, &projects).remove(0);
+    let local = st.store.local_time(a).await?;
+    let row = ticket_rows(std::slice::from_ref(&t), side, local, &names, &clients, &projects).remove(0);
     let active = if staff { "/staff/inbox" } else { "/portal/helpdesk" };
     let mut chrome = Chrome::signed_in(st, auth, csrf, format!("{} {}", row.label, t.subject), active);
     chrome.live = format!("ticket:{id}");
@@ -238,14 +233,14 @@ pub async fn ticket_page(st: &AppState, auth: &SideAuth, csrf: &CsrfToken, id: T
         body_html: t.body_html.clone(),
         fields: field_views(st, a, &t, side).await?,
         attachments: attachment_views(st, a, id, side).await?,
-        created: when(tz, t.created_at),
+        created: local.named(t.created_at),
         comments: comments
             .iter()
             .map(|c| CommentView {
                 author: names.get(&c.author_id).cloned().unwrap_or_else(|| "Someone".into()),
                 body_html: c.body_html.clone(),
                 note: c.visibility == Visibility::Note,
-                when: when(tz, c.created_at),
+                when: local.named(c.created_at),
             })
             .collect(),
         can_reply: a.may_comment_on_ticket(Visibility::Reply).is_ok() && (staff || t.status != TicketStatus::Closed),
@@ -322,8 +317,8 @@ pub async fn portal_list(
     let tickets = st.store.tickets(&a.ticket_scope(), &filter, PageRequest { limit: 100, cursor: None }).await?.items;
     let names = st.store.user_names(a, &people_of(&tickets)).await?;
     let projects = st.store.ticket_project_names(a, &tickets).await?;
-    let tz = st.store.local_time(&auth.actor).await?.tz();
-    let rows = ticket_rows(&tickets, Side::Portal, tz, &names, &HashMap::new(), &projects);
+    let local = st.store.local_time(&auth.actor).await?;
+    let rows = ticket_rows(&tickets, Side::Portal, local, &names, &HashMap::new(), &projects);
     let mut chrome = Chrome::signed_in(&st, &auth, &csrf, "Help desk", "/portal/helpdesk");
     chrome.live = "tickets".into();
     let view = HelpdeskPage {

@@ -330,7 +330,7 @@ pub async fn runs(
 ) -> AppResult<Response> {
     let rule = st.store.automation(&auth.actor, id).await?;
     let runs = st.store.automation_runs(&auth.actor, id).await?;
-    let tz = st.store.local_time(&auth.actor).await?.tz();
+    let local = st.store.local_time(&auth.actor).await?;
     let chrome = Chrome::signed_in(&st, &auth, &csrf, format!("Log of {}", rule.name), PATH);
     let page = RunsPage {
         chrome,
@@ -338,7 +338,7 @@ pub async fn runs(
         runs: runs
             .into_iter()
             .map(|r| RunRow {
-                at: crate::pages::helpdesk::when(tz, r.fired_at),
+                at: local.named(r.fired_at),
                 subject: r.subject_type.as_str().into(),
                 step: r.step,
                 outcome: r.outcome.as_str(),

@@ -154,8 +154,8 @@ pub async fn inbox(
     let names = st.store.user_names(a, &people_of(&list.items)).await?;
     let client_names = super::client_names(&st, &auth).await?;
     let projects = st.store.ticket_project_names(a, &list.items).await?;
-    let tz = st.store.local_time(&auth.actor).await?.tz();
-    let rows = ticket_rows(&list.items, Side::Staff, tz, &names, &client_names, &projects);
+    let local = st.store.local_time(&auth.actor).await?;
+    let rows = ticket_rows(&list.items, Side::Staff, local, &names, &client_names, &projects);
     let counts = st.store.inbox_counts(a).await?;
     let keep = |v: View| {
         let mut s = format!("/staff/inbox?view={}", v.slug());
